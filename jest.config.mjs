@@ -1,0 +1,20 @@
+// One jest run for the whole workspace. Sources are TypeScript (ESM), transformed by swc;
+// cross-package imports resolve to each package's built lib/ (bootstrap builds first).
+const swc = [
+  "@swc/jest",
+  {
+    jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+    module: { type: "es6" },
+    sourceMaps: "inline",
+  },
+];
+
+export default {
+  testEnvironment: "node",
+  extensionsToTreatAsEsm: [".ts"],
+  transform: { "^.+\\.ts$": swc },
+  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
+  testMatch: ["<rootDir>/packages/*/test/**/*.test.ts", "<rootDir>/testbed/test/**/*.test.ts"],
+  testTimeout: 60000,
+  verbose: false,
+};

@@ -1,0 +1,152 @@
+import { z } from "zod";
+
+/**
+ * The `txbox.yaml` schema: one zod schema, from which the JSON Schema is generated
+ * (`txbox config schema`, `packages/core/schema/txbox.schema.json`).
+ * Sections are optional so that a file may configure only what it needs; later stages
+ * (proxmox, tx, agent) read their own section and apply their defaults.
+ */
+
+const duration = z
+  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/)])
+  .describe("A duration: a number of milliseconds, or a string such as 500ms, 30s, 5m, 1h");
+
+const logSchema = z
+  .object({
+    level: z.enum(["error", "warn", "info", "debug", "silly"]).default("info"),
+    format: z.enum(["json", "pretty"]).default("pretty"),
+    file: z.string().optional().describe("Also write JSON logs to this file"),
+  })
+  .strict();
+
+const policySchema = z
+  .object({
+    packs: z
+      .array(z.string())
+      .default([])
+      .describe("Extra rule pack files (YAML), loaded after the default pack"),
+    defaultPack: z.boolean().default(true).describe("Load the shipped default pack"),
+    headless: z
+      .boolean()
+      .default(true)
+      .describe("Nobody approves anything: commands the gate cannot understand are denied"),
+    projectPaths: z
+      .array(z.string())
+      .default(["/workspace", "/root/project", "/home/agent"])
+      .describe("Project trees where the agent may delete and rewrite freely"),
+    protectedPaths: z
+      .array(z.string())
+      .default([])
+      .describe("Extra paths any write to which is denied"),
+    disable: z.array(z.string()).default([]).describe("Rule ids to switch off"),
+    overrides: z
+      .array(
+        z
+          .object({
+            id: z.string(),
+            decision: z.enum(["allow", "transact", "deny"]),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe("Change the decision of a rule by id"),
+  })
+  .strict();
+
+const proxmoxSchema = z
+  .object({
+    url: z.url().describe("https://host:8006"),
+    node: z.string().optional().describe("Default node; the first node when absent"),
+    tokenId: z
+      .string()
+      .regex(/^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+![A-Za-z][A-Za-z0-9.\-_]+$/)
+      .optional()
+      .describe("USER@REALM!TOKENID"),
+    secretFile: z.string().optional().describe("File holding the token secret"),
+    secretEnv: z.string().optional().describe("Environment variable holding the token secret"),
+    username: z.string().optional().describe("Ticket login user (USER@REALM)"),
+    passwordEnv: z.string().optional(),
+    fingerprint: z
+      .string()
+      .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/)
+      .optional()
+      .describe("SHA-256 fingerprint of the API certificate to pin"),
+    caFile: z.string().optional().describe("CA bundle, instead of a pinned fingerprint"),
+    timeout: duration.default("30s").describe("HTTP request timeout"),
+    taskTimeout: duration.default("10m").describe("Budget for waiting on a task"),
+  })
+  .strict();
+
+const guestSchema = z
+  .object({
+    vmid: z.number().int().min(100).max(999999999),
+    host: z.string().optional().describe("SSH address; from the testbed state when absent"),
+    port: z.number().int().min(1).max(65535).default(22),
+    user: z.string().default("root"),
+    keyFile: z.string().optional(),
+    hostKey: z.string().optional().describe("Pinned host key fingerprint (SHA256:…)"),
+    verify: z.array(z.string()).default([]).describe("Checks run after each transaction"),
+  })
+  .strict();
+
+const txSchema = z
+  .object({
+    journal: z.string().default(".txbox/journal.db"),
+    retention: z
+      .enum(["delete", "keep"])
+      .default("delete")
+      .describe("What to do with a committed transaction's snapshot"),
+    keepLast: z.number().int().min(0).default(5).describe("Kept snapshots per guest when pruning"),
+    execTimeout: duration.default("10m"),
+    verifyTimeout: duration.default("2m"),
+    protectedPaths: z
+      .array(z.string())
+      .default(["/etc/passwd", "/etc/shadow", "/etc/ssh/sshd_config", "/root/.ssh/authorized_keys"])
+      .describe("Files whose digest must not change in a transaction"),
+  })
+  .strict();
+
+const agentSchema = z
+  .object({
+    baseUrl: z.url().optional(),
+    model: z.string().optional(),
+    apiKeyEnv: z.string().default("OPENAI_API_KEY"),
+    maxSteps: z.number().int().min(1).default(30),
+    timeout: duration.default("30m"),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    log: logSchema.default(logSchema.parse({})),
+    policy: policySchema.default(policySchema.parse({})),
+    proxmox: proxmoxSchema.optional(),
+    guests: z.array(guestSchema).default([]),
+    tx: txSchema.default(txSchema.parse({})),
+    agent: agentSchema.default(agentSchema.parse({})),
+  })
+  .strict();
+
+export type TxboxConfig = z.infer<typeof configSchema>;
+export type PolicyConfig = z.infer<typeof policySchema>;
+export type ProxmoxConfig = z.infer<typeof proxmoxSchema>;
+export type GuestConfig = z.infer<typeof guestSchema>;
+export type TxConfig = z.infer<typeof txSchema>;
+export type AgentConfig = z.infer<typeof agentSchema>;
+export type LogConfig = z.infer<typeof logSchema>;
+
+/** The JSON Schema of `txbox.yaml`, for editors and for validating files outside txbox. */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configSchema, { io: "input" }) as Record<string, unknown>;
+}
+
+/** Milliseconds of a {@link duration} value. */
+export function durationMs(value: number | string): number {
+  if (typeof value === "number") return value;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value);
+  if (!m) throw new RangeError(`not a duration: ${value}`);
+  const n = Number(m[1]);
+  const unit = m[2] as "ms" | "s" | "m" | "h";
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit];
+}

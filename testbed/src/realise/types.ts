@@ -1,0 +1,130 @@
+/**
+ * The one interface through which the testbed's API layer causes real effects on guests, storage
+ * and networks. The API layer (tasks, locks, config files, snapshot bookkeeping, validation) never
+ * touches the host directly; it calls a Realiser. Two implementations:
+ * - `MemoryRealiser` (realise/memory.ts): in-memory, no effects; for the API layer's unit and
+ *   conformance tests only, and named as such.
+ * - `HostRealiser` (realise/host/…): the shipped one; btrfs subvolumes on a loop-mounted image,
+ *   namespaced guests running a real sshd, veth pairs on a management bridge.
+ *
+ * Every method is idempotent where the name says so, because the API layer re-drives effects after
+ * a testbed restart. Errors are thrown as `RealiseError` with a message fit for a task log.
+ */
+
+export type GuestType = "qemu" | "lxc";
+
+/** Storage types the testbed realises. `zfspool` is realised on btrfs but keeps ZFS's rules. */
+export type StorageType = "btrfs" | "zfspool" | "dir";
+
+export interface StorageDef {
+  /** Storage id as Proxmox names it (`local-btrfs`, `tank`). */
+  id: string;
+  type: StorageType;
+  /** Content types, as in `/storage` (`images,rootdir`). */
+  content: string[];
+  /** Size of the backing image in bytes (btrfs/zfspool). */
+  sizeBytes?: number;
+}
+
+export interface StorageUsage {
+  total: number;
+  used: number;
+  avail: number;
+  active: boolean;
+}
+
+/** A guest's disk/rootfs volume reference: `<storage>:<volname>`, e.g. `local-btrfs:vm-101-disk-0`. */
+export interface VolumeRef {
+  storage: string;
+  volume: string;
+}
+
+export interface NetIf {
+  /** `net0` … */
+  key: string;
+  /** Bridge or SDN vnet name the interface attaches to. */
+  bridge: string;
+  /** Static address in CIDR form, when the config gives one (`ip=10.0.0.5/24`). */
+  cidr?: string;
+  gateway?: string;
+  hwaddr?: string;
+  /** `eth0` for LXC, derived for qemu (`eth<N>`). */
+  ifname: string;
+}
+
+export interface GuestRuntimeSpec {
+  vmid: number;
+  type: GuestType;
+  node: string;
+  hostname: string;
+  rootfs: VolumeRef;
+  memoryMiB: number;
+  cores: number;
+  /** Max number of processes (pids cgroup); undefined = testbed default. */
+  pids?: number;
+  nets: NetIf[];
+}
+
+export interface GuestRuntimeStatus {
+  running: boolean;
+  /** PID (on the host) of the guest's main process, when running. */
+  pid?: number;
+  /** Seconds since start. */
+  uptime: number;
+  /** Bytes of memory in use / allowed. */
+  mem: number;
+  maxmem: number;
+  /** CPU usage fraction (0..cores) since last sample. */
+  cpu: number;
+  /** Management address reachable from the host, when running. */
+  mgmtAddress?: string;
+}
+
+export interface SshInjection {
+  /** Public keys to put into root's authorized_keys. */
+  authorizedKeys: string[];
+  /** Regenerate the guest's SSH host keys (at clone time). */
+  regenerateHostKeys: boolean;
+}
+
+export interface Realiser {
+  /** Prepare storages, the management network and anything shared. Idempotent; cleans leftovers of a crashed run. */
+  init(): Promise<void>;
+  /** Undo everything init and the guests created: processes, mounts, loop devices, namespaces, links. */
+  teardown(): Promise<void>;
+
+  storageUsage(storage: string): Promise<StorageUsage>;
+
+  /** Create an empty-ish volume for a new guest (a fresh rootfs from the base image). Idempotent. */
+  createVolume(ref: VolumeRef, options: { sizeBytes?: number }): Promise<void>;
+  /** Linked clone (writable snapshot) or full copy of `from` into `to`. Idempotent. */
+  cloneVolume(from: VolumeRef, to: VolumeRef, options: { linked: boolean; fromSnapshot?: string }): Promise<void>;
+  /** Destroy a volume and all its snapshots. Missing = success. */
+  destroyVolume(ref: VolumeRef): Promise<void>;
+  /** Read-only snapshot; the caller has made the guest consistent (see freeze). */
+  snapshotVolume(ref: VolumeRef, snapname: string): Promise<void>;
+  /** Replace the volume's content by the snapshot's. The guest is stopped. */
+  rollbackVolume(ref: VolumeRef, snapname: string): Promise<void>;
+  /** Missing = success. */
+  deleteVolumeSnapshot(ref: VolumeRef, snapname: string): Promise<void>;
+  volumeSnapshotExists(ref: VolumeRef, snapname: string): Promise<boolean>;
+
+  /** Flush and freeze the guest's file system activity for a consistent snapshot; thaw undoes it. */
+  freeze(vmid: number): Promise<void>;
+  thaw(vmid: number): Promise<void>;
+
+  /** Put keys into the guest's rootfs (guest stopped or running). */
+  injectSsh(ref: VolumeRef, injection: SshInjection): Promise<{ hostKeyFingerprints: string[] }>;
+
+  startGuest(spec: GuestRuntimeSpec): Promise<{ pid: number }>;
+  /** Hard stop (`stop`) or clean shutdown with a timeout, then hard stop. Stopped = success. */
+  stopGuest(vmid: number, options: { graceful: boolean; timeoutMs: number }): Promise<void>;
+  guestStatus(vmid: number): Promise<GuestRuntimeStatus>;
+}
+
+export class RealiseError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RealiseError";
+  }
+}
