@@ -20,5 +20,12 @@ export {
   type LogConfig,
 } from "./config.js";
 export { parseYaml, loadYamlFile, loadConfig, type LoadedConfig, type YamlIssue } from "./load.js";
-export { createLogger, redact, redactText, REDACTED, type Logger, type LoggerOptions } from "./logger.js";
+export {
+  createLogger,
+  redact,
+  redactText,
+  REDACTED,
+  type Logger,
+  type LoggerOptions,
+} from "./logger.js";
 export { newId, idTime } from "./ids.js";

@@ -22,7 +22,11 @@ function keyPath(path: readonly PropertyKey[]): string {
   return out === "" ? "(root)" : out;
 }
 
-function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number | undefined {
+function lineOf(
+  doc: Document,
+  counter: LineCounter,
+  path: readonly PropertyKey[],
+): number | undefined {
   // Walk up until a node exists: a missing key is reported at its parent's line.
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n) as unknown[], true);
@@ -56,9 +60,12 @@ export function parseYaml<S extends z.ZodType>(text: string, schema: S, file: st
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
     const line = err.linePos?.[0]?.line;
-    throw new ConfigError(`${file}${line ? `:${line}` : ""}: YAML syntax error: ${err.message.split("\n")[0]}`, {
-      details: { file, line },
-    });
+    throw new ConfigError(
+      `${file}${line ? `:${line}` : ""}: YAML syntax error: ${err.message.split("\n")[0]}`,
+      {
+        details: { file, line },
+      },
+    );
   }
   const raw = doc.toJS() ?? {};
   const result = schema.safeParse(raw);
@@ -84,10 +91,13 @@ export function loadYamlFile<S extends z.ZodType>(file: string, schema: S): z.in
   try {
     text = readFileSync(file, "utf8");
   } catch (cause) {
-    throw new ConfigError(`${file}: cannot read: ${(cause as NodeJS.ErrnoException).code ?? cause}`, {
-      details: { file },
-      cause,
-    });
+    throw new ConfigError(
+      `${file}: cannot read: ${(cause as NodeJS.ErrnoException).code ?? cause}`,
+      {
+        details: { file },
+        cause,
+      },
+    );
   }
   return parseYaml(text, schema, file);
 }

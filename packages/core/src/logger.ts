@@ -1,7 +1,8 @@
 import winston from "winston";
 
 /** Keys whose values never reach a log line. */
-const SECRET_KEY = /pass(word)?|secret|token|ticket|authorization|cookie|api[-_]?key|private[-_]?key|csrf/i;
+const SECRET_KEY =
+  /pass(word)?|secret|token|ticket|authorization|cookie|api[-_]?key|private[-_]?key|csrf/i;
 /** Secret-looking values inside free text: PVE token headers, bearer tokens, tickets. */
 const SECRET_TEXT: RegExp[] = [
   /(PVEAPIToken=[^=\s]+=)[^\s"']+/g,
@@ -28,7 +29,10 @@ export function redact(value: unknown, depth = 0): unknown {
     if (value instanceof Error) return { name: value.name, message: redactText(value.message) };
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = SECRET_KEY.test(k) && v !== undefined && v !== null && v !== "" ? REDACTED : redact(v, depth + 1);
+      out[k] =
+        SECRET_KEY.test(k) && v !== undefined && v !== null && v !== ""
+          ? REDACTED
+          : redact(v, depth + 1);
     }
     return out;
   }
@@ -71,7 +75,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     }),
   ];
   if (options.file) {
-    transports.push(new winston.transports.File({ filename: options.file, format: winston.format.json() }));
+    transports.push(
+      new winston.transports.File({ filename: options.file, format: winston.format.json() }),
+    );
   }
   return winston.createLogger({
     level: options.level ?? "info",
