@@ -1,0 +1,624 @@
+/**
+ * The durable journal: SQLite (better-sqlite3) in WAL mode with `synchronous=FULL`, so that a
+ * state journaled before an effect survives a crash of the process or the host. Tables:
+ * `transactions` (one row per transaction, its current state), `events` (append-only history of
+ * every state change), `audit` (append-only, one record per command, whatever the decision) and
+ * `guest_locks` (one transaction at a time per guest, across processes).
+ */
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { errorMessage } from "@txbox/core";
+import { JournalError, TxNotFound, InvalidTransition } from "./errors.js";
+import type { TxEvent, TxState } from "./machine.js";
+import type { GuestRef } from "./ports.js";
+import { guestKey } from "./ports.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS transactions (
+  txid TEXT PRIMARY KEY,
+  guest_key TEXT NOT NULL,
+  vmid INTEGER NOT NULL,
+  node TEXT,
+  actor TEXT,
+  command TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  rule_ids TEXT NOT NULL,
+  reasons TEXT NOT NULL,
+  state TEXT NOT NULL,
+  snapshot_name TEXT NOT NULL,
+  keep_snapshot INTEGER NOT NULL,
+  snapshot_removed INTEGER NOT NULL DEFAULT 0,
+  exit_code INTEGER,
+  signal TEXT,
+  timed_out INTEGER,
+  stdout_sha256 TEXT,
+  stderr_sha256 TEXT,
+  baseline TEXT,
+  verify TEXT,
+  timings TEXT NOT NULL DEFAULT '{}',
+  error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transactions_guest ON transactions (guest_key, created_at);
+CREATE INDEX IF NOT EXISTS transactions_state ON transactions (state);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  txid TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  from_state TEXT,
+  to_state TEXT NOT NULL,
+  event TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_txid ON events (txid, seq);
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  txid TEXT NOT NULL,
+  actor TEXT,
+  guest_key TEXT NOT NULL,
+  vmid INTEGER NOT NULL,
+  node TEXT,
+  command TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  rule_ids TEXT NOT NULL,
+  reason TEXT,
+  outcome TEXT NOT NULL,
+  exit_code INTEGER,
+  stdout_sha256 TEXT,
+  stderr_sha256 TEXT,
+  timings TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS guest_locks (
+  guest_key TEXT PRIMARY KEY,
+  owner_pid INTEGER NOT NULL,
+  owner_start TEXT NOT NULL,
+  owner_token TEXT NOT NULL,
+  txid TEXT,
+  acquired_at INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS events_append_only_u BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_append_only_d BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_append_only_u BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_append_only_d BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+`;
+
+/** A transaction as the journal stores it. */
+export interface TxRecord {
+  txid: string;
+  guest: GuestRef;
+  actor: string | null;
+  command: string;
+  decision: string;
+  ruleIds: string[];
+  reasons: string[];
+  state: TxState;
+  snapshotName: string;
+  /** Retention decided at intent: keep the snapshot after a commit. */
+  keepSnapshot: boolean;
+  /** The snapshot was deleted (after commit with retention delete, rollback or abort). */
+  snapshotRemoved: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean | null;
+  stdoutSha256: string | null;
+  stderrSha256: string | null;
+  /** Digests of protected paths before the command, path → digest. */
+  baseline: Record<string, string> | null;
+  /** The verification report (see `verify.ts`). */
+  verify: unknown;
+  /** Milliseconds per phase: snapshotMs, execMs, verifyMs, commitMs, rollbackMs, … */
+  timings: Record<string, number>;
+  error: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Fields a transition may change besides the state. */
+export interface TxPatch {
+  exitCode?: number | null;
+  signal?: string | null;
+  timedOut?: boolean;
+  stdoutSha256?: string;
+  stderrSha256?: string;
+  baseline?: Record<string, string>;
+  verify?: unknown;
+  /** Merged into the stored timings. */
+  timings?: Record<string, number>;
+  error?: string | null;
+  snapshotRemoved?: boolean;
+}
+
+/** The first row of a transaction, journaled as INTENT. */
+export interface NewTx {
+  txid: string;
+  guest: GuestRef;
+  actor?: string;
+  command: string;
+  decision: string;
+  ruleIds: string[];
+  reasons: string[];
+  snapshotName: string;
+  keepSnapshot: boolean;
+}
+
+/** One audit record: every command, whatever the gate decided. */
+export interface AuditRecord {
+  seq?: number;
+  at: number;
+  txid: string;
+  actor: string | null;
+  guest: GuestRef;
+  command: string;
+  decision: string;
+  ruleIds: string[];
+  reason: string | null;
+  outcome: string;
+  exitCode: number | null;
+  stdoutSha256: string | null;
+  stderrSha256: string | null;
+  timings: Record<string, number>;
+}
+
+/** One journaled state change. */
+export interface TxEventRecord {
+  seq: number;
+  txid: string;
+  at: number;
+  from: TxState | null;
+  to: TxState;
+  event: TxEvent | { type: "INTENT" };
+}
+
+/** Who holds a guest lock: a process (pid + start time) and an engine instance within it. */
+export interface LockOwner {
+  pid: number;
+  /** The process start time (`/proc/<pid>/stat` field 22), to tell a reused pid apart. */
+  start: string;
+  token: string;
+}
+
+export interface LockRow {
+  guestKey: string;
+  owner: LockOwner;
+  txid: string | null;
+  acquiredAt: number;
+}
+
+type Row = Record<string, unknown>;
+
+function parseJson<T>(text: unknown, fallback: T): T {
+  if (typeof text !== "string") return fallback;
+  return JSON.parse(text) as T;
+}
+
+function toRecord(r: Row): TxRecord {
+  return {
+    txid: r.txid as string,
+    guest:
+      r.node === null
+        ? { vmid: r.vmid as number }
+        : { vmid: r.vmid as number, node: r.node as string },
+    actor: (r.actor as string | null) ?? null,
+    command: r.command as string,
+    decision: r.decision as string,
+    ruleIds: parseJson<string[]>(r.rule_ids, []),
+    reasons: parseJson<string[]>(r.reasons, []),
+    state: r.state as TxState,
+    snapshotName: r.snapshot_name as string,
+    keepSnapshot: r.keep_snapshot === 1,
+    snapshotRemoved: r.snapshot_removed === 1,
+    exitCode: (r.exit_code as number | null) ?? null,
+    signal: (r.signal as string | null) ?? null,
+    timedOut: r.timed_out === null || r.timed_out === undefined ? null : r.timed_out === 1,
+    stdoutSha256: (r.stdout_sha256 as string | null) ?? null,
+    stderrSha256: (r.stderr_sha256 as string | null) ?? null,
+    baseline: parseJson<Record<string, string> | null>(r.baseline, null),
+    verify: parseJson<unknown>(r.verify, null),
+    timings: parseJson<Record<string, number>>(r.timings, {}),
+    error: (r.error as string | null) ?? null,
+    createdAt: r.created_at as number,
+    updatedAt: r.updated_at as number,
+  };
+}
+
+function toAudit(r: Row): AuditRecord {
+  return {
+    seq: r.seq as number,
+    at: r.at as number,
+    txid: r.txid as string,
+    actor: (r.actor as string | null) ?? null,
+    guest:
+      r.node === null
+        ? { vmid: r.vmid as number }
+        : { vmid: r.vmid as number, node: r.node as string },
+    command: r.command as string,
+    decision: r.decision as string,
+    ruleIds: parseJson<string[]>(r.rule_ids, []),
+    reason: (r.reason as string | null) ?? null,
+    outcome: r.outcome as string,
+    exitCode: (r.exit_code as number | null) ?? null,
+    stdoutSha256: (r.stdout_sha256 as string | null) ?? null,
+    stderrSha256: (r.stderr_sha256 as string | null) ?? null,
+    timings: parseJson<Record<string, number>>(r.timings, {}),
+  };
+}
+
+export interface JournalOptions {
+  /** Milliseconds for the timestamps; injected for deterministic tests. */
+  now?: () => number;
+  /** How long SQLite waits for another process's write lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+/** The transaction journal. Open with {@link openJournal}; one instance per process is enough. */
+export class Journal {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+
+  constructor(file: string, options: JournalOptions = {}) {
+    this.file = file;
+    this.now = options.now ?? Date.now;
+    try {
+      if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+      this.db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = FULL");
+      this.db.pragma("foreign_keys = ON");
+      this.db.exec(SCHEMA);
+    } catch (cause) {
+      throw new JournalError(`cannot open the journal ${file}: ${errorMessage(cause)}`, {
+        cause,
+        details: { file },
+        hint: "Check that the directory is writable and that the file is a txbox journal",
+      });
+    }
+  }
+
+  /** Run `fn` in an IMMEDIATE transaction (write lock taken up front), mapping SQLite errors. */
+  private write<T>(what: string, fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (cause) {
+      if (cause instanceof TxNotFound || cause instanceof InvalidTransition) throw cause;
+      throw new JournalError(`journal write failed (${what}): ${errorMessage(cause)}`, {
+        cause,
+        details: { file: this.file },
+        retryable: /busy|locked/i.test(errorMessage(cause)),
+      });
+    }
+  }
+
+  private read<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (cause) {
+      throw new JournalError(`journal read failed (${what}): ${errorMessage(cause)}`, {
+        cause,
+        details: { file: this.file },
+      });
+    }
+  }
+
+  /** Journal a new transaction in state INTENT. */
+  createTx(tx: NewTx): TxRecord {
+    const at = this.now();
+    this.write("create", () => {
+      this.db
+        .prepare(
+          `INSERT INTO transactions (txid, guest_key, vmid, node, actor, command, decision, rule_ids,
+             reasons, state, snapshot_name, keep_snapshot, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'INTENT', ?, ?, ?, ?)`,
+        )
+        .run(
+          tx.txid,
+          guestKey(tx.guest),
+          tx.guest.vmid,
+          tx.guest.node ?? null,
+          tx.actor ?? null,
+          tx.command,
+          tx.decision,
+          JSON.stringify(tx.ruleIds),
+          JSON.stringify(tx.reasons),
+          tx.snapshotName,
+          tx.keepSnapshot ? 1 : 0,
+          at,
+          at,
+        );
+      this.insertEvent(tx.txid, at, null, "INTENT", { type: "INTENT" });
+    });
+    return this.getTx(tx.txid);
+  }
+
+  private insertEvent(
+    txid: string,
+    at: number,
+    from: TxState | null,
+    to: TxState,
+    event: unknown,
+  ): void {
+    this.db
+      .prepare(`INSERT INTO events (txid, at, from_state, to_state, event) VALUES (?, ?, ?, ?, ?)`)
+      .run(txid, at, from, to, JSON.stringify(event));
+  }
+
+  /**
+   * Journal a state change: checks that the stored state is still `from` (compare-and-set, so two
+   * processes cannot both drive one transaction), writes the new state and patch, appends the event.
+   */
+  transition(
+    txid: string,
+    from: TxState,
+    to: TxState,
+    event: TxEvent,
+    patch: TxPatch = {},
+  ): TxRecord {
+    const at = this.now();
+    this.write("transition", () => {
+      const row = this.db
+        .prepare(`SELECT state, timings FROM transactions WHERE txid = ?`)
+        .get(txid) as Row | undefined;
+      if (row === undefined)
+        throw new TxNotFound(`no transaction ${txid} in the journal`, { details: { txid } });
+      if (row.state !== from) {
+        throw new InvalidTransition(
+          `transaction ${txid} is ${String(row.state)}, expected ${from} (another process drives it?)`,
+          { details: { txid, state: row.state, expected: from, to } },
+        );
+      }
+      this.applyPatch(txid, patch, row, at, to);
+      this.insertEvent(txid, at, from, to, event);
+    });
+    return this.getTx(txid);
+  }
+
+  /** Change fields without a state change (e.g. `snapshotRemoved` after a cleanup). */
+  update(txid: string, patch: TxPatch): TxRecord {
+    const at = this.now();
+    this.write("update", () => {
+      const row = this.db
+        .prepare(`SELECT state, timings FROM transactions WHERE txid = ?`)
+        .get(txid) as Row | undefined;
+      if (row === undefined)
+        throw new TxNotFound(`no transaction ${txid} in the journal`, { details: { txid } });
+      this.applyPatch(txid, patch, row, at, row.state as TxState);
+    });
+    return this.getTx(txid);
+  }
+
+  private applyPatch(txid: string, patch: TxPatch, row: Row, at: number, state: TxState): void {
+    const sets: string[] = ["state = ?", "updated_at = ?"];
+    const values: unknown[] = [state, at];
+    const set = (column: string, value: unknown): void => {
+      sets.push(`${column} = ?`);
+      values.push(value);
+    };
+    if (patch.exitCode !== undefined) set("exit_code", patch.exitCode);
+    if (patch.signal !== undefined) set("signal", patch.signal);
+    if (patch.timedOut !== undefined) set("timed_out", patch.timedOut ? 1 : 0);
+    if (patch.stdoutSha256 !== undefined) set("stdout_sha256", patch.stdoutSha256);
+    if (patch.stderrSha256 !== undefined) set("stderr_sha256", patch.stderrSha256);
+    if (patch.baseline !== undefined) set("baseline", JSON.stringify(patch.baseline));
+    if (patch.verify !== undefined) set("verify", JSON.stringify(patch.verify));
+    if (patch.error !== undefined) set("error", patch.error);
+    if (patch.snapshotRemoved !== undefined) set("snapshot_removed", patch.snapshotRemoved ? 1 : 0);
+    if (patch.timings !== undefined) {
+      set(
+        "timings",
+        JSON.stringify({ ...parseJson<Record<string, number>>(row.timings, {}), ...patch.timings }),
+      );
+    }
+    values.push(txid);
+    this.db.prepare(`UPDATE transactions SET ${sets.join(", ")} WHERE txid = ?`).run(...values);
+  }
+
+  /** The transaction, or {@link TxNotFound}. */
+  getTx(txid: string): TxRecord {
+    const tx = this.findTx(txid);
+    if (tx === undefined) {
+      throw new TxNotFound(`no transaction ${txid} in the journal ${this.file}`, {
+        details: { txid },
+        hint: "List transactions with `txbox tx list`",
+      });
+    }
+    return tx;
+  }
+
+  findTx(txid: string): TxRecord | undefined {
+    return this.read("get", () => {
+      const row = this.db.prepare(`SELECT * FROM transactions WHERE txid = ?`).get(txid) as
+        Row | undefined;
+      return row === undefined ? undefined : toRecord(row);
+    });
+  }
+
+  /** Transactions, newest first; `states` filters by state. */
+  listTxs(
+    filter: { guest?: GuestRef; limit?: number; states?: readonly TxState[] } = {},
+  ): TxRecord[] {
+    return this.read("list", () => {
+      const where: string[] = [];
+      const values: unknown[] = [];
+      if (filter.guest !== undefined) {
+        where.push("guest_key = ?");
+        values.push(guestKey(filter.guest));
+      }
+      if (filter.states !== undefined) {
+        where.push(`state IN (${filter.states.map(() => "?").join(", ") || "NULL"})`);
+        values.push(...filter.states);
+      }
+      const sql =
+        `SELECT * FROM transactions ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}` +
+        ` ORDER BY created_at DESC, txid DESC` +
+        (filter.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`);
+      return (this.db.prepare(sql).all(...values) as Row[]).map(toRecord);
+    });
+  }
+
+  /** Keys of every guest that has a transaction or a lock in the journal. */
+  guestKeys(): string[] {
+    return this.read("guests", () =>
+      (
+        this.db
+          .prepare(
+            `SELECT guest_key FROM transactions UNION SELECT guest_key FROM guest_locks ORDER BY guest_key`,
+          )
+          .all() as Row[]
+      ).map((r) => r.guest_key as string),
+    );
+  }
+
+  /** The state history of a transaction, oldest first. */
+  events(txid: string): TxEventRecord[] {
+    return this.read("events", () =>
+      (this.db.prepare(`SELECT * FROM events WHERE txid = ? ORDER BY seq`).all(txid) as Row[]).map(
+        (r) => ({
+          seq: r.seq as number,
+          txid: r.txid as string,
+          at: r.at as number,
+          from: (r.from_state as TxState | null) ?? null,
+          to: r.to_state as TxState,
+          event: JSON.parse(r.event as string) as TxEvent,
+        }),
+      ),
+    );
+  }
+
+  /** Append an audit record. */
+  audit(record: Omit<AuditRecord, "seq" | "at"> & { at?: number }): void {
+    this.write("audit", () => {
+      this.db
+        .prepare(
+          `INSERT INTO audit (at, txid, actor, guest_key, vmid, node, command, decision, rule_ids, reason,
+             outcome, exit_code, stdout_sha256, stderr_sha256, timings)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          record.at ?? this.now(),
+          record.txid,
+          record.actor,
+          guestKey(record.guest),
+          record.guest.vmid,
+          record.guest.node ?? null,
+          record.command,
+          record.decision,
+          JSON.stringify(record.ruleIds),
+          record.reason,
+          record.outcome,
+          record.exitCode,
+          record.stdoutSha256,
+          record.stderrSha256,
+          JSON.stringify(record.timings),
+        );
+    });
+  }
+
+  /** Audit records, oldest first. */
+  auditLog(filter: { guest?: GuestRef; limit?: number } = {}): AuditRecord[] {
+    return this.read("audit", () => {
+      const rows =
+        filter.guest === undefined
+          ? this.db.prepare(`SELECT * FROM audit ORDER BY seq`).all()
+          : this.db
+              .prepare(`SELECT * FROM audit WHERE guest_key = ? ORDER BY seq`)
+              .all(guestKey(filter.guest));
+      const all = (rows as Row[]).map(toAudit);
+      return filter.limit === undefined ? all : all.slice(-filter.limit);
+    });
+  }
+
+  /**
+   * Take the lock of a guest in one IMMEDIATE transaction. A lock held by an owner for which
+   * `isStale` returns true is taken over; the previous holder is returned so that the caller
+   * recovers what it left behind.
+   */
+  tryLock(
+    guest: GuestRef,
+    owner: LockOwner,
+    txid: string | null,
+    isStale: (holder: LockOwner) => boolean,
+  ): { acquired: true; tookOverFrom?: LockRow } | { acquired: false; holder: LockRow } {
+    const key = guestKey(guest);
+    const at = this.now();
+    return this.write("lock", () => {
+      const row = this.db.prepare(`SELECT * FROM guest_locks WHERE guest_key = ?`).get(key) as
+        Row | undefined;
+      const insert = (): void => {
+        this.db
+          .prepare(
+            `INSERT OR REPLACE INTO guest_locks (guest_key, owner_pid, owner_start, owner_token, txid, acquired_at)
+             VALUES (?, ?, ?, ?, ?, ?)`,
+          )
+          .run(key, owner.pid, owner.start, owner.token, txid, at);
+      };
+      if (row === undefined) {
+        insert();
+        return { acquired: true as const };
+      }
+      const holder = toLockRow(row);
+      if (holder.owner.token === owner.token) {
+        insert();
+        return { acquired: true as const };
+      }
+      if (isStale(holder.owner)) {
+        insert();
+        return { acquired: true as const, tookOverFrom: holder };
+      }
+      return { acquired: false as const, holder };
+    });
+  }
+
+  /** Record which transaction the lock holder is running (for `txbox tx list` and recovery). */
+  setLockTx(guest: GuestRef, owner: LockOwner, txid: string | null): void {
+    this.write("lock", () => {
+      this.db
+        .prepare(`UPDATE guest_locks SET txid = ? WHERE guest_key = ? AND owner_token = ?`)
+        .run(txid, guestKey(guest), owner.token);
+    });
+  }
+
+  /** Release a lock if `owner` holds it. */
+  unlock(guest: GuestRef, owner: LockOwner): void {
+    this.write("unlock", () => {
+      this.db
+        .prepare(`DELETE FROM guest_locks WHERE guest_key = ? AND owner_token = ?`)
+        .run(guestKey(guest), owner.token);
+    });
+  }
+
+  locks(): LockRow[] {
+    return this.read("locks", () =>
+      (this.db.prepare(`SELECT * FROM guest_locks ORDER BY guest_key`).all() as Row[]).map(
+        toLockRow,
+      ),
+    );
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toLockRow(r: Row): LockRow {
+  return {
+    guestKey: r.guest_key as string,
+    owner: {
+      pid: r.owner_pid as number,
+      start: r.owner_start as string,
+      token: r.owner_token as string,
+    },
+    txid: (r.txid as string | null) ?? null,
+    acquiredAt: r.acquired_at as number,
+  };
+}
+
+/** Open (creating if needed) the journal at `file`. */
+export function openJournal(file: string, options: JournalOptions = {}): Journal {
+  return new Journal(file, options);
+}

@@ -1,0 +1,93 @@
+/**
+ * The ports through which the transaction engine talks to the world. The engine never imports
+ * the Proxmox or SSH packages: the CLI wires small adapters from them to these interfaces, and
+ * tests pass test doubles. Every method of {@link SnapshotPort} must be idempotent, because
+ * recovery repeats effects whose outcome a crash left unknown.
+ */
+
+/** A guest (VM or container) on a Proxmox node. */
+export interface GuestRef {
+  vmid: number;
+  node?: string;
+}
+
+/** One entry of a guest's snapshot list (`GET …/snapshot`, without the `current` pseudo-entry). */
+export interface SnapshotInfo {
+  name: string;
+  parent?: string;
+  description?: string;
+  /** Seconds since the epoch, as Proxmox reports it. */
+  snaptime?: number;
+}
+
+/** Snapshots and power state of guests. Every method is idempotent. */
+export interface SnapshotPort {
+  /** Take a snapshot; one that already exists with our description counts as success. */
+  create(guest: GuestRef, name: string, description: string): Promise<void>;
+  /** Roll back to a snapshot: stops the guest, restores, starts it again. */
+  rollback(guest: GuestRef, name: string): Promise<void>;
+  /** Delete a snapshot; a missing one counts as success. */
+  remove(guest: GuestRef, name: string): Promise<void>;
+  list(guest: GuestRef): Promise<SnapshotInfo[]>;
+  state(guest: GuestRef): Promise<{ running: boolean; lock?: string }>;
+  /** Clear a stale lock (for example `snapshot-delete` left by a failed delete). */
+  unlock(guest: GuestRef): Promise<void>;
+  /** Start a stopped guest; called after a rollback that left it stopped. */
+  start?(guest: GuestRef): Promise<void>;
+  /** True when the guest's storage rolls back only to the newest snapshot (zfspool). */
+  rollbackOnlyNewest?(guest: GuestRef): Promise<boolean>;
+}
+
+/** What running one command produced. `exitCode` is null when it was killed or timed out. */
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export interface ExecOptions {
+  timeoutMs: number;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/** Runs shell commands inside guests (over SSH in production). Throws on transport errors. */
+export interface ExecPort {
+  run(guest: GuestRef, command: string, options: ExecOptions): Promise<ExecResult>;
+  /** Whether the guest answers over SSH within the budget. */
+  ping(guest: GuestRef, options: { timeoutMs: number }): Promise<boolean>;
+}
+
+/** Time, injected so that tests and the pure parts never read the wall clock themselves. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** The wall clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** The gate's verdict on one command, as `@txbox/policy` returns it (structurally). */
+export interface PolicyDecision {
+  decision: "allow" | "transact" | "deny";
+  ruleIds: string[];
+  reasons: string[];
+  alternative?: string;
+}
+
+/** A policy gate: the CLI injects `(cmd) => decide(policy, cmd, ctx)` of `@txbox/policy`. */
+export type DecideFn = (
+  command: string,
+  guest: GuestRef,
+) => PolicyDecision | Promise<PolicyDecision>;
+
+/** A stable key of a guest for locks and journal rows: `node/vmid`, or `vmid` without node. */
+export function guestKey(guest: GuestRef): string {
+  return guest.node === undefined ? String(guest.vmid) : `${guest.node}/${guest.vmid}`;
+}

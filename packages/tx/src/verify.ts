@@ -1,0 +1,218 @@
+/**
+ * Verification of a transaction's outcome, beyond the paper's exit code: the exit code policy,
+ * the guest still reachable over SSH, protected paths unchanged (by digest), and user checks run
+ * in the guest. The script builders and comparisons are pure; {@link verifyOutcome} runs them.
+ */
+import { createHash } from "node:crypto";
+import { errorMessage } from "@txbox/core";
+import type { ExecPort, ExecResult, GuestRef } from "./ports.js";
+
+/** How a transaction's outcome is judged. */
+export interface VerifyPolicy {
+  /** Exit codes that count as success (default `[0]`). */
+  acceptExitCodes: number[];
+  /** Judge by exit code at all (default true); false keeps any exit of a command that ran to its end. */
+  checkExitCode: boolean;
+  /** Require the guest to answer over SSH after the command (default true). */
+  requireReachable: boolean;
+  /** Paths whose digest must not change; a missing path has its own digest. */
+  protectedPaths: string[];
+  /** Commands run in the guest after the command (e.g. `npm test`); non-zero fails. */
+  checks: string[];
+  /** Budget of each verification command. */
+  timeoutMs: number;
+  /** Budget of the SSH reachability probe. */
+  pingTimeoutMs: number;
+  cwd?: string;
+}
+
+export const DEFAULT_VERIFY_POLICY: VerifyPolicy = {
+  acceptExitCodes: [0],
+  checkExitCode: true,
+  requireReachable: true,
+  protectedPaths: [],
+  checks: [],
+  timeoutMs: 120_000,
+  pingTimeoutMs: 10_000,
+};
+
+export type CheckName = "exit-code" | "reachable" | "protected-paths" | "user-check";
+
+export interface CheckResult {
+  check: CheckName;
+  ok: boolean;
+  detail: string;
+}
+
+/** The outcome of verification; `reasons` explain each failed check. */
+export interface VerifyReport {
+  ok: boolean;
+  checks: CheckResult[];
+  reasons: string[];
+}
+
+/** Quote a string for a POSIX shell. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A POSIX sh script printing one line `<index> <digest>` per path: `file:<sha256>`,
+ * `dir:<sha256 of the sorted per-file digests>`, `missing` or `unreadable`.
+ */
+export function digestScript(paths: readonly string[]): string {
+  const list = paths.map(shellQuote).join(" ");
+  return [
+    `i=0`,
+    `for p in ${list}; do`,
+    `  if [ -d "$p" ]; then`,
+    `    if d=$(cd "$p" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum | sha256sum); then echo "$i dir:\${d%% *}"; else echo "$i unreadable"; fi`,
+    `  elif [ -e "$p" ] || [ -L "$p" ]; then`,
+    `    if d=$(sha256sum < "$p" 2>/dev/null); then echo "$i file:\${d%% *}"; else echo "$i unreadable"; fi`,
+    `  else echo "$i missing"; fi`,
+    `  i=$((i+1))`,
+    `done`,
+  ].join("\n");
+}
+
+/** Parse the output of {@link digestScript}; throws if a path has no line. */
+export function parseDigests(paths: readonly string[], stdout: string): Record<string, string> {
+  const byIndex = new Map<number, string>();
+  for (const line of stdout.split("\n")) {
+    const m = /^(\d+) (\S+)$/.exec(line.trim());
+    if (m) byIndex.set(Number(m[1]), m[2] as string);
+  }
+  const out: Record<string, string> = {};
+  paths.forEach((p, i) => {
+    const d = byIndex.get(i);
+    if (d === undefined) throw new Error(`no digest for protected path ${p} in the probe output`);
+    out[p] = d;
+  });
+  return out;
+}
+
+/** Paths whose digest differs between two captures (a path absent from `after` counts as changed). */
+export function changedPaths(
+  before: Record<string, string>,
+  after: Record<string, string>,
+): string[] {
+  return Object.keys(before).filter((p) => after[p] !== before[p]);
+}
+
+/** Digests of `paths` in the guest; throws when the probe cannot run. */
+export async function captureDigests(
+  exec: ExecPort,
+  guest: GuestRef,
+  paths: readonly string[],
+  timeoutMs: number,
+): Promise<Record<string, string>> {
+  if (paths.length === 0) return {};
+  const r = await exec.run(guest, digestScript(paths), { timeoutMs });
+  if (r.timedOut || r.exitCode !== 0) {
+    throw new Error(
+      `digest probe failed (exit ${String(r.exitCode)}${r.timedOut ? ", timed out" : ""}): ${r.stderr.trim()}`,
+    );
+  }
+  return parseDigests(paths, r.stdout);
+}
+
+/** The exit-code verdict of a command's result under `policy` (pure). */
+export function judgeExit(result: ExecResult, policy: VerifyPolicy): CheckResult {
+  if (result.timedOut) return { check: "exit-code", ok: false, detail: "the command timed out" };
+  if (result.exitCode === null) {
+    return {
+      check: "exit-code",
+      ok: false,
+      detail: `the command was killed (${result.signal ?? "no exit code"})`,
+    };
+  }
+  if (!policy.checkExitCode || policy.acceptExitCodes.includes(result.exitCode)) {
+    return { check: "exit-code", ok: true, detail: `exit ${result.exitCode}` };
+  }
+  return {
+    check: "exit-code",
+    ok: false,
+    detail: `exit ${result.exitCode} (accepted: ${policy.acceptExitCodes.join(", ")})`,
+  };
+}
+
+/** sha256 hex of a string (output digests in the journal and audit). */
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * Run the checks in order, stopping at the first failure (the transaction rolls back anyway).
+ * Throws only when a check cannot be evaluated (transport error); the engine rolls back then too.
+ */
+export async function verifyOutcome(
+  exec: ExecPort,
+  guest: GuestRef,
+  result: ExecResult,
+  baseline: Record<string, string>,
+  policy: VerifyPolicy,
+  onCheck: (check: CheckName) => Promise<void> = async () => {},
+): Promise<VerifyReport> {
+  const checks: CheckResult[] = [];
+  const done = (): VerifyReport => {
+    const failed = checks.filter((c) => !c.ok);
+    return {
+      ok: failed.length === 0,
+      checks,
+      reasons: failed.map((c) => `${c.check}: ${c.detail}`),
+    };
+  };
+
+  await onCheck("exit-code");
+  checks.push(judgeExit(result, policy));
+  if (!checks[0]?.ok) return done();
+
+  if (policy.requireReachable) {
+    await onCheck("reachable");
+    const up = await exec.ping(guest, { timeoutMs: policy.pingTimeoutMs });
+    checks.push({
+      check: "reachable",
+      ok: up,
+      detail: up ? "SSH answers" : "the guest does not answer over SSH",
+    });
+    if (!up) return done();
+  }
+
+  if (policy.protectedPaths.length > 0) {
+    await onCheck("protected-paths");
+    const after = await captureDigests(exec, guest, policy.protectedPaths, policy.timeoutMs);
+    const changed = changedPaths(baseline, after);
+    checks.push({
+      check: "protected-paths",
+      ok: changed.length === 0,
+      detail:
+        changed.length === 0
+          ? `${policy.protectedPaths.length} unchanged`
+          : `changed: ${changed.join(", ")}`,
+    });
+    if (changed.length > 0) return done();
+  }
+
+  for (const command of policy.checks) {
+    await onCheck("user-check");
+    let r: ExecResult;
+    try {
+      r = await exec.run(guest, command, {
+        timeoutMs: policy.timeoutMs,
+        ...(policy.cwd ? { cwd: policy.cwd } : {}),
+      });
+    } catch (error) {
+      throw new Error(`user check \`${command}\` could not run: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    const ok = !r.timedOut && r.exitCode === 0;
+    checks.push({
+      check: "user-check",
+      ok,
+      detail: `\`${command}\` ${r.timedOut ? "timed out" : `exit ${String(r.exitCode)}`}`,
+    });
+    if (!ok) return done();
+  }
+  return done();
+}

@@ -1,0 +1,472 @@
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { SimulatedCrash } from "../src/engine.js";
+import { GuestBusy, NestedSnapshot, TxNotFound, TxStateError } from "../src/errors.js";
+import type { CrashStep } from "../src/crash.js";
+import { ALLOW, DENY, TRANSACT, fixture, type Fixture } from "./support/setup.js";
+
+const G = { vmid: 101 };
+let f: Fixture;
+
+beforeEach(() => {
+  f = fixture();
+  f.guests.ensure(G, { "data.txt": "original\n", "etc/passwd": "root:x:0:0\n" });
+});
+afterEach(() => f.cleanup());
+
+const states = (txid: string): string[] => f.journal.events(txid).map((e) => e.to);
+
+describe("TxEngine.run — transact", () => {
+  it("commits a verified command and deletes its snapshot", async () => {
+    const r = await f
+      .engine()
+      .run({ guest: G, command: "echo hi; echo new > data.txt", decision: TRANSACT });
+    expect(r).toMatchObject({
+      guest: G,
+      decision: "transact",
+      outcome: "committed",
+      exitCode: 0,
+      stdout: "hi\n",
+      stderr: "",
+      rules: ["fs.write"],
+      state: "COMMITTED",
+    });
+    expect(r.txid).toMatch(/^[a-z0-9]{17}$/);
+    expect(f.read(101, "data.txt")).toBe("new\n");
+    expect(f.guests.meta(G).snapshots).toEqual([]);
+    expect(states(r.txid)).toEqual([
+      "INTENT",
+      "SNAPSHOTTING",
+      "SNAPSHOTTED",
+      "EXECUTING",
+      "EXECUTED",
+      "VERIFYING",
+      "COMMITTING",
+      "COMMITTED",
+    ]);
+    const tx = f.journal.getTx(r.txid);
+    expect(tx).toMatchObject({
+      snapshotName: `txbox-${r.txid}`,
+      snapshotRemoved: true,
+      exitCode: 0,
+    });
+    expect(tx.stdoutSha256).toBe(
+      "98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4",
+    );
+    expect(Object.keys(r.timings).sort()).toEqual(
+      ["commitMs", "execMs", "policyMs", "snapshotMs", "totalMs", "verifyMs"].sort(),
+    );
+    const audit = f.journal.auditLog();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({
+      txid: r.txid,
+      decision: "transact",
+      outcome: "committed",
+      exitCode: 0,
+    });
+  });
+
+  it("snapshot name fits the PVE rule and carries the description txbox:<txid>", async () => {
+    const r = await f
+      .engine({ retention: "keep" })
+      .run({ guest: G, command: "true", decision: TRANSACT });
+    const [snap] = f.guests.meta(G).snapshots;
+    expect(snap?.name).toMatch(/^[a-z][a-z0-9_-]+$/);
+    expect(snap?.name.length).toBeLessThanOrEqual(40);
+    expect(snap).toMatchObject({ name: `txbox-${r.txid}`, description: `txbox:${r.txid}` });
+  });
+
+  it("rolls back on a non-zero exit", async () => {
+    const r = await f
+      .engine()
+      .run({ guest: G, command: "echo new > data.txt; exit 3", decision: TRANSACT });
+    expect(r).toMatchObject({ outcome: "rolled-back", exitCode: 3, state: "ROLLED_BACK" });
+    expect(r.reason).toContain("exit 3");
+    expect(r.timings.rollbackMs).toBeDefined();
+    expect(f.read(101, "data.txt")).toBe("original\n");
+    expect(f.guests.meta(G).snapshots).toEqual([]);
+  });
+
+  it("starts a guest that the rollback left stopped, then waits for SSH", async () => {
+    f.cleanup();
+    f = fixture({ stopOnRollback: true });
+    f.guests.ensure(G, { "data.txt": "original\n" });
+    const r = await f
+      .engine()
+      .run({ guest: G, command: "echo new > data.txt; exit 1", decision: TRANSACT });
+    expect(r.outcome).toBe("rolled-back");
+    expect(
+      f.guests.log.map((l) => l.kind).filter((k) => k === "rollback" || k === "start"),
+    ).toEqual(["rollback", "start"]);
+    expect(f.guests.meta(G).running).toBe(true);
+  });
+
+  it("fails the rollback (E_TIMEOUT) when the guest never answers over SSH again", async () => {
+    f.cleanup();
+    f = fixture({ stopOnRollback: true });
+    f.guests.ensure(G, { "data.txt": "original\n" });
+    const { start: _start, ...noStart } = f.guests.snapshotPort();
+    const e = f.engine({ snapshots: noStart, sshWaitTimeoutMs: 200 });
+    const r = await e.run({ guest: G, command: "exit 1", decision: TRANSACT });
+    expect(r).toMatchObject({ outcome: "failed", state: "FAILED", error: { code: "E_TIMEOUT" } });
+    expect(f.journal.getTx(r.txid).error).toContain("did not answer over SSH");
+  });
+
+  it("accepts configured exit codes", async () => {
+    const e = f.engine({ verify: { acceptExitCodes: [0, 1] } });
+    const r = await e.run({ guest: G, command: "echo new > data.txt; exit 1", decision: TRANSACT });
+    expect(r.outcome).toBe("committed");
+    expect(f.read(101, "data.txt")).toBe("new\n");
+  });
+
+  it("rolls back when a user check fails", async () => {
+    const r = await f.engine().run({
+      guest: G,
+      command: "echo broken > data.txt",
+      decision: TRANSACT,
+      checks: ["grep -q original data.txt"],
+    });
+    expect(r.outcome).toBe("rolled-back");
+    expect(r.verify?.reasons).toEqual(["user-check: `grep -q original data.txt` exit 1"]);
+    expect(f.read(101, "data.txt")).toBe("original\n");
+  });
+
+  it("commits when the user checks pass", async () => {
+    const r = await f.engine({ verify: { checks: ["test -s data.txt"] } }).run({
+      guest: G,
+      command: "echo better > data.txt",
+      decision: TRANSACT,
+    });
+    expect(r.outcome).toBe("committed");
+    expect(r.verify?.checks.map((c) => c.check)).toEqual(["exit-code", "reachable", "user-check"]);
+  });
+
+  it("rolls back when a protected path changes, or a missing one appears", async () => {
+    const e = f.engine({ verify: { protectedPaths: ["etc/passwd", "etc/shadow"] } });
+    const r1 = await e.run({
+      guest: G,
+      command: "echo evil:x:0:0 >> etc/passwd",
+      decision: TRANSACT,
+    });
+    expect(r1.outcome).toBe("rolled-back");
+    expect(r1.reason).toContain("changed: etc/passwd");
+    expect(f.read(101, "etc/passwd")).toBe("root:x:0:0\n");
+
+    const r2 = await e.run({ guest: G, command: "echo x > etc/shadow", decision: TRANSACT });
+    expect(r2.outcome).toBe("rolled-back");
+    expect(r2.reason).toContain("changed: etc/shadow");
+    expect(existsSync(join(f.guests.root(G), "etc/shadow"))).toBe(false);
+
+    const r3 = await e.run({ guest: G, command: "echo fine > data.txt", decision: TRANSACT });
+    expect(r3.outcome).toBe("committed");
+  });
+
+  it("rolls back when the guest no longer answers over SSH after the command", async () => {
+    const r = await f
+      .engine()
+      .run({ guest: G, command: "echo new > data.txt; touch .sshd-down", decision: TRANSACT });
+    expect(r.outcome).toBe("rolled-back");
+    expect(r.reason).toContain("reachable");
+    expect(existsSync(join(f.guests.root(G), ".sshd-down"))).toBe(false);
+    expect(f.read(101, "data.txt")).toBe("original\n");
+  });
+
+  it("rolls back a command that times out", async () => {
+    const r = await f.engine().run({
+      guest: G,
+      command: "echo new > data.txt; sleep 30",
+      decision: TRANSACT,
+      timeoutMs: 300,
+    });
+    expect(r).toMatchObject({ outcome: "rolled-back", exitCode: null });
+    expect(r.reason).toContain("timed out");
+    expect(f.read(101, "data.txt")).toBe("original\n");
+    expect(f.journal.getTx(r.txid).timedOut).toBe(true);
+  });
+
+  it("rolls back when the transport fails (outcome unknown)", async () => {
+    f.guests.faults.execTransportFails = 1;
+    const r = await f
+      .engine()
+      .run({ guest: G, command: "echo new > data.txt", decision: TRANSACT });
+    expect(r.outcome).toBe("rolled-back");
+    expect(r.reason).toContain("transport failed");
+    expect(states(r.txid)).toEqual([
+      "INTENT",
+      "SNAPSHOTTING",
+      "SNAPSHOTTED",
+      "EXECUTING",
+      "ROLLING_BACK",
+      "ROLLED_BACK",
+    ]);
+  });
+
+  it("does not run the command when the snapshot fails", async () => {
+    f.guests.faults.createFails = 1;
+    const r = await f
+      .engine()
+      .run({ guest: G, command: "echo new > data.txt", decision: TRANSACT });
+    expect(r).toMatchObject({ outcome: "failed", state: "ABORTED", exitCode: null });
+    expect(r.error?.message).toContain("out of space");
+    expect(f.read(101, "data.txt")).toBe("original\n");
+    expect(f.guests.log.some((l) => l.kind === "exec-start" && l.detail.includes("data.txt"))).toBe(
+      false,
+    );
+  });
+
+  it("reports FAILED with the snapshot kept when the rollback fails", async () => {
+    f.guests.faults.rollbackFails = 1;
+    const r = await f.engine().run({ guest: G, command: "exit 1", decision: TRANSACT });
+    expect(r).toMatchObject({
+      outcome: "failed",
+      state: "FAILED",
+      error: { code: "E_ROLLBACK_FAILED" },
+    });
+    expect(f.guests.meta(G).snapshots.map((s) => s.name)).toEqual([`txbox-${r.txid}`]);
+    // Recovery keeps a FAILED transaction's snapshot for the operator.
+    const rep = await f.engine().recover({ guest: G });
+    expect(rep.orphansRemoved).toEqual([]);
+  });
+
+  it("calls the crash hook at each step, in order", async () => {
+    const seen: CrashStep[] = [];
+    const e = f.engine({ crash: (s) => void seen.push(s) });
+    await e.run({ guest: G, command: "true", decision: TRANSACT });
+    expect(seen).toEqual([
+      "after-intent",
+      "during-snapshot",
+      "after-snapshot",
+      "during-exec",
+      "during-verify",
+      "during-commit",
+    ]);
+    seen.length = 0;
+    await e.run({ guest: G, command: "false", decision: TRANSACT });
+    expect(seen).toEqual([
+      "after-intent",
+      "during-snapshot",
+      "after-snapshot",
+      "during-exec",
+      "during-verify",
+      "during-rollback",
+    ]);
+  });
+
+  it("a simulated crash leaves the transaction open and its lock held, as a real one would", async () => {
+    const e = f.engine({
+      crash: (s) => {
+        if (s === "during-exec") throw new SimulatedCrash(s);
+      },
+    });
+    await expect(
+      e.run({ guest: G, command: "echo new > data.txt", decision: TRANSACT }),
+    ).rejects.toThrow(SimulatedCrash);
+    const [tx] = f.journal.listTxs();
+    expect(tx?.state).toBe("EXECUTING");
+    expect(f.journal.locks()).toHaveLength(1);
+    // The lock's owner (this process) is alive: recovery must not touch the guest.
+    const rep = await f.engine().recover();
+    expect(rep.skipped).toHaveLength(1);
+    expect(rep.skipped[0]?.reason).toContain("busy");
+    expect(f.journal.getTx(tx!.txid).state).toBe("EXECUTING");
+  });
+});
+
+describe("TxEngine.run — allow and deny", () => {
+  it("never runs a denied command and audits the refusal", async () => {
+    const r = await f
+      .engine()
+      .run({ guest: G, command: "touch ran", decision: DENY, actor: "agent-7" });
+    expect(r).toMatchObject({
+      outcome: "denied",
+      exitCode: null,
+      rules: ["fs.rm-root"],
+      alternative: "rm -rf ./build",
+    });
+    expect(r.reason).toContain("policy violation");
+    expect(existsSync(join(f.guests.root(G), "ran"))).toBe(false);
+    expect(f.guests.log).toEqual([]);
+    expect(f.journal.listTxs()).toEqual([]);
+    expect(f.journal.auditLog()).toMatchObject([
+      {
+        txid: r.txid,
+        actor: "agent-7",
+        decision: "deny",
+        outcome: "denied",
+        command: "touch ran",
+        ruleIds: ["fs.rm-root"],
+      },
+    ]);
+  });
+
+  it("runs an allowed command directly, without a snapshot", async () => {
+    const r = await f.engine().run({ guest: G, command: "cat data.txt", decision: ALLOW });
+    expect(r).toMatchObject({ outcome: "executed", exitCode: 0, stdout: "original\n" });
+    expect(f.guests.log.map((l) => l.kind)).toEqual(["exec-start", "exec-end"]);
+    expect(f.journal.listTxs()).toEqual([]);
+    expect(f.journal.auditLog()).toMatchObject([
+      { decision: "allow", outcome: "executed", exitCode: 0 },
+    ]);
+  });
+
+  it("uses an injected decide function and times it", async () => {
+    const asked: string[] = [];
+    const e = f.engine({
+      decide: (cmd) => {
+        asked.push(cmd);
+        return cmd.startsWith("rm") ? DENY : TRANSACT;
+      },
+    });
+    expect((await e.run({ guest: G, command: "rm -rf /" })).outcome).toBe("denied");
+    expect((await e.run({ guest: G, command: "echo a > b" })).outcome).toBe("committed");
+    expect(asked).toEqual(["rm -rf /", "echo a > b"]);
+  });
+});
+
+describe("operations", () => {
+  it("lists and gets transactions; unknown ids are TxNotFound", async () => {
+    const e = f.engine();
+    const a = await e.run({ guest: G, command: "true", decision: TRANSACT });
+    const b = await e.run({ guest: { vmid: 102 }, command: "true", decision: DENY });
+    f.guests.ensure({ vmid: 102 });
+    const c = await e.run({ guest: { vmid: 102 }, command: "true", decision: TRANSACT });
+    expect(e.listTransactions().map((t) => t.txid)).toEqual([c.txid, a.txid]);
+    expect(e.listTransactions({ guest: G }).map((t) => t.txid)).toEqual([a.txid]);
+    expect(e.listTransactions({ limit: 1 }).map((t) => t.txid)).toEqual([c.txid]);
+    expect(
+      e
+        .getTransaction(a.txid)
+        .events.map((ev) => ev.to)
+        .at(-1),
+    ).toBe("COMMITTED");
+    expect(() => e.getTransaction(b.txid)).toThrow(TxNotFound);
+    try {
+      e.getTransaction("nope");
+    } catch (error) {
+      expect((error as TxNotFound).code).toBe("E_TX_NOT_FOUND");
+    }
+  });
+
+  it("rolls a committed transaction back to its kept snapshot", async () => {
+    const e = f.engine({ retention: "keep" });
+    const r = await e.run({ guest: G, command: "echo new > data.txt", decision: TRANSACT });
+    expect(f.read(101, "data.txt")).toBe("new\n");
+    const tx = await e.rollbackTransaction(r.txid);
+    expect(tx.state).toBe("REVERTED");
+    expect(f.read(101, "data.txt")).toBe("original\n");
+    expect(f.guests.meta(G).snapshots).toEqual([]);
+    await expect(e.rollbackTransaction(r.txid)).rejects.toThrow(TxStateError);
+  });
+
+  it("refuses to roll back a transaction whose snapshot was deleted", async () => {
+    const e = f.engine();
+    const r = await e.run({ guest: G, command: "true", decision: TRANSACT });
+    await expect(e.rollbackTransaction(r.txid)).rejects.toMatchObject({ code: "E_TX_STATE" });
+  });
+
+  it("prunes kept snapshots beyond keepLast, newest kept", async () => {
+    const e = f.engine({ retention: "keep" });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++)
+      ids.push((await e.run({ guest: G, command: `echo ${i} > n`, decision: TRANSACT })).txid);
+    const pruned = await e.pruneSnapshots({ keepLast: 1 });
+    expect(pruned.map((p) => p.txid).sort()).toEqual([ids[0], ids[1]].sort());
+    expect(f.guests.meta(G).snapshots.map((s) => s.name)).toEqual([`txbox-${ids[2]}`]);
+    expect(await e.pruneSnapshots({ keepLast: 1 })).toEqual([]);
+  });
+});
+
+describe("zfspool: only the newest snapshot can be rolled back to", () => {
+  beforeEach(() => {
+    f.cleanup();
+    f = fixture({ zfs: true });
+    f.guests.ensure(G, { "data.txt": "original\n" });
+  });
+
+  it("refuses to revert an older transaction while a newer snapshot exists (E_NESTED)", async () => {
+    const e = f.engine({ retention: "keep" });
+    const r1 = await e.run({ guest: G, command: "echo one > data.txt", decision: TRANSACT });
+    const r2 = await e.run({ guest: G, command: "echo two > data.txt", decision: TRANSACT });
+    await expect(e.rollbackTransaction(r1.txid)).rejects.toThrow(NestedSnapshot);
+    await expect(e.rollbackTransaction(r1.txid)).rejects.toMatchObject({ code: "E_NESTED" });
+    expect(f.read(101, "data.txt")).toBe("two\n");
+    expect((await e.rollbackTransaction(r2.txid)).state).toBe("REVERTED");
+    expect(f.read(101, "data.txt")).toBe("one\n");
+  });
+
+  it("refuses before executing when a newer snapshot appears next to ours", async () => {
+    const port = f.guests.snapshotPort();
+    const e = f.engine({
+      snapshots: {
+        ...port,
+        create: async (guest, name, description) => {
+          await port.create(guest, name, description);
+          await port.create(guest, "outer-tool", "someone else's snapshot");
+        },
+      },
+    });
+    const run = e.run({ guest: G, command: "echo new > data.txt", decision: TRANSACT });
+    await expect(run).rejects.toThrow(NestedSnapshot);
+    expect(f.read(101, "data.txt")).toBe("original\n");
+    const [tx] = f.journal.listTxs();
+    expect(tx?.state).toBe("ABORTED");
+    expect(f.journal.auditLog()[0]?.outcome).toBe("failed");
+  });
+});
+
+describe("guest locks", () => {
+  it("waits for a live holder, then fails with GuestBusy", async () => {
+    // The parent of this test process is alive for the whole test.
+    f.journal.tryLock(G, { pid: process.ppid, start: "", token: "other" }, "othertx", () => false);
+    const e = f.engine({ lockTimeoutMs: 200 });
+    const run = e.run({ guest: G, command: "echo new > data.txt", decision: TRANSACT });
+    await expect(run).rejects.toThrow(GuestBusy);
+    await expect(e.run({ guest: G, command: "true", decision: TRANSACT })).rejects.toMatchObject({
+      code: "E_GUEST_BUSY",
+      details: { pid: process.ppid, txid: "othertx" },
+    });
+    expect(f.read(101, "data.txt")).toBe("original\n");
+  });
+
+  it("takes over the lock of a dead process", async () => {
+    const dead = spawnSync("true").pid as number;
+    f.journal.tryLock(G, { pid: dead, start: "1", token: "dead" }, null, () => false);
+    const r = await f
+      .engine({ lockTimeoutMs: 200 })
+      .run({ guest: G, command: "true", decision: TRANSACT });
+    expect(r.outcome).toBe("committed");
+    expect(f.journal.locks()).toEqual([]);
+  });
+
+  it("serialises transactions on one guest and overlaps different guests (8 on 4)", async () => {
+    const guests = [101, 102, 103, 104].map((vmid) => ({ vmid }));
+    for (const g of guests) f.guests.ensure(g, { "count.txt": "0\n" });
+    const barrier = join(f.dir, "barrier");
+    // Each guest's first command waits until all four guests are executing at once: if guests
+    // were serialised, it would give up and the transaction would roll back.
+    const meet = `mkdir -p ${barrier}; touch ${barrier}/$$; for i in $(seq 500); do [ $(ls ${barrier} | wc -l) -ge 4 ] && break; sleep 0.02; done; [ $(ls ${barrier} | wc -l) -ge 4 ]`;
+    const bump = "n=$(cat count.txt); sleep 0.05; echo $((n+1)) > count.txt";
+    const e = f.engine();
+    const runs = guests.flatMap((g) => [
+      e.run({ guest: g, command: `${bump}; ${meet}`, decision: TRANSACT }),
+      e.run({ guest: g, command: bump, decision: TRANSACT }),
+    ]);
+    const results = await Promise.all(runs);
+    expect(results.map((r) => r.outcome)).toEqual(Array(8).fill("committed"));
+    for (const g of guests) {
+      expect(f.read(g.vmid, "count.txt")).toBe("2\n");
+      const lifecycle = f.guests.log.filter(
+        (l) => l.vmid === g.vmid && l.detail.includes("count.txt"),
+      );
+      expect(lifecycle.map((l) => l.kind)).toEqual([
+        "exec-start",
+        "exec-end",
+        "exec-start",
+        "exec-end",
+      ]);
+    }
+    expect(f.journal.locks()).toEqual([]);
+  });
+});

@@ -1,0 +1,143 @@
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import Database from "better-sqlite3";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openJournal, type Journal } from "../src/journal.js";
+import { InvalidTransition, JournalError, TxNotFound } from "../src/errors.js";
+import { ownerAlive, processStartTime } from "../src/lock.js";
+
+let dir: string;
+let j: Journal;
+const tx = {
+  txid: "abc",
+  guest: { vmid: 100, node: "pve1" },
+  command: "make",
+  decision: "transact",
+  ruleIds: ["r1"],
+  reasons: ["why"],
+  snapshotName: "txbox-abc",
+  keepSnapshot: false,
+};
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "txbox-journal-"));
+  j = openJournal(join(dir, "j.db"));
+});
+afterEach(() => {
+  j.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("journal", () => {
+  it("uses WAL with synchronous=FULL", () => {
+    const db = new Database(join(dir, "j.db"));
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    db.close();
+  });
+
+  it("journals transitions with compare-and-set and an append-only history", () => {
+    j.createTx(tx);
+    j.transition("abc", "INTENT", "SNAPSHOTTING", { type: "BEGIN" });
+    j.transition(
+      "abc",
+      "SNAPSHOTTING",
+      "SNAPSHOTTED",
+      { type: "SNAPSHOT_OK" },
+      { timings: { snapshotMs: 5 } },
+    );
+    const t = j.transition(
+      "abc",
+      "SNAPSHOTTED",
+      "EXECUTING",
+      { type: "PREPARED" },
+      { timings: { prepareMs: 2 } },
+    );
+    expect(t).toMatchObject({
+      state: "EXECUTING",
+      guest: { vmid: 100, node: "pve1" },
+      timings: { snapshotMs: 5, prepareMs: 2 },
+    });
+    expect(() => j.transition("abc", "SNAPSHOTTED", "EXECUTING", { type: "PREPARED" })).toThrow(
+      InvalidTransition,
+    );
+    expect(() => j.transition("zzz", "INTENT", "SNAPSHOTTING", { type: "BEGIN" })).toThrow(
+      TxNotFound,
+    );
+    expect(j.events("abc").map((e) => [e.from, e.to])).toEqual([
+      [null, "INTENT"],
+      ["INTENT", "SNAPSHOTTING"],
+      ["SNAPSHOTTING", "SNAPSHOTTED"],
+      ["SNAPSHOTTED", "EXECUTING"],
+    ]);
+    const db = new Database(join(dir, "j.db"));
+    expect(() => db.prepare("DELETE FROM events").run()).toThrow("append-only");
+    expect(() => db.prepare("UPDATE events SET to_state = 'X'").run()).toThrow("append-only");
+    db.close();
+  });
+
+  it("keeps the audit log append-only", () => {
+    j.audit({
+      txid: "t1",
+      actor: "agent",
+      guest: { vmid: 1 },
+      command: "ls",
+      decision: "allow",
+      ruleIds: [],
+      reason: null,
+      outcome: "executed",
+      exitCode: 0,
+      stdoutSha256: null,
+      stderrSha256: null,
+      timings: { totalMs: 1 },
+    });
+    expect(j.auditLog()).toMatchObject([{ txid: "t1", actor: "agent", outcome: "executed" }]);
+    const db = new Database(join(dir, "j.db"));
+    expect(() => db.prepare("UPDATE audit SET outcome = 'x'").run()).toThrow("append-only");
+    db.close();
+  });
+
+  it("survives reopening: what was journaled is there", () => {
+    j.createTx(tx);
+    j.close();
+    j = openJournal(join(dir, "j.db"));
+    expect(j.getTx("abc").state).toBe("INTENT");
+  });
+
+  it("fails with JournalError on a file that is not a database", () => {
+    const bad = join(dir, "bad.db");
+    writeFileSync(
+      bad,
+      "this is not sqlite, not at all, and long enough to have a header".repeat(20),
+    );
+    expect(() => openJournal(bad)).toThrow(JournalError);
+  });
+
+  it("a guest lock is exclusive; a stale one is taken over and reported", () => {
+    const a = { pid: process.pid, start: processStartTime(process.pid), token: "a" };
+    const b = { pid: process.pid, start: processStartTime(process.pid), token: "b" };
+    expect(j.tryLock({ vmid: 1 }, a, null, () => false)).toEqual({ acquired: true });
+    expect(j.tryLock({ vmid: 1 }, b, null, () => false)).toMatchObject({
+      acquired: false,
+      holder: { owner: a },
+    });
+    expect(j.tryLock({ vmid: 2 }, b, null, () => false)).toEqual({ acquired: true });
+    expect(j.tryLock({ vmid: 1 }, b, null, () => true)).toMatchObject({
+      acquired: true,
+      tookOverFrom: { owner: a },
+    });
+    j.unlock({ vmid: 1 }, a); // not the holder any more: no effect
+    expect(j.locks().map((l) => [l.guestKey, l.owner.token])).toEqual([
+      ["1", "b"],
+      ["2", "b"],
+    ]);
+  });
+
+  it("tells live lock owners from dead ones and from reused pids", () => {
+    const me = { pid: process.pid, start: processStartTime(process.pid), token: "x" };
+    expect(me.start).toMatch(/^\d+$/);
+    expect(ownerAlive(me)).toBe(true);
+    expect(ownerAlive({ ...me, start: String(Number(me.start) + 1) })).toBe(false);
+    expect(ownerAlive({ pid: 2 ** 22 + 12345, start: "", token: "y" })).toBe(false);
+  });
+});

@@ -1,0 +1,123 @@
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  captureDigests,
+  changedPaths,
+  DEFAULT_VERIFY_POLICY,
+  judgeExit,
+  parseDigests,
+  shellQuote,
+  verifyOutcome,
+} from "../src/verify.js";
+import type { ExecPort, ExecResult } from "../src/ports.js";
+import { DirGuests } from "./support/dir-guests.mjs";
+
+const G = { vmid: 301 };
+let dir: string;
+let guests: DirGuests;
+let exec: ExecPort;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "txbox-verify-"));
+  guests = new DirGuests(dir);
+  const root = guests.ensure(G, {
+    "a.txt": "alpha\n",
+    "with space/it's.txt": "q\n",
+    "tree/x": "1",
+    "tree/sub/y": "2",
+  });
+  symlinkSync("a.txt", join(root, "link"));
+  exec = guests.execPort();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const ok: ExecResult = {
+  exitCode: 0,
+  signal: null,
+  stdout: "",
+  stderr: "",
+  timedOut: false,
+  durationMs: 1,
+};
+
+describe("digests of protected paths (real bash in a directory guest)", () => {
+  const paths = ["a.txt", "with space/it's.txt", "tree", "missing", "link"];
+
+  it("gives files, directories, missing paths and symlinks distinct digests", async () => {
+    const d = await captureDigests(exec, G, paths, 5000);
+
+    expect(d["a.txt"]).toBe(`file:${createHash("sha256").update("alpha\n").digest("hex")}`);
+    expect(d["with space/it's.txt"]).toMatch(/^file:[0-9a-f]{64}$/);
+    expect(d.tree).toMatch(/^dir:[0-9a-f]{64}$/);
+    expect(d.missing).toBe("missing");
+    expect(d.link).toBe(d["a.txt"]);
+  });
+
+  it("detects a change in a file, inside a directory, a new file and a deletion", async () => {
+    const before = await captureDigests(exec, G, paths, 5000);
+    const root = guests.root(G);
+    writeFileSync(join(root, "tree/sub/y"), "3");
+    writeFileSync(join(root, "missing"), "now here");
+    rmSync(join(root, "with space/it's.txt"));
+    const after = await captureDigests(exec, G, paths, 5000);
+    expect(changedPaths(before, after).sort()).toEqual(["missing", "tree", "with space/it's.txt"]);
+    mkdirSync(join(root, "tree/new"));
+    writeFileSync(join(root, "tree/new/z"), "");
+    expect(changedPaths(after, await captureDigests(exec, G, paths, 5000))).toEqual(["tree"]);
+  });
+
+  it("parseDigests refuses output that lacks a path", () => {
+    expect(() => parseDigests(["a", "b"], "0 file:00\n")).toThrow("no digest for protected path b");
+    expect(parseDigests(["a"], "0 missing\n")).toEqual({ a: "missing" });
+  });
+
+  it("shellQuote survives quotes", () => {
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  });
+});
+
+describe("judgeExit", () => {
+  const p = DEFAULT_VERIFY_POLICY;
+  it.each([
+    [{ ...ok }, p, true],
+    [{ ...ok, exitCode: 1 }, p, false],
+    [{ ...ok, exitCode: 1 }, { ...p, acceptExitCodes: [0, 1] }, true],
+    [{ ...ok, exitCode: 7 }, { ...p, checkExitCode: false }, true],
+    [{ ...ok, exitCode: null, signal: "SIGKILL" }, { ...p, checkExitCode: false }, false],
+    [{ ...ok, exitCode: 0, timedOut: true }, p, false],
+  ])("%j under %j → %s", (result, policy, expected) => {
+    expect(judgeExit(result, policy).ok).toBe(expected);
+  });
+});
+
+describe("verifyOutcome", () => {
+  it("stops at the first failed check", async () => {
+    const report = await verifyOutcome(
+      exec,
+      G,
+      { ...ok, exitCode: 2 },
+      {},
+      { ...DEFAULT_VERIFY_POLICY, checks: ["true"] },
+    );
+    expect(report).toEqual({
+      ok: false,
+      checks: [{ check: "exit-code", ok: false, detail: "exit 2 (accepted: 0)" }],
+      reasons: ["exit-code: exit 2 (accepted: 0)"],
+    });
+  });
+
+  it("throws when a check cannot run (the engine rolls back)", async () => {
+    const broken: ExecPort = {
+      ping: async () => true,
+      run: async () => {
+        throw new Error("connection reset");
+      },
+    };
+    await expect(
+      verifyOutcome(broken, G, ok, {}, { ...DEFAULT_VERIFY_POLICY, checks: ["npm test"] }),
+    ).rejects.toThrow("could not run: connection reset");
+  });
+});
