@@ -1,0 +1,61 @@
+export type {
+  CommandOutcome,
+  Decision,
+  OutcomeKind,
+  OutcomeTimings,
+  RunOptions,
+  TxboxPort,
+} from "./outcome.js";
+export { ModelError, ScriptError } from "./errors.js";
+export type {
+  AgentModel,
+  AssistantTurn,
+  ChatMessage,
+  ModelRequest,
+  ToolCall,
+  ToolSpec,
+} from "./model.js";
+export { SYSTEM_PROMPT, AGENT_TOOLS } from "./prompt.js";
+export { parseTextReply, actionFromToolCall, actionsOf, type AgentAction } from "./reply.js";
+export {
+  normaliseCommand,
+  shellWords,
+  observeCommand,
+  initialStubbornness,
+  DEFAULT_STUBBORNNESS_THRESHOLD,
+  type StubbornnessOptions,
+  type StubbornnessState,
+  type StubbornnessVerdict,
+} from "./stubbornness.js";
+export { formatOutcome, clip, DEFAULT_OUTPUT_LIMIT } from "./feedback.js";
+export {
+  runAgent,
+  type AgentOptions,
+  type AgentResult,
+  type AgentSummary,
+  type AgentStatus,
+  type AgentEvent,
+  type TranscriptEntry,
+} from "./loop.js";
+export {
+  createOpenAiModel,
+  openAiModelFromConfig,
+  agentTimeoutMs,
+  parseCompletion,
+  toWireMessages,
+  type OpenAiModelOptions,
+} from "./openai.js";
+export {
+  createScriptedModel,
+  createReplayModel,
+  parseScript,
+  loadScript,
+  parseTrajectory,
+  trajectoryWriter,
+  scriptSchema,
+  type Script,
+  type ScriptStep,
+  type ScriptMismatch,
+  type ScriptedModel,
+} from "./scripted.js";
+export { createMcpServer, serveStdio, type McpServerOptions } from "./mcp.js";

@@ -1,0 +1,54 @@
+export { PAPER_FIGURES, type PaperFigures } from "./paper.js";
+export { BenchError } from "./errors.js";
+export { quantile, spread, rate, type Spread } from "./stats.js";
+export type {
+  BenchRunner,
+  BenchOutcome,
+  BenchOutcomeKind,
+  BenchDecision,
+  PlainResult,
+  FaultInjector,
+} from "./runner.js";
+export {
+  CATEGORIES,
+  PAPER_SCENARIOS_FILE,
+  scenarioSetSchema,
+  loadScenarioSet,
+  parseScenarioSet,
+  labelledFromScenarios,
+  parseLabelledCorpus,
+  commandOf,
+  type Category,
+  type ScenarioSet,
+  type ScenarioCommand,
+  type Workload,
+  type LabelledCommand,
+} from "./scenarios.js";
+export {
+  runPaperBench,
+  compareWithPaper,
+  SIZES,
+  PHASES,
+  type BenchSize,
+  type BenchProgress,
+  type ActualOutcome,
+  type CommandResult,
+  type ScenarioResult,
+  type InterceptionResult,
+  type FaultResult,
+  type OverheadResult,
+  type PhaseName,
+  type ComparisonRow,
+  type PaperBenchResult,
+  type PaperBenchOptions,
+} from "./harness.js";
+export { overheadSvg, phasesSvg, xmlEscape, formatMs, ticks, PHASE_COLORS } from "./svg.js";
+export {
+  renderMarkdown,
+  renderConsoleTable,
+  renderJson,
+  writeReports,
+  formatValue,
+} from "./report.js";
+export { formatProgress } from "./progress.js";
+export { treeDigestCommand, treeDigestVia, shellQuote } from "./digest.js";
