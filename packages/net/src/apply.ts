@@ -1,0 +1,301 @@
+import { readFile } from "node:fs/promises";
+import { errorMessage } from "@txbox/core";
+import { AlreadyExistsError, ApplyAbortedError, ApplyError, PlanConflictError } from "./errors.js";
+import { planDestroy, plan as planSpec, type Action, type Plan, type Step } from "./plan.js";
+import type { CallOptions, FirewallState, Ledger, NetPort, Observed } from "./ports.js";
+import type { NetSpec } from "./spec.js";
+
+/** Reported before and after each action, and once for an empty plan. */
+export interface ProgressEvent {
+  phase: "start" | "done" | "failed" | "nothing";
+  /** 1-based position and count of actions. */
+  index: number;
+  total: number;
+  action?: Action;
+  message: string;
+}
+
+export interface ApplyOptions {
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+  /** Budget for each guest to accept SSH after start (default 120 s). */
+  sshTimeoutMs?: number;
+}
+
+export interface ApplyResult {
+  plan: Plan;
+  /** Actions carried out (all of them unless it threw). */
+  applied: number;
+}
+
+/** Read the cluster state that plans for the spec named `name` compare against. */
+export async function observe(
+  port: NetPort,
+  name: string,
+  opts: CallOptions = {},
+): Promise<Observed> {
+  const [controllers, zones, vnets, guests, ledger] = await Promise.all([
+    port.listControllers(opts),
+    port.listZones(opts),
+    port.listVnets(opts),
+    port.listGuests(opts),
+    port.loadLedger(name, opts),
+  ]);
+  const subnets = (await Promise.all(vnets.map((v) => port.listSubnets(v.vnet, opts)))).flat();
+  const vnetFirewalls: Record<string, FirewallState> = {};
+  for (const v of vnets)
+    if (v.state !== "new" && v.state !== "deleted")
+      vnetFirewalls[v.vnet] = await port.getVnetFirewall(v.vnet, opts);
+  const guestFirewalls: Record<string, FirewallState> = {};
+  for (const g of guests)
+    if (!g.template) guestFirewalls[String(g.vmid)] = await port.getGuestFirewall(g, opts);
+  return { controllers, zones, vnets, subnets, vnetFirewalls, guests, guestFirewalls, ledger };
+}
+
+/** Replace the rules carrying `mark` by `state.rules` (on top, in order) and set the options. */
+async function syncFirewall(
+  state: FirewallState,
+  mark: string,
+  current: () => Promise<FirewallState>,
+  del: (pos: number) => Promise<void>,
+  create: (rule: FirewallState["rules"][number]) => Promise<void>,
+  setOptions: (o: Record<string, string | number>) => Promise<void>,
+): Promise<void> {
+  // Options first would open the policy before the rules exist; rules first keeps it closed.
+  const mine = (await current()).rules
+    .filter((r) => r.comment?.startsWith(`${mark}:`) && r.pos !== undefined)
+    .map((r) => r.pos!)
+    .sort((a, b) => b - a);
+  for (const pos of mine) await del(pos);
+  for (const rule of [...state.rules].reverse()) await create({ ...rule, pos: 0 });
+  await setOptions(state.options);
+}
+
+async function readKey(ssh: { publicKey?: string; publicKeyFile?: string }): Promise<string[]> {
+  if (ssh.publicKey !== undefined) return [ssh.publicKey.trim()];
+  if (ssh.publicKeyFile === undefined) return [];
+  return [(await readFile(ssh.publicKeyFile, "utf8")).trim()];
+}
+
+async function createOrUpdate(
+  create: () => Promise<void>,
+  update: () => Promise<void>,
+): Promise<void> {
+  try {
+    await create();
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+    await update();
+  }
+}
+
+function withoutId(params: Record<string, unknown>, idField: string): Record<string, unknown> {
+  const { [idField]: _id, type: _type, ...rest } = params;
+  return rest;
+}
+
+async function runStep(
+  step: Step,
+  port: NetPort,
+  ledger: { value: Ledger; save: () => Promise<void> },
+  opts: CallOptions & { sshTimeoutMs: number },
+): Promise<void> {
+  switch (step.type) {
+    case "sdn-create": {
+      const idField = step.object;
+      const id = String(step.params[idField]);
+      const rest = withoutId(step.params, idField);
+      if (step.object === "controller" || step.object === "zone") {
+        // Intent before effect: a crash after the create still leaves the object owned.
+        const list = step.object === "controller" ? ledger.value.controllers : ledger.value.zones;
+        if (!list.includes(id)) {
+          list.push(id);
+          await ledger.save();
+        }
+      }
+      if (step.object === "controller")
+        return createOrUpdate(
+          () => port.createController(step.params, opts),
+          () => port.updateController(id, rest, opts),
+        );
+      if (step.object === "zone")
+        return createOrUpdate(
+          () => port.createZone(step.params, opts),
+          () => port.updateZone(id, rest, opts),
+        );
+      return createOrUpdate(
+        () => port.createVnet(step.params, opts),
+        () => port.updateVnet(id, rest, opts),
+      );
+    }
+    case "sdn-update":
+      if (step.object === "controller") return port.updateController(step.id, step.params, opts);
+      if (step.object === "zone") return port.updateZone(step.id, step.params, opts);
+      return port.updateVnet(step.id, step.params, opts);
+    case "sdn-delete": {
+      if (step.object === "controller") await port.deleteController(step.id, opts);
+      else if (step.object === "zone") await port.deleteZone(step.id, opts);
+      else await port.deleteVnet(step.id, opts);
+      if (step.object !== "vnet") {
+        const key = step.object === "controller" ? "controllers" : "zones";
+        ledger.value[key] = ledger.value[key].filter((x) => x !== step.id);
+        await ledger.save();
+      }
+      return;
+    }
+    case "subnet-create":
+      return createOrUpdate(
+        () => port.createSubnet(step.vnet, step.params, opts),
+        () => port.updateSubnet(step.vnet, step.id, withoutId(step.params, "subnet"), opts),
+      );
+    case "subnet-update":
+      return port.updateSubnet(step.vnet, step.id, step.params, opts);
+    case "subnet-delete":
+      return port.deleteSubnet(step.vnet, step.id, opts);
+    case "sdn-apply":
+      return port.applySdn(opts);
+    case "vnet-firewall":
+      return syncFirewall(
+        step.state,
+        step.marker,
+        () => port.getVnetFirewall(step.vnet, opts),
+        (pos) => port.deleteVnetFirewallRule(step.vnet, pos, opts),
+        (rule) => port.createVnetFirewallRule(step.vnet, rule, opts),
+        (o) => port.setVnetFirewallOptions(step.vnet, o, opts),
+      );
+    case "guest-firewall":
+      return syncFirewall(
+        step.state,
+        step.marker,
+        () => port.getGuestFirewall(step.guest, opts),
+        (pos) => port.deleteGuestFirewallRule(step.guest, pos, opts),
+        (rule) => port.createGuestFirewallRule(step.guest, rule, opts),
+        (o) => port.setGuestFirewallOptions(step.guest, o, opts),
+      );
+    case "guest-create": {
+      const ref = { node: step.clone.node, vmid: step.clone.vmid, type: step.clone.type };
+      const keys = await readKey(step.ssh);
+      try {
+        await port.cloneGuest(step.clone, opts);
+      } catch (error) {
+        // A clone repeated after a crash: the planner only lets us here when the guest is ours.
+        if (!(error instanceof AlreadyExistsError)) throw error;
+      }
+      await port.configureGuest(ref, step.config, opts);
+      await port.authorizeSshKeys(ref, step.ssh.user, keys, opts);
+      return;
+    }
+    case "guest-update":
+      return port.configureGuest(step.guest, step.config, opts);
+    case "guest-start":
+      await port.startGuest(step.guest, opts);
+      return port.waitForSsh(step.guest, step.sshUser, opts.sshTimeoutMs, opts);
+    case "guest-delete":
+      await port.stopGuest(step.guest, opts);
+      return port.destroyGuest(step.guest, opts);
+  }
+}
+
+/**
+ * Carry out a plan through `port`, in order, reporting progress. Every step is idempotent, so
+ * after a crash or an abort, planning again from the cluster's state and applying resumes.
+ */
+export async function apply(
+  p: Plan,
+  port: NetPort,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
+  const { onProgress, signal } = options;
+  if (p.conflicts.length > 0)
+    throw new PlanConflictError(
+      `plan for "${p.name}" has conflicts:\n${p.conflicts.map((c) => `  ${c}`).join("\n")}`,
+      {
+        details: { conflicts: p.conflicts },
+        hint: "rename the objects in the spec, or remove the foreign ones from the cluster",
+      },
+    );
+  const total = p.actions.length;
+  if (total === 0) {
+    onProgress?.({
+      phase: "nothing",
+      index: 0,
+      total,
+      message: "No changes. The cluster matches the spec.",
+    });
+    return { plan: p, applied: 0 };
+  }
+  const callOpts = { ...(signal ? { signal } : {}), sshTimeoutMs: options.sshTimeoutMs ?? 120_000 };
+  const ledger = {
+    value: await port.loadLedger(p.name, callOpts),
+    save: () => port.saveLedger(p.name, ledger.value, callOpts),
+  };
+  let applied = 0;
+  for (const [i, action] of p.actions.entries()) {
+    const label = `${action.op} ${action.kind} ${action.id}`;
+    if (signal?.aborted)
+      throw new ApplyAbortedError(
+        `apply of "${p.name}" aborted before ${label} (${applied}/${total} done)`,
+        {
+          details: { applied, total },
+          hint: "run apply again: it plans from the cluster's state and resumes",
+        },
+      );
+    onProgress?.({
+      phase: "start",
+      index: i + 1,
+      total,
+      action,
+      message: `[${i + 1}/${total}] ${label}`,
+    });
+    try {
+      await runStep(action.step, port, ledger, callOpts);
+    } catch (cause) {
+      onProgress?.({
+        phase: "failed",
+        index: i + 1,
+        total,
+        action,
+        message: `[${i + 1}/${total}] ${label}: ${errorMessage(cause)}`,
+      });
+      if (signal?.aborted)
+        throw new ApplyAbortedError(`apply of "${p.name}" aborted during ${label}`, {
+          details: { applied, total },
+          cause,
+        });
+      throw new ApplyError(`${label} failed: ${errorMessage(cause)}`, {
+        details: { step: action.step.type, id: action.id, applied, total },
+        hint: "fix the cause and run apply again: it resumes from the cluster's state",
+        cause,
+      });
+    }
+    applied++;
+    onProgress?.({
+      phase: "done",
+      index: i + 1,
+      total,
+      action,
+      message: `[${i + 1}/${total}] ${label}: done`,
+    });
+  }
+  return { plan: p, applied };
+}
+
+/** Observe, plan and apply: make the cluster match the spec. A second run plans nothing. */
+export async function converge(
+  spec: NetSpec,
+  port: NetPort,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
+  const observed = await observe(port, spec.name, options.signal ? { signal: options.signal } : {});
+  return apply(planSpec(spec, observed), port, options);
+}
+
+/** Remove everything txbox created for this spec (guests, firewall rules, SDN objects) and apply. */
+export async function destroy(
+  spec: NetSpec,
+  port: NetPort,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
+  const observed = await observe(port, spec.name, options.signal ? { signal: options.signal } : {});
+  return apply(planDestroy(spec.name, observed), port, options);
+}

@@ -1,0 +1,61 @@
+export {
+  netSpecSchema,
+  netSpecJsonSchema,
+  SDN_ID,
+  type NetSpec,
+  type ControllerSpec,
+  type ZoneSpec,
+  type VnetSpec,
+  type SubnetSpec,
+  type GuestSpec,
+  type EgressRuleSpec,
+  type ManagementSpec,
+} from "./spec.js";
+export { loadNetSpec, parseNetSpec } from "./load.js";
+export { compileSpec, marker, guestTag, type Desired } from "./desired.js";
+export {
+  plan,
+  planDestroy,
+  formatPlan,
+  formatRule,
+  type Plan,
+  type Action,
+  type Step,
+  type FieldChange,
+  type ObjectKind,
+} from "./plan.js";
+export {
+  apply,
+  converge,
+  destroy,
+  observe,
+  type ApplyOptions,
+  type ApplyResult,
+  type ProgressEvent,
+} from "./apply.js";
+export type {
+  NetPort,
+  CallOptions,
+  CloneRequest,
+  FirewallRule,
+  FirewallState,
+  GuestRef,
+  Ledger,
+  Observed,
+  ObservedGuest,
+  PendingFields,
+  PendingState,
+  SdnController,
+  SdnZone,
+  SdnVnet,
+  SdnSubnet,
+} from "./ports.js";
+export {
+  SpecError,
+  PlanConflictError,
+  ApplyError,
+  ApplyAbortedError,
+  AlreadyExistsError,
+} from "./errors.js";
+export { parseCidr, subnetId, normaliseCidr } from "./ip.js";
+export { fileLedger } from "./ledger.js";

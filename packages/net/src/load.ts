@@ -1,0 +1,210 @@
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { ConfigError, parseYaml } from "@txbox/core";
+import { isNode, LineCounter, parseDocument } from "yaml";
+import { SpecError } from "./errors.js";
+import { cidrContains, cidrOverlaps, parseCidr, parseIpv4 } from "./ip.js";
+import { netSpecSchema, type NetSpec } from "./spec.js";
+
+/** One cross-field problem: the key path into the YAML document and what is wrong. */
+interface Issue {
+  path: (string | number)[];
+  message: string;
+}
+
+function keyPath(path: readonly (string | number)[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out === "" ? p : `.${p}`;
+  return out;
+}
+
+/** Cross-field rules the schema cannot express. Pure: spec in, issues out. */
+export function checkSpec(spec: NetSpec): Issue[] {
+  const issues: Issue[] = [];
+  const seen = (kind: string, items: { key: string; path: (string | number)[] }[]) => {
+    const first = new Map<string, string>();
+    for (const { key, path } of items) {
+      const prev = first.get(key);
+      if (prev !== undefined)
+        issues.push({ path, message: `duplicate ${kind} ${key} (first at ${prev})` });
+      else first.set(key, keyPath(path));
+    }
+  };
+  seen(
+    "zone id",
+    spec.zones.map((z, i) => ({ key: z.id, path: ["zones", i, "id"] })),
+  );
+  seen(
+    "vnet id",
+    spec.vnets.map((v, i) => ({ key: v.id, path: ["vnets", i, "id"] })),
+  );
+  seen(
+    "guest name",
+    spec.guests.map((g, i) => ({ key: g.name, path: ["guests", i, "name"] })),
+  );
+  seen(
+    "vmid",
+    spec.guests.map((g, i) => ({ key: String(g.vmid), path: ["guests", i, "vmid"] })),
+  );
+  // A VNI names one segment in the whole VXLAN/EVPN fabric, including the zones' VRF VNIs.
+  seen("VNI", [
+    ...spec.zones.flatMap((z, i) =>
+      z.type === "evpn" ? [{ key: String(z.vrfVxlan), path: ["zones", i, "vrfVxlan"] }] : [],
+    ),
+    ...spec.vnets.map((v, i) => ({ key: String(v.tag), path: ["vnets", i, "tag"] })),
+  ]);
+
+  const zones = new Map(spec.zones.map((z) => [z.id, z]));
+  spec.zones.forEach((z, i) => {
+    if (z.type === "evpn" && spec.controller === undefined)
+      issues.push({ path: ["zones", i, "type"], message: `evpn zone ${z.id} needs a controller` });
+  });
+
+  const subnets: { cidr: ReturnType<typeof parseCidr>; text: string; path: (string | number)[] }[] =
+    [];
+  spec.vnets.forEach((v, i) => {
+    if (!zones.has(v.zone))
+      issues.push({
+        path: ["vnets", i, "zone"],
+        message: `zone ${v.zone} is not declared (zones: ${[...zones.keys()].join(", ")})`,
+      });
+    v.subnets.forEach((s, j) => {
+      const c = parseCidr(s.cidr);
+      if (!c) {
+        issues.push({
+          path: ["vnets", i, "subnets", j, "cidr"],
+          message: `${s.cidr} is not a valid CIDR`,
+        });
+        return;
+      }
+      for (const other of subnets)
+        if (other.cidr && cidrOverlaps(other.cidr, c))
+          issues.push({
+            path: ["vnets", i, "subnets", j, "cidr"],
+            message: `${s.cidr} overlaps ${other.text} (at ${keyPath(other.path)})`,
+          });
+      subnets.push({ cidr: c, text: s.cidr, path: ["vnets", i, "subnets", j, "cidr"] });
+      if (s.gateway !== undefined) {
+        const gw = parseIpv4(s.gateway);
+        if (gw === undefined || !cidrContains(c, gw))
+          issues.push({
+            path: ["vnets", i, "subnets", j, "gateway"],
+            message: `${s.gateway} is not in subnet ${s.cidr}`,
+          });
+      }
+    });
+    v.firewall.allowFrom.forEach((from, j) => {
+      if (!spec.vnets.some((o) => o.id === from))
+        issues.push({
+          path: ["vnets", i, "firewall", "allowFrom", j],
+          message: `vnet ${from} is not declared`,
+        });
+    });
+  });
+
+  if (spec.management && !parseCidr(spec.management.cidr))
+    issues.push({
+      path: ["management", "cidr"],
+      message: `${spec.management.cidr} is not a valid CIDR`,
+    });
+
+  const guestIps = new Map<string, string>();
+  spec.guests.forEach((g, i) => {
+    const vnet = spec.vnets.find((v) => v.id === g.vnet);
+    if (!vnet) {
+      issues.push({ path: ["guests", i, "vnet"], message: `vnet ${g.vnet} is not declared` });
+    } else {
+      const c = parseCidr(g.ip);
+      const inside = c
+        ? vnet.subnets.find((s) => {
+            const sc = parseCidr(s.cidr);
+            return sc !== undefined && sc.prefix === c.prefix && cidrContains(sc, c.address);
+          })
+        : undefined;
+      if (!c || !inside)
+        issues.push({
+          path: ["guests", i, "ip"],
+          message: `${g.ip} is not in any subnet of vnet ${vnet.id} (${vnet.subnets.map((s) => s.cidr).join(", ") || "none"})`,
+        });
+      else if (inside.gateway !== undefined && parseIpv4(inside.gateway) === c.address)
+        issues.push({ path: ["guests", i, "ip"], message: `${g.ip} is the subnet's gateway` });
+    }
+    const ip = g.ip.split("/")[0]!;
+    const prev = guestIps.get(ip);
+    if (prev !== undefined)
+      issues.push({ path: ["guests", i, "ip"], message: `address ${ip} is also used by ${prev}` });
+    else guestIps.set(ip, g.name);
+    if (g.management) {
+      const m = spec.management ? parseCidr(spec.management.cidr) : undefined;
+      const gc = parseCidr(g.management.ip);
+      if (!spec.management)
+        issues.push({
+          path: ["guests", i, "management"],
+          message: "needs a top-level management section",
+        });
+      else if (!m || !gc || !cidrContains(m, gc.address) || gc.prefix !== m.prefix)
+        issues.push({
+          path: ["guests", i, "management", "ip"],
+          message: `${g.management.ip} is not in management network ${spec.management.cidr}`,
+        });
+    }
+    if (g.ssh.publicKey === undefined && g.ssh.publicKeyFile === undefined)
+      issues.push({ path: ["guests", i, "ssh"], message: "needs publicKey or publicKeyFile" });
+  });
+  return issues;
+}
+
+/**
+ * Parse and validate a spec from text: schema errors and cross-field errors alike name the file,
+ * line and key. `ssh.publicKeyFile` is resolved against the file's directory (not read here).
+ */
+export function parseNetSpec(text: string, file: string): NetSpec {
+  let spec: NetSpec;
+  try {
+    spec = parseYaml(text, netSpecSchema, file);
+  } catch (cause) {
+    if (cause instanceof ConfigError)
+      throw new SpecError(cause.message, {
+        details: cause.details,
+        hint: "fix the keys named above; packages/net/schema/net-spec.schema.json lists every key",
+        cause,
+      });
+    throw cause;
+  }
+  const issues = checkSpec(spec);
+  if (issues.length > 0) {
+    const counter = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: counter });
+    const located = issues.map((issue) => {
+      let line: number | undefined;
+      for (let n = issue.path.length; n >= 0 && line === undefined; n--) {
+        const node = doc.getIn(issue.path.slice(0, n), true);
+        if (isNode(node) && node.range) line = counter.linePos(node.range[0]).line;
+      }
+      return { key: keyPath(issue.path), line, message: issue.message };
+    });
+    throw new SpecError(
+      located.map((i) => `${file}${i.line ? `:${i.line}` : ""}: ${i.key}: ${i.message}`).join("\n"),
+      { details: { file, issues: located }, hint: "fix the keys named above" },
+    );
+  }
+  const base = dirname(resolve(file));
+  for (const g of spec.guests)
+    if (g.ssh.publicKeyFile !== undefined && !isAbsolute(g.ssh.publicKeyFile))
+      g.ssh.publicKeyFile = resolve(base, g.ssh.publicKeyFile);
+  return spec;
+}
+
+/** Read, parse and validate a spec file. A missing file is a {@link SpecError} too. */
+export function loadNetSpec(file: string): NetSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (cause) {
+    throw new SpecError(`${file}: cannot read: ${(cause as NodeJS.ErrnoException).code ?? cause}`, {
+      details: { file },
+      cause,
+    });
+  }
+  return parseNetSpec(text, file);
+}

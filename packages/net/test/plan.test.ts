@@ -1,0 +1,297 @@
+import { formatPlan, parseNetSpec, plan, planDestroy, type Observed } from "../src/index.js";
+
+const specText = `version: 1
+name: lab
+controller: { id: evpnctl, asn: 65000, peers: [10.250.0.11, 10.250.0.12] }
+zones:
+  - { id: tenanta, type: evpn, vrfVxlan: 10000, mtu: 1450 }
+vnets:
+  - id: agentsa
+    zone: tenanta
+    tag: 11000
+    subnets: [{ cidr: 10.11.0.0/24, gateway: 10.11.0.1 }]
+    firewall: { egress: [{ dest: 0.0.0.0/0, proto: tcp, dport: 443 }] }
+guests:
+  - { name: a1, vmid: 301, template: 9000, node: pve1, vnet: agentsa, ip: 10.11.0.11/24, ssh: { publicKey: "ssh-ed25519 AAAA k" } }
+`;
+const spec = parseNetSpec(specText, "lab.yaml");
+
+const template = {
+  node: "pve1",
+  vmid: 9000,
+  type: "lxc" as const,
+  name: "tpl",
+  status: "stopped" as const,
+  template: true,
+  tags: [],
+  config: {},
+};
+const empty: Observed = {
+  controllers: [],
+  zones: [],
+  vnets: [],
+  subnets: [],
+  vnetFirewalls: {},
+  guests: [template],
+  guestFirewalls: {},
+  ledger: { controllers: [], zones: [] },
+};
+
+/** The cluster exactly as the spec wants it (running, no pending changes). */
+function matching(): Observed {
+  return {
+    controllers: [
+      { controller: "evpnctl", type: "evpn", asn: 65000, peers: "10.250.0.12,10.250.0.11" },
+    ],
+    zones: [
+      { zone: "tenanta", type: "evpn", controller: "evpnctl", "vrf-vxlan": 10000, mtu: 1450 },
+    ],
+    vnets: [{ vnet: "agentsa", zone: "tenanta", tag: 11000, alias: "txbox:lab", type: "vnet" }],
+    subnets: [
+      {
+        subnet: "tenanta-10.11.0.0-24",
+        vnet: "agentsa",
+        cidr: "10.11.0.0/24",
+        gateway: "10.11.0.1",
+        type: "subnet",
+      },
+    ],
+    vnetFirewalls: {
+      agentsa: {
+        options: { enable: 1, policy_forward: "DROP" },
+        rules: [
+          {
+            pos: 0,
+            type: "forward",
+            action: "ACCEPT",
+            source: "10.11.0.0/24",
+            dest: "10.11.0.0/24",
+            comment: "txbox:lab:intra",
+            enable: 1,
+          },
+          {
+            pos: 1,
+            type: "forward",
+            action: "ACCEPT",
+            source: "10.11.0.0/24",
+            dest: "0.0.0.0/0",
+            proto: "tcp",
+            dport: "443",
+            comment: "txbox:lab:egress",
+            enable: 1,
+          },
+          {
+            pos: 2,
+            type: "forward",
+            action: "ACCEPT",
+            source: "10.99.0.0/24",
+            comment: "an operator's own rule",
+            enable: 1,
+          },
+        ],
+      },
+    },
+    guests: [
+      {
+        node: "pve1",
+        vmid: 301,
+        type: "lxc",
+        name: "a1",
+        status: "running",
+        template: false,
+        tags: ["txbox-lab"],
+        config: {
+          hostname: "a1",
+          cores: 1,
+          memory: 512,
+          description: "txbox:lab policy=default",
+          tags: "txbox-lab",
+          net0: "name=eth0,bridge=agentsa,firewall=1,gw=10.11.0.1,hwaddr=BC:24:11:AA:BB:CC,ip=10.11.0.11/24,type=veth",
+        },
+      },
+      {
+        node: "pve1",
+        vmid: 9000,
+        type: "lxc",
+        name: "tpl",
+        status: "stopped",
+        template: true,
+        tags: [],
+        config: {},
+      },
+    ],
+    guestFirewalls: {},
+    ledger: { controllers: ["evpnctl"], zones: ["tenanta"] },
+  };
+}
+
+test("an empty cluster: everything is created, in dependency order", () => {
+  const p = plan(spec, empty);
+  expect(p.conflicts).toEqual([]);
+  expect(p.actions.map((a) => `${a.op} ${a.kind} ${a.id}`)).toEqual([
+    "create controller evpnctl",
+    "create zone tenanta",
+    "create vnet agentsa",
+    "create subnet agentsa/tenanta-10.11.0.0-24",
+    "apply sdn cluster",
+    "create vnet-firewall agentsa",
+    "create guest a1 (301@pve1)",
+    "start guest a1 (301@pve1)",
+  ]);
+  expect(p.summary).toEqual({ create: 6, change: 0, delete: 0 });
+  expect(p.actions[1]!.step).toEqual({
+    type: "sdn-create",
+    object: "zone",
+    params: { zone: "tenanta", type: "evpn", controller: "evpnctl", "vrf-vxlan": 10000, mtu: 1450 },
+  });
+});
+
+test("a matching cluster plans nothing (list order and foreign rules do not matter)", () => {
+  const p = plan(spec, matching());
+  expect(p.actions).toEqual([]);
+  expect(formatPlan(p)).toBe("No changes. The cluster matches the spec.");
+});
+
+test("field-level changes show before and after", () => {
+  const obs = matching();
+  obs.zones[0]!.mtu = 1500;
+  obs.guests[0]!.config.cores = 2;
+  obs.guests[0]!.status = "stopped";
+  const p = plan(spec, obs);
+  expect(p.actions.map((a) => [a.op, a.kind, a.changes])).toEqual([
+    ["change", "zone", [{ field: "mtu", before: 1500, after: 1450 }]],
+    ["apply", "sdn", []],
+    ["change", "guest", [{ field: "cores", before: 2, after: 1 }]],
+    ["start", "guest", [{ field: "status", before: "stopped", after: "running" }]],
+  ]);
+  const text = formatPlan(p);
+  expect(text).toContain("  ~ change zone tenanta\n      mtu : 1500 -> 1450");
+  expect(text).toContain("Plan: 0 to create, 3 to change, 0 to delete.");
+});
+
+test("a removed field is deleted with PVE's delete list; a NIC change keeps the MAC", () => {
+  const obs = matching();
+  obs.zones[0]!.exitnodes = "pve1";
+  obs.guests[0]!.config.net0 = "name=eth0,bridge=other,hwaddr=BC:24:11:AA:BB:CC,ip=10.11.0.11/24";
+  const p = plan(spec, obs);
+  expect(p.actions[0]!.step).toEqual({
+    type: "sdn-update",
+    object: "zone",
+    id: "tenanta",
+    params: { delete: "exitnodes" },
+  });
+  expect(p.actions.find((a) => a.kind === "guest")!.step).toEqual({
+    type: "guest-update",
+    guest: { node: "pve1", vmid: 301, type: "lxc" },
+    config: {
+      net0: "name=eth0,bridge=agentsa,ip=10.11.0.11/24,gw=10.11.0.1,firewall=1,hwaddr=BC:24:11:AA:BB:CC",
+    },
+  });
+});
+
+test("pending SDN changes on managed objects need an apply even when values match (resume)", () => {
+  const obs = matching();
+  obs.vnets[0]!.state = "new";
+  expect(plan(spec, obs).actions.map((a) => a.op)).toEqual(["apply"]);
+});
+
+test("managed objects that left the spec are deleted in reverse order; foreign ones never", () => {
+  const obs = matching();
+  obs.controllers.push({ controller: "other", type: "evpn", asn: 1, peers: "10.0.0.1" });
+  obs.zones.push(
+    { zone: "oldz", type: "vxlan", peers: "10.250.0.11" },
+    { zone: "theirs", type: "vxlan", peers: "10.1.1.1" },
+  );
+  obs.vnets.push(
+    { vnet: "oldv", zone: "oldz", tag: 500, alias: "txbox:lab" },
+    { vnet: "theirv", zone: "theirs", tag: 600, alias: "txbox:otherspec" },
+  );
+  obs.subnets.push({ subnet: "oldz-10.50.0.0-24", vnet: "oldv", cidr: "10.50.0.0/24" });
+  obs.guests.push(
+    {
+      node: "pve2",
+      vmid: 302,
+      type: "lxc",
+      name: "old",
+      status: "running",
+      template: false,
+      tags: ["txbox-lab"],
+      config: {},
+    },
+    {
+      node: "pve2",
+      vmid: 400,
+      type: "lxc",
+      name: "mine",
+      status: "running",
+      template: false,
+      tags: [],
+      config: {},
+    },
+  );
+  obs.ledger.zones.push("oldz");
+  const p = plan(spec, obs);
+  expect(p.actions.map((a) => `${a.op} ${a.kind} ${a.id}`)).toEqual([
+    "delete guest old (302@pve2)",
+    "delete subnet oldv/oldz-10.50.0.0-24",
+    "delete vnet oldv",
+    "delete zone oldz",
+    "apply sdn cluster",
+  ]);
+  expect(formatPlan(p)).toContain("Plan: 0 to create, 0 to change, 4 to delete.");
+});
+
+test("a guest whose template is missing is a conflict", () => {
+  expect(plan(spec, { ...empty, guests: [] }).conflicts).toEqual([
+    "guest a1: template 9000 does not exist",
+  ]);
+});
+
+test("a spec object that exists and is foreign is a conflict, not a takeover", () => {
+  const obs = matching();
+  obs.ledger = { controllers: [], zones: [] };
+  obs.vnets[0]!.alias = "someone else";
+  obs.guests[0]!.tags = [];
+  obs.guests[0]!.name = "prod-db";
+  const p = plan(spec, obs);
+  expect(p.conflicts).toEqual([
+    'controller evpnctl exists and is not managed by txbox spec "lab"',
+    'zone tenanta exists and is not managed by txbox spec "lab"',
+    'vnet agentsa exists and is not managed by txbox spec "lab"',
+    'guest 301 exists as "prod-db" and is not managed by txbox spec "lab"',
+  ]);
+  expect(formatPlan(p)).toMatch(/^Plan for "lab" cannot be applied:\n {2}! controller evpnctl/);
+});
+
+test("destroy plans the removal of every managed object and nothing else", () => {
+  const obs = matching();
+  obs.zones.push({ zone: "theirs", type: "vxlan", peers: "10.1.1.1" });
+  const p = planDestroy("lab", obs);
+  expect(p.actions.map((a) => `${a.op} ${a.kind} ${a.id}`)).toEqual([
+    "delete guest a1 (301@pve1)",
+    "delete subnet agentsa/tenanta-10.11.0.0-24",
+    "delete vnet agentsa",
+    "delete zone tenanta",
+    "delete controller evpnctl",
+    "apply sdn cluster",
+  ]);
+});
+
+test("a changed firewall policy replaces only txbox's rules", () => {
+  const changed = parseNetSpec(specText.replace("dport: 443", "dport: 8443"), "lab.yaml");
+  const p = plan(changed, matching());
+  expect(p.actions).toHaveLength(1);
+  expect(p.actions[0]!.changes).toEqual([
+    {
+      field: "rules",
+      before: [
+        "forward ACCEPT 10.11.0.0/24 -> 10.11.0.0/24",
+        "forward ACCEPT 10.11.0.0/24 -> 0.0.0.0/0 tcp/443",
+      ],
+      after: [
+        "forward ACCEPT 10.11.0.0/24 -> 10.11.0.0/24",
+        "forward ACCEPT 10.11.0.0/24 -> 0.0.0.0/0 tcp/8443",
+      ],
+    },
+  ]);
+});
