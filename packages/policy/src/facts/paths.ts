@@ -1,0 +1,250 @@
+import type { PathClass, PathFact, PathRole } from "../types.js";
+
+/** A word after expansion: its text and whether parts of it are unknown until run time. */
+export interface ArgValue {
+  value: string;
+  /** Contains an expansion or substitution whose value is not known statically. */
+  dynamic: boolean;
+  /** Contains an unquoted glob (`*`, `?`, `[…]`). */
+  glob: boolean;
+  /** Built by an expansion or substitution, even when its value is known. */
+  expanded?: boolean;
+  /** For a process substitution `<(…)`: what reading it yields. */
+  stream?:
+    | { kind: "literal"; text: string }
+    | { kind: "network" }
+    | { kind: "decoded" }
+    | { kind: "unknown" };
+}
+
+const SAFE_DEVICES = new Set([
+  "/dev/null",
+  "/dev/zero",
+  "/dev/stdout",
+  "/dev/stderr",
+  "/dev/stdin",
+  "/dev/tty",
+  "/dev/random",
+  "/dev/urandom",
+  "/dev/full",
+]);
+
+const SYSTEM_TOP = new Set([
+  "bin",
+  "boot",
+  "dev",
+  "etc",
+  "lib",
+  "lib32",
+  "lib64",
+  "libx32",
+  "opt",
+  "proc",
+  "run",
+  "sbin",
+  "srv",
+  "sys",
+  "usr",
+  "var",
+  "snap",
+  "mnt",
+  "media",
+  "lost+found",
+  "efi",
+  "System",
+  "Library",
+  "Applications",
+  "private",
+  "nix",
+]);
+
+const CREDENTIAL_HOME = [
+  /^\.ssh(\/|$)(?!.*\.pub$)(?!known_hosts)(?!config$)/,
+  /^\.aws\/(credentials|config)/,
+  /^\.azure(\/|$)/,
+  /^\.config\/gcloud(\/|$)/,
+  /^\.config\/gh\/hosts\.yml$/,
+  /^\.docker\/config\.json$/,
+  /^\.gem\/credentials$/,
+  /^\.git-credentials$/,
+  /^\.kube\/config/,
+  /^\.npmrc$/,
+  /^\.pypirc$/,
+  /^\.netrc$/,
+  /^\.pgpass$/,
+  /^\.my\.cnf$/,
+  /^\.gnupg(\/|$)/,
+  /^\.vault-token$/,
+  /^\.terraform\.d\/credentials/,
+  /^\.cargo\/credentials/,
+  /^\.password-store(\/|$)/,
+];
+const CREDENTIAL_SYSTEM = [
+  /^\/etc\/(shadow|gshadow|sudoers)(-|$|\.)/,
+  /^\/etc\/ssh\/ssh_host_.*_key$/,
+  /^\/etc\/ssl\/private(\/|$)/,
+  /^\/root\/\.ssh\/id_[^.]*$/,
+  /^\/proc\/[^/]+\/environ$/,
+];
+const CREDENTIAL_NAME =
+  /(^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$)|\.(pem|key|p12|pfx|jks|keystore|ppk)$/i;
+const SHELL_RC =
+  /^(\.bashrc|\.bash_profile|\.bash_login|\.bash_logout|\.profile|\.zshrc|\.zshenv|\.zprofile|\.zlogin|\.kshrc|\.cshrc|\.tcshrc|\.inputrc|\.config\/fish\/config\.fish)$/;
+
+/** Resolution inputs: the context plus shell variables known so far. */
+export interface PathScope {
+  cwd: string | undefined;
+  home: string;
+  projectPaths: readonly string[];
+  protectedPaths: readonly string[];
+  /** `home`, `projectPaths` and `protectedPaths` are already normalised. */
+  normalized?: boolean;
+}
+
+/** Collapse `//`, `/.` and `..` segments of an absolute path (purely textual, like `realpath -m`). */
+export function normalizePath(path: string): string {
+  const out: string[] = [];
+  for (const seg of path.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") out.pop();
+    else out.push(seg);
+  }
+  return "/" + out.join("/");
+}
+
+function under(path: string, base: string): boolean {
+  return base === "/" ? true : path === base || path.startsWith(base + "/");
+}
+
+function strictlyUnder(path: string, base: string): boolean {
+  return base === "/" ? path !== "/" : path.startsWith(base + "/");
+}
+
+/** Make a path argument absolute. `undefined` when it depends on an unknown cwd. */
+export function absolutize(raw: string, scope: PathScope): string | undefined {
+  let p = raw;
+  if (p === "~" || p.startsWith("~/")) p = scope.home + p.slice(1);
+  else if (p.startsWith("~")) {
+    // ~user: another user's home directory
+    const slash = p.indexOf("/");
+    const user = slash < 0 ? p.slice(1) : p.slice(1, slash);
+    const rest = slash < 0 ? "" : p.slice(slash);
+    p = (user === "root" ? "/root" : `/home/${user}`) + rest;
+  }
+  if (!p.startsWith("/")) {
+    if (scope.cwd === undefined) return undefined;
+    p = `${scope.cwd}/${p}`;
+  }
+  return normalizePath(p);
+}
+
+const GLOB = /[*?[]/;
+
+/** Classify an absolute, normalised path. Globs are judged by the directory they expand in. */
+export function classifyPath(path: string, scope: PathScope, glob: boolean): PathClass[] {
+  const classes = new Set<PathClass>();
+  // A glob segment can match anything at its level: judge it at its parent directory.
+  let literal = path;
+  let globbed = false;
+  if (glob && GLOB.test(path)) {
+    const segs = path.split("/");
+    const idx = segs.findIndex((s) => GLOB.test(s));
+    literal = normalizePath(segs.slice(0, idx).join("/") || "/");
+    globbed = true;
+  }
+  for (const p of scope.protectedPaths) {
+    const np = scope.normalized ? p : normalizePath(p);
+    if (under(literal, np) || under(np, literal)) classes.add("protected");
+  }
+  if (literal === "/") {
+    classes.add("root");
+    if (!globbed) return [...classes];
+  }
+  const home = scope.normalized ? scope.home : normalizePath(scope.home);
+  const projects = scope.normalized ? scope.projectPaths : scope.projectPaths.map(normalizePath);
+  if (/(^|\/)\.git(\/|$)/.test(literal)) classes.add("vcs");
+  // `*.o` in the project root matches some files; a bare `*` matches all of them.
+  const wholeDir =
+    globbed &&
+    /\/(\.?\*+|\*\.\*|\?\*|\.\[!.\]\*)(\/|$)/.test(
+      path.slice(literal.length === 1 ? 0 : literal.length),
+    );
+  if (projects.some((np) => strictlyUnder(literal, np))) classes.add("project");
+  else if (globbed && !wholeDir && projects.some((np) => literal === np)) classes.add("project");
+  else if (projects.some((np) => literal === np || strictlyUnder(np, literal)))
+    classes.add("project-root");
+  const top = literal.split("/")[1] ?? "";
+  if (literal.startsWith("/dev/")) {
+    if (literal.startsWith("/dev/tcp/") || literal.startsWith("/dev/udp/")) classes.add("network");
+    else if (SAFE_DEVICES.has(literal) || literal.startsWith("/dev/fd/")) classes.add("devnull");
+    else if (literal.startsWith("/dev/shm/")) classes.add("temp");
+    else classes.add("device");
+  } else if (literal === "/tmp" || literal === "/var/tmp" || literal === "/dev/shm") {
+    classes.add(globbed ? "temp" : "temp-root");
+  } else if (strictlyUnder(literal, "/tmp") || strictlyUnder(literal, "/var/tmp")) {
+    classes.add("temp");
+  } else if (top === "proc" || top === "sys") {
+    classes.add("proc");
+    classes.add("system");
+  } else if (SYSTEM_TOP.has(top) && !classes.has("project")) {
+    classes.add("system");
+    if (under(literal, "/var/log") || /^\/var\/(spool|account|audit)/.test(literal))
+      classes.add("log");
+  }
+  if (
+    under(literal, "/home") ||
+    under(literal, "/Users") ||
+    under(literal, "/root") ||
+    under(literal, home)
+  ) {
+    if (!classes.has("project")) classes.add("home");
+  }
+  // Files that matter wherever the project is: credentials, rc files, persistence points.
+  const rel = under(literal, home)
+    ? literal.slice(home.length + 1)
+    : /^\/(home\/[^/]+|root|Users\/[^/]+)\/(.*)$/.exec(literal)?.[2];
+  const base = literal.slice(literal.lastIndexOf("/") + 1);
+  if (rel !== undefined && rel !== "") {
+    if (CREDENTIAL_HOME.some((r) => r.test(rel))) classes.add("credential");
+    if (SHELL_RC.test(rel)) classes.add("shell-rc");
+    if (/^\.ssh\/(authorized_keys2?|rc|environment)$/.test(rel)) classes.add("ssh-config");
+    if (/^\.config\/systemd(\/|$)/.test(rel)) classes.add("systemd");
+    if (/^\.config\/autostart(\/|$)/.test(rel)) classes.add("systemd");
+  }
+  if (CREDENTIAL_SYSTEM.some((r) => r.test(literal))) classes.add("credential");
+  if (CREDENTIAL_NAME.test(base) && !globbed) classes.add("credential");
+  if (globbed && /\.(pem|key)$/.test(path)) classes.add("credential");
+  if (/^\/etc\/(profile|bash\.bashrc|zsh\/|environment$|profile\.d)/.test(literal))
+    classes.add("shell-rc");
+  if (/^\/etc\/ssh(\/|$)/.test(literal) || literal.endsWith("/authorized_keys"))
+    classes.add("ssh-config");
+  if (/^\/(etc\/(cron|anacrontab)|var\/spool\/cron)/.test(literal)) classes.add("cron");
+  if (/^\/(etc|lib|usr\/lib)\/systemd(\/|$)|^\/etc\/(init\.d|rc\.local)/.test(literal))
+    classes.add("systemd");
+  if (/^\/etc\/ld\.so\.(preload|conf)/.test(literal)) classes.add("ld-preload");
+  const known: PathClass[] = [
+    "root",
+    "system",
+    "device",
+    "devnull",
+    "network",
+    "proc",
+    "home",
+    "temp",
+    "temp-root",
+    "project",
+    "project-root",
+  ];
+  if (!known.some((k) => classes.has(k))) classes.add("outside");
+  return [...classes];
+}
+
+/** Build the fact for one path argument. */
+export function pathFact(arg: ArgValue, role: PathRole, scope: PathScope): PathFact {
+  if (arg.dynamic) {
+    return { raw: arg.value, path: arg.value, role, classes: ["unknown"] };
+  }
+  const abs = absolutize(arg.value, scope);
+  if (abs === undefined) return { raw: arg.value, path: arg.value, role, classes: ["unknown"] };
+  return { raw: arg.value, path: abs, role, classes: classifyPath(abs, scope, arg.glob) };
+}

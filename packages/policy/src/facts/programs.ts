@@ -1,0 +1,237 @@
+/** What the gate knows about programs by name: families, readers, writers, wrappers. */
+import type { PolicyContext } from "../types.js";
+export const SHELLS = new Set([
+  "sh",
+  "bash",
+  "zsh",
+  "dash",
+  "ksh",
+  "ash",
+  "mksh",
+  "yash",
+  "fish",
+  "tcsh",
+  "csh",
+  "rbash",
+  "busybox-sh",
+]);
+export const INTERPRETERS: Record<string, string[]> = {
+  python: ["-c"],
+  node: ["-e", "--eval", "-p", "--print"],
+  nodejs: ["-e", "--eval", "-p", "--print"],
+  deno: ["eval"],
+  bun: ["-e", "--eval"],
+  perl: ["-e", "-E"],
+  ruby: ["-e"],
+  php: ["-r"],
+  lua: ["-e"],
+  luajit: ["-e"],
+  rscript: ["-e"],
+  tclsh: [],
+  osascript: ["-e"],
+  pwsh: ["-c", "-command"],
+  powershell: ["-c", "-command"],
+};
+export const NETCATS = new Set([
+  "nc",
+  "ncat",
+  "netcat",
+  "socat",
+  "telnet",
+  "openssl",
+  "cryptcat",
+  "pwncat",
+]);
+export const AWKS = new Set(["awk", "gawk", "mawk", "nawk"]);
+export const DECODERS = new Set([
+  "base64",
+  "base32",
+  "xxd",
+  "uudecode",
+  "openssl",
+  "gunzip",
+  "zcat",
+  "gzip",
+  "bzip2",
+  "bunzip2",
+  "xz",
+  "unxz",
+  "zstd",
+  "rev",
+  "tr",
+  "basenc",
+  "python",
+  "perl",
+]);
+export const PASS_THROUGH = new Set([
+  "cat",
+  "tee",
+  "head",
+  "tail",
+  "sort",
+  "uniq",
+  "dd",
+  "stdbuf",
+  "cut",
+]);
+export const READERS = new Set([
+  "cat",
+  "tac",
+  "less",
+  "more",
+  "head",
+  "tail",
+  "nl",
+  "od",
+  "xxd",
+  "hexdump",
+  "hd",
+  "base64",
+  "base32",
+  "strings",
+  "wc",
+  "md5sum",
+  "sha1sum",
+  "sha256sum",
+  "sha512sum",
+  "cksum",
+  "sum",
+  "file",
+  "stat",
+  "diff",
+  "cmp",
+  "sort",
+  "uniq",
+  "cut",
+  "paste",
+  "column",
+  "fold",
+  "fmt",
+  "pr",
+  "expand",
+  "iconv",
+  "bat",
+  "batcat",
+  "view",
+  "jq",
+  "yq",
+  "gpg",
+  "source",
+  ".",
+]);
+export const PATTERN_FIRST = new Set(["grep", "egrep", "fgrep", "rg", "ag", "ack", "zgrep"]);
+export const DELETERS = new Set([
+  "rm",
+  "rmdir",
+  "unlink",
+  "shred",
+  "srm",
+  "wipe",
+  "trash",
+  "trash-put",
+  "gio",
+]);
+export const WRITERS = new Set([
+  "tee",
+  "touch",
+  "truncate",
+  "mkdir",
+  "chmod",
+  "chown",
+  "chgrp",
+  "chattr",
+  "setfacl",
+  "mkfifo",
+  "mknod",
+  "fallocate",
+  "sponge",
+  "ed",
+  "nano",
+  "emacs",
+  "patch",
+]);
+export const PATH_VAR_DEFAULTS: Record<string, (ctx: Required<PolicyContext>) => string> = {
+  HOME: (c) => c.home,
+  TMPDIR: () => "/tmp",
+  TMP: () => "/tmp",
+  TEMP: () => "/tmp",
+  PWD: (c) => c.cwd,
+  OLDPWD: (c) => c.cwd,
+};
+/** Environment variables whose value is run as a command line by common programs. */
+export const COMMAND_VARS = new Set([
+  "PAGER",
+  "GIT_PAGER",
+  "MANPAGER",
+  "SYSTEMD_PAGER",
+  "EDITOR",
+  "VISUAL",
+  "GIT_EDITOR",
+  "SVN_EDITOR",
+  "GIT_SSH_COMMAND",
+  "GIT_SSH",
+  "GIT_EXTERNAL_DIFF",
+  "GIT_PROXY_COMMAND",
+  "LESSOPEN",
+  "LESSCLOSE",
+  "BROWSER",
+  "PROMPT_COMMAND",
+  "SUDO_ASKPASS",
+  "SSH_ASKPASS",
+  "RSYNC_RSH",
+  "CVS_RSH",
+  "BASH_ENV",
+  "ENV",
+]);
+
+export function basename(p: string): string {
+  const s = p.replace(/\/+$/, "");
+  return s.slice(s.lastIndexOf("/") + 1);
+}
+
+/** Normalise programs named by version (`python3.11`, `pip3`) to the family name. */
+export function family(name: string): string {
+  if (/^python[0-9.]*$/.test(name)) return "python";
+  if (/^(perl|ruby|php|lua|node)[0-9.]*$/.test(name)) return name.replace(/[0-9.]+$/, "");
+  if (/^mkfs(\..+)?$/.test(name)) return name;
+  return name;
+}
+
+/** Index of the wrapped command in a wrapper's argv: after its options and `skip` operands. */
+export function firstCommandIndex(
+  values: string[],
+  spec: { valued: readonly string[] },
+  skip = 0,
+): number {
+  let i = 0;
+  const valued = new Set(spec.valued);
+  while (i < values.length) {
+    const a = values[i]!;
+    if (a === "--") {
+      i++;
+      break;
+    }
+    if (/^-\d+$/.test(a) && skip === 0) {
+      i++;
+      continue;
+    }
+    if (!a.startsWith("-") || a === "-") break;
+    if (a.startsWith("--")) {
+      if (!a.includes("=") && valued.has(a)) i++;
+      i++;
+      continue;
+    }
+    // short bundle: a valued letter takes the rest or the next word
+    let consumed = false;
+    for (let j = 1; j < a.length; j++) {
+      if (valued.has(`-${a[j]!}`)) {
+        if (j === a.length - 1) i++;
+        consumed = true;
+        break;
+      }
+    }
+    void consumed;
+    i++;
+  }
+  return Math.min(i + skip, values.length + skip);
+}

@@ -1,0 +1,310 @@
+import { readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { errorMessage, isTxboxError, parseYaml, type PolicyConfig } from "@txbox/core";
+import { resolveContext } from "./context.js";
+import { PolicyPackError } from "./errors.js";
+import { extractFacts } from "./facts/extract.js";
+import { compileMatcher, type Predicate } from "./rules/matcher.js";
+import { packSchema, type PackSpec } from "./rules/schema.js";
+import type {
+  CommandFacts,
+  Decision,
+  DecisionKind,
+  Explanation,
+  PolicyContext,
+  RuleMatch,
+} from "./types.js";
+
+/** Absolute path of the shipped default pack (works from `src/` and from the built `lib/`). */
+export const defaultPackPath: string = fileURLToPath(
+  new URL("../packs/default.yaml", import.meta.url),
+);
+
+/** A rule ready to evaluate. */
+export interface CompiledRule {
+  id: string;
+  decision: DecisionKind;
+  justification: string;
+  alternative?: string;
+  /** The pack file it came from. */
+  file: string;
+  test: Predicate;
+}
+
+/** A compiled policy: rules from every pack, overrides applied, context defaults. */
+export interface Policy {
+  rules: CompiledRule[];
+  /** Rules that name programs, by program; the rest apply to every command. Built by loadPolicy. */
+  index?: RuleIndex;
+  /** Pack files loaded, in order. */
+  packs: string[];
+  /** Context defaults from the configuration (project and protected paths, headless). */
+  defaults: Partial<PolicyContext>;
+}
+
+/** Rules grouped so a command is tested only against rules that can match its program. */
+export interface RuleIndex {
+  byProgram: Map<string, CompiledRule[]>;
+  generic: CompiledRule[];
+}
+
+function buildIndex(rules: CompiledRule[], programs: Map<string, string[] | undefined>): RuleIndex {
+  const byProgram = new Map<string, CompiledRule[]>();
+  const generic: CompiledRule[] = [];
+  const order = new Map(rules.map((r, i) => [r, i] as const));
+  for (const r of rules) {
+    const progs = programs.get(r.id);
+    if (progs === undefined) generic.push(r);
+    else for (const p of progs) byProgram.set(p, [...(byProgram.get(p) ?? []), r]);
+  }
+  // Keep pack order within each candidate list so rule ids come out in a stable order.
+  for (const [p, list] of byProgram) {
+    const merged = [...list, ...generic].sort((a, b) => order.get(a)! - order.get(b)!);
+    byProgram.set(p, merged);
+  }
+  return { byProgram, generic };
+}
+
+const RANK: Record<DecisionKind, number> = { allow: 0, transact: 1, deny: 2 };
+
+const FAIL_CLOSED_ALTERNATIVE =
+  "Write the command out literally: no command names built from variables or substitutions, no decoded or downloaded payloads fed to a shell; run scripts from files in the project.";
+
+/** Read, validate and compile one pack file (examples are checked later, with all rules known). */
+function readPack(file: string): {
+  spec: PackSpec;
+  rules: CompiledRule[];
+  programs: Map<string, string[] | undefined>;
+} {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (cause) {
+    throw new PolicyPackError(`${file}: cannot read rule pack: ${errorMessage(cause)}`, {
+      details: { file },
+      hint: "Check the path in policy.packs of txbox.yaml",
+      cause,
+    });
+  }
+  let spec: PackSpec;
+  try {
+    spec = parseYaml(text, packSchema, file);
+  } catch (cause) {
+    if (isTxboxError(cause))
+      throw new PolicyPackError(cause.message, { details: { file, ...cause.details }, cause });
+    throw cause;
+  }
+  const seen = new Set<string>();
+  const programs = new Map<string, string[] | undefined>();
+  const rules = spec.rules.map((r) => {
+    programs.set(
+      r.id,
+      r.when.program?.map((p) => p.toLowerCase()),
+    );
+    if (seen.has(r.id))
+      throw new PolicyPackError(`${file}: rule ${r.id}: duplicate rule id`, {
+        details: { file, rule: r.id },
+      });
+    seen.add(r.id);
+    return {
+      id: r.id,
+      decision: r.decision,
+      justification: r.justification,
+      ...(r.alternative === undefined ? {} : { alternative: r.alternative }),
+      file,
+      test: compileMatcher(r.when),
+    };
+  });
+  return { spec, rules, programs };
+}
+
+/** Options of {@link loadPolicy}. */
+export interface LoadPolicyOptions {
+  /** Directory relative pack paths are resolved against (the directory of `txbox.yaml`). */
+  baseDir?: string;
+}
+
+/**
+ * Load and compile the policy described by the `policy` section of `txbox.yaml`: the default pack
+ * (unless switched off), extra packs, disabled rules and decision overrides. Every rule's `match`
+ * and `not_match` examples are checked; a failing example stops loading with a
+ * {@link PolicyPackError} that names the file, the rule and the example.
+ */
+export function loadPolicy(
+  config: Partial<PolicyConfig> = {},
+  options: LoadPolicyOptions = {},
+): Policy {
+  const baseDir = options.baseDir ?? process.cwd();
+  const files = [
+    ...(config.defaultPack === false ? [] : [defaultPackPath]),
+    ...(config.packs ?? []).map((p) => (isAbsolute(p) ? p : resolve(baseDir, p))),
+  ];
+  const loaded = files.map((f) => ({ file: f, ...readPack(f) }));
+  const byId = new Map<string, CompiledRule>();
+  const programs = new Map<string, string[] | undefined>();
+  for (const p of loaded) for (const r of p.rules) byId.set(r.id, r);
+  for (const p of loaded) for (const [id, progs] of p.programs) programs.set(id, progs);
+  const known = new Set(byId.keys());
+  for (const id of [...(config.disable ?? []), ...(config.overrides ?? []).map((o) => o.id)]) {
+    if (!known.has(id))
+      throw new PolicyPackError(`policy: unknown rule id ${id} in disable/overrides`, {
+        details: { rule: id, known: [...known].slice(0, 200) },
+        hint: "Run `txbox policy explain` on a command to see rule ids",
+      });
+  }
+  const disabled = new Set(config.disable ?? []);
+  const overrides = new Map((config.overrides ?? []).map((o) => [o.id, o.decision] as const));
+  const defaults: Partial<PolicyContext> = {
+    ...(config.projectPaths ? { projectPaths: config.projectPaths } : {}),
+    ...(config.protectedPaths ? { protectedPaths: config.protectedPaths } : {}),
+    ...(config.headless === undefined ? {} : { headless: config.headless }),
+  };
+  // Examples are checked against each pack as written, before user overrides change decisions.
+  const all: CompiledRule[] = [...byId.values()];
+  const examplePolicy: Policy = {
+    rules: all,
+    index: buildIndex(all, programs),
+    packs: files,
+    defaults: {},
+  };
+  for (const p of loaded) checkExamples(p.file, p.spec, examplePolicy);
+  const rules = all
+    .filter((r) => !disabled.has(r.id))
+    .map((r) => {
+      const d = overrides.get(r.id);
+      return d === undefined ? r : { ...r, decision: d };
+    });
+  return { rules, index: buildIndex(rules, programs), packs: files, defaults };
+}
+
+function checkExamples(file: string, spec: PackSpec, policy: Policy): void {
+  const failures: { rule: string; example: string; expected: string; hit: boolean }[] = [];
+  for (const rule of spec.rules) {
+    for (const [kind, list] of [
+      ["match", rule.match],
+      ["not_match", rule.not_match],
+    ] as const) {
+      for (const example of list) {
+        const ex = explain(policy, example, {});
+        const hit = ex.matches.some((m) => m.id === rule.id);
+        if (hit !== (kind === "match"))
+          failures.push({ rule: rule.id, example, expected: kind, hit });
+      }
+    }
+  }
+  const first = failures[0];
+  if (first === undefined) return;
+  const lines = failures.map(
+    (f) =>
+      `${file}: rule ${f.rule}: ${f.expected} example ${JSON.stringify(f.example)} ${f.hit ? "matches" : "does not match"}`,
+  );
+  throw new PolicyPackError(lines.join("\n"), {
+    details: { file, rule: first.rule, example: first.example, expected: first.expected, failures },
+    hint: "Fix the rule's `when` or the example",
+  });
+}
+
+function isWriteRedirect(c: CommandFacts): boolean {
+  return c.redirects.some((r) => r.write && !(r.path?.classes.includes("devnull") ?? false));
+}
+
+/**
+ * Explain a decision: the parsed facts of every simple command, every rule that matched, and the
+ * decision. Pure: no I/O.
+ */
+export function explain(
+  policy: Policy,
+  command: string,
+  context: Partial<PolicyContext> = {},
+): Explanation {
+  const ctx = resolveContext(context, policy.defaults);
+  const facts = extractFacts(command, ctx);
+  const matches: RuleMatch[] = [];
+  const readOnly: boolean[] = [];
+  facts.commands.forEach((c, i) => {
+    let vouched = false;
+    const candidates = policy.index
+      ? (policy.index.byProgram.get(c.program) ?? policy.index.generic)
+      : policy.rules;
+    for (const r of candidates) {
+      if (!r.test(c)) continue;
+      if (r.decision === "allow") vouched = true;
+      matches.push({
+        id: r.id,
+        decision: r.decision,
+        justification: r.justification,
+        ...(r.alternative === undefined ? {} : { alternative: r.alternative }),
+        command: i,
+      });
+    }
+    // An assignment or a bare `:` with no program runs nothing.
+    if (c.program === "" && c.redirects.length === 0) vouched = true;
+    const writes = c.paths.some((p) => p.role === "write" || p.role === "delete");
+    readOnly.push(vouched && !writes && !isWriteRedirect(c));
+  });
+  return {
+    command,
+    context: ctx,
+    facts,
+    matches,
+    readOnly,
+    decision: verdict(facts, matches, readOnly, ctx.headless),
+  };
+}
+
+function verdict(
+  facts: Explanation["facts"],
+  matches: RuleMatch[],
+  readOnly: boolean[],
+  headless: boolean,
+): Decision {
+  let worst: DecisionKind = "allow";
+  for (const m of matches) if (RANK[m.decision] > RANK[worst]) worst = m.decision;
+  const failClosed: DecisionKind =
+    facts.uncertain.length > 0 ? (headless ? "deny" : "transact") : "allow";
+  if (RANK[failClosed] > RANK[worst]) worst = failClosed;
+  const notReadOnly = readOnly.some((r) => !r);
+  if (worst === "allow" && notReadOnly) worst = "transact";
+  const ruleIds: string[] = [];
+  const reasons: string[] = [];
+  const add = (id: string, reason: string): void => {
+    if (ruleIds.includes(id)) return;
+    ruleIds.push(id);
+    reasons.push(reason);
+  };
+  let alternative: string | undefined;
+  for (const m of matches) {
+    if (m.decision !== worst) continue;
+    add(m.id, m.justification);
+    alternative ??= m.alternative;
+  }
+  if (failClosed === worst && worst !== "allow") {
+    for (const u of facts.uncertain) add(`failclosed.${u.tag}`, u.reason);
+    if (worst === "deny") alternative ??= FAIL_CLOSED_ALTERNATIVE;
+  }
+  if (worst === "transact" && ruleIds.length === 0) {
+    const programs = facts.commands
+      .filter((_c, i) => !readOnly[i])
+      .map((c) => c.program || "redirect");
+    add("default.transact", `not known to be read-only: ${[...new Set(programs)].join(", ")}`);
+  }
+  return {
+    decision: worst,
+    ruleIds,
+    reasons,
+    ...(worst === "deny" && alternative !== undefined ? { alternative } : {}),
+  };
+}
+
+/**
+ * Decide one command line: `allow` (read-only), `transact` (may change state) or `deny`.
+ * Pure: the policy is compiled beforehand by {@link loadPolicy}; a partial context gets defaults.
+ */
+export function decide(
+  policy: Policy,
+  command: string,
+  context: Partial<PolicyContext> = {},
+): Decision {
+  return explain(policy, command, context).decision;
+}

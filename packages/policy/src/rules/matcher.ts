@@ -1,0 +1,138 @@
+import type { CommandFacts, PathFact, RedirectFact } from "../types.js";
+import type { Matcher } from "./schema.js";
+
+/** A compiled matcher: a predicate over the facts of one simple command. */
+export type Predicate = (c: CommandFacts) => boolean;
+
+function pathPredicate(m: NonNullable<Matcher["paths"]>): (p: PathFact) => boolean {
+  const classes = new Set<string>(m.class);
+  const roles = m.role ? new Set<string>(m.role) : undefined;
+  const not = m.not_class ? new Set<string>(m.not_class) : undefined;
+  return (p) =>
+    p.classes.some((c) => classes.has(c)) &&
+    (roles === undefined || roles.has(p.role)) &&
+    (not === undefined || !p.classes.some((c) => not.has(c))) &&
+    (m.remote === undefined || (p.remote ?? false) === m.remote);
+}
+
+/** Compile a declarative matcher once; evaluation then does no parsing or allocation-heavy work. */
+export function compileMatcher(m: Matcher): Predicate {
+  const tests: Predicate[] = [];
+  if (m.program) {
+    const set = new Set(m.program.map((p) => p.toLowerCase()));
+    tests.push((c) => set.has(c.program));
+  }
+  if (m.program_match) {
+    const re = new RegExp(m.program_match);
+    tests.push((c) => re.test(c.program));
+  }
+  if (m.subcommand) {
+    const subs = m.subcommand.map((s) => s.toLowerCase().split(/\s+/));
+    tests.push((c) => subs.some((s) => s.every((w, i) => c.words[i] === w)));
+  }
+  if (m.words) {
+    const set = new Set(m.words.map((w) => w.toLowerCase()));
+    tests.push((c) => c.words.some((w) => set.has(w)));
+  }
+  if (m.word_match) {
+    const re = new RegExp(m.word_match, "i");
+    tests.push((c) => c.words.some((w) => re.test(w)));
+  }
+  if (m.flags) {
+    const set = new Set(m.flags);
+    tests.push((c) => c.flags.some((f) => set.has(f)));
+  }
+  if (m.all_flags) {
+    const all = m.all_flags;
+    tests.push((c) => all.every((f) => c.flags.includes(f)));
+  }
+  if (m.not_flags) {
+    const set = new Set(m.not_flags);
+    tests.push((c) => !c.flags.some((f) => set.has(f)));
+  }
+  if (m.args) {
+    const res = m.args.map((a) => new RegExp(a));
+    tests.push((c) => c.argv.some((a) => res.some((r) => r.test(a))));
+  }
+  if (m.not_args) {
+    const res = m.not_args.map((a) => new RegExp(a));
+    tests.push((c) => !c.argv.some((a) => res.some((r) => r.test(a))));
+  }
+  if (m.option) {
+    const names = m.option.names;
+    const re = m.option.match === undefined ? undefined : new RegExp(m.option.match, "i");
+    tests.push((c) =>
+      names.some((n) => (c.options[n] ?? []).some((v) => re === undefined || re.test(v))),
+    );
+  }
+  if (m.operands) {
+    const { min, max } = m.operands;
+    tests.push((c) => {
+      const n = c.words.length - c.subcommand.length;
+      return (min === undefined || n >= min) && (max === undefined || n <= max);
+    });
+  }
+  if (m.paths) {
+    const p = pathPredicate(m.paths);
+    tests.push((c) => c.paths.some(p));
+  }
+  if (m.redirect) {
+    const p = pathPredicate(m.redirect);
+    tests.push((c) =>
+      c.redirects.some((r: RedirectFact) => r.write && r.path !== undefined && p(r.path)),
+    );
+  }
+  if (m.inputs) {
+    const p = pathPredicate(m.inputs);
+    tests.push((c) => c.inputs.some(p));
+  }
+  if (m.assigns) {
+    const set = new Set(m.assigns);
+    tests.push((c) => c.assigns.some((a) => set.has(a)));
+  }
+  if (m.tags) {
+    const set = new Set(m.tags);
+    tests.push((c) => c.tags.some((t) => set.has(t)));
+  }
+  if (m.not_tags) {
+    const set = new Set(m.not_tags);
+    tests.push((c) => !c.tags.some((t) => set.has(t)));
+  }
+  if (m.texts) {
+    const re = new RegExp(m.texts, "i");
+    tests.push((c) => c.texts.some((t) => re.test(t)));
+  }
+  if (m.sql) {
+    const re = new RegExp(m.sql.match, "i");
+    const unless = m.sql.unless === undefined ? undefined : new RegExp(m.sql.unless, "i");
+    tests.push((c) => c.sql.some((s) => re.test(s) && (unless === undefined || !unless.test(s))));
+  }
+  if (m.via) {
+    const set = new Set(m.via);
+    tests.push((c) => c.via.some((v) => set.has(v.split(" ")[0]!)));
+  }
+  if (m.remote !== undefined) {
+    const want = m.remote;
+    tests.push((c) => c.remote === want);
+  }
+  if (m.privileged !== undefined) {
+    const want = m.privileged;
+    tests.push((c) => c.privileged === want);
+  }
+  if (m.wrapped !== undefined) {
+    const want = m.wrapped;
+    tests.push((c) => c.wrappers.length > 0 === want);
+  }
+  if (m.any) {
+    const alts = m.any.map(compileMatcher);
+    tests.push((c) => alts.some((a) => a(c)));
+  }
+  if (m.not) {
+    const inner = compileMatcher(m.not);
+    tests.push((c) => !inner(c));
+  }
+  return (c) => {
+    for (const t of tests) if (!t(c)) return false;
+    return true;
+  };
+}
