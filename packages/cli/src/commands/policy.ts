@@ -1,0 +1,176 @@
+import { createInterface } from "node:readline";
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { UsageError } from "@txbox/core";
+import { decide, evaluateCorpus, explain, readCorpus, type Decision } from "@txbox/policy";
+import type { Register } from "../main.js";
+import { commandText, EXIT, printJson, println, type Io } from "../output.js";
+import { configFor, policyContext, policyFor } from "../context.js";
+
+interface CommonOptions {
+  json?: boolean;
+  policy?: string[];
+  config?: string;
+  cwd?: string;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function withCommon(cmd: Command): Command {
+  return cmd
+    .option("--json", "machine-readable output")
+    .option("--policy <file>", "an extra rule pack (repeatable)", collect)
+    .option("--config <file>", "txbox.yaml to use")
+    .option("--cwd <dir>", "the guest directory the command would run in");
+}
+
+function printDecision(io: Io, cmd: string, d: Decision): void {
+  println(io, `${d.decision.toUpperCase()}  ${cmd}`);
+  if (d.ruleIds.length) println(io, `  rules: ${d.ruleIds.join(", ")}`);
+  for (const r of d.reasons) println(io, `  why: ${r}`);
+  if (d.alternative) println(io, `  instead: ${d.alternative}`);
+}
+
+/** The corpus shipped beside the repository (`../shared/policy-corpus`), when present. */
+function defaultCorpus(io: Io): string | undefined {
+  if (io.env.TXBOX_POLICY_CORPUS) return io.env.TXBOX_POLICY_CORPUS;
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const base of [io.cwd, here]) {
+    for (let dir = base; ; dir = dirname(dir)) {
+      const candidate = resolve(dir, "../shared/policy-corpus/corpus.jsonl");
+      if (existsSync(candidate)) return candidate;
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return undefined;
+}
+
+async function batch(io: Io, opts: CommonOptions): Promise<number> {
+  const loaded = configFor(io, opts.config);
+  const policy = policyFor(loaded, opts.policy);
+  const ctx = policyContext(loaded, opts.cwd);
+  const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
+  let bad = 0;
+  let n = 0;
+  const out: string[] = [];
+  const flush = () => {
+    if (out.length) io.stdout.write(out.join(""));
+    out.length = 0;
+  };
+  for await (const line of lines) {
+    n++;
+    if (line.trim() === "") continue;
+    let cmd: unknown;
+    try {
+      cmd = (JSON.parse(line) as { cmd?: unknown }).cmd;
+    } catch {
+      cmd = undefined;
+    }
+    if (typeof cmd !== "string") {
+      bad++;
+      out.push(
+        `${JSON.stringify({ cmd: null, error: `line ${n}: expected a JSON object with a string "cmd"` })}\n`,
+      );
+      continue;
+    }
+    const d = decide(policy, cmd, ctx);
+    out.push(
+      `${JSON.stringify({ cmd, decision: d.decision, rules: d.ruleIds, reason: d.reasons.join("; ") })}\n`,
+    );
+    if (out.length >= 256) flush();
+  }
+  flush();
+  return bad > 0 ? EXIT.usage : EXIT.ok;
+}
+
+export const registerPolicy: Register = (program, io, outcome) => {
+  const policy = program
+    .command("policy")
+    .description("the policy gate: decide, explain and test command decisions");
+
+  withCommon(policy.command("check"))
+    .description("decide allow / transact / deny for a command (exit 3 when denied)")
+    .option("--batch", 'read JSON lines {"cmd": "..."} on stdin, write one decision per line')
+    .argument("[command...]", "the command, after --")
+    .action(async (words: string[], opts: CommonOptions & { batch?: boolean }) => {
+      if (opts.batch) {
+        if (words.length)
+          throw new UsageError("--batch reads commands from stdin; give none after --");
+        outcome.code = await batch(io, opts);
+        return;
+      }
+      const cmd = commandText(words);
+      const loaded = configFor(io, opts.config);
+      const d = decide(policyFor(loaded, opts.policy), cmd, policyContext(loaded, opts.cwd));
+      if (opts.json) printJson(io, { cmd, ...d });
+      else printDecision(io, cmd, d);
+      outcome.code = d.decision === "deny" ? EXIT.denied : EXIT.ok;
+    });
+
+  withCommon(policy.command("explain"))
+    .description("show the parsed facts and every rule that matched")
+    .argument("[command...]", "the command, after --")
+    .action((words: string[], opts: CommonOptions) => {
+      const cmd = commandText(words);
+      const loaded = configFor(io, opts.config);
+      const ex = explain(policyFor(loaded, opts.policy), cmd, policyContext(loaded, opts.cwd));
+      if (opts.json) {
+        printJson(io, ex);
+      } else {
+        println(io, JSON.stringify(ex, null, 2));
+      }
+      outcome.code = ex.decision.decision === "deny" ? EXIT.denied : EXIT.ok;
+    });
+
+  withCommon(policy.command("test"))
+    .description(
+      "run a labelled JSONL corpus: deny recall, false-deny rate on allow, and the misses",
+    )
+    .argument(
+      "[file]",
+      "corpus file (default: $TXBOX_POLICY_CORPUS or ../shared/policy-corpus/corpus.jsonl)",
+    )
+    .option("--min-recall <pct>", "fail (exit 1) below this deny recall, in percent")
+    .option("--min-allow <pct>", "fail (exit 1) below this allow accuracy, in percent")
+    .action(
+      (
+        file: string | undefined,
+        opts: CommonOptions & { minRecall?: string; minAllow?: string },
+      ) => {
+        const path = file ?? defaultCorpus(io);
+        if (!path)
+          throw new UsageError("no corpus file given and none found", {
+            hint: "txbox policy test FILE.jsonl",
+          });
+        const loaded = configFor(io, opts.config);
+        const report = evaluateCorpus(
+          policyFor(loaded, opts.policy),
+          readCorpus(path),
+          policyContext(loaded, opts.cwd),
+        );
+        if (opts.json) {
+          printJson(io, { file: path, ...report });
+        } else {
+          println(io, `corpus: ${path} (${report.total} commands)`);
+          println(io, `deny recall:     ${(report.denyRecall * 100).toFixed(2)} %`);
+          println(
+            io,
+            `allow accuracy:  ${(report.allowAccuracy * 100).toFixed(2)} %  (false-deny rate ${((1 - report.allowAccuracy) * 100).toFixed(2)} %)`,
+          );
+          if (report.misses.length) {
+            println(io, `misses (${report.misses.length}):`);
+            for (const m of report.misses)
+              println(io, `  [${m.label} → ${m.decision}] ${m.cmd.replace(/\n/g, "\\n")}`);
+          }
+        }
+        const below =
+          (opts.minRecall !== undefined && report.denyRecall * 100 < Number(opts.minRecall)) ||
+          (opts.minAllow !== undefined && report.allowAccuracy * 100 < Number(opts.minAllow));
+        outcome.code = below ? EXIT.failure : EXIT.ok;
+      },
+    );
+};
