@@ -1,0 +1,249 @@
+import { existsSync } from "node:fs";
+import { mkdir, open, readFile, readdir, realpath, rename, stat, statfs } from "node:fs/promises";
+import { basename, join } from "node:path";
+
+import { RealiseError, type StorageDef, type StorageUsage } from "../types.js";
+import { run } from "./exec.js";
+import { checkName } from "./names.js";
+
+/** Default size of a storage's backing image when its StorageDef gives none. */
+export const DEFAULT_STORAGE_BYTES = 8 * 1024 ** 3;
+
+/** btrfs gives every subvolume root inode 256: the cheapest "is this a subvolume" test. */
+const SUBVOLUME_ROOT_INODE = 256;
+
+async function isSubvolume(path: string): Promise<boolean> {
+  try {
+    const s = await stat(path);
+    return s.isDirectory() && s.ino === SUBVOLUME_ROOT_INODE;
+  } catch {
+    return false;
+  }
+}
+
+/** Mount points currently listed by the kernel for this process. */
+export async function mountPoints(): Promise<string[]> {
+  const text = await readFile("/proc/self/mountinfo", "utf8");
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => (l.split(" ")[4] ?? "").replace(/\\040/g, " "));
+}
+
+/**
+ * One testbed storage: a sparse image file, loop-mounted as btrfs. Layout inside the file system:
+ * `base/<rootfs>` (read-only subvolume unpacked once from the cached Debian tarball),
+ * `images/<volume>` (a guest's root file system, a subvolume) and
+ * `snapshots/<volume>/<snapname>` (read-only subvolume snapshots).
+ * `zfspool` and `dir` storages are realised the same way; the API layer keeps their rules.
+ */
+export class BtrfsStorage {
+  readonly imagePath: string;
+  readonly mountPoint: string;
+  private baseReady: Promise<string> | undefined;
+
+  constructor(
+    readonly def: StorageDef,
+    stateDir: string,
+    private readonly rootfsTarball: string,
+  ) {
+    checkName("storage", def.id);
+    this.imagePath = join(stateDir, "images", `${def.id}.btrfs.img`);
+    this.mountPoint = join(stateDir, "mnt", def.id);
+  }
+
+  /** Creates the image (first time) and mounts it. Idempotent. */
+  async mount(): Promise<void> {
+    await mkdir(join(this.imagePath, ".."), { recursive: true });
+    await mkdir(this.mountPoint, { recursive: true });
+    if (!existsSync(this.imagePath)) {
+      const tmp = `${this.imagePath}.new`;
+      const fh = await open(tmp, "w");
+      try {
+        await fh.truncate(this.def.sizeBytes ?? DEFAULT_STORAGE_BYTES); // sparse
+      } finally {
+        await fh.close();
+      }
+      await run(["mkfs.btrfs", "-q", "-f", "-L", `txbox-${this.def.id}`.slice(0, 255), tmp]);
+      await rename(tmp, this.imagePath);
+    }
+    if (!(await this.mounted())) {
+      // `loop` makes mount set up the device with autoclear, so unmounting releases it.
+      await run(["mount", "-t", "btrfs", "-o", "loop,noatime", this.imagePath, this.mountPoint]);
+    }
+    for (const d of ["base", "images", "snapshots"]) {
+      await mkdir(join(this.mountPoint, d), { recursive: true });
+    }
+  }
+
+  async mounted(): Promise<boolean> {
+    return (await mountPoints()).includes(this.mountPoint);
+  }
+
+  /** Unmounts (the loop device goes with it). Idempotent. */
+  async unmount(): Promise<void> {
+    this.baseReady = undefined;
+    if (await this.mounted()) await run(["umount", this.mountPoint], { timeoutMs: 60_000 });
+  }
+
+  async usage(): Promise<StorageUsage> {
+    if (!(await this.mounted())) return { total: 0, used: 0, avail: 0, active: false };
+    const s = await statfs(this.mountPoint);
+    const total = s.blocks * s.bsize;
+    return { total, used: total - s.bfree * s.bsize, avail: s.bavail * s.bsize, active: true };
+  }
+
+  volumePath(volume: string): string {
+    return join(this.mountPoint, "images", checkName("volume", volume));
+  }
+
+  snapshotPath(volume: string, snapname: string): string {
+    return join(this.snapshotDir(volume), checkName("snapshot", snapname));
+  }
+
+  private snapshotDir(volume: string): string {
+    return join(this.mountPoint, "snapshots", checkName("volume", volume));
+  }
+
+  /** The read-only base subvolume for new volumes, unpacked from the tarball on first use. */
+  private base(): Promise<string> {
+    this.baseReady ??= this.unpackBase().catch((e: unknown) => {
+      this.baseReady = undefined;
+      throw e;
+    });
+    return this.baseReady;
+  }
+
+  private async unpackBase(): Promise<string> {
+    if (!existsSync(this.rootfsTarball)) {
+      throw new RealiseError(
+        `guest root file system ${this.rootfsTarball} is missing: run testbed/scripts/build-rootfs (as root)`,
+      );
+    }
+    const name = basename(await realpath(this.rootfsTarball)).replace(/\.tar$/, "");
+    const dest = join(this.mountPoint, "base", checkName("base", name));
+    if (await isSubvolume(dest)) return dest;
+    const tmp = join(this.mountPoint, "base", `.${name}.unpacking`);
+    if (existsSync(tmp)) await this.deleteSubvolume(tmp);
+    await run(["btrfs", "-q", "subvolume", "create", tmp]);
+    await run(
+      [
+        "tar",
+        "--numeric-owner",
+        "--xattrs",
+        "--xattrs-include=*",
+        "--acls",
+        "-xpf",
+        this.rootfsTarball,
+        "-C",
+        tmp,
+      ],
+      { timeoutMs: 600_000 },
+    );
+    await run(["btrfs", "-q", "subvolume", "snapshot", "-r", tmp, dest]);
+    await this.deleteSubvolume(tmp);
+    return dest;
+  }
+
+  async volumeExists(volume: string): Promise<boolean> {
+    return isSubvolume(this.volumePath(volume));
+  }
+
+  /** A new volume: a writable snapshot of the base root file system. Idempotent. */
+  async createVolume(volume: string): Promise<void> {
+    const dest = this.volumePath(volume);
+    if (await isSubvolume(dest)) return;
+    await this.snapshotInto(await this.base(), dest, false);
+  }
+
+  /** Writable snapshot (`linked`) or full copy of a source subvolume into a new volume. Idempotent. */
+  async createVolumeFrom(source: string, volume: string, linked: boolean): Promise<void> {
+    const dest = this.volumePath(volume);
+    if (await isSubvolume(dest)) return;
+    if (!(await isSubvolume(source)))
+      throw new RealiseError(`clone source ${source} does not exist`);
+    if (linked) {
+      await this.snapshotInto(source, dest, false);
+      return;
+    }
+    const tmp = `${dest}.copying`;
+    if (existsSync(tmp)) await this.deleteSubvolume(tmp);
+    await run(["btrfs", "-q", "subvolume", "create", tmp]);
+    // A full clone owns its data: no shared extents with the source.
+    await run(["cp", "-a", "--reflink=never", `${source}/.`, `${tmp}/`], { timeoutMs: 1_800_000 });
+    await rename(tmp, dest);
+  }
+
+  async destroyVolume(volume: string): Promise<void> {
+    const snapDir = this.snapshotDir(volume);
+    for (const snap of await readdir(snapDir).catch(() => [])) {
+      await this.deleteSubvolume(join(snapDir, snap));
+    }
+    if (existsSync(snapDir)) await run(["rmdir", snapDir]);
+    const path = this.volumePath(volume);
+    if (existsSync(path)) await this.deleteSubvolume(path);
+  }
+
+  async snapshot(volume: string, snapname: string): Promise<void> {
+    const vol = this.volumePath(volume);
+    if (!(await isSubvolume(vol)))
+      throw new RealiseError(`volume ${this.def.id}:${volume} does not exist`);
+    const dest = this.snapshotPath(volume, snapname);
+    if (await isSubvolume(dest)) return;
+    await mkdir(this.snapshotDir(volume), { recursive: true });
+    await this.snapshotInto(vol, dest, true);
+  }
+
+  async snapshotExists(volume: string, snapname: string): Promise<boolean> {
+    return isSubvolume(this.snapshotPath(volume, snapname));
+  }
+
+  /**
+   * Replaces the volume by a writable snapshot of `snapname`. Crash-safe: the new subvolume is
+   * made first and swapped in by rename, so a re-run after a crash finds either state complete.
+   */
+  async rollback(volume: string, snapname: string): Promise<void> {
+    const snap = this.snapshotPath(volume, snapname);
+    if (!(await isSubvolume(snap))) {
+      throw new RealiseError(`snapshot ${snapname} of ${this.def.id}:${volume} does not exist`);
+    }
+    const vol = this.volumePath(volume);
+    const fresh = `${vol}.rollback`;
+    const old = `${vol}.replaced`;
+    if (existsSync(fresh)) await this.deleteSubvolume(fresh);
+    await this.snapshotInto(snap, fresh, false);
+    if (existsSync(vol)) await rename(vol, old);
+    await rename(fresh, vol);
+    if (existsSync(old)) await this.deleteSubvolume(old);
+  }
+
+  async deleteSnapshot(volume: string, snapname: string): Promise<void> {
+    const path = this.snapshotPath(volume, snapname);
+    if (existsSync(path)) await this.deleteSubvolume(path);
+  }
+
+  private async snapshotInto(source: string, dest: string, readonly: boolean): Promise<void> {
+    const tmp = `${dest}.creating`;
+    if (existsSync(tmp)) await this.deleteSubvolume(tmp);
+    await run(["btrfs", "-q", "subvolume", "snapshot", ...(readonly ? ["-r"] : []), source, tmp]);
+    await rename(tmp, dest); // appears complete or not at all
+  }
+
+  /** Deletes a subvolume and any subvolumes a guest created inside it (deepest first). */
+  private async deleteSubvolume(path: string): Promise<void> {
+    if (!(await isSubvolume(path))) {
+      throw new RealiseError(`${path} is not a btrfs subvolume; refusing to delete it`);
+    }
+    const listed = await run(["btrfs", "subvolume", "list", "-o", path], { allowFailure: true });
+    const nested = listed.stdout
+      .split("\n")
+      .map((l) => / path (.+)$/.exec(l)?.[1])
+      .filter((p): p is string => p !== undefined)
+      .map((p) => join(this.mountPoint, p.replace(/^<FS_TREE>\//, "")))
+      .sort((a, b) => b.length - a.length);
+    for (const n of nested) {
+      if (n.startsWith(`${path}/`) && (await isSubvolume(n))) await this.deleteSubvolume(n);
+    }
+    await run(["btrfs", "-q", "subvolume", "delete", path]);
+  }
+}
