@@ -11,6 +11,11 @@
  * a testbed restart. Errors are thrown as `RealiseError` with a message fit for a task log.
  */
 
+import type { RunningSdnConfig } from "./sdn/types.js";
+
+/** The SDN configuration handed to {@link Realiser.applySdn} (defined with the SDN realisation). */
+export type { RunningSdnConfig };
+
 export type GuestType = "qemu" | "lxc";
 
 /** Storage types the testbed realises. `zfspool` is realised on btrfs but keeps ZFS's rules. */
@@ -98,7 +103,11 @@ export interface Realiser {
   /** Create an empty-ish volume for a new guest (a fresh rootfs from the base image). Idempotent. */
   createVolume(ref: VolumeRef, options: { sizeBytes?: number }): Promise<void>;
   /** Linked clone (writable snapshot) or full copy of `from` into `to`. Idempotent. */
-  cloneVolume(from: VolumeRef, to: VolumeRef, options: { linked: boolean; fromSnapshot?: string }): Promise<void>;
+  cloneVolume(
+    from: VolumeRef,
+    to: VolumeRef,
+    options: { linked: boolean; fromSnapshot?: string },
+  ): Promise<void>;
   /** Destroy a volume and all its snapshots. Missing = success. */
   destroyVolume(ref: VolumeRef): Promise<void>;
   /** Read-only snapshot; the caller has made the guest consistent (see freeze). */
@@ -120,6 +129,15 @@ export interface Realiser {
   /** Hard stop (`stop`) or clean shutdown with a timeout, then hard stop. Stopped = success. */
   stopGuest(vmid: number, options: { graceful: boolean; timeoutMs: number }): Promise<void>;
   guestStatus(vmid: number): Promise<GuestRuntimeStatus>;
+
+  /**
+   * Optional: realise the SDN running configuration (controllers, zones, vnets, subnets and vnet
+   * firewalls as the API returns them with `running=1`) after `PUT /cluster/sdn`. Idempotent.
+   * Absent = the apply task only logs that SDN is not realised.
+   */
+  applySdn?(running: RunningSdnConfig): Promise<void>;
+  /** Optional: SSH host-key fingerprints of a guest (for `GET /testbed/guests`). */
+  hostKeyFingerprints?(vmid: number): Promise<string[]>;
 }
 
 export class RealiseError extends Error {

@@ -1,0 +1,196 @@
+import { errorMessage } from "@txbox/core";
+import type { Store } from "./store.js";
+
+/** A task as PVE's task list shows it, plus its log. */
+export interface TaskRecord {
+  upid: string;
+  node: string;
+  pid: number;
+  pstart: number;
+  starttime: number;
+  type: string;
+  id: string;
+  user: string;
+  tokenid?: string;
+  status: "running" | "stopped";
+  exitstatus?: string;
+  endtime?: number;
+  log: string[];
+}
+
+/** What a running task can do: append log lines and count warnings. */
+export interface TaskContext {
+  upid: string;
+  log(line: string): void;
+  warn(line: string): void;
+  /** Aborted by `DELETE /nodes/{node}/tasks/{upid}`. */
+  readonly signal: AbortSignal;
+}
+
+const hex8 = (n: number): string => (n >>> 0).toString(16).toUpperCase().padStart(8, "0");
+
+/** Build a UPID: `UPID:<node>:<pid>:<pstart>:<starttime>:<type>:<id>:<user>:`. */
+export function formatUpid(t: {
+  node: string;
+  pid: number;
+  pstart: number;
+  starttime: number;
+  type: string;
+  id: string;
+  user: string;
+}): string {
+  return `UPID:${t.node}:${hex8(t.pid)}:${hex8(t.pstart)}:${hex8(t.starttime)}:${t.type}:${t.id}:${t.user}:`;
+}
+
+/** Parse a UPID as PVE's `decode_upid` does; undefined when it does not parse. */
+export function parseUpid(upid: string):
+  | {
+      node: string;
+      pid: number;
+      pstart: number;
+      starttime: number;
+      type: string;
+      id: string;
+      user: string;
+    }
+  | undefined {
+  const m =
+    /^UPID:([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?):([0-9A-F]{8}):([0-9A-F]{8,9}):([0-9A-F]{8}):([^:\s]+):([^:\s]*):([^:\s]+):$/.exec(
+      upid,
+    );
+  if (m === null) return undefined;
+  return {
+    node: m[1]!,
+    pid: parseInt(m[3]!, 16),
+    pstart: parseInt(m[4]!, 16),
+    starttime: parseInt(m[5]!, 16),
+    type: m[6]!,
+    id: m[7]!,
+    user: m[8]!,
+  };
+}
+
+/** Injected task failure: the next `count` tasks of `type` fail with `error`. */
+export interface TaskFailure {
+  type: string;
+  error: string;
+  count: number;
+}
+
+/**
+ * Runs long operations as PVE workers: each gets a UPID at once, runs in the background, writes a
+ * log whose last line is `TASK OK`, `TASK WARNINGS: N` or `TASK ERROR: <msg>`, and is persisted.
+ */
+export class TaskManager {
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private nextPid = 0x1000 + (process.pid % 0x1000) * 0x10;
+  private readonly pstart = Math.floor(process.uptime() * 100) + 0x100000;
+
+  constructor(
+    private readonly store: Store,
+    private readonly faults: () => { taskFailures: TaskFailure[]; taskDelayMs: number },
+  ) {
+    for (const t of store.read<TaskRecord[]>("tasks.json") ?? []) {
+      // A task that was running when the server went down ended with it, as on PVE.
+      if (t.status === "running") {
+        t.status = "stopped";
+        t.exitstatus = "unexpected status";
+        t.endtime = Math.floor(Date.now() / 1000);
+        t.log.push("TASK ERROR: unexpected status");
+      }
+      this.tasks.set(t.upid, t);
+    }
+  }
+
+  get(upid: string): TaskRecord | undefined {
+    return this.tasks.get(upid);
+  }
+
+  list(): TaskRecord[] {
+    return [...this.tasks.values()];
+  }
+
+  /** Start a worker; returns its UPID at once. */
+  start(
+    opts: { node: string; type: string; id: string; user: string; tokenid?: string },
+    fn: (ctx: TaskContext) => Promise<void>,
+  ): string {
+    const starttime = Math.floor(Date.now() / 1000);
+    const pid = this.nextPid++;
+    const userField = opts.tokenid === undefined ? opts.user : `${opts.user}!${opts.tokenid}`;
+    const upid = formatUpid({ ...opts, pid, pstart: this.pstart, starttime, user: userField });
+    const rec: TaskRecord = {
+      upid,
+      node: opts.node,
+      pid,
+      pstart: this.pstart,
+      starttime,
+      type: opts.type,
+      id: opts.id,
+      user: opts.user,
+      ...(opts.tokenid === undefined ? {} : { tokenid: opts.tokenid }),
+      status: "running",
+      log: [],
+    };
+    this.tasks.set(upid, rec);
+    this.persist();
+    const abort = new AbortController();
+    let warnings = 0;
+    const ctx: TaskContext = {
+      upid,
+      log: (line) => {
+        rec.log.push(line);
+      },
+      warn: (line) => {
+        warnings++;
+        rec.log.push(`WARN: ${line}`);
+      },
+      signal: abort.signal,
+    };
+    const done = (async () => {
+      try {
+        const f = this.faults();
+        if (f.taskDelayMs > 0) await new Promise((r) => setTimeout(r, f.taskDelayMs));
+        const injected = f.taskFailures.find((x) => x.type === opts.type && x.count > 0);
+        if (injected !== undefined) {
+          injected.count--;
+          throw new Error(injected.error);
+        }
+        await fn(ctx);
+        if (abort.signal.aborted) throw new Error("received interrupt");
+        rec.exitstatus = warnings > 0 ? `WARNINGS: ${warnings}` : "OK";
+        rec.log.push(warnings > 0 ? `TASK WARNINGS: ${warnings}` : "TASK OK");
+      } catch (err) {
+        const msg = errorMessage(err).replace(/\n+$/, "");
+        rec.exitstatus = msg.split("\n")[0] ?? msg;
+        rec.log.push(`TASK ERROR: ${rec.exitstatus}`);
+      } finally {
+        rec.status = "stopped";
+        rec.endtime = Math.floor(Date.now() / 1000);
+        this.running.delete(upid);
+        this.persist();
+      }
+    })();
+    this.running.set(upid, { abort, done });
+    return upid;
+  }
+
+  /** Request a running task to stop (it ends with `received interrupt`). */
+  stop(upid: string): void {
+    this.running.get(upid)?.abort.abort();
+  }
+
+  /** Wait until every running task has ended (shutdown/restart). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  /** Persist the task index, keeping the newest 1000 tasks. */
+  persist(): void {
+    const all = [...this.tasks.values()];
+    if (all.length > 1000)
+      for (const t of all.slice(0, all.length - 1000)) this.tasks.delete(t.upid);
+    this.store.write("tasks.json", [...this.tasks.values()]);
+  }
+}
