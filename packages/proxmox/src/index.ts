@@ -1,1 +1,65 @@
-export {};
+export {
+  ProxmoxError,
+  NotFound,
+  Locked,
+  AuthFailed,
+  TaskFailed,
+  Timeout,
+  Unsupported,
+  ApiError,
+  TransportError,
+  type ProxmoxErrorContext,
+} from "./errors.js";
+export { isProxmoxError } from "./guards.js";
+export { mapHttpError, mapTaskExit, isTaskSuccess, lockOf } from "./mapping.js";
+export {
+  RETRY,
+  withRetry,
+  backoffDelay,
+  classify,
+  type RetryPolicy,
+  type RetryHooks,
+} from "./retry.js";
+export {
+  waitTask,
+  taskLog,
+  type Requester,
+  type TaskStatus,
+  type TaskResult,
+  type WaitTaskOptions,
+} from "./tasks.js";
+export { parseUpid, type Upid } from "./upid.js";
+export {
+  createDispatcher,
+  normaliseFingerprint,
+  FingerprintMismatch,
+  type TlsOptions,
+} from "./tls.js";
+export { Transport, encodeParams, type Credentials, type TransportOptions } from "./transport.js";
+export {
+  connectionFromConfig,
+  connectionFromTestbedState,
+  type ProxmoxConnection,
+} from "./connection.js";
+export {
+  ProxmoxClient,
+  type ClusterResource,
+  type ConnectOptions,
+  type EffectOptions,
+} from "./client.js";
+export {
+  Guest,
+  snapshotTree,
+  type GuestType,
+  type GuestStatus,
+  type Snapshot,
+  type SnapshotTreeNode,
+  type SnapshotList,
+} from "./guest.js";
+export { Sdn, type SdnObject, type SdnPending } from "./sdn.js";
+export {
+  Firewall,
+  type FirewallScope,
+  type FirewallRule,
+  type FirewallRuleInput,
+} from "./firewall.js";

@@ -1,0 +1,394 @@
+import { readFile } from "node:fs/promises";
+import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import { errorMessage } from "@txbox/core";
+import { ExecError } from "./errors.js";
+import { hostKeyFingerprint, normaliseFingerprint } from "./fingerprint.js";
+import { CappedBuffer } from "./output.js";
+import { PGID_MARKER, killGroupScript, remoteScript } from "./shell.js";
+import {
+  DEFAULT_MAX_OUTPUT_BYTES,
+  type ExecResult,
+  type Executor,
+  type RunOptions,
+  type SshTarget,
+  validateRunOptions,
+} from "./types.js";
+
+/** Options of {@link SshExecutor}. */
+export interface SshExecutorOptions {
+  /** Interval of SSH keepalives on idle pooled connections (default 5 s). */
+  keepaliveIntervalMs?: number;
+  /** Unanswered keepalives before a connection counts as dead (default 3). */
+  keepaliveCountMax?: number;
+  /** How long a killed command may take to report its exit before the channel is dropped (default 5 s). */
+  killGraceMs?: number;
+}
+
+/** Counters of an {@link SshExecutor}, for tests and benchmarks. */
+export interface SshStats {
+  /** Completed SSH handshakes. */
+  connects: number;
+  /** Connections currently pooled. */
+  open: number;
+}
+
+interface Pooled {
+  client: Client;
+  ready: Promise<Client>;
+  dead: boolean;
+}
+
+/** A channel could not be opened because the connection was already gone: safe to redo. */
+class StaleConnection extends Error {}
+
+function targetKey(t: SshTarget): string {
+  return `${t.user}@${t.host}:${t.port ?? 22}#${t.hostKey}`;
+}
+
+function describe(t: SshTarget): string {
+  return `${t.user}@${t.host}:${t.port ?? 22}`;
+}
+
+/**
+ * Runs commands on guests over SSH (ssh2), with one pooled connection per target, pinned host
+ * keys, per-command timeouts that kill the remote process group, and capped output.
+ */
+export class SshExecutor implements Executor<SshTarget> {
+  private readonly pool = new Map<string, Pooled>();
+  private readonly options: Required<SshExecutorOptions>;
+  private connects = 0;
+  private closed = false;
+
+  constructor(options: SshExecutorOptions = {}) {
+    this.options = {
+      keepaliveIntervalMs: options.keepaliveIntervalMs ?? 5000,
+      keepaliveCountMax: options.keepaliveCountMax ?? 3,
+      killGraceMs: options.killGraceMs ?? 5000,
+    };
+  }
+
+  stats(): SshStats {
+    return { connects: this.connects, open: this.pool.size };
+  }
+
+  async run(target: SshTarget, command: string, options: RunOptions): Promise<ExecResult> {
+    validateRunOptions(options);
+    const script = remoteScript(command, options);
+    const started = performance.now();
+    // A stale pooled connection fails before the channel opens, so the command never ran: redo once.
+    for (let attempt = 0; ; attempt++) {
+      const client = await this.connection(target);
+      try {
+        return await this.runOn(client, target, script, options, started);
+      } catch (err) {
+        if (err instanceof StaleConnection && attempt === 0) {
+          this.drop(target);
+          continue;
+        }
+        if (err instanceof StaleConnection) {
+          throw new ExecError(
+            "E_UNREACHABLE",
+            `${describe(target)}: connection lost: ${err.message}`,
+            {
+              details: { target: describe(target) },
+              cause: err,
+            },
+          );
+        }
+        throw err;
+      }
+    }
+  }
+
+  async ping(target: SshTarget, options: { timeoutMs: number }): Promise<boolean> {
+    const deadline = AbortSignal.timeout(options.timeoutMs);
+    try {
+      const res = await Promise.race([
+        this.run({ ...target, connectTimeoutMs: options.timeoutMs }, "true", {
+          timeoutMs: options.timeoutMs,
+          signal: deadline,
+        }),
+        new Promise<never>((_, reject) =>
+          deadline.addEventListener("abort", () => reject(new Error("ping timeout")), {
+            once: true,
+          }),
+        ),
+      ]);
+      return res.exitCode === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.pool.values()];
+    this.pool.clear();
+    await Promise.all(
+      all.map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            if (p.dead) return resolve();
+            p.client.once("close", () => resolve());
+            p.client.end();
+            setTimeout(resolve, 2000).unref();
+          }),
+      ),
+    );
+  }
+
+  private drop(target: SshTarget): void {
+    const key = targetKey(target);
+    const p = this.pool.get(key);
+    if (!p) return;
+    this.pool.delete(key);
+    p.dead = true;
+    p.client.end();
+  }
+
+  private connection(target: SshTarget): Promise<Client> {
+    if (this.closed) {
+      return Promise.reject(new ExecError("E_EXEC", "the SSH executor is closed"));
+    }
+    const key = targetKey(target);
+    const existing = this.pool.get(key);
+    if (existing && !existing.dead) return existing.ready;
+    const client = new Client();
+    const entry: Pooled = { client, dead: false, ready: Promise.resolve(client) };
+    entry.ready = this.connect(client, target).catch((err: unknown) => {
+      if (this.pool.get(key) === entry) this.pool.delete(key);
+      entry.dead = true;
+      throw err;
+    });
+    const forget = (): void => {
+      entry.dead = true;
+      if (this.pool.get(key) === entry) this.pool.delete(key);
+    };
+    client.on("close", forget);
+    client.on("end", forget);
+    this.pool.set(key, entry);
+    return entry.ready;
+  }
+
+  private async connect(client: Client, target: SshTarget): Promise<Client> {
+    const pinned = normaliseFingerprint(target.hostKey);
+    const privateKey =
+      target.privateKey ?? (target.keyFile ? await readFile(target.keyFile) : undefined);
+    if (privateKey === undefined) {
+      throw new ExecError("E_SSH_AUTH", `${describe(target)}: no privateKey or keyFile given`, {
+        details: { target: describe(target) },
+      });
+    }
+    let presented: string | undefined;
+    const config: ConnectConfig = {
+      host: target.host,
+      port: target.port ?? 22,
+      username: target.user,
+      privateKey,
+      readyTimeout: target.connectTimeoutMs ?? 10_000,
+      keepaliveInterval: this.options.keepaliveIntervalMs,
+      keepaliveCountMax: this.options.keepaliveCountMax,
+      hostVerifier: (key: Buffer) => {
+        presented = hostKeyFingerprint(key);
+        return presented === pinned;
+      },
+    };
+    return await new Promise<Client>((resolve, reject) => {
+      const onError = (err: Error & { level?: string; code?: string }): void => {
+        client.removeListener("ready", onReady);
+        client.end();
+        reject(this.mapConnectError(err, target, pinned, presented));
+      };
+      const onReady = (): void => {
+        client.removeListener("error", onError);
+        // Later errors (keepalive timeout, reset) only mark the connection dead via "close".
+        client.on("error", () => undefined);
+        this.connects++;
+        resolve(client);
+      };
+      client.once("ready", onReady);
+      client.once("error", onError);
+      client.connect(config);
+    });
+  }
+
+  private mapConnectError(
+    err: Error & { level?: string; code?: string },
+    target: SshTarget,
+    pinned: string,
+    presented: string | undefined,
+  ): ExecError {
+    const where = describe(target);
+    const details = { target: where };
+    if (presented !== undefined && presented !== pinned) {
+      return new ExecError(
+        "E_HOSTKEY",
+        `${where}: host key ${presented} does not match the pinned ${pinned}; refusing to connect`,
+        {
+          details: { ...details, presented, pinned },
+          hint: "if the guest was re-created, update its hostKey (ssh-keyscan | ssh-keygen -lf -)",
+          cause: err,
+        },
+      );
+    }
+    if (err.level === "client-authentication") {
+      return new ExecError("E_SSH_AUTH", `${where}: authentication failed for ${target.user}`, {
+        details,
+        hint: "check that the guest's authorized_keys holds the public half of the key",
+        cause: err,
+      });
+    }
+    return new ExecError("E_UNREACHABLE", `${where}: unreachable: ${errorMessage(err)}`, {
+      details: { ...details, errno: err.code },
+      hint: "is the guest running and its sshd listening?",
+      cause: err,
+    });
+  }
+
+  private openExec(client: Client, script: string): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      try {
+        client.exec(script, (err, channel) =>
+          err ? reject(new StaleConnection(err.message)) : resolve(channel),
+        );
+      } catch (err) {
+        // ssh2 throws synchronously when the socket is already gone.
+        reject(new StaleConnection(errorMessage(err)));
+      }
+    });
+  }
+
+  private async runOn(
+    client: Client,
+    target: SshTarget,
+    script: string,
+    options: RunOptions,
+    started: number,
+  ): Promise<ExecResult> {
+    const channel = await this.openExec(client, script);
+    const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    const stdout = new CappedBuffer(limit);
+    const stderr = new CappedBuffer(limit);
+    let pgid: number | undefined;
+    let head: Buffer | undefined = Buffer.alloc(0);
+    let timedOut = false;
+    let killSent = false;
+    // Kill the remote process group from a second channel (the first is busy running the command).
+    const killGroup = (): void => {
+      if (killSent || pgid === undefined || !Number.isInteger(pgid) || pgid <= 1) return;
+      killSent = true;
+      this.openExec(client, killGroupScript(pgid))
+        .then((k) => {
+          k.on("data", () => undefined);
+          k.stderr.on("data", () => undefined);
+          k.end();
+        })
+        .catch(() => undefined);
+    };
+
+    const onOut = (chunk: Buffer): void => {
+      if (head !== undefined) {
+        // The first line is the pgid announcement, not command output.
+        head = Buffer.concat([head, chunk]);
+        const nl = head.indexOf(10);
+        if (nl < 0) return;
+        const line = head.subarray(0, nl).toString("utf8");
+        const rest = head.subarray(nl + 1);
+        head = undefined;
+        if (line.startsWith(PGID_MARKER)) pgid = Number(line.slice(PGID_MARKER.length));
+        // A timeout that fired before the pgid arrived is carried out now.
+        if (timedOut) killGroup();
+        if (rest.length === 0) return;
+        chunk = rest;
+      }
+      stdout.push(chunk);
+      options.onStdout?.(chunk);
+    };
+    const onErr = (chunk: Buffer): void => {
+      stderr.push(chunk);
+      options.onStderr?.(chunk);
+    };
+    channel.on("data", onOut);
+    channel.stderr.on("data", onErr);
+
+    return await new Promise<ExecResult>((resolve, reject) => {
+      let exitCode: number | null = null;
+      let exitSignal: string | null = null;
+      let graceTimer: NodeJS.Timeout | undefined;
+      let settled = false;
+      const kill = (): void => {
+        if (timedOut) return;
+        timedOut = true;
+        killGroup();
+        channel.signal("KILL");
+        // sshd keeps the channel open while its child lives: do not wait on it forever.
+        graceTimer = setTimeout(() => {
+          channel.close();
+          finish();
+        }, this.options.killGraceMs);
+      };
+      const timer = setTimeout(kill, options.timeoutMs);
+      const onAbort = (): void => kill();
+      if (options.signal?.aborted) queueMicrotask(kill);
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+
+      channel.on("exit", (code: number | null, signal?: string) => {
+        exitCode = code ?? null;
+        exitSignal = signal ?? null;
+      });
+      channel.on("error", (err: Error) => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        reject(
+          new ExecError("E_EXEC", `${describe(target)}: channel failed: ${err.message}`, {
+            details: { target: describe(target) },
+            cause: err,
+          }),
+        );
+      });
+      const finish = (): void => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        if (exitCode === null && exitSignal === null && !timedOut) {
+          // The connection died mid-command: it may or may not have run to completion.
+          reject(
+            new ExecError(
+              "E_UNREACHABLE",
+              `${describe(target)}: connection lost while the command ran`,
+              {
+                details: { target: describe(target), outcomeUnknown: true },
+                retryable: false,
+                hint: "the command may have had effects; treat its outcome as unknown",
+              },
+            ),
+          );
+          return;
+        }
+        if (head !== undefined && head.length > 0 && !head.toString().startsWith(PGID_MARKER)) {
+          stdout.push(head);
+        }
+        resolve({
+          exitCode,
+          signal: exitSignal,
+          stdout: stdout.text(),
+          stderr: stderr.text(),
+          stdoutTruncated: stdout.truncated,
+          stderrTruncated: stderr.truncated,
+          durationMs: Math.round(performance.now() - started),
+          timedOut,
+        });
+      };
+      channel.on("close", finish);
+      function cleanup(): void {
+        clearTimeout(timer);
+        if (graceTimer) clearTimeout(graceTimer);
+        options.signal?.removeEventListener("abort", onAbort);
+      }
+
+      if (options.stdin !== undefined) channel.end(options.stdin);
+      else channel.end();
+    });
+  }
+}

@@ -1,0 +1,75 @@
+/** The outcome of one command; the same shape for every {@link Executor}. */
+export interface ExecResult {
+  /** Exit status, or null when the process was killed by a signal or its status is unknown. */
+  exitCode: number | null;
+  /** Name of the terminating signal (`SIGKILL`), or null. */
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** The stream produced more than `maxOutputBytes`; only the first bytes are kept. */
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  durationMs: number;
+  /** The command ran past `timeoutMs` (or was aborted) and its process group was killed. */
+  timedOut: boolean;
+}
+
+/** Options of {@link Executor.run}. */
+export interface RunOptions {
+  /** Working directory; the command fails with the shell's `cd` error when it does not exist. */
+  cwd?: string;
+  /** Extra environment variables, exported before the command runs. */
+  env?: Record<string, string>;
+  /** Budget for the whole command; on expiry the process group is killed. Required: nothing waits forever. */
+  timeoutMs: number;
+  /** Bytes written to the command's standard input, which is then closed. */
+  stdin?: string | Buffer;
+  /** Cap per stream on the kept output (default 8 MiB); streaming callbacks still see everything. */
+  maxOutputBytes?: number;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  /** Aborting kills the command like a timeout does. */
+  signal?: AbortSignal;
+}
+
+/** Where to run over SSH. */
+export interface SshTarget {
+  host: string;
+  port?: number;
+  user: string;
+  /** PEM/OpenSSH private key text; or give `keyFile`. */
+  privateKey?: string | Buffer;
+  keyFile?: string;
+  /** Pinned host key fingerprint, `SHA256:<base64 without padding>` as `ssh-keygen -lf` prints it. */
+  hostKey: string;
+  /** Handshake budget (default 10 s). */
+  connectTimeoutMs?: number;
+}
+
+/** Runs shell command text somewhere: a guest over SSH, or the local machine. */
+export interface Executor<Target> {
+  /** Run `command` (shell text, sent verbatim) and collect its result; a non-zero exit is not an error. */
+  run(target: Target, command: string, options: RunOptions): Promise<ExecResult>;
+  /** True when the target answers (for SSH: handshake plus `true`) within `timeoutMs`. Never throws. */
+  ping(target: Target, options: { timeoutMs: number }): Promise<boolean>;
+  /** Release connections and anything else held. */
+  close(): Promise<void>;
+}
+
+/** Default per-stream cap on kept output. */
+export const DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
+
+/** Validate run options up front; messages name the option and the value received. */
+export function validateRunOptions(options: RunOptions): void {
+  const t = options?.timeoutMs;
+  if (typeof t !== "number" || !Number.isFinite(t) || t <= 0) {
+    throw new RangeError(`timeoutMs: expected a positive number of milliseconds, got ${String(t)}`);
+  }
+  const m = options.maxOutputBytes;
+  if (m !== undefined && (!Number.isInteger(m) || m < 0)) {
+    throw new RangeError(`maxOutputBytes: expected a non-negative integer, got ${String(m)}`);
+  }
+  if (options.cwd !== undefined && (typeof options.cwd !== "string" || options.cwd === "")) {
+    throw new RangeError(`cwd: expected a non-empty path, got ${JSON.stringify(options.cwd)}`);
+  }
+}

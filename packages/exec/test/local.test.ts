@@ -1,0 +1,73 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalExecutor } from "../src/local.js";
+
+const local = new LocalExecutor();
+
+function alive(pattern: string): boolean {
+  try {
+    execFileSync("pgrep", ["-f", pattern]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("LocalExecutor", () => {
+  test("exit code, output, signal", async () => {
+    expect(
+      await local.run("local", "echo out; echo err >&2; exit 4", { timeoutMs: 10_000 }),
+    ).toMatchObject({
+      exitCode: 4,
+      signal: null,
+      stdout: "out\n",
+      stderr: "err\n",
+      timedOut: false,
+    });
+    const killed = await local.run("local", "kill -TERM $$", { timeoutMs: 10_000 });
+    expect(killed).toMatchObject({ exitCode: null, signal: "SIGTERM" });
+  });
+
+  test("cwd, env, stdin and caps", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "txbox-local-"));
+    try {
+      const r = await local.run(
+        "local",
+        'pwd; echo "$A"; cat; head -c 5000 /dev/zero | tr "\\0" b',
+        {
+          timeoutMs: 10_000,
+          cwd: dir,
+          env: { A: "a'b" },
+          stdin: "in\n",
+          maxOutputBytes: 20 + dir.length,
+        },
+      );
+      expect(r.stdout).toBe(`${dir}\na'b\nin\n${"b".repeat(20 + dir.length - (dir.length + 8))}`);
+      expect(r.stdoutTruncated).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a missing cwd fails the command, as over SSH; bad options are refused up front", async () => {
+    const r = await local.run("local", "pwd", { timeoutMs: 10_000, cwd: "/nonexistent/txbox" });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain("/nonexistent/txbox");
+    await expect(local.run("local", "true", { timeoutMs: 0 })).rejects.toThrow(
+      /timeoutMs: expected a positive number/,
+    );
+  });
+
+  test("a timeout kills the process group", async () => {
+    const tag = `${Math.floor(Math.random() * 1e6)}`;
+    const r = await local.run("local", `(sleep 43${tag}1 &); sleep 43${tag}2`, { timeoutMs: 500 });
+    expect(r.timedOut).toBe(true);
+    expect(r.signal).toBe("SIGKILL");
+    const end = Date.now() + 5000;
+    while (alive(`sleep 43${tag}`) && Date.now() < end)
+      await new Promise((res) => setTimeout(res, 50));
+    expect(alive(`sleep 43${tag}`)).toBe(false);
+  });
+});

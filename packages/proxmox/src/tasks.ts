@@ -1,0 +1,139 @@
+import { ApiError, Locked, TaskFailed, Timeout, type ProxmoxError } from "./errors.js";
+import { isProxmoxError } from "./guards.js";
+import { isTaskSuccess, mapTaskExit } from "./mapping.js";
+import { RETRY, sleep, withRetry } from "./retry.js";
+import { parseUpid } from "./upid.js";
+
+/** Sends one API request (the client's bottom layer). */
+export type Requester = (
+  method: string,
+  path: string,
+  params?: Record<string, unknown>,
+) => Promise<unknown>;
+
+/** Status of a task as `GET /nodes/{node}/tasks/{upid}/status` reports it. */
+export interface TaskStatus {
+  upid: string;
+  node: string;
+  status: "running" | "stopped";
+  exitstatus?: string;
+  type?: string;
+  id?: string;
+  starttime?: number;
+}
+
+/** A finished, successful task: `exitstatus` is `OK` or `WARNINGS: N`. `upid` is null when nothing had to be done. */
+export interface TaskResult {
+  upid: string | null;
+  exitstatus: string;
+  durationMs: number;
+}
+
+export interface WaitTaskOptions {
+  /** Budget for the whole wait, separate from (and longer than) the HTTP timeout. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Called after each poll with the task's status. */
+  onProgress?: (status: TaskStatus) => void;
+  /** How long a freshly created task may be unknown (`400 no such task`), default 5 s. */
+  unknownGraceMs?: number;
+  /** First and largest poll interval (default 200 ms → 2 s). */
+  pollMinMs?: number;
+  pollMaxMs?: number;
+}
+
+function isNoSuchTask(err: unknown): boolean {
+  return err instanceof ApiError && err.httpStatus === 400 && /no such task/i.test(err.message);
+}
+
+/** The last `limit` lines of a task's log (best effort: an empty list when it cannot be read). */
+export async function taskLog(
+  request: Requester,
+  node: string,
+  upid: string,
+  limit = 50,
+): Promise<string[]> {
+  try {
+    const first = (await request("GET", `/nodes/${node}/tasks/${encodeURIComponent(upid)}/log`, {
+      start: 0,
+      limit: 5000,
+    })) as { n: number; t: string }[] | null;
+    const lines = (first ?? []).map((l) => l.t);
+    return lines.slice(-limit);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Wait for a task to stop. Polls with backoff; `400 no such task` is retried for a short grace
+ * period; transient poll failures are retried within the budget; `WARNINGS: N` is success. A failed
+ * task throws {@link TaskFailed} with its log, or {@link Locked} when it failed at the lock check
+ * (nothing changed then, so the caller may retry). Running out of budget throws {@link Timeout};
+ * the task itself keeps running.
+ */
+export async function waitTask(
+  request: Requester,
+  node: string,
+  upid: string,
+  options: WaitTaskOptions,
+): Promise<TaskResult> {
+  const started = Date.now();
+  const deadline = started + options.timeoutMs;
+  const grace = options.unknownGraceMs ?? 5000;
+  const minMs = options.pollMinMs ?? 200;
+  const maxMs = options.pollMaxMs ?? 2000;
+  const vmid = Number(parseUpid(upid)?.id) || undefined;
+  const path = `/nodes/${node}/tasks/${encodeURIComponent(upid)}/status`;
+  let interval = minMs;
+  for (;;) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    let status: TaskStatus | undefined;
+    try {
+      status = (await withRetry(RETRY.read, () => request("GET", path) as Promise<TaskStatus>, {
+        ...(options.signal ? { signal: options.signal } : {}),
+      })) as TaskStatus;
+    } catch (err) {
+      const unknownTooLong = Date.now() - started > grace;
+      if (!isNoSuchTask(err) || unknownTooLong) {
+        if (isProxmoxError(err) && err.retryable && Date.now() < deadline) {
+          status = undefined; // a transient failure outlived RETRY.read: keep polling within budget
+        } else {
+          throw err;
+        }
+      }
+    }
+    if (status) {
+      options.onProgress?.(status);
+      if (status.status === "stopped") {
+        const exitstatus = status.exitstatus ?? "unknown";
+        const durationMs = Date.now() - started;
+        if (isTaskSuccess(exitstatus)) return { upid, exitstatus, durationMs };
+        const log = await taskLog(request, node, upid);
+        const mapped = mapTaskExit(exitstatus);
+        const context = { upid, vmid, path };
+        if (mapped.lock !== undefined) {
+          throw new Locked(`task ${upid} failed: ${exitstatus}`, mapped.lock, {
+            context,
+            details: { log: log.slice(-20) },
+          });
+        }
+        throw new TaskFailed(`task ${upid} failed: ${exitstatus}`, exitstatus, log, {
+          context,
+          retryable: mapped.transient,
+        });
+      }
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new Timeout(`task ${upid} still running after ${options.timeoutMs} ms`, {
+        context: { upid, vmid },
+        hint: "the task keeps running on the server; wait again or inspect it in the task list",
+      });
+    }
+    await sleep(Math.min(interval, left), options.signal);
+    interval = Math.min(maxMs, Math.round(interval * 1.5));
+  }
+}
+
+export type { ProxmoxError };
