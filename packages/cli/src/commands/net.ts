@@ -1,0 +1,342 @@
+import { createInterface } from "node:readline";
+import { dirname, resolve } from "node:path";
+import type { Command } from "commander";
+import { durationMs, TimeoutError, UsageError, type LoadedConfig } from "@txbox/core";
+import {
+  apply,
+  ApplyAbortedError,
+  formatPlan,
+  loadNetSpec,
+  observe,
+  plan,
+  planDestroy,
+  type NetSpec,
+  type Plan,
+  type ProgressEvent,
+} from "@txbox/net";
+import { ProxmoxClient } from "@txbox/proxmox";
+import { configFor } from "../context.js";
+import type { Register } from "../main.js";
+import { ProxmoxNetPort, type NetSshEndpoint } from "../net-port.js";
+import { EXIT, printJson, println, type Io } from "../output.js";
+import { resolveTarget, type Target } from "../wiring/target.js";
+import {
+  fetchTestbedGuests,
+  findTestbedState,
+  operatorKeyFile,
+  readTestbedState,
+} from "../wiring/testbed-state.js";
+
+interface NetOptions {
+  file?: string;
+  json?: boolean;
+  config?: string;
+  timeout: string;
+  yes?: boolean;
+}
+
+function withNetCommon(cmd: Command, effect: boolean): Command {
+  cmd
+    .argument("[spec]", "the network spec (YAML); or give -f")
+    .option(
+      "-f, --file <spec>",
+      "the network spec (YAML, see packages/net/schema/net-spec.schema.json)",
+    )
+    .option("--json", "machine-readable output on stdout")
+    .option("--config <file>", "txbox.yaml to use (its proxmox section is the target)")
+    .option(
+      "--timeout <duration>",
+      "budget of the whole command, every wait included (e.g. 90s, 10m)",
+      "10m",
+    );
+  if (effect)
+    cmd.option(
+      "-y, --yes",
+      "do not ask for confirmation (required with --json or when stdin is not a terminal)",
+    );
+  return cmd;
+}
+
+function parseTimeout(value: string): number {
+  const text = /^\d+$/.test(value) ? Number(value) : value;
+  try {
+    const ms = durationMs(text);
+    if (ms > 0) return ms;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`--timeout: not a duration: ${JSON.stringify(value)} (e.g. 90s, 10m, 1500)`);
+}
+
+function specFile(io: Io, positional: string | undefined, opts: NetOptions): string {
+  if (
+    positional !== undefined &&
+    opts.file !== undefined &&
+    resolve(io.cwd, positional) !== resolve(io.cwd, opts.file)
+  )
+    throw new UsageError("give the spec once: either as an argument or with -f");
+  const file = opts.file ?? positional;
+  if (file === undefined)
+    throw new UsageError("no network spec given", {
+      hint: "txbox net plan -f infra/lab-single-node.yaml",
+    });
+  return resolve(io.cwd, file);
+}
+
+/** Where ledgers live: `.txbox/net` beside txbox.yaml, else in the working directory. */
+function stateDir(io: Io, loaded: LoadedConfig): string {
+  return resolve(loaded.file === undefined ? io.cwd : dirname(loaded.file), ".txbox", "net");
+}
+
+/**
+ * The management endpoint of a guest as the target knows it: txbox.yaml's `guests` entry with a
+ * host, else the testbed's live guest list (read fresh: guests appear during an apply).
+ */
+function sshEndpoints(
+  io: Io,
+  loaded: LoadedConfig,
+): (g: { vmid: number }) => Promise<NetSshEndpoint | undefined> {
+  const stateFile = findTestbedState(io);
+  return async (g) => {
+    const listed = loaded.config.guests.find((x) => x.vmid === g.vmid);
+    if (listed?.host !== undefined)
+      return {
+        host: listed.host,
+        port: listed.port ?? 22,
+        user: listed.user ?? "root",
+        ...(listed.keyFile === undefined
+          ? {}
+          : { keyFile: resolve(loaded.baseDir, listed.keyFile) }),
+        hostKeys: listed.hostKey === undefined ? [] : [listed.hostKey],
+      };
+    if (stateFile === undefined) return undefined;
+    const state = readTestbedState(stateFile);
+    const found = (await fetchTestbedGuests(state)).find((x) => x.vmid === g.vmid);
+    if (found?.mgmtAddress === undefined) return undefined;
+    const keyFile = operatorKeyFile(state, stateFile);
+    return {
+      host: found.mgmtAddress,
+      port: 22,
+      user: "root",
+      ...(keyFile === undefined ? {} : { keyFile }),
+      hostKeys: found.hostKeyFingerprints,
+    };
+  };
+}
+
+interface NetSession {
+  spec: NetSpec;
+  target: Target;
+  port: ProxmoxNetPort;
+  signal: AbortSignal;
+  timeoutMs: number;
+  timedOut: () => boolean;
+  close(): Promise<void>;
+}
+
+async function openNet(
+  io: Io,
+  positional: string | undefined,
+  opts: NetOptions,
+): Promise<NetSession> {
+  const timeoutMs = parseTimeout(opts.timeout);
+  const spec = loadNetSpec(specFile(io, positional, opts));
+  const loaded = configFor(io, opts.config);
+  const target = resolveTarget(io, loaded);
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new TimeoutError(`txbox net did not finish within ${opts.timeout}`));
+  }, timeoutMs);
+  // Ctrl-C stops between steps; a second one kills (the apply is resumable either way).
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    io.stderr.write("\ninterrupted: stopping after the current step (Ctrl-C again to quit now)\n");
+    controller.abort(new Error("interrupted"));
+  };
+  process.on("SIGINT", onSigint);
+  const cleanup = () => {
+    clearTimeout(timer);
+    process.off("SIGINT", onSigint);
+  };
+  let client: ProxmoxClient;
+  try {
+    client = await ProxmoxClient.connect(target.connection);
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+  const port = new ProxmoxNetPort(client, {
+    stateDir: stateDir(io, loaded),
+    sshEndpoint: sshEndpoints(io, loaded),
+    useSpecAddress: target.source === "config",
+    log: (m) => io.stderr.write(`note: ${m}\n`),
+  });
+  return {
+    spec,
+    target,
+    port,
+    signal: controller.signal,
+    timeoutMs,
+    timedOut: () => timedOut,
+    async close() {
+      cleanup();
+      await port.close();
+      await client.close();
+    },
+  };
+}
+
+function changes(p: Plan): number {
+  return p.actions.length;
+}
+
+async function confirm(io: Io, question: string): Promise<boolean> {
+  const rl = createInterface({ input: io.stdin, output: io.stderr });
+  try {
+    const answer = await new Promise<string>((r) => rl.question(question, r));
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Ask unless `--yes`; without a terminal there is nobody to ask, so `--yes` is required. */
+async function approved(io: Io, opts: NetOptions, verb: string): Promise<boolean> {
+  if (opts.yes) return true;
+  if (!(io.stdin as NodeJS.ReadStream).isTTY || opts.json)
+    throw new UsageError(
+      `${verb} changes the cluster: pass --yes to confirm when not at a terminal`,
+    );
+  return confirm(io, `Do you want to ${verb} these changes? Only 'yes' is accepted: `);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** Carry out `p` with one progress line per step on stderr, then print the result. */
+async function run(
+  io: Io,
+  s: NetSession,
+  p: Plan,
+  opts: NetOptions,
+  verb: "apply" | "destroy",
+): Promise<number> {
+  const started = Date.now();
+  let stepStarted = started;
+  const onProgress = (e: ProgressEvent) => {
+    if (e.phase === "start") stepStarted = Date.now();
+    else if (e.phase === "done")
+      io.stderr.write(
+        `${e.message} (${seconds(Date.now() - stepStarted)}, total ${seconds(Date.now() - started)})\n`,
+      );
+    else if (e.phase === "failed") io.stderr.write(`${e.message}\n`);
+  };
+  try {
+    const result = await apply(p, s.port, {
+      onProgress,
+      signal: s.signal,
+      sshTimeoutMs: s.timeoutMs,
+    });
+    const sm = p.summary;
+    if (opts.json) {
+      printJson(io, {
+        ok: true,
+        name: p.name,
+        applied: result.applied,
+        changes: changes(p),
+        summary: sm,
+        elapsedMs: Date.now() - started,
+      });
+    } else if (changes(p) === 0) {
+      println(io, "No changes. The cluster matches the spec.");
+    } else {
+      const done = verb === "destroy" ? "Destroy complete" : "Apply complete";
+      println(
+        io,
+        `${done}: ${result.applied} steps in ${seconds(Date.now() - started)}; ${sm.create} created, ${sm.change} changed, ${sm.delete} deleted.`,
+      );
+    }
+    return EXIT.ok;
+  } catch (error) {
+    if (s.timedOut() && error instanceof ApplyAbortedError)
+      throw new TimeoutError(`${verb} of "${p.name}" did not finish within ${opts.timeout}`, {
+        details: error.details,
+        hint: `raise --timeout; run ${verb} again to resume`,
+        cause: error,
+      });
+    throw error;
+  }
+}
+
+export const registerNet: Register = (program, io, outcome) => {
+  const net = program
+    .command("net")
+    .description("declarative EVPN/VXLAN networks, firewalls and guests (plan, apply, destroy)");
+
+  withNetCommon(net.command("plan"), false)
+    .description(
+      "show what apply would change, field by field (changes pending do not change the exit status)",
+    )
+    .action(async (positional: string | undefined, opts: NetOptions) => {
+      const s = await openNet(io, positional, opts);
+      try {
+        const p = plan(s.spec, await observe(s.port, s.spec.name, { signal: s.signal }));
+        if (opts.json) printJson(io, { ...p, changes: changes(p) });
+        else println(io, formatPlan(p));
+        outcome.code = EXIT.ok;
+      } finally {
+        await s.close();
+      }
+    });
+
+  withNetCommon(net.command("apply"), true)
+    .description(
+      "make the cluster match the spec; idempotent and resumable (run it again after a failure)",
+    )
+    .action(async (positional: string | undefined, opts: NetOptions) => {
+      const s = await openNet(io, positional, opts);
+      try {
+        const p = plan(s.spec, await observe(s.port, s.spec.name, { signal: s.signal }));
+        if (!opts.json && (p.actions.length > 0 || p.conflicts.length > 0))
+          io.stderr.write(`${formatPlan(p)}\n\n`);
+        if (
+          p.actions.length > 0 &&
+          p.conflicts.length === 0 &&
+          !(await approved(io, opts, "apply"))
+        ) {
+          io.stderr.write("Apply cancelled.\n");
+          outcome.code = EXIT.failure;
+          return;
+        }
+        outcome.code = await run(io, s, p, opts, "apply");
+      } finally {
+        await s.close();
+      }
+    });
+
+  withNetCommon(net.command("destroy"), true)
+    .description(
+      "remove everything this spec created (guests, firewall rules, SDN objects); others' objects stay",
+    )
+    .action(async (positional: string | undefined, opts: NetOptions) => {
+      const s = await openNet(io, positional, opts);
+      try {
+        const p = planDestroy(
+          s.spec.name,
+          await observe(s.port, s.spec.name, { signal: s.signal }),
+        );
+        if (!opts.json && p.actions.length > 0) io.stderr.write(`${formatPlan(p)}\n\n`);
+        if (p.actions.length > 0 && !(await approved(io, opts, "destroy"))) {
+          io.stderr.write("Destroy cancelled.\n");
+          outcome.code = EXIT.failure;
+          return;
+        }
+        outcome.code = await run(io, s, p, opts, "destroy");
+      } finally {
+        await s.close();
+      }
+    });
+};

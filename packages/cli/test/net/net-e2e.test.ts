@@ -1,0 +1,147 @@
+/**
+ * `txbox net apply` against a testbed on the host realiser (real namespaced guests with sshd):
+ * the adapter waits for the guest's sshd by TCP connect on its management address and installs
+ * the spec's SSH key into the LXC guest with the operator's access; the key then logs in.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SshExecutor } from "@txbox/exec";
+import { startTestbed, type TestbedHandle } from "@txbox/testbed";
+import { fetchTestbedGuests } from "../../src/wiring/testbed-state.js";
+import { describeAsRoot } from "../support/e2e.js";
+import { cli } from "./harness.js";
+
+describeAsRoot("txbox net on the host realiser", () => {
+  let root: string;
+  let dir: string;
+  let tb: TestbedHandle;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "txbox-net-e2e-"));
+    dir = join(root, "project");
+    mkdirSync(join(dir, ".txbox"), { recursive: true });
+    // One host testbed at a time (fixed management range): wait while another one runs.
+    const deadline = Date.now() + 240_000;
+    const start = async (): Promise<TestbedHandle> => {
+      for (;;) {
+        try {
+          return await startTestbed({
+            stateDir: join(root, "testbed"),
+            port: 0,
+            config: {
+              api: { authFailDelayMs: 0 },
+              lab: {
+                templates: [
+                  {
+                    vmid: 9000,
+                    type: "lxc",
+                    name: "tpl-debian",
+                    start: false,
+                    memory: 512,
+                    cores: 1,
+                  },
+                ],
+                guests: [],
+              },
+            },
+          });
+        } catch (error) {
+          if (!/another testbed/.test(String(error)) || Date.now() > deadline) throw error;
+          await new Promise((r) => setTimeout(r, 5000));
+        }
+      }
+    };
+    tb = await start();
+    writeFileSync(
+      join(dir, ".txbox", "testbed.json"),
+      JSON.stringify({
+        url: tb.url,
+        fingerprint: tb.fingerprint,
+        tokenId: tb.tokenId,
+        secret: tb.secret,
+        node: tb.node,
+        stateDir: tb.stateDir,
+        operatorKey: join(tb.stateDir, "operator_ed25519"),
+      }),
+    );
+    execFileSync("ssh-keygen", [
+      "-q",
+      "-t",
+      "ed25519",
+      "-N",
+      "",
+      "-C",
+      "e2e",
+      "-f",
+      join(dir, "agent"),
+    ]);
+    writeFileSync(
+      join(dir, "lab.yaml"),
+      `version: 1
+name: e2e
+zones: [{ id: e2ez, type: vxlan, peers: [10.250.0.11] }]
+vnets:
+  - { id: e2enet, zone: e2ez, tag: 10400, subnets: [{ cidr: 10.14.0.0/24, gateway: 10.14.0.1 }] }
+guests:
+  - name: e2ea
+    vmid: 2501
+    type: lxc
+    template: 9000
+    node: ${tb.node}
+    vnet: e2enet
+    ip: 10.14.0.11/24
+    ssh: { user: root, publicKeyFile: agent.pub }
+`,
+    );
+  }, 300_000);
+
+  afterAll(async () => {
+    await tb?.stop({ teardown: true });
+    if (root !== undefined) rmSync(root, { recursive: true, force: true });
+  }, 120_000);
+
+  test("apply waits for sshd and installs the spec's key; the key logs in; destroy removes the guest", async () => {
+    const applied = await cli(["net", "apply", "-f", "lab.yaml", "--yes", "--timeout", "3m"], {
+      cwd: dir,
+    });
+    expect({
+      code: applied.code,
+      notes: applied.stderr.split("\n").filter((l) => l.startsWith("note:")),
+    }).toEqual({
+      code: 0,
+      notes: [],
+    });
+    expect(existsSync(join(dir, ".txbox/net/keys/2501.json"))).toBe(false);
+
+    const guest = (await fetchTestbedGuests({ ...tb })).find((g) => g.vmid === 2501);
+    expect(guest?.status).toBe("running");
+    const executor = new SshExecutor();
+    try {
+      let out = "";
+      for (const hostKey of guest!.hostKeyFingerprints) {
+        try {
+          const r = await executor.run(
+            { host: guest!.mgmtAddress!, user: "root", keyFile: join(dir, "agent"), hostKey },
+            "grep -c e2e /root/.ssh/authorized_keys",
+            { timeoutMs: 30_000 },
+          );
+          out = r.stdout.trim();
+          break;
+        } catch {
+          // another of the guest's host keys
+        }
+      }
+      expect(out).toBe("1");
+    } finally {
+      await executor.close();
+    }
+
+    const again = await cli(["net", "apply", "lab.yaml"], { cwd: dir });
+    expect(again.stdout).toBe("No changes. The cluster matches the spec.\n");
+    const destroyed = await cli(["net", "destroy", "lab.yaml", "--yes"], { cwd: dir });
+    expect(destroyed.code).toBe(0);
+    expect((await fetchTestbedGuests({ ...tb })).map((g) => g.vmid)).toEqual([9000]);
+  }, 300_000);
+});
