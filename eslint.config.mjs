@@ -10,9 +10,15 @@ export default tseslint.config(
   {
     languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly" } },
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
       "no-control-regex": "off",
     },
   },
-  { files: ["**/*.mjs", "**/*.cjs", "scripts/**"], rules: { "@typescript-eslint/no-require-imports": "off" } },
+  {
+    files: ["**/*.mjs", "**/*.cjs", "scripts/**"],
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 );
