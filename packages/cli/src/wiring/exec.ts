@@ -1,0 +1,101 @@
+import { ExecError, type SshExecutor, type SshTarget } from "@txbox/exec";
+import type { ExecOptions, ExecPort, ExecResult, GuestRef } from "@txbox/tx";
+import type { GuestSsh } from "./target.js";
+
+/**
+ * {@link ExecPort} over `@txbox/exec`'s pooled SSH executor. A guest lists one host key per key
+ * type; the one the server presents is pinned once a handshake has shown which it is.
+ */
+export class SshExecPort implements ExecPort {
+  private readonly chosen = new Map<number, string>();
+  private readonly endpoints = new Map<number, Promise<GuestSsh>>();
+
+  constructor(
+    private readonly executor: SshExecutor,
+    private readonly resolveSsh: (vmid: number) => Promise<GuestSsh>,
+    private readonly log: (message: string) => void = () => undefined,
+  ) {}
+
+  private endpoint(vmid: number): Promise<GuestSsh> {
+    let e = this.endpoints.get(vmid);
+    if (e === undefined) {
+      e = this.resolveSsh(vmid);
+      e.catch(() => this.endpoints.delete(vmid));
+      this.endpoints.set(vmid, e);
+    }
+    return e;
+  }
+
+  /** The SSH target of a guest, with the host key that matched last time (else the first). */
+  async target(guest: GuestRef): Promise<SshTarget> {
+    const e = await this.endpoint(guest.vmid);
+    return {
+      host: e.host,
+      port: e.port,
+      user: e.user,
+      keyFile: e.keyFile,
+      hostKey: this.chosen.get(guest.vmid) ?? e.hostKeys[0] ?? "",
+    };
+  }
+
+  /** Runs `fn`; a host-key mismatch naming another of the guest's own keys switches to that key. */
+  private async withHostKey<T>(guest: GuestRef, fn: (t: SshTarget) => Promise<T>): Promise<T> {
+    const e = await this.endpoint(guest.vmid);
+    try {
+      return await fn(await this.target(guest));
+    } catch (error) {
+      const presented =
+        error instanceof ExecError && error.code === "E_HOSTKEY"
+          ? (error.details as { presented?: unknown } | undefined)?.presented
+          : undefined;
+      if (typeof presented !== "string" || !e.hostKeys.includes(presented)) throw error;
+      this.chosen.set(guest.vmid, presented);
+      return await fn(await this.target(guest));
+    }
+  }
+
+  async run(guest: GuestRef, command: string, options: ExecOptions): Promise<ExecResult> {
+    const r = await this.withHostKey(guest, (t) =>
+      this.executor.run(t, command, {
+        timeoutMs: options.timeoutMs,
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        ...(options.env === undefined ? {} : { env: options.env }),
+      }),
+    );
+    return {
+      exitCode: r.exitCode,
+      signal: r.signal,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      timedOut: r.timedOut,
+      durationMs: r.durationMs,
+    };
+  }
+
+  /**
+   * Whether the guest answers: `true` runs within the budget. A wrong host key is found out (and
+   * the right one pinned) by this same call. `true` is idempotent, so a channel that closed without
+   * an exit status on a live connection is asked once more instead of reported as unreachable.
+   */
+  async ping(guest: GuestRef, options: { timeoutMs: number }): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await this.withHostKey(guest, (t) =>
+          this.executor.run({ ...t, connectTimeoutMs: options.timeoutMs }, "true", {
+            timeoutMs: options.timeoutMs,
+          }),
+        );
+        return r.exitCode === 0;
+      } catch (error) {
+        const unknown =
+          error instanceof ExecError &&
+          (error.details as { outcomeUnknown?: unknown }).outcomeUnknown === true;
+        if (unknown && attempt === 0) continue;
+        this.log(
+          `ping of guest ${guest.vmid} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        return false;
+      }
+    }
+  }
+}

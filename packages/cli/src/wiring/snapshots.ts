@@ -1,0 +1,154 @@
+import {
+  Locked,
+  parseUpid,
+  RETRY,
+  TaskFailed,
+  type Guest,
+  type ProxmoxClient,
+  type TaskResult,
+} from "@txbox/proxmox";
+import type { GuestRef, SnapshotInfo, SnapshotPort } from "@txbox/tx";
+
+/** Disk keys of a guest config that may hold its root volume, in the order Proxmox boots them. */
+const ROOT_KEYS = /^(rootfs|scsi\d+|virtio\d+|sata\d+|ide\d+)$/;
+
+/** The storage id of a guest's root volume (`local-btrfs:vm-101-disk-0,size=8G` → `local-btrfs`). Pure. */
+export function rootStorage(config: Record<string, unknown>): string | undefined {
+  const keys = Object.keys(config)
+    .filter((k) => ROOT_KEYS.test(k))
+    .sort((a, b) => (a === "rootfs" ? -1 : b === "rootfs" ? 1 : a.localeCompare(b)));
+  for (const key of keys) {
+    const value = config[key];
+    if (typeof value !== "string" || /media=cdrom/.test(value) || value.startsWith("none"))
+      continue;
+    const m = /^([^:,]+):/.exec(value);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/**
+ * {@link SnapshotPort} over `@txbox/proxmox`. The Guest methods are already idempotent (create of
+ * our own snapshot, delete of a missing one, start of a running guest are successes).
+ */
+export class ProxmoxSnapshotPort implements SnapshotPort {
+  private readonly guests = new Map<string, Promise<Guest>>();
+  private readonly newestOnly = new Map<string, Promise<boolean>>();
+
+  /**
+   * @param pollMinMs First task poll (backing off ×1.5 to 1 s): snapshot tasks on fast storage end
+   *   in tens of milliseconds, and the client's default first poll (200 ms) would dominate a
+   *   transaction's overhead.
+   */
+  constructor(
+    private readonly client: ProxmoxClient,
+    private readonly pollMinMs = 20,
+  ) {}
+
+  /**
+   * Start a task without waiting (`start` is an idempotent Guest method with `wait: false`), then
+   * poll it quickly. Like the client's own effects: a task that failed at a lock check changed
+   * nothing and is started again while the lock budget lasts; `done` recognises failures that
+   * mean the work is already done.
+   */
+  private async fast(
+    guest: Guest,
+    start: () => Promise<TaskResult>,
+    done: (error: TaskFailed) => boolean = () => false,
+  ): Promise<void> {
+    const began = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      const started = await start();
+      if (started.upid === null) return; // already done (or resolved by an idempotency check)
+      try {
+        await this.client.waitTask(parseUpid(started.upid)?.node ?? guest.node, started.upid, {
+          pollMinMs: this.pollMinMs,
+          pollMaxMs: 1000,
+        });
+        return;
+      } catch (error) {
+        if (error instanceof TaskFailed && done(error)) return;
+        const nothingChanged =
+          error instanceof Locked || (error instanceof TaskFailed && error.retryable);
+        if (!nothingChanged || Date.now() - began > RETRY.effect.lockWaitMs) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** Math.min(attempt, 5))));
+      }
+    }
+  }
+
+  /** The Guest object of a ref, resolved once (type and node through /cluster/resources). */
+  guest(ref: GuestRef): Promise<Guest> {
+    const key = `${ref.node ?? ""}/${ref.vmid}`;
+    let g = this.guests.get(key);
+    if (g === undefined) {
+      g = this.client.guest(ref.vmid, ref.node === undefined ? {} : { node: ref.node });
+      g.catch(() => this.guests.delete(key));
+      this.guests.set(key, g);
+    }
+    return g;
+  }
+
+  async create(ref: GuestRef, name: string, description: string): Promise<void> {
+    const g = await this.guest(ref);
+    try {
+      await this.fast(g, () => g.createSnapshot(name, { description, wait: false }));
+    } catch (error) {
+      // A re-sent create that did run fails with "already used": the waiting create checks it is ours.
+      if (!(error instanceof TaskFailed && /already used/.test(error.exitstatus))) throw error;
+      await g.createSnapshot(name, { description });
+    }
+  }
+
+  async rollback(ref: GuestRef, name: string): Promise<void> {
+    await (await this.guest(ref)).rollback(name, { start: true });
+  }
+
+  async remove(ref: GuestRef, name: string): Promise<void> {
+    const g = await this.guest(ref);
+    await this.fast(
+      g,
+      () => g.deleteSnapshot(name, { wait: false }),
+      (error) => /does not exist/.test(error.exitstatus),
+    );
+  }
+
+  async list(ref: GuestRef): Promise<SnapshotInfo[]> {
+    const { snapshots } = await (await this.guest(ref)).snapshots();
+    return snapshots.map((s) => ({
+      name: s.name,
+      description: s.description,
+      ...(s.parent === undefined ? {} : { parent: s.parent }),
+      ...(s.snaptime === undefined ? {} : { snaptime: s.snaptime }),
+    }));
+  }
+
+  async state(ref: GuestRef): Promise<{ running: boolean; lock?: string }> {
+    const s = await (await this.guest(ref)).status();
+    return { running: s.status === "running", ...(s.lock === undefined ? {} : { lock: s.lock }) };
+  }
+
+  async unlock(ref: GuestRef): Promise<void> {
+    await (await this.guest(ref)).unlock();
+  }
+
+  async start(ref: GuestRef): Promise<void> {
+    await (await this.guest(ref)).start();
+  }
+
+  /** zfspool rolls back only to the newest snapshot; the root volume's storage type decides. */
+  rollbackOnlyNewest(ref: GuestRef): Promise<boolean> {
+    const key = `${ref.node ?? ""}/${ref.vmid}`;
+    let r = this.newestOnly.get(key);
+    if (r === undefined) {
+      r = (async () => {
+        const storage = rootStorage(await (await this.guest(ref)).config());
+        if (storage === undefined) return false;
+        const all = await this.client.get<{ storage: string; type: string }[]>("/storage");
+        return all.find((s) => s.storage === storage)?.type === "zfspool";
+      })();
+      r.catch(() => this.newestOnly.delete(key));
+      this.newestOnly.set(key, r);
+    }
+    return r;
+  }
+}

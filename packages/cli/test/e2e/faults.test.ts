@@ -1,0 +1,149 @@
+/**
+ * Fault matrix, part 2: the testbed's own faults (`/testbed/faults`) and failures of the guest and
+ * the API server while a real `txbox run` process works. Whatever the outcome, after
+ * `txbox tx recover` the guest is exactly as before or exactly as committed — as the journal says —
+ * with no orphan txbox-* snapshot, no journal lock and no Proxmox lock left.
+ */
+import type { Session } from "../../src/wiring/session.js";
+import {
+  describeAsRoot,
+  sh,
+  startE2E,
+  treeDigest,
+  txboxSnapshots,
+  type E2E,
+} from "../support/e2e.js";
+
+const P = "/root/project";
+const VMID = 101;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface RunBody {
+  txid: string;
+  outcome: string;
+  exitCode: number | null;
+}
+
+describeAsRoot("fault matrix: testbed faults, SSH cuts, guest kills, API restarts", () => {
+  let e: E2E;
+  let s: Session;
+  let before: string;
+
+  beforeAll(async () => {
+    e = await startE2E("faults");
+    s = await e.session({ engine: { lockSettleMs: 20_000 } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await s?.close();
+    await e?.stop();
+  }, 120_000);
+
+  beforeEach(async () => {
+    e.tb.faults.clear();
+    await sh(
+      s,
+      VMID,
+      `rm -rf ${P} && mkdir -p ${P}/sub && echo before > ${P}/state.txt && echo keep > ${P}/sub/keep.txt`,
+    );
+    before = await treeDigest(s, VMID, P);
+  }, 120_000);
+
+  const run = (command: string) =>
+    e.cliJson<RunBody>(["run", "--guest", String(VMID), "--", command]);
+
+  /** Clear faults, recover, and check the guest against the journal's verdict. */
+  async function settle(outcome: string): Promise<"before" | "after"> {
+    e.tb.faults.clear();
+    const rec = await e.cliJson<{ errors: unknown[] }>(["tx", "recover", "--guest", String(VMID)]);
+    expect({ code: rec.code, errors: rec.body.errors }).toEqual({ code: 0, errors: [] });
+    const [last] = s.journal.listTxs({ guest: { vmid: VMID }, limit: 1 });
+    const committed = last?.state === "COMMITTED";
+    if (outcome === "committed") expect(last?.state).toBe("COMMITTED");
+    if (outcome === "rolled-back") expect(last?.state).toBe("ROLLED_BACK");
+    expect(["COMMITTED", "ROLLED_BACK", "ABORTED"]).toContain(last?.state);
+    const state = await sh(s, VMID, `cat ${P}/state.txt`);
+    if (committed) {
+      expect(state).toBe("after\n");
+      expect(await sh(s, VMID, `cat ${P}/sub/keep.txt`)).toBe("keep\n");
+    } else {
+      expect(await treeDigest(s, VMID, P)).toBe(before);
+    }
+    expect(await txboxSnapshots(s, VMID)).toEqual([]);
+    expect(s.journal.locks()).toEqual([]);
+    expect((await s.snapshots.state({ vmid: VMID })).lock).toBeUndefined();
+    expect((await s.snapshots.state({ vmid: VMID })).running).toBe(true);
+    return committed ? "after" : "before";
+  }
+
+  test("API answers 503 to a third of the requests", async () => {
+    e.tb.faults.set({ errors: [{ fraction: 0.3, status: 503 }] });
+    const r = await run(`echo after > ${P}/state.txt`);
+    expect(["committed", "rolled-back", "failed"]).toContain(r.body.outcome);
+    await settle(r.body.outcome);
+  }, 180_000);
+
+  test("API drops a fifth of the connections without answering", async () => {
+    e.tb.faults.set({ drops: [{ fraction: 0.2 }] });
+    const r = await run(`echo after > ${P}/state.txt`);
+    expect(["committed", "rolled-back", "failed"]).toContain(r.body.outcome);
+    await settle(r.body.outcome);
+  }, 180_000);
+
+  test("the snapshot task fails: nothing runs, the guest is untouched", async () => {
+    e.tb.faults.set({ taskFailures: [{ type: "qmsnapshot", error: "storage failure", count: 1 }] });
+    const r = await run(`echo after > ${P}/state.txt`);
+    expect({ code: r.code, outcome: r.body.outcome, exitCode: r.body.exitCode }).toEqual({
+      code: 1,
+      outcome: "failed",
+      exitCode: null,
+    });
+    expect(await settle(r.body.outcome)).toBe("before");
+  }, 180_000);
+
+  test("the snapshot delete after a commit fails: recovery finishes the commit", async () => {
+    e.tb.faults.set({ taskFailures: [{ type: "qmdelsnapshot", error: "busy storage", count: 1 }] });
+    const r = await run(`echo after > ${P}/state.txt`);
+    expect(await settle(r.body.outcome === "failed" ? "any" : r.body.outcome)).toBe("after");
+  }, 180_000);
+
+  test("another operation holds the guest lock for 4 s: the transaction waits and commits", async () => {
+    e.tb.faults.set({ guestLocks: [{ vmid: VMID, lock: "backup", ms: 4000 }] });
+    const r = await run(`echo after > ${P}/state.txt`);
+    expect(r.body.outcome).toBe("committed");
+    expect(await settle(r.body.outcome)).toBe("after");
+  }, 180_000);
+
+  test("the SSH connection is cut mid-command: rolled back", async () => {
+    const pending = run(`echo after > ${P}/state.txt; sleep 6; echo done`);
+    await sleep(2500);
+    // Kill the sshd process serving the command (the parent of its shell), not the command.
+    await sh(
+      s,
+      VMID,
+      `for p in $(pgrep -f 'slee[p] 6'); do sh=$(ps -o ppid= -p $p); d=$(ps -o ppid= -p $sh); kill -9 $d; done; true`,
+    );
+    const r = await pending;
+    expect({ code: r.code, outcome: r.body.outcome }).toEqual({ code: 4, outcome: "rolled-back" });
+    expect(await settle(r.body.outcome)).toBe("before");
+  }, 180_000);
+
+  test("the guest is killed mid-command: rolled back and running again", async () => {
+    const pending = run(`echo after > ${P}/state.txt; sleep 6; echo done`);
+    await sleep(2500);
+    const guest = await s.snapshots.guest({ vmid: VMID });
+    await guest.stop();
+    const r = await pending;
+    expect({ code: r.code, outcome: r.body.outcome }).toEqual({ code: 4, outcome: "rolled-back" });
+    expect(await settle(r.body.outcome)).toBe("before");
+  }, 180_000);
+
+  test("the API server restarts (down 2 s) mid-transaction", async () => {
+    const pending = run(`echo after > ${P}/state.txt; sleep 3`);
+    await sleep(1500);
+    await e.tb.restart(2000);
+    const r = await pending;
+    expect(["committed", "rolled-back", "failed"]).toContain(r.body.outcome);
+    await settle(r.body.outcome);
+  }, 180_000);
+});

@@ -1,0 +1,212 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, loadConfig, UsageError } from "@txbox/core";
+import { exitFor, runJson } from "../src/commands/run.js";
+import { parseCount, parseGuest } from "../src/commands/common-tx.js";
+import { rootStorage } from "../src/wiring/snapshots.js";
+import { journalPath, resolveTarget } from "../src/wiring/target.js";
+import { findTestbedState } from "../src/wiring/testbed-state.js";
+import { CLI } from "./support/e2e.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "txbox-wiring-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const STATE = {
+  url: "https://127.0.0.1:1",
+  fingerprint: Array.from({ length: 32 }, () => "AB").join(":"),
+  tokenId: "root@pam!txbox",
+  secret: "00000000-0000-0000-0000-000000000000",
+  node: "pve1",
+};
+
+describe("rootStorage", () => {
+  test.each([
+    [{ rootfs: "local-btrfs:subvol-201-disk-0,size=8G" }, "local-btrfs"],
+    [{ scsi0: "tank:vm-101-disk-0,size=8G", ide2: "local:iso/x.iso,media=cdrom" }, "tank"],
+    [{ ide2: "local:iso/x.iso,media=cdrom", virtio0: "fast:vm-1-disk-0" }, "fast"],
+    [{ scsi0: "none,media=cdrom" }, undefined],
+    [{ name: "x" }, undefined],
+  ])("%j → %s", (config, storage) => {
+    expect(rootStorage(config)).toBe(storage);
+  });
+});
+
+describe("findTestbedState", () => {
+  test("$TXBOX_TESTBED_STATE wins, relative to cwd", () => {
+    expect(findTestbedState({ cwd: dir, env: { TXBOX_TESTBED_STATE: "x/tb.json" } })).toBe(
+      join(dir, "x/tb.json"),
+    );
+  });
+  test("the nearest .txbox/testbed.json upwards", () => {
+    mkdirSync(join(dir, ".txbox"));
+    mkdirSync(join(dir, "a/b"), { recursive: true });
+    writeFileSync(join(dir, ".txbox/testbed.json"), "{}");
+    expect(findTestbedState({ cwd: join(dir, "a/b"), env: {} })).toBe(
+      join(dir, ".txbox/testbed.json"),
+    );
+  });
+  test("none", () => {
+    expect(findTestbedState({ cwd: dir, env: {} })).toBeUndefined();
+  });
+});
+
+describe("resolveTarget", () => {
+  test("no proxmox section and no testbed: a ConfigError that says what to do", () => {
+    const loaded = loadConfig({ cwd: dir, env: {} });
+    let caught: unknown;
+    try {
+      resolveTarget({ cwd: dir, env: {} }, loaded);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).message).toMatch(/no Proxmox target/);
+    expect((caught as ConfigError).hint).toMatch(/txbox testbed up/);
+  });
+
+  test("a testbed state file gives the API connection", () => {
+    mkdirSync(join(dir, ".txbox"));
+    writeFileSync(join(dir, ".txbox/testbed.json"), JSON.stringify(STATE));
+    const t = resolveTarget({ cwd: dir, env: {} }, loadConfig({ cwd: dir, env: {} }));
+    expect(t.source).toBe("testbed");
+    expect(t.connection).toEqual({
+      url: STATE.url,
+      node: "pve1",
+      credentials: { kind: "token", tokenId: STATE.tokenId, secret: STATE.secret },
+      fingerprint: STATE.fingerprint,
+    });
+  });
+
+  test("txbox.yaml's proxmox section and guests list win", async () => {
+    writeFileSync(join(dir, "secret"), "s3cret\n");
+    writeFileSync(
+      join(dir, "txbox.yaml"),
+      [
+        "proxmox:",
+        "  url: https://pve.example.invalid:8006",
+        "  tokenId: root@pam!txbox",
+        "  secretFile: secret",
+        "guests:",
+        "  - vmid: 101",
+        "    host: 10.0.0.5",
+        "    keyFile: keys/id",
+        "    hostKey: SHA256:abc",
+        "tx:",
+        "  journal: state/j.db",
+      ].join("\n"),
+    );
+    const loaded = loadConfig({ cwd: dir, env: {} });
+    const t = resolveTarget({ cwd: dir, env: {} }, loaded);
+    expect(t.source).toBe("config");
+    expect(t.connection.credentials).toEqual({
+      kind: "token",
+      tokenId: "root@pam!txbox",
+      secret: "s3cret",
+    });
+    expect(await t.ssh(101)).toEqual({
+      host: "10.0.0.5",
+      port: 22,
+      user: "root",
+      keyFile: join(dir, "keys/id"),
+      hostKeys: ["SHA256:abc"],
+    });
+    await expect(t.ssh(102)).rejects.toThrow(/guest 102 is not listed under guests/);
+    expect(journalPath({ cwd: "/elsewhere" }, loaded)).toBe(join(dir, "state/j.db"));
+  });
+});
+
+describe("options and outcomes", () => {
+  test("--guest and counts are validated as usage errors", () => {
+    expect(parseGuest("101")).toEqual({ vmid: 101 });
+    expect(parseGuest(undefined)).toBeUndefined();
+    expect(() => parseGuest("abc")).toThrow(UsageError);
+    expect(() => parseGuest("7")).toThrow(UsageError);
+    expect(parseCount("0", "--limit")).toBe(0);
+    expect(() => parseCount("-1", "--limit")).toThrow(UsageError);
+  });
+
+  test.each([
+    ["executed", 0],
+    ["committed", 0],
+    ["denied", 3],
+    ["rolled-back", 4],
+    ["failed", 1],
+  ] as const)("outcome %s exits %i", (outcome, code) => {
+    expect(exitFor({ outcome })).toBe(code);
+  });
+
+  test("runJson has the documented fields", () => {
+    const body = runJson({
+      txid: "t1",
+      guest: { vmid: 101 },
+      decision: "deny",
+      outcome: "denied",
+      exitCode: null,
+      stdout: "",
+      stderr: "",
+      rules: ["r"],
+      reason: "why",
+      alternative: "instead",
+      timings: { policyMs: 1, snapshotMs: 0, execMs: 0, verifyMs: 0, totalMs: 1 },
+    });
+    expect(body).toEqual({
+      txid: "t1",
+      guest: 101,
+      decision: "deny",
+      outcome: "denied",
+      exitCode: null,
+      stdout: "",
+      stderr: "",
+      rules: ["r"],
+      reason: "why",
+      alternative: "instead",
+      timings: { policyMs: 1, snapshotMs: 0, execMs: 0, verifyMs: 0, totalMs: 1 },
+    });
+  });
+});
+
+describe("the CLI process", () => {
+  const env = { ...process.env, TXBOX_TESTBED_STATE: "" };
+  delete env.TXBOX_CONFIG;
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: "utf8", env });
+
+  test.each([
+    ["run"],
+    ["tx", "list"],
+    ["tx", "show"],
+    ["tx", "rollback"],
+    ["tx", "recover"],
+    ["snapshot", "prune"],
+  ])("txbox %s --help", (...words) => {
+    const r = cli([...words, "--help"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: txbox /);
+  });
+
+  test("run without --guest is a usage error", () => {
+    expect(cli(["run", "--", "ls"]).status).toBe(2);
+    expect(cli(["run", "--guest", "abc", "--", "ls"]).status).toBe(2);
+    expect(cli(["run", "--guest", "101", "--timeout", "soon", "--", "ls"]).status).toBe(2);
+  });
+
+  test("run with no target explains how to get one", () => {
+    const r = cli(["run", "--guest", "101", "--json", "--", "ls"]);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ code: "E_CONFIG" });
+  });
+
+  test("tx list on a fresh journal is empty; tx show of an unknown id fails", () => {
+    const list = cli(["tx", "list", "--json"]);
+    expect(list.status).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual([]);
+    const show = cli(["tx", "show", "nope", "--json"]);
+    expect(show.status).toBe(1);
+    expect(JSON.parse(show.stdout).code).toMatch(/^E_/);
+  });
+});
