@@ -10,6 +10,9 @@ import { registerRun } from "./commands/run.js";
 import { registerTx } from "./commands/tx.js";
 import { registerSnapshot } from "./commands/snapshot.js";
 import { registerNet } from "./commands/net.js";
+import { registerAgent } from "./commands/agent.js";
+import { registerMcp } from "./commands/mcp.js";
+import { registerBench } from "./commands/bench.js";
 
 /** The result of one command: its exit status. Handlers set it; main returns it. */
 export interface Outcome {
@@ -45,6 +48,9 @@ export function buildProgram(io: Io, outcome: Outcome): Command {
     registerTx,
     registerSnapshot,
     registerNet,
+    registerAgent,
+    registerMcp,
+    registerBench,
     registerTestbed,
     registerConfig,
     registerDoctor,
