@@ -14,7 +14,11 @@ export default {
   extensionsToTreatAsEsm: [".ts"],
   transform: { "^.+\\.ts$": swc },
   moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
-  testMatch: ["<rootDir>/packages/*/test/**/*.test.ts", "<rootDir>/testbed/test/**/*.test.ts"],
+  testMatch: [
+    "<rootDir>/packages/*/test/**/*.test.ts",
+    "<rootDir>/testbed/test/**/*.test.ts",
+    "<rootDir>/test/**/*.test.ts",
+  ],
   testTimeout: 60000,
   verbose: false,
 };
