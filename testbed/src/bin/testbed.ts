@@ -11,6 +11,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
   watch,
@@ -427,5 +428,15 @@ export async function main(argv = process.argv): Promise<void> {
   }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url))
-  void main();
+// Run when executed, not when imported. argv[1] may be a symlink (pnpm's node_modules/.bin and
+// @txbox/testbed links), while import.meta.url is always the real path: compare real paths.
+function invokedDirectly(): boolean {
+  const arg = process.argv[1];
+  if (arg === undefined) return false;
+  try {
+    return realpathSync(resolve(arg)) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+if (invokedDirectly()) void main();

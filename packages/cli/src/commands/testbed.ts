@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TxboxError } from "@txbox/core";
@@ -21,7 +22,8 @@ export function findTestbedBin(io: Io): string | undefined {
         join(dir, "node_modules/@txbox/testbed/lib/bin/testbed.js"),
         join(dir, "testbed/lib/bin/testbed.js"),
       ]) {
-        if (existsSync(candidate)) return candidate;
+        // The real path: pnpm links packages, and the bin's entry guard compares real paths.
+        if (existsSync(candidate)) return realpathSync(candidate);
       }
       if (dirname(dir) === dir) break;
     }
@@ -53,7 +55,9 @@ export const registerTestbed: Register = (program, io, outcome) => {
           env: io.env,
         });
         child.on("error", reject);
-        child.on("exit", (code, signal) => resolveCode(code ?? (signal ? 128 + 1 : 1)));
+        child.on("exit", (code, signal) =>
+          resolveCode(code ?? 128 + ((signal && osConstants.signals[signal]) || 0)),
+        );
       });
     });
 };
