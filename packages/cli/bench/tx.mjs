@@ -39,6 +39,7 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const r1 = (x) => Math.round(x * 10) / 10;
+const r2 = (x) => Math.round(x * 100) / 100;
 const log = (t) => void (args.json ? process.stderr : process.stdout).write(`${t}\n`);
 
 let io = {
@@ -195,7 +196,7 @@ try {
     plainSshMedianMs: r1(median(heavyPlain)),
     transactionMedianMs: r1(median(heavyTx)),
     overheadMedianMs: r1(median(heavyTx) - median(heavyPlain)),
-    ratio: r1(median(heavyTx) / median(heavyPlain)),
+    ratio: r2(median(heavyTx) / median(heavyPlain)),
   };
 
   // 3. Read-only fast path: policy decides allow, the engine runs it directly (journal audit included).
