@@ -47,6 +47,7 @@ export type PathClass =
   | "project"
   | "project-root"
   | "vcs"
+  | "vcs-exec"
   | "protected"
   | "outside"
   | "unknown";

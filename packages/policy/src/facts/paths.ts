@@ -162,7 +162,18 @@ export function classifyPath(path: string, scope: PathScope, glob: boolean): Pat
   }
   const home = scope.normalized ? scope.home : normalizePath(scope.home);
   const projects = scope.normalized ? scope.projectPaths : scope.projectPaths.map(normalizePath);
-  if (/(^|\/)\.git(\/|$)/.test(literal)) classes.add("vcs");
+  if (/(^|\/)\.git(\/|$)/.test(literal)) {
+    classes.add("vcs");
+    // What git later runs or obeys as code: hooks, config (hooksPath, fsmonitor, aliases, filter
+    // drivers), attributes, submodules' own git dirs, and `.git` itself (a gitdir: file). A write
+    // to HEAD, refs or the index only corrupts state, which a transaction undoes.
+    if (
+      /(^|\/)\.git$|\/\.git\/(.*\/)?(hooks|config|info\/attributes|modules|commondir)(\/|$)/.test(
+        literal,
+      )
+    )
+      classes.add("vcs-exec");
+  }
   // `*.o` in the project root matches some files; a bare `*` matches all of them.
   const wholeDir =
     globbed &&

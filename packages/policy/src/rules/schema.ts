@@ -20,6 +20,7 @@ const PATH_CLASSES = [
   "project",
   "project-root",
   "vcs",
+  "vcs-exec",
   "protected",
   "outside",
   "unknown",
