@@ -73,6 +73,12 @@ export interface EngineOptions {
   lockSettleMs?: number;
   /** How long a guest may take to answer over SSH after a rollback (default 120 s). */
   sshWaitTimeoutMs?: number;
+  /**
+   * Attempts at a rollback before the transaction ends FAILED (default 3). Rolling back to the
+   * same snapshot again is idempotent, and a storage or task hiccup should not leave a damaged
+   * guest for an operator when a second try restores it.
+   */
+  rollbackAttempts?: number;
   /** Crash-test hook; default: from `TXBOX_CRASH_AT`. Not called during recovery. */
   crash?: CrashHook;
   /** Default actor (user or agent id) for audit records. */
@@ -636,7 +642,7 @@ export class TxEngine {
         };
       }
       case "rollback": {
-        const p = this.restore(guest, tx.snapshotName);
+        const p = this.restoreWithRetries(guest, tx.snapshotName, tx.txid);
         p.catch(() => {});
         await this.crashPoint(ctx, "during-rollback");
         try {
@@ -690,6 +696,23 @@ export class TxEngine {
           hint: "Remove the newer snapshots (or commit the outer transaction) before using this snapshot",
         },
       );
+    }
+  }
+
+  /** {@link restore}, tried up to `rollbackAttempts` times; a nested-snapshot refusal is final. */
+  private async restoreWithRetries(guest: GuestRef, name: string, txid: string): Promise<void> {
+    const attempts = Math.max(1, this.options.rollbackAttempts ?? 3);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.restore(guest, name);
+      } catch (error) {
+        if (attempt >= attempts || error instanceof NestedSnapshot) throw error;
+        this.log("warn", `rollback to ${name} failed (attempt ${attempt}/${attempts}), retrying`, {
+          txid,
+          error: errorMessage(error),
+        });
+        await this.clock.sleep(250 * attempt);
+      }
     }
   }
 

@@ -216,8 +216,18 @@ describe("TxEngine.run — transact", () => {
     );
   });
 
-  it("reports FAILED with the snapshot kept when the rollback fails", async () => {
+  it("retries a rollback that fails once, and the guest is restored", async () => {
     f.guests.faults.rollbackFails = 1;
+    const r = await f
+      .engine()
+      .run({ guest: G, command: "echo new > data.txt; exit 1", decision: TRANSACT });
+    expect(r).toMatchObject({ outcome: "rolled-back", state: "ROLLED_BACK" });
+    expect(f.read(101, "data.txt")).toBe("original\n");
+    expect(f.guests.meta(G).snapshots).toEqual([]);
+  });
+
+  it("reports FAILED with the snapshot kept when every rollback attempt fails", async () => {
+    f.guests.faults.rollbackFails = 3;
     const r = await f.engine().run({ guest: G, command: "exit 1", decision: TRANSACT });
     expect(r).toMatchObject({
       outcome: "failed",
