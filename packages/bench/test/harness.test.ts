@@ -104,6 +104,23 @@ describe("runPaperBench against an in-memory runner", () => {
     expect(row(/Overhead per transaction/)).toMatchObject({ measured: null, note: "not run" });
   });
 
+  test("a fault trial that left damage behind is followed by a fresh set-up", async () => {
+    const set = loadScenarioSet();
+    const runner = new InMemoryBenchRunner();
+    const setupRuns = (): number => runner.plain.filter((c) => c === set.setup[0]).length;
+    const result = await runPaperBench({
+      runner,
+      size: "ci",
+      faults: runner.faults(["leaky-crash", "exec-crash"]),
+      now: () => runner.clock,
+      parts: ["faults"],
+    });
+    expect(result.faults).toMatchObject({ trials: 4, restored: 2 });
+    // One set-up before the trials, one after each of the two leaky trials; none after the clean ones
+    // (the second exec-crash trial follows a clean one).
+    expect(setupRuns()).toBe(3);
+  });
+
   test("without decide or faults those parts are reported as not run", async () => {
     const runner = new InMemoryBenchRunner();
     const bare = {

@@ -189,7 +189,7 @@ describeAsRoot("txbox agent run, txbox mcp and txbox bench paper on the testbed"
       expect(existsSync(join(out, f))).toBe(true);
     const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as {
       scenarios: { category: string; rate: number; total: number }[];
-      faults: { trials: number; byKind: { kind: string }[] } | null;
+      faults: { trials: number; successRate: number; byKind: { kind: string }[] } | null;
       interception: { interceptionRate: number } | null;
     };
     expect(report.scenarios.map((x) => [x.category, x.rate, x.total])).toEqual([
@@ -200,6 +200,9 @@ describeAsRoot("txbox agent run, txbox mcp and txbox bench paper on the testbed"
     ]);
     expect(report.interception?.interceptionRate).toBe(1);
     expect(report.faults?.byKind.length).toBeGreaterThan(0);
+    // Every injected fault (failed snapshot, failed rollback, API 503s and drops, slow storage,
+    // a locked guest) still leaves the project exactly as before the failing command.
+    expect(report.faults?.successRate).toBe(1);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Destructive commands intercepted\s+100\.0 %\s+100\.0 %/);
   }, 180_000);
