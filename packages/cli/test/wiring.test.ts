@@ -116,7 +116,26 @@ describe("resolveTarget", () => {
       hostKeys: ["SHA256:abc"],
     });
     await expect(t.ssh(102)).rejects.toThrow(/guest 102 is not listed under guests/);
-    expect(journalPath({ cwd: "/elsewhere" }, loaded)).toBe(join(dir, "state/j.db"));
+    expect(journalPath({ cwd: "/elsewhere", env: {} }, loaded)).toBe(join(dir, "state/j.db"));
+  });
+});
+
+describe("journalPath", () => {
+  test("without txbox.yaml, one journal per project: beside the testbed state, from any subdirectory", () => {
+    mkdirSync(join(dir, ".txbox"));
+    mkdirSync(join(dir, "src/deep"), { recursive: true });
+    writeFileSync(join(dir, ".txbox/testbed.json"), "{}");
+    const loaded = loadConfig({ cwd: join(dir, "src/deep"), env: {} });
+    expect(journalPath({ cwd: join(dir, "src/deep"), env: {} }, loaded)).toBe(
+      join(dir, ".txbox/journal.db"),
+    );
+    expect(journalPath({ cwd: dir, env: {} }, loadConfig({ cwd: dir, env: {} }))).toBe(
+      join(dir, ".txbox/journal.db"),
+    );
+  });
+  test("with neither txbox.yaml nor a testbed: relative to the working directory", () => {
+    const loaded = loadConfig({ cwd: dir, env: {} });
+    expect(journalPath({ cwd: dir, env: {} }, loaded)).toBe(join(dir, ".txbox/journal.db"));
   });
 });
 

@@ -1,4 +1,4 @@
-import { dirname, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { ConfigError, type LoadedConfig } from "@txbox/core";
 import { connectionFromConfig, type ProxmoxConnection } from "@txbox/proxmox";
 import type { Io } from "../output.js";
@@ -177,8 +177,21 @@ export function resolveTarget(io: Pick<Io, "env" | "cwd">, loaded: LoadedConfig)
   };
 }
 
-/** The journal file: `tx.journal` of txbox.yaml, relative to the config's directory (or cwd). */
-export function journalPath(io: Pick<Io, "cwd">, loaded: LoadedConfig): string {
-  const base = loaded.file === undefined ? io.cwd : dirname(loaded.file);
+/**
+ * The journal file: `tx.journal` of txbox.yaml, relative to the config's directory. Without a
+ * txbox.yaml, relative to the project that holds the testbed state (found upwards, like the
+ * target), so that every command run anywhere in one project shares one journal — and with it the
+ * guest locks that serialise transactions. Only with neither is it relative to the cwd.
+ */
+export function journalPath(io: Pick<Io, "cwd" | "env">, loaded: LoadedConfig): string {
+  if (loaded.file !== undefined) return resolve(dirname(loaded.file), loaded.config.tx.journal);
+  const state = findTestbedState(io);
+  // …/<project>/.txbox/testbed.json → <project>; an explicit state file elsewhere → its directory.
+  const base =
+    state === undefined
+      ? io.cwd
+      : basename(dirname(state)) === ".txbox"
+        ? dirname(dirname(state))
+        : dirname(state);
   return resolve(base, loaded.config.tx.journal);
 }
