@@ -1,4 +1,4 @@
-// `txbox testbed …` runs the testbed's own entry point in a child process. Through the installed
+// The installed command (node_modules/.bin/txbox), run as a user runs it. `txbox testbed …` runs
 // command both paths are pnpm symlinks; the child once printed nothing because its entry guard
 // compared a symlink with a real path.
 import { spawnSync } from "node:child_process";
@@ -34,4 +34,15 @@ test("txbox testbed status outside any testbed says so and fails", () => {
   });
   expect(r.status).not.toBe(0);
   expect(r.stdout + r.stderr).not.toBe("");
+});
+
+test("a reader that goes away early is not a crash (txbox … | head -1)", () => {
+  const input = '{"cmd":"ls"}\n'.repeat(5000);
+  const r = spawnSync("sh", ["-c", `"${txbox}" policy check --batch | head -1`], {
+    input,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  expect(r.stdout.split("\n").filter(Boolean)).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/EPIPE|Unhandled|at .*\.js/);
 });
