@@ -1,6 +1,7 @@
 // The installed command (node_modules/.bin/txbox), run as a user runs it. `txbox testbed …` runs
-// command both paths are pnpm symlinks; the child once printed nothing because its entry guard
-// compared a symlink with a real path.
+// the testbed's own entry point in a child process; through the installed command both paths are
+// pnpm symlinks, and the child once printed nothing because its entry guard compared a symlink
+// with a real path.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
