@@ -3,6 +3,8 @@ import winston from "winston";
 /** Keys whose values never reach a log line. */
 const SECRET_KEY =
   /pass(word)?|secret|token|ticket|authorization|cookie|api[-_]?key|private[-_]?key|csrf/i;
+/** Keys that match {@link SECRET_KEY} but name where a secret is, not the secret (`apiKeyEnv`). */
+const SECRET_REFERENCE = /(env|file|path)$/i;
 /** Secret-looking values inside free text: PVE token headers, bearer tokens, tickets. */
 const SECRET_TEXT: RegExp[] = [
   /(PVEAPIToken=[^=\s]+=)[^\s"']+/g,
@@ -30,7 +32,7 @@ export function redact(value: unknown, depth = 0): unknown {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       out[k] =
-        SECRET_KEY.test(k) && v !== undefined && v !== null && v !== ""
+        SECRET_KEY.test(k) && !SECRET_REFERENCE.test(k) && v !== undefined && v !== null && v !== ""
           ? REDACTED
           : redact(v, depth + 1);
     }

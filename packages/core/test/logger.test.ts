@@ -12,6 +12,12 @@ describe("redaction", () => {
     });
   });
 
+  it("keeps keys that say where a secret is (…Env, …File, …Path), not the secret", () => {
+    expect(
+      redact({ apiKeyEnv: "OPENAI_API_KEY", secretFile: "/etc/pve.secret", secret: "s3" }),
+    ).toEqual({ apiKeyEnv: "OPENAI_API_KEY", secretFile: "/etc/pve.secret", secret: REDACTED });
+  });
+
   it("redacts PVE token headers, bearer tokens and tickets in text", () => {
     const text =
       "Authorization: PVEAPIToken=root@pam!txbox=0b9a2c3e-1111-2222-3333-444455556666 and Bearer sk-abc.def cookie PVEAuthCookie=PVE:root@pam:65F0A1B2::c2lnbmF0dXJl";
