@@ -224,7 +224,10 @@ function describe(c: TestbedConnection, withSecret: boolean): string {
 function requireConnection(): TestbedConnection {
   const conn = readConnection();
   if (conn === undefined)
-    throw new CliExit("no testbed here (no .txbox/testbed.json); start one with `up`", 1);
+    throw new CliExit(
+      `no testbed here (no .txbox/testbed.json); start one with \`${process.env.TXBOX_TESTBED_PROG ?? "txbox-testbed"} up\``,
+      1,
+    );
   return conn;
 }
 
@@ -379,7 +382,8 @@ async function ssh(vmid: string, command: string[]): Promise<void> {
 
 /** Build the command line program (exported for `txbox testbed …` forwarding). */
 export function program(): Command {
-  const p = new Command("txbox-testbed")
+  // `txbox testbed …` runs this entry point and names it so in usage lines.
+  const p = new Command(process.env.TXBOX_TESTBED_PROG ?? "txbox-testbed")
     .description("A local Proxmox VE API testbed")
     .showHelpAfterError();
   p.command("up")
@@ -392,12 +396,17 @@ export function program(): Command {
     .option("--foreground", "run in this process")
     .action((o: UpOptions) => up(o));
   p.command("status")
+    .description("the connection, whether the server answers, and every guest (exit 1 when down)")
     .option("--json", "JSON output")
     .action((o: { json?: boolean }) => status(o));
   p.command("down")
+    .description(
+      "stop the testbed: every process, mount, loop device, namespace and interface it made",
+    )
     .option("--json", "JSON output")
     .action((o: { json?: boolean }) => down(o));
   p.command("logs")
+    .description("the API server's request and realiser log")
     .option("-f, --follow", "follow the log")
     .option("--json", "raw JSON lines")
     .option("--state-dir <dir>", "state directory", ".txbox/testbed")
@@ -417,14 +426,21 @@ export async function main(argv = process.argv): Promise<void> {
   try {
     await program().parseAsync(argv);
   } catch (err) {
-    if (err instanceof CliExit) {
-      process.stderr.write(`${err.message}\n`);
-      process.exitCode = err.status;
-      return;
+    // The same shapes as txbox's own errors: a JSON object on stdout with --json, else
+    // `… error [CODE]: message` and a hint line on stderr.
+    const code = isTxboxError(err) ? err.code : "E_TESTBED";
+    const hint = isTxboxError(err) ? err.hint : undefined;
+    if (argv.includes("--json")) {
+      const body = isTxboxError(err)
+        ? err.toJSON()
+        : { error: "TestbedError", code, message: errorMessage(err), retryable: false };
+      process.stdout.write(`${JSON.stringify(body)}\n`);
+    } else {
+      const prog = process.env.TXBOX_TESTBED_PROG ?? "txbox-testbed";
+      process.stderr.write(`${prog}: error [${code}]: ${errorMessage(err)}\n`);
+      if (hint !== undefined) process.stderr.write(`hint: ${hint}\n`);
     }
-    process.stderr.write(`${isTxboxError(err) ? `${err.code}: ` : ""}${errorMessage(err)}\n`);
-    if (isTxboxError(err) && err.hint !== undefined) process.stderr.write(`hint: ${err.hint}\n`);
-    process.exitCode = 1;
+    process.exitCode = err instanceof CliExit ? err.status : 1;
   }
 }
 

@@ -52,7 +52,7 @@ export const registerTestbed: Register = (program, io, outcome) => {
         const child = spawn(process.execPath, [bin, ...args], {
           stdio: "inherit",
           cwd: io.cwd,
-          env: io.env,
+          env: { ...io.env, TXBOX_TESTBED_PROG: "txbox testbed" },
         });
         child.on("error", reject);
         child.on("exit", (code, signal) =>
