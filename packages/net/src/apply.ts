@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { errorMessage } from "@txbox/core";
 import { AlreadyExistsError, ApplyAbortedError, ApplyError, PlanConflictError } from "./errors.js";
 import { planDestroy, plan as planSpec, type Action, type Plan, type Step } from "./plan.js";
-import type { CallOptions, FirewallState, Ledger, NetPort, Observed } from "./ports.js";
+import type { CallOptions, FirewallState, GuestRef, Ledger, NetPort, Observed } from "./ports.js";
 import type { NetSpec } from "./spec.js";
 
 /** Reported before and after each action, and once for an empty plan. */
@@ -181,12 +181,18 @@ async function runStep(
         // A clone repeated after a crash: the planner only lets us here when the guest is ours.
         if (!(error instanceof AlreadyExistsError)) throw error;
       }
-      await port.configureGuest(ref, step.config, opts);
-      await port.authorizeSshKeys(ref, step.ssh.user, keys, opts);
-      return;
+      return finishGuest(port, ref, step.config, step.ssh.user, keys, opts);
     }
     case "guest-update":
-      return port.configureGuest(step.guest, step.config, opts);
+      if (step.ssh === undefined) return port.configureGuest(step.guest, step.config, opts);
+      return finishGuest(
+        port,
+        step.guest,
+        step.config,
+        step.ssh.user,
+        await readKey(step.ssh),
+        opts,
+      );
     case "guest-start":
       await port.startGuest(step.guest, opts);
       return port.waitForSsh(step.guest, step.sshUser, opts.sshTimeoutMs, opts);
@@ -194,6 +200,24 @@ async function runStep(
       await port.stopGuest(step.guest, opts);
       return port.destroyGuest(step.guest, opts);
   }
+}
+
+/**
+ * Configure a new guest and install its keys, and only then tag it as the spec's: a crash in
+ * between leaves an untagged guest, which the planner adopts by name and finishes (keys included).
+ */
+async function finishGuest(
+  port: NetPort,
+  ref: GuestRef,
+  config: Record<string, string | number>,
+  user: string,
+  keys: string[],
+  opts: CallOptions,
+): Promise<void> {
+  const { tags, ...rest } = config;
+  if (Object.keys(rest).length > 0) await port.configureGuest(ref, rest, opts);
+  await port.authorizeSshKeys(ref, user, keys, opts);
+  if (tags !== undefined) await port.configureGuest(ref, { tags }, opts);
 }
 
 /**

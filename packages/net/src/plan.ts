@@ -40,11 +40,32 @@ export type Step =
       type: "guest-create";
       clone: CloneRequest;
       config: Record<string, string | number>;
-      ssh: { user: string; publicKey?: string; publicKeyFile?: string };
+      ssh: GuestSsh;
     }
-  | { type: "guest-update"; guest: GuestRef; config: Record<string, string | number> }
+  | {
+      type: "guest-update";
+      guest: GuestRef;
+      config: Record<string, string | number>;
+      /** Set when adopting an untagged clone: its creation may have crashed before the keys. */
+      ssh?: GuestSsh;
+    }
   | { type: "guest-start"; guest: GuestRef; sshUser: string }
   | { type: "guest-delete"; guest: GuestRef };
+
+/** Who logs in to a guest, and with which public key (inline or from a file). */
+export interface GuestSsh {
+  user: string;
+  publicKey?: string;
+  publicKeyFile?: string;
+}
+
+function guestSsh(s: GuestSsh): GuestSsh {
+  return {
+    user: s.user,
+    ...(s.publicKey === undefined ? {} : { publicKey: s.publicKey }),
+    ...(s.publicKeyFile === undefined ? {} : { publicKeyFile: s.publicKeyFile }),
+  };
+}
 
 export interface Action {
   op: "create" | "change" | "delete" | "apply" | "start";
@@ -480,22 +501,26 @@ function planDesired(desired: Desired, observed: Observed): Plan {
             linked: g.linked,
           },
           config: d.config,
-          ssh: {
-            user: g.ssh.user,
-            ...(g.ssh.publicKey === undefined ? {} : { publicKey: g.ssh.publicKey }),
-            ...(g.ssh.publicKeyFile === undefined ? {} : { publicKeyFile: g.ssh.publicKeyFile }),
-          },
+          ssh: guestSsh(g.ssh),
         },
       });
     } else {
       const { changes, update } = diffGuestConfig(cur, d.config, desired.name);
+      // An untagged clone of ours: its creation stopped before the end (the tag is set last), so
+      // its keys may be missing too; finish the creation rather than just the config.
+      const adopting = !ownsGuest(cur);
       if (changes.length > 0)
         guestUpserts.push({
           op: "change",
           kind: "guest",
           id: guestLabel(g),
           changes,
-          step: { type: "guest-update", guest: d.ref, config: update },
+          step: {
+            type: "guest-update",
+            guest: d.ref,
+            config: update,
+            ...(adopting ? { ssh: guestSsh(g.ssh) } : {}),
+          },
         });
     }
     if (d.firewall) {

@@ -114,6 +114,21 @@ test("a clone that crashed before it was tagged is adopted by name, not reported
   expect(again.actions.find((a) => a.id === "a1 (301@pve1)")!.op).toBe("change");
 });
 
+test("a crash after configuring a guest but before its keys: the next apply installs them", async () => {
+  const p = port();
+  p.failOn("authorizeSshKeys");
+  await expect(converge(spec, p)).rejects.toThrow(/simulated crash in authorizeSshKeys/);
+  // Configured but untagged: the ownership tag comes last, so the guest is not taken as finished.
+  expect(p.guests.get(301)!.tags).toEqual([]);
+  expect(p.sshKeys.get(301)).toBeUndefined();
+  const again = plan(spec, await observe(p, "lab"));
+  expect(again.conflicts).toEqual([]);
+  await converge(spec, p);
+  expect(p.sshKeys.get(301)).toEqual(["ssh-ed25519 AAAAC3NzaTest agent@txbox"]);
+  expect(p.guests.get(301)!.tags).toContain("txbox-lab");
+  expect(plan(spec, await observe(p, "lab")).actions).toEqual([]);
+});
+
 test("destroy removes what the spec created and leaves foreign objects", async () => {
   const p = port();
   await converge(spec, p);
