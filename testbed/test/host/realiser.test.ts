@@ -31,9 +31,9 @@ const CAP = {
   NET_ADMIN: 12,
 };
 
-function tcpRefused(host: string): Promise<boolean> {
+function tcpRefused(host: string, port = 22): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect({ host, port: 22 });
+    const s = connect({ host, port });
     s.setTimeout(2000, () => (s.destroy(), resolve(true)));
     s.once("connect", () => (s.destroy(), resolve(false)));
     s.once("error", () => resolve(true));
@@ -204,16 +204,24 @@ describeHost("HostRealiser (integration, as root)", () => {
     expect(after.stdout).toBe(`${setup.stdout}changed-motd\n`);
   }, 120_000);
 
-  test("guests reach each other on the management network but cannot open connections to the host", async () => {
-    const server = createServer((sock) => sock.end("host service\n"));
+  test("on the management network guests answer the host's SSH but open no connection, to each other or to the host", async () => {
+    const server = createServer((sock) => sock.on("error", () => undefined).end("host service\n"));
     const hostAddr = (await r.guestStatus(201)).mgmtAddress?.replace(/\.\d+$/, ".1") ?? "";
     await new Promise<void>((res) => server.listen(0, hostAddr, res));
     const port = (server.address() as AddressInfo).port;
     try {
       const probe = (host: string, p: number) =>
         `timeout 3 bash -c 'exec 3<>/dev/tcp/${host}/${p}' && echo ${host}:${p}=open || echo ${host}:${p}=closed`;
-      const res = await run(201, `${probe(addr[202] ?? "", 22)}; ${probe(hostAddr, port)}`);
-      expect(res.stdout).toBe(`${addr[202]}:22=open\n${hostAddr}:${port}=closed\n`);
+      // Controls: from the host, 202's sshd and the host's service are reachable.
+      expect(await tcpRefused(addr[202] ?? "")).toBe(false);
+      expect(await tcpRefused(hostAddr, port)).toBe(false);
+      const res = await run(
+        201,
+        `${probe("127.0.0.1", 22)}; ${probe(addr[202] ?? "", 22)}; ${probe(hostAddr, port)}`,
+      );
+      expect(res.stdout).toBe(
+        `127.0.0.1:22=open\n${addr[202]}:22=closed\n${hostAddr}:${port}=closed\n`,
+      );
     } finally {
       server.close();
     }

@@ -64,14 +64,36 @@ export async function newRealiser(
   });
 }
 
+/**
+ * `init()`, waiting while another testbed on this machine (a parallel test run) holds the
+ * management range; init refuses before it mounts anything, so retrying is clean.
+ */
+export async function initWhenFree(r: HostRealiser, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await r.init();
+      return;
+    } catch (e) {
+      if (!/another testbed/.test(String(e)) || Date.now() > deadline) throw e;
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+  }
+}
+
 export interface OperatorKey {
   privateKey: string;
   publicKey: string;
 }
 
 export function operatorKey(): OperatorKey {
-  const k = utils.generateKeyPairSync("ed25519", { comment: "txbox-test" });
-  return { privateKey: k.private, publicKey: k.public };
+  // ssh2 1.17 sometimes (about 1 in 600) writes an ed25519 key its own parser rejects.
+  for (let i = 0; i < 10; i++) {
+    const k = utils.generateKeyPairSync("ed25519", { comment: "txbox-test" });
+    if (!(utils.parseKey(k.private) instanceof Error))
+      return { privateKey: k.private, publicKey: k.public };
+  }
+  throw new Error("ssh2 did not generate a parseable ed25519 key in 10 tries");
 }
 
 export function spec(

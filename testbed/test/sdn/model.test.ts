@@ -94,7 +94,35 @@ test("nftables: default-deny between vnets, firewall rules translated", () => {
   ]);
 });
 
+test("nftables: guests never reach the underlay; a node answers a vnet only with its gateway's echo", () => {
+  const [n1, n2] = planNetwork(nodes, sdn, names);
+  // Every vnet bridge, before any vnet firewall or conntrack shortcut can accept.
+  const forward = n1!.nft.slice(n1!.nft.indexOf("chain forward"));
+  expect(forward.indexOf('iifname "a" ip daddr 10.250.0.0/24 drop')).toBeLessThan(
+    forward.indexOf("ct state established,related accept"),
+  );
+  expect(n1!.nft).toContain('iifname "b" ip saddr 10.250.0.0/24 drop');
+  // pve2 routes vnet a (10.1.0.1): echo to that address only, then nothing from the bridge.
+  expect(n2!.nft).toContain(
+    '    iifname "a" ip daddr 10.1.0.1 icmp type echo-request accept\n' +
+      '    iifname "a" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n' +
+      '    iifname "a" drop\n',
+  );
+  expect(n1!.nft).not.toContain("echo-request");
+  expect(n1!.nft).toContain('    iifname "b" drop\n');
+});
+
 test("configs the testbed cannot realise are refused before any effect", () => {
+  expect(() =>
+    planNetwork(
+      nodes,
+      { ...sdn, subnets: [{ subnet: "ev-10.250.0.128-25", vnet: "a", gateway: "10.250.0.129" }] },
+      names,
+    ),
+  ).toThrow("vnet a: subnet 10.250.0.128/25 overlaps the underlay 10.250.0.0/24");
+  expect(() => planNetwork([{ name: "x", underlay: "10.250.0.1/40" }], sdn, names)).toThrow(
+    'underlay address "10.250.0.1/40" has an invalid prefix',
+  );
   expect(() =>
     planNetwork(nodes, { ...sdn, vnets: [{ vnet: "x", zone: "nope", tag: 1 }] }, names),
   ).toThrow(new RealiseError("vnet x: zone nope does not exist"));

@@ -29,11 +29,54 @@ export function netnsPath(name: string): string {
   return `/run/netns/${name}`;
 }
 
+/** nftables table (bridge family) of the management guard, inside the management namespace. */
+export const MGMT_TABLE = "txbox_mgmt";
+
+/** What the management guard needs to know: the host's port and address, the guests' ports. */
+export interface MgmtGuard {
+  /** The bridge port of the host's veth (inside the management namespace). */
+  hostPort: string;
+  hostAddress: string;
+  /** Each running guest's bridge port and the address that port may speak for. */
+  guests: { port: string; address: string }[];
+}
+
+/**
+ * The management guard: on the bridge, the host (the orchestrator) may send anything to guests;
+ * a guest may send the host only ARP for its own address and its sshd's replies (TCP from port
+ * 22 to the host's address, never a bare SYN); nothing else a guest sends is forwarded: not to
+ * another guest, not to the host, not beyond it; and the bridge's own namespace takes nothing.
+ * Stateless (bridge conntrack is not in every kernel); a guest without NET_ADMIN cannot change it,
+ * and the port, not a forgeable address, says which guest sent a frame.
+ */
+export function mgmtGuardRuleset(g: MgmtGuard): string {
+  const elements = g.guests.map((x) => `"${x.port}" . ${x.address}`).join(", ");
+  return [
+    `table bridge ${MGMT_TABLE} {`,
+    "  set guests {",
+    "    type ifname . ipv4_addr",
+    ...(elements === "" ? [] : [`    elements = { ${elements} }`]),
+    "  }",
+    "  chain forward {",
+    "    type filter hook forward priority 0; policy drop;",
+    `    iifname "${g.hostPort}" accept`,
+    `    oifname "${g.hostPort}" ether type arp iifname . arp saddr ip @guests accept`,
+    `    oifname "${g.hostPort}" iifname . ip saddr @guests ip daddr ${g.hostAddress} ` +
+      "tcp sport 22 tcp flags & (syn | ack) != syn accept",
+    "  }",
+    "  chain input {",
+    "    type filter hook input priority 0; policy drop;",
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
 /**
  * The management network: a bridge inside a network namespace of its own, a veth pair giving the
  * host an address on it, and one veth pair per running guest. Nothing is attached to the host's
- * other interfaces and guests get no default route; they reach each other, and the host only to
- * answer it (see guardHost).
+ * other interfaces and guests get no default route; the host reaches every guest's sshd, guests
+ * reach nothing (see {@link mgmtGuardRuleset}).
  */
 export class MgmtNetwork {
   readonly net: Ipv4Net;
@@ -74,7 +117,8 @@ export class MgmtNetwork {
     await ipBatch(ns, lines);
     const host = this.names.hostLink;
     const hostLinks = await ip(["-o", "link", "show", host], true);
-    if (!hostLinks.includes(`${host}:`)) {
+    // `ip -o link` names a veth `name@peer:`.
+    if (!hostLinks.includes(`${host}@`) && !hostLinks.includes(`${host}:`)) {
       await ip([
         "link",
         "add",
@@ -94,29 +138,37 @@ export class MgmtNetwork {
       `link set ${this.names.hostPeerLink} master ${this.bridge}`,
       `link set ${this.names.hostPeerLink} up`,
     ]);
-    await this.guardHost();
+    await this.guard();
   }
 
   /**
-   * Guests may answer the host but not open connections to it: on the bridge, new TCP
-   * connections and UDP towards the host's port are dropped (stateless, in our namespace only).
+   * Installs the management guard (see {@link mgmtGuardRuleset}) in the bridge's namespace, with
+   * the guest ports that already exist, in one nft transaction. Idempotent.
    */
-  private async guardHost(): Promise<void> {
-    const port = this.names.hostPeerLink;
-    const rules = [
-      "table bridge txbox_mgmt",
-      "delete table bridge txbox_mgmt",
-      "table bridge txbox_mgmt {",
-      "  chain guard {",
-      "    type filter hook forward priority 0; policy accept;",
-      `    oifname "${port}" tcp flags & (syn | ack) == syn drop`,
-      `    oifname "${port}" meta l4proto udp drop`,
-      "  }",
-      "}",
-    ];
+  private async guard(): Promise<void> {
+    const links = await ip(["-n", this.names.mgmtNetns, "-o", "link", "show"]);
+    const portRe = new RegExp(`^\\d+: ${this.names.linkPrefix}g(\\d+)@`);
+    const guests = links.split("\n").flatMap((l) => {
+      const index = portRe.exec(l)?.[1];
+      return index === undefined ? [] : [this.guestPort(Number(index))];
+    });
+    const ruleset = mgmtGuardRuleset({
+      hostPort: this.names.hostPeerLink,
+      hostAddress: this.hostAddress,
+      guests,
+    });
+    await this.nft(`table bridge ${MGMT_TABLE}\ndelete table bridge ${MGMT_TABLE}\n${ruleset}`);
+  }
+
+  private guestPort(index: number): { port: string; address: string } {
+    return { port: this.names.guestBridgeLink(index), address: this.addressOf(index) };
+  }
+
+  private async nft(script: string, allowFailure = false): Promise<void> {
     await run(["ip", "netns", "exec", this.names.mgmtNetns, "nft", "-f", "-"], {
-      input: `${rules.join("\n")}\n`,
+      input: `${script}\n`,
       timeoutMs: 15_000,
+      allowFailure,
     });
   }
 
@@ -173,6 +225,8 @@ export class MgmtNetwork {
       `addr add ${address}/${this.net.prefix} dev ${GUEST_MGMT_IFNAME}`,
       `link set ${GUEST_MGMT_IFNAME} up`,
     ]);
+    const { port } = this.guestPort(index);
+    await this.nft(`add element bridge ${MGMT_TABLE} guests { "${port}" . ${address} }`);
     await ip(["neigh", "flush", "to", address], true);
     return { netns: gns, address };
   }
@@ -188,10 +242,9 @@ export class MgmtNetwork {
     const gns = this.names.guestNetns(vmid);
     if (existsSync(netnsPath(gns))) await ip(["netns", "del", gns], true);
     if (index !== undefined && existsSync(netnsPath(this.names.mgmtNetns))) {
-      await ip(
-        ["-n", this.names.mgmtNetns, "link", "del", this.names.guestBridgeLink(index)],
-        true,
-      );
+      const { port, address } = this.guestPort(index);
+      await ip(["-n", this.names.mgmtNetns, "link", "del", port], true);
+      await this.nft(`delete element bridge ${MGMT_TABLE} guests { "${port}" . ${address} }`, true);
     }
   }
 }

@@ -87,7 +87,10 @@ function splitAddress(text: string): { address: string; prefix: number } {
   const [address, prefix] = text.split("/");
   if (!address || !/^\d{1,3}(\.\d{1,3}){3}$/.test(address))
     throw new RealiseError(`underlay address "${text}" is not an IPv4 address`);
-  return { address, prefix: prefix === undefined ? 24 : Number(prefix) };
+  const bits = prefix === undefined ? 24 : Number(prefix);
+  if (!Number.isInteger(bits) || bits < 1 || bits > 32)
+    throw new RealiseError(`underlay address "${text}" has an invalid prefix`);
+  return { address, prefix: bits };
 }
 
 function cidrOf(subnetId: string, cidr: string | undefined): string {
@@ -143,23 +146,89 @@ export function nftRule(rule: SdnFirewallRule): string | undefined {
   return [...m, action].join(" ");
 }
 
+/** An IPv4 address as a number (the caller has checked its form). */
+function ipv4Number(address: string): number {
+  return address.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+function ipv4Text(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+}
+
+/** The network `a.b.c.d/p` an address belongs to, as `[first, size]`. */
+function ipv4Range(address: string, prefix: number): [number, number] {
+  const size = 2 ** (32 - prefix);
+  const n = ipv4Number(address);
+  return [n - (n % size), size];
+}
+
+/** `10.250.0.11/24` → `10.250.0.0/24`. */
+function networkCidr(address: string, prefix: number): string {
+  return `${ipv4Text(ipv4Range(address, prefix)[0])}/${prefix}`;
+}
+
+/** Whether two IPv4 CIDRs share an address (false for anything that is not IPv4). */
+function cidrsOverlap(a: string, b: string): boolean {
+  const parse = (c: string): [number, number] | undefined => {
+    const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(c);
+    return m ? ipv4Range(m[1]!, Number(m[2])) : undefined;
+  };
+  const x = parse(a);
+  const y = parse(b);
+  return x !== undefined && y !== undefined && x[0] < y[0] + y[1] && y[0] < x[0] + x[1];
+}
+
 /**
  * The nftables ruleset of one node. Routed traffic is what crosses vnets: a packet entering vnet X
  * is judged by X's rules, a packet leaving the vnets from X by X's rules; the policy of a vnet
  * without a firewall is DROP (default-deny between vnets). Replies to accepted flows pass.
+ *
+ * Whatever the vnet firewalls say, guests never reach the underlay (`underlay`: its networks):
+ * nothing from a vnet bridge is forwarded to or from an underlay address, and the node itself
+ * accepts from a vnet bridge only ICMP echo to that vnet's own gateway addresses (and IPv6
+ * neighbour discovery), so the VXLAN port, bgpd and anything else listening on the node stay out
+ * of a guest's reach. Both are stateless (the node opens nothing towards guests), so no flow
+ * from before the rules can outlive them.
  */
 export function nftRuleset(
   vnets: VnetDevices[],
   subnets: Map<string, string[]>,
   firewalls: Record<string, SdnVnetFirewall>,
+  underlay: string[],
 ): string {
   const lines = [
     "table inet txbox_sdn {",
+    "  chain input {",
+    "    type filter hook input priority 0; policy accept;",
+  ];
+  for (const v of vnets) {
+    for (const a of v.addresses) {
+      const gw = a.split("/")[0] ?? a;
+      lines.push(
+        gw.includes(":")
+          ? `    iifname "${v.bridge}" ip6 daddr ${gw} icmpv6 type echo-request accept`
+          : `    iifname "${v.bridge}" ip daddr ${gw} icmp type echo-request accept`,
+      );
+    }
+    lines.push(
+      `    iifname "${v.bridge}" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept`,
+      `    iifname "${v.bridge}" drop`,
+    );
+  }
+  lines.push(
+    "  }",
     "  chain forward {",
     "    type filter hook forward priority 0; policy accept;",
+    // Before the conntrack shortcut: not even a reply may pass between a guest and the underlay.
+    ...vnets.flatMap((v) =>
+      underlay.flatMap((net) => [
+        `    iifname "${v.bridge}" ip daddr ${net} drop`,
+        `    iifname "${v.bridge}" ip saddr ${net} drop`,
+      ]),
+    ),
     "    ct state established,related accept",
     "    ct state invalid drop",
-  ];
+  );
   const chains: string[] = [];
   // Every to_ jump before any from_ jump: traffic into a vnet is judged by that vnet's rules.
   for (const v of vnets) lines.push(`    oifname "${v.bridge}" jump to_${v.vnet}`);
@@ -202,6 +271,17 @@ export function planNetwork(
       throw new RealiseError(`vxlan tag ${v.tag} already exist in vnet ${prev}`);
     seenVni.set(v.tag, v.vnet);
   }
+  const underlayNets = [
+    ...new Set(
+      nodes.map((n) => splitAddress(n.underlay)).map((u) => networkCidr(u.address, u.prefix)),
+    ),
+  ];
+  // A vnet inside the underlay could not be kept apart from it (and would not route).
+  for (const [vnet, arr] of subnetsByVnet)
+    for (const { cidr } of arr)
+      for (const net of underlayNets)
+        if (cidrsOverlap(cidr, net))
+          throw new RealiseError(`vnet ${vnet}: subnet ${cidr} overlaps the underlay ${net}`);
   return nodes.map((node) => {
     const underlay = splitAddress(node.underlay);
     const vnets: VnetDevices[] = [];
@@ -258,7 +338,7 @@ export function planNetwork(
       underlay,
       vnets,
       bgp,
-      nft: nftRuleset(vnets, subnetCidrs, sdn.vnetFirewalls ?? {}),
+      nft: nftRuleset(vnets, subnetCidrs, sdn.vnetFirewalls ?? {}, underlayNets),
     };
   });
 }
