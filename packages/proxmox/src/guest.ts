@@ -1,4 +1,4 @@
-import { ApiError, NotFound, TaskFailed, Timeout } from "./errors.js";
+import { ApiError, Locked, NotFound, TaskFailed, Timeout } from "./errors.js";
 import type { EffectOptions, ProxmoxClient } from "./client.js";
 import { RETRY, sleep } from "./retry.js";
 import type { TaskResult } from "./tasks.js";
@@ -327,19 +327,39 @@ export class Guest {
   }
 
   /**
-   * Clear a stale lock: `PUT config delete=lock` (with `skiplock=1` for qemu; the LXC API has no
-   * skiplock, and a real PVE may refuse it there). A guest without a lock is success.
+   * Clear a stale lock. PVE allows it over the API only as `delete=lock` with `skiplock=1` on a
+   * qemu guest, and skiplock only to root@pam itself — never to an API token (whose identity is
+   * `user@realm!id`); the LXC API has no skiplock at all. Where the API cannot, this fails with
+   * E_LOCKED naming the command to run on the node (`qm unlock` / `pct unlock`). A guest without a
+   * lock is success.
    */
   async unlock(): Promise<{ cleared: string | undefined }> {
     const lock = (await this.status()).lock;
     if (lock === undefined) return { cleared: undefined };
-    await this.client.request(
-      "PUT",
-      `${this.path}/config`,
-      this.type === "qemu" ? { delete: "lock", skiplock: true } : { delete: "lock" },
-      RETRY.effect,
-      { alreadyDone: async () => undefined },
-    );
+    const onNode = (why: string): Locked =>
+      new Locked(
+        `${this.type === "qemu" ? "VM" : "CT"} ${this.vmid} keeps its stale '${lock}' lock: ${why}`,
+        lock,
+        {
+          retryable: false,
+          hint: `on node ${this.node}, as root: ${this.type === "qemu" ? "qm" : "pct"} unlock ${this.vmid}`,
+          context: { vmid: this.vmid },
+        },
+      );
+    if (this.type === "lxc") throw onNode("the LXC API cannot clear a lock");
+    try {
+      await this.client.request(
+        "PUT",
+        `${this.path}/config`,
+        { delete: "lock", skiplock: true },
+        RETRY.effect,
+        { alreadyDone: async () => undefined },
+      );
+    } catch (err) {
+      if (err instanceof ApiError && err.errors?.skiplock !== undefined)
+        throw onNode("only root@pam (not an API token) may use skiplock");
+      throw err;
+    }
     return { cleared: lock };
   }
 

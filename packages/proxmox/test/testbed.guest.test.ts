@@ -31,7 +31,11 @@ beforeAll(async () => {
       return v;
     },
     log: (line) => answered.push(line),
-    config: { realiser: "memory", api: { port: 0, authFailDelayMs: 0, lockTimeoutMs: 1000 } },
+    config: {
+      realiser: "memory",
+      api: { port: 0, authFailDelayMs: 0, lockTimeoutMs: 1000 },
+      users: [{ userid: "root@pam", password: "pw-root", tokens: [{ id: "txbox" }] }],
+    },
   });
   const state = join(dir, "testbed.json");
   writeFileSync(
@@ -144,6 +148,13 @@ test("stop, start, shutdown, config are idempotent effects", async () => {
 });
 
 test("a lock held by someone else is waited out; a stale lock is cleared by unlock()", async () => {
+  // PVE lets only root@pam itself use skiplock: a password login, not a token.
+  const root = await ProxmoxClient.connect({
+    url: tb.url,
+    fingerprint: tb.fingerprint,
+    node: tb.node,
+    credentials: { kind: "ticket", username: "root@pam", password: "pw-root" },
+  });
   const g = await client.guest(101);
   tb.faults.set({ guestLocks: [{ vmid: 101, lock: "backup", ms: 1500 }] });
   expect((await g.status()).lock).toBe("backup");
@@ -151,9 +162,30 @@ test("a lock held by someone else is waited out; a stale lock is cleared by unlo
   expect(r.exitstatus).toBe("OK");
   await g.deleteSnapshot("txbox-locked");
   tb.faults.set({ guestLocks: [{ vmid: 101, lock: "snapshot-delete", ms: 600_000 }] });
-  expect(await g.unlock()).toEqual({ cleared: "snapshot-delete" });
+  // An API token cannot: the error says what to run on the node.
+  await expect(g.unlock()).rejects.toMatchObject({
+    code: "E_LOCKED",
+    hint: `on node ${tb.node}, as root: qm unlock 101`,
+  });
+  const asRoot = await root.guest(101);
+  expect(await asRoot.unlock()).toEqual({ cleared: "snapshot-delete" });
   expect((await g.status()).lock).toBeUndefined();
   expect(await g.unlock()).toEqual({ cleared: undefined });
+  await root.close();
+});
+
+test("a locked container cannot be unlocked over the API, not even by root@pam", async () => {
+  const ct = await client.guest(201);
+  tb.faults.set({ guestLocks: [{ vmid: 201, lock: "backup", ms: 1500 }] });
+  await expect(ct.unlock()).rejects.toMatchObject({
+    code: "E_LOCKED",
+    hint: `on node ${tb.node}, as root: pct unlock 201`,
+  });
+  // The held lock ends by itself; later tests need the container unlocked.
+  const deadline = Date.now() + 10_000;
+  while ((await ct.status()).lock !== undefined && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  expect((await ct.status()).lock).toBeUndefined();
 });
 
 test("config-file lock contention is retried", async () => {

@@ -338,8 +338,9 @@ export class Guests {
     await this.d.locks.with(g.type, g.vmid, () => {
       const deletes =
         typeof p.delete === "string" ? p.delete.split(/[,;\s]+/).filter((s) => s !== "") : [];
-      // Removing the lock itself is how an operator unlocks a guest (`qm unlock`)
-      if (p.skiplock !== 1 && !deletes.includes("lock")) this.checkLock(g);
+      // As in PVE, even `delete=lock` needs skiplock (qemu, root@pam only); the LXC API has no
+      // skiplock, so a locked container is unlocked only on its node (`pct unlock`).
+      if (p.skiplock !== 1) this.checkLock(g);
       const digest = p.digest;
       if (typeof digest === "string" && digest !== this.digest(g))
         throw fail("detected modified configuration - file changed by other user? Try again.");
@@ -925,6 +926,15 @@ export class Guests {
           flag(req.params, "force"),
           req.caller,
         );
+    }
+    // PVE: `raise_param_exc({ skiplock => "Only root may use this option." }) if $skiplock &&
+    // $authuser ne 'root@pam'` — an API token's identity is `user@realm!id`, so no token qualifies.
+    for (const [key, handler] of Object.entries(r)) {
+      r[key] = (req) => {
+        if (flag(req.params, "skiplock") && (req.caller.user !== "root@pam" || req.caller.tokenid))
+          throw paramError({ skiplock: "Only root may use this option." });
+        return handler(req);
+      };
     }
     return r;
   }

@@ -132,14 +132,26 @@ describe("tasks and locks", () => {
     expect(
       await run(bed, bed.api.nodes.$("pve1").lxc.$(201).snapshot.$post({ snapname: "x1" })),
     ).toBe("CT is locked (mounted)");
-    // skiplock gets past it; deleting the lock unlocks
+    // skiplock is root@pam's alone: an API token (even root's) gets PVE's parameter error
+    await expect(
+      bed.api.nodes.$("pve1").qemu.$(102).status.stop.$post({ skiplock: 1 }),
+    ).rejects.toThrow(/Only root may use this option/);
+    // deleting the lock is a config change like any other: refused while locked
+    await expect(
+      bed.api.nodes.$("pve1").qemu.$(102).config.$put({ delete: "lock" }),
+    ).rejects.toThrow(/VM is locked \(backup\)/);
+    // root@pam with skiplock gets past it, and unlocks with delete=lock
     expect(
-      await run(bed, bed.api.nodes.$("pve1").qemu.$(102).status.stop.$post({ skiplock: 1 })),
+      await run(bed, bed.root.nodes.$("pve1").qemu.$(102).status.stop.$post({ skiplock: 1 })),
     ).toBe("OK");
-    await bed.api.nodes.$("pve1").qemu.$(102).config.$put({ delete: "lock" });
+    await bed.root.nodes.$("pve1").qemu.$(102).config.$put({ delete: "lock", skiplock: 1 });
     expect(await bed.api.nodes.$("pve1").qemu.$(102).status.current.$get()).not.toHaveProperty(
       "lock",
     );
+    // the LXC API has no skiplock at all: a locked container is unlocked on its node only
+    await expect(
+      bed.root.nodes.$("pve1").lxc.$(201).config.$put({ delete: "lock" }),
+    ).rejects.toThrow(/CT is locked \(mounted\)/);
   });
 
   test("injected task failures fail the next N tasks of a type", async () => {
@@ -190,13 +202,16 @@ describe("snapshot failures and ZFS", () => {
       "VM is locked (snapshot-delete)",
     );
     expect(await run(bed, qm.snapshot.$("keep").$delete())).toBe("VM is locked (snapshot-delete)");
-    // unlock, and the half-deleted snapshot refuses rollback
-    await qm.config.$put({ delete: "lock" });
+    // unlock (root@pam, skiplock), and the half-deleted snapshot refuses rollback
+    await bed.root.nodes.$("pve1").qemu.$(101).config.$put({ delete: "lock", skiplock: 1 });
     expect(await run(bed, qm.snapshot.$("keep").rollback.$post())).toBe(
       "unable to rollback to incomplete snapshot (snapstate = delete)",
     );
     // force deletes it (and would ignore storage errors)
-    await qm.config.$put({ lock: "snapshot-delete", skiplock: 1 });
+    await bed.root.nodes
+      .$("pve1")
+      .qemu.$(101)
+      .config.$put({ lock: "snapshot-delete", skiplock: 1 });
     bed.tb.faults.set({
       taskFailures: [{ type: "realise:deleteVolumeSnapshot", error: "dataset is busy", count: 1 }],
     });

@@ -33,6 +33,8 @@ export interface Bed {
   /** Every (method, template, problems) of responses checked against `returns`. */
   checked: { method: string; template: string; problems: string[] }[];
   api: Proxmox.Api;
+  /** The same API as root@pam with a password ticket: the only identity PVE lets use skiplock. */
+  root: Proxmox.Api;
   agent: Agent;
   /** A fetch for proxmox-api: pinned certificate, and 200 bodies checked against `returns`. */
   fetch: (url: string | URL, init?: Record<string, unknown>) => Promise<Response>;
@@ -113,6 +115,14 @@ export async function startBed(
     queryTimeout: 15000,
     fetch: fetchChecked as never,
   });
+  const root = proxmoxApi({
+    host: "127.0.0.1",
+    port: tb.port,
+    username: "root@pam",
+    password: "secret-pw",
+    queryTimeout: 15000,
+    fetch: fetchChecked as never,
+  });
   const raw: Bed["raw"] = async (method, path, o = {}) => {
     const headers: Record<string, string> = {
       ...(o.auth === false ? {} : { authorization: `PVEAPIToken=${tb.tokenId}=${tb.secret}` }),
@@ -140,6 +150,7 @@ export async function startBed(
     dir,
     checked,
     api,
+    root,
     agent,
     fetch: fetchChecked,
     raw,
