@@ -96,3 +96,9 @@ describe("durationMs", () => {
     expect(() => durationMs("soon")).toThrow(RangeError);
   });
 });
+
+test("the published JSON Schema is the one the zod schema generates", () => {
+  const file = new URL("../schema/txbox.schema.json", import.meta.url);
+  // Regenerate with `pnpm --filter @txbox/core schema`.
+  expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(configJsonSchema());
+});
