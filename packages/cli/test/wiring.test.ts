@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { PassThrough } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadConfig, UsageError } from "@txbox/core";
@@ -8,6 +9,7 @@ import { parseCount, parseGuest } from "../src/commands/common-tx.js";
 import { rootStorage } from "../src/wiring/snapshots.js";
 import { journalPath, resolveTarget } from "../src/wiring/target.js";
 import { findTestbedState } from "../src/wiring/testbed-state.js";
+import { loggerFor } from "../src/wiring/session.js";
 import { CLI } from "./support/e2e.js";
 
 let dir: string;
@@ -136,6 +138,35 @@ describe("journalPath", () => {
   test("with neither txbox.yaml nor a testbed: relative to the working directory", () => {
     const loaded = loadConfig({ cwd: dir, env: {} });
     expect(journalPath({ cwd: dir, env: {} }, loaded)).toBe(join(dir, ".txbox/journal.db"));
+  });
+});
+
+describe("loggerFor", () => {
+  test("log: level, format and file from txbox.yaml; secrets redacted; TXBOX_DEBUG means debug", async () => {
+    writeFileSync(
+      join(dir, "txbox.yaml"),
+      "log:\n  level: warn\n  format: json\n  file: logs/txbox.log\n",
+    );
+    mkdirSync(join(dir, "logs"));
+    const loaded = loadConfig({ cwd: dir, env: {} });
+    let err = "";
+    const stderr = new PassThrough();
+    stderr.on("data", (c: Buffer) => (err += String(c)));
+    const logger = loggerFor({ env: {}, stderr, cwd: dir }, loaded);
+    logger.debug("tx t1 → EXECUTING");
+    logger.warn("could not remove snapshot", { secret: "s3cr3t", txid: "t1" });
+    await new Promise<void>((r) => logger.on("finish", () => r()).end());
+    const lines = err
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: "warn", secret: "[redacted]", txid: "t1" });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(readFileSync(join(dir, "logs/txbox.log"), "utf8")).toContain('"txid":"t1"');
+    const debug = loggerFor({ env: { TXBOX_DEBUG: "1" }, stderr, cwd: dir }, loaded);
+    expect(debug.level).toBe("debug");
+    debug.close();
   });
 });
 

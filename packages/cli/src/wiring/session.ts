@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { durationMs, type LoadedConfig } from "@txbox/core";
+import { dirname, resolve } from "node:path";
+import { createLogger, durationMs, type LoadedConfig, type Logger } from "@txbox/core";
 import { SshExecutor } from "@txbox/exec";
 import { decide } from "@txbox/policy";
 import { ProxmoxClient } from "@txbox/proxmox";
@@ -80,11 +80,11 @@ export async function openSession(io: Io, options: SessionOptions = {}): Promise
   }
   const executor = new SshExecutor();
   const snapshots = new ProxmoxSnapshotPort(client);
-  const debug = io.env.TXBOX_DEBUG !== undefined && io.env.TXBOX_DEBUG !== "";
+  const logger = loggerFor(io, loaded);
   const exec = new SshExecPort(
     executor,
     (vmid) => target.ssh(vmid),
-    (message) => void (debug && io.stderr.write(`txbox: debug: ${message}\n`)),
+    (message) => logger.debug(message),
   );
   const fromConfig = engineOptionsFromConfig(loaded.config.tx);
   const actor = io.env.TXBOX_ACTOR ?? io.env.USER;
@@ -97,11 +97,7 @@ export async function openSession(io: Io, options: SessionOptions = {}): Promise
     ...(options.keepSnapshot ? { retention: "keep" as const } : {}),
     ...(options.execTimeoutMs === undefined ? {} : { execTimeoutMs: options.execTimeoutMs }),
     ...(actor === undefined || actor === "" ? {} : { actor }),
-    log: (level, message, meta) => {
-      if (debug || level === "warn") {
-        io.stderr.write(`txbox: ${level}: ${message}${meta ? ` ${JSON.stringify(meta)}` : ""}\n`);
-      }
-    },
+    log: (level, message, meta) => logger.log(level, message, meta ?? {}),
     ...options.engine,
   });
   return {
@@ -118,8 +114,26 @@ export async function openSession(io: Io, options: SessionOptions = {}): Promise
       await executor.close();
       await client.close();
       journal.close();
+      logger.close();
     },
   };
+}
+
+/**
+ * The `log:` section of txbox.yaml as a winston logger on stderr (stdout stays for results and
+ * --json), plus a JSON file when `log.file` is set (relative to txbox.yaml); `TXBOX_DEBUG` turns
+ * the level to debug. Secrets are redacted by the logger itself.
+ */
+export function loggerFor(io: Pick<Io, "env" | "stderr" | "cwd">, loaded: LoadedConfig): Logger {
+  const { level, format, file } = loaded.config.log;
+  const debug = io.env.TXBOX_DEBUG !== undefined && io.env.TXBOX_DEBUG !== "";
+  const base = loaded.file === undefined ? io.cwd : dirname(loaded.file);
+  return createLogger({
+    level: debug ? "debug" : level,
+    format,
+    stream: io.stderr,
+    ...(file === undefined ? {} : { file: resolve(base, file) }),
+  });
 }
 
 /** Only the journal (for commands that read history and need no Proxmox connection). */
