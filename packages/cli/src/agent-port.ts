@@ -11,7 +11,7 @@ import type { BenchDecision, BenchRunner, FaultInjector, PlainResult } from "@tx
 import { treeDigestVia } from "@txbox/bench";
 import { decide as policyDecide } from "@txbox/policy";
 import type { GuestRef, RunResult } from "@txbox/tx";
-import { policyContext, policyFor } from "./context.js";
+import { policyContext, guestPolicies } from "./context.js";
 import type { Session } from "./wiring/session.js";
 import { fetchTestbedGuests, type TestbedState } from "./wiring/testbed-state.js";
 
@@ -87,7 +87,7 @@ export function sessionBenchRunner(
   guest: GuestRef,
   options: PortOptions & { policy?: string[] } = {},
 ): BenchRunner {
-  const policy = policyFor(session.loaded, options.policy);
+  const policy = guestPolicies(session.loaded, options.policy)(guest.vmid);
   const timeoutMs = options.plainTimeoutMs ?? 120_000;
   const runPlain = async (command: string, opts: { cwd?: string } = {}): Promise<PlainResult> => {
     const cwd = opts.cwd ?? options.cwd;

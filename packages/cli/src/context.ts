@@ -16,6 +16,28 @@ export function policyFor(loaded: LoadedConfig, extraPacks: string[] = []): Poli
   return loadPolicy(policyConfig, { baseDir: loaded.baseDir });
 }
 
+/**
+ * The policy for one guest: the global packs, `extraPacks` (from the command line) and the
+ * guest's own `guests[].policy` packs from txbox.yaml. Compiled once per distinct pack list.
+ */
+export function guestPolicies(
+  loaded: LoadedConfig,
+  extraPacks: string[] = [],
+): (vmid: number | undefined) => Policy {
+  const cache = new Map<string, Policy>();
+  return (vmid) => {
+    const own = loaded.config.guests.find((g) => g.vmid === vmid)?.policy ?? [];
+    const packs = [...extraPacks, ...own];
+    const key = JSON.stringify(packs);
+    let policy = cache.get(key);
+    if (policy === undefined) {
+      policy = policyFor(loaded, packs);
+      cache.set(key, policy);
+    }
+    return policy;
+  };
+}
+
 export function policyContext(loaded: LoadedConfig, cwd?: string): Partial<PolicyContext> {
   const p = loaded.config.policy;
   return {

@@ -177,3 +177,44 @@ describe("txbox itself", () => {
     expect(r.stderr).toMatch(/txbox\.yaml:2: policy\.headless/);
   });
 });
+
+describe("per-guest rule packs (guests[].policy in txbox.yaml)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "txbox-guest-policy-"));
+  writeFileSync(
+    join(dir, "no-push.yaml"),
+    `name: no-push
+rules:
+  - id: lab.no-git-push
+    decision: deny
+    justification: This lab's guests never push
+    alternative: Leave the commits for the operator to review
+    when:
+      program: [git]
+      subcommand: [push]
+    match: ["git push origin main"]
+    not_match: ["git status"]
+`,
+  );
+  writeFileSync(
+    join(dir, "txbox.yaml"),
+    "guests:\n  - vmid: 101\n    policy: [no-push.yaml]\n  - vmid: 102\n",
+  );
+
+  it("apply to their guest only", async () => {
+    const on101 = await runCli(["policy", "check", "--json", "--guest", "101", "--", "git push"], {
+      cwd: dir,
+    });
+    expect(on101.code).toBe(3);
+    expect(JSON.parse(on101.stdout)).toMatchObject({ ruleIds: ["lab.no-git-push"] });
+    const on102 = await runCli(["policy", "check", "--json", "--guest", "102", "--", "git push"], {
+      cwd: dir,
+    });
+    expect(on102.code).toBe(0);
+    expect(JSON.parse(on102.stdout)).toMatchObject({ decision: "transact" });
+  });
+
+  it("a bad --guest is a usage error", async () => {
+    const r = await runCli(["policy", "check", "--guest", "x", "--", "ls"], { cwd: dir });
+    expect(r.code).toBe(2);
+  });
+});

@@ -86,6 +86,10 @@ const guestSchema = z
     keyFile: z.string().optional(),
     hostKey: z.string().optional().describe("Pinned host key fingerprint (SHA256:…)"),
     verify: z.array(z.string()).default([]).describe("Checks run after each transaction"),
+    policy: z
+      .array(z.string())
+      .default([])
+      .describe("Extra rule packs for this guest's commands, on top of policy.packs"),
   })
   .strict();
 

@@ -7,13 +7,20 @@ import { UsageError } from "@txbox/core";
 import { decide, evaluateCorpus, explain, readCorpus, type Decision } from "@txbox/policy";
 import type { Register } from "../main.js";
 import { commandText, EXIT, printJson, println, type Io } from "../output.js";
-import { configFor, policyContext, policyFor } from "../context.js";
+import { configFor, guestPolicies, policyContext } from "../context.js";
+import { parseGuest } from "./common-tx.js";
 
 interface CommonOptions {
   json?: boolean;
   policy?: string[];
   config?: string;
   cwd?: string;
+  guest?: string;
+}
+
+/** The policy a command gets: txbox.yaml's packs, `--policy` files and `--guest`'s own packs. */
+function policyOf(loaded: ReturnType<typeof configFor>, opts: CommonOptions) {
+  return guestPolicies(loaded, opts.policy)(parseGuest(opts.guest)?.vmid);
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -25,7 +32,8 @@ function withCommon(cmd: Command): Command {
     .option("--json", "machine-readable output")
     .option("--policy <file>", "an extra rule pack (repeatable)", collect)
     .option("--config <file>", "txbox.yaml to use")
-    .option("--cwd <dir>", "the guest directory the command would run in");
+    .option("--cwd <dir>", "the guest directory the command would run in")
+    .option("--guest <vmid>", "add the packs txbox.yaml lists for this guest (guests[].policy)");
 }
 
 function printDecision(io: Io, cmd: string, d: Decision): void {
@@ -51,7 +59,7 @@ function defaultCorpus(io: Io): string | undefined {
 
 async function batch(io: Io, opts: CommonOptions): Promise<number> {
   const loaded = configFor(io, opts.config);
-  const policy = policyFor(loaded, opts.policy);
+  const policy = policyOf(loaded, opts);
   const ctx = policyContext(loaded, opts.cwd);
   const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
   let bad = 0;
@@ -105,7 +113,7 @@ export const registerPolicy: Register = (program, io, outcome) => {
       }
       const cmd = commandText(words);
       const loaded = configFor(io, opts.config);
-      const d = decide(policyFor(loaded, opts.policy), cmd, policyContext(loaded, opts.cwd));
+      const d = decide(policyOf(loaded, opts), cmd, policyContext(loaded, opts.cwd));
       if (opts.json) printJson(io, { cmd, ...d });
       else printDecision(io, cmd, d);
       outcome.code = d.decision === "deny" ? EXIT.denied : EXIT.ok;
@@ -117,7 +125,7 @@ export const registerPolicy: Register = (program, io, outcome) => {
     .action((words: string[], opts: CommonOptions) => {
       const cmd = commandText(words);
       const loaded = configFor(io, opts.config);
-      const ex = explain(policyFor(loaded, opts.policy), cmd, policyContext(loaded, opts.cwd));
+      const ex = explain(policyOf(loaded, opts), cmd, policyContext(loaded, opts.cwd));
       if (opts.json) {
         printJson(io, ex);
       } else {
@@ -148,7 +156,7 @@ export const registerPolicy: Register = (program, io, outcome) => {
           });
         const loaded = configFor(io, opts.config);
         const report = evaluateCorpus(
-          policyFor(loaded, opts.policy),
+          policyOf(loaded, opts),
           readCorpus(path),
           policyContext(loaded, opts.cwd),
         );

@@ -12,7 +12,7 @@ import {
   type GuestRef,
   type Journal,
 } from "@txbox/tx";
-import { configFor, policyContext, policyFor } from "../context.js";
+import { configFor, guestPolicies, policyContext } from "../context.js";
 import type { Io } from "../output.js";
 import { SshExecPort } from "./exec.js";
 import { ProxmoxSnapshotPort } from "./snapshots.js";
@@ -66,7 +66,10 @@ export function parseDuration(value: string, flag: string): number {
 export async function openSession(io: Io, options: SessionOptions = {}): Promise<Session> {
   const loaded = configFor(io, options.config);
   const target = resolveTarget(io, loaded);
-  const policy = policyFor(loaded, options.policy);
+  const policyOf = guestPolicies(loaded, options.policy);
+  // Compile every pack now: a bad pack fails the command before anything runs.
+  policyOf(undefined);
+  for (const g of loaded.config.guests) policyOf(g.vmid);
   const ctx = policyContext(loaded, options.cwd);
   const file = journalPath(io, loaded);
   mkdirSync(dirname(file), { recursive: true });
@@ -93,7 +96,7 @@ export async function openSession(io: Io, options: SessionOptions = {}): Promise
     journal,
     snapshots,
     exec,
-    decide: (command) => decide(policy, command, ctx),
+    decide: (command, guest) => decide(policyOf(guest.vmid), command, ctx),
     ...(options.keepSnapshot ? { retention: "keep" as const } : {}),
     ...(options.execTimeoutMs === undefined ? {} : { execTimeoutMs: options.execTimeoutMs }),
     ...(actor === undefined || actor === "" ? {} : { actor }),
