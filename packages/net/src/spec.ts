@@ -149,7 +149,9 @@ export const guestSchema = z
       .string()
       .regex(/^[a-z][a-z0-9-]*$/)
       .default("default")
-      .describe("Policy pack that gates this guest's commands"),
+      .describe(
+        "Name of the guest's policy pack, recorded in its description for operators; the packs that gate it are txbox.yaml's guests[].policy",
+      ),
   })
   .strict();
 
