@@ -7,8 +7,6 @@ export const EXIT = {
   usage: 2,
   denied: 3,
   rolledBack: 4,
-  /** `txbox run`: an allowed command ran and exited non-zero (its code is in `exitCode`). */
-  commandFailed: 5,
 } as const;
 
 export interface Io {

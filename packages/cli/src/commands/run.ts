@@ -26,12 +26,9 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 /** The exit status of `txbox run` for an outcome. */
-export function exitFor(result: Pick<RunResult, "outcome" | "exitCode">): number {
+export function exitFor(result: Pick<RunResult, "outcome">): number {
   switch (result.outcome) {
     case "executed":
-      // A read-only command that fails (`test -f x`, `grep` without a match) must not look like
-      // success to a script; its own code stays in --json's exitCode.
-      return result.exitCode === 0 ? EXIT.ok : EXIT.commandFailed;
     case "committed":
       return EXIT.ok;
     case "denied":
@@ -137,7 +134,7 @@ export const registerRun: Register = (program, io, outcome) => {
     .argument("[command...]", "the command, after --")
     .addHelpText(
       "after",
-      "\nExit status: 0 executed or committed, 3 denied, 4 rolled back, 5 executed (allowed) but the command exited non-zero, 1 txbox failed, 2 usage.\nExample: txbox run --guest 101 -- 'pip install -r requirements.txt'",
+      "\nExit status: 0 executed or committed, 3 denied, 4 rolled back, 1 txbox failed, 2 usage.\nExample: txbox run --guest 101 -- 'pip install -r requirements.txt'",
     )
     .action(async (words: string[], opts: RunOptions) => {
       const guest = parseGuest(opts.guest);
