@@ -164,6 +164,17 @@ describeAsRoot("Table 1 on the testbed: read-only, destructive, state-corrupting
       });
       expect(r.timings.snapshotMs).toBe(0);
     }
+    // An allowed command that fails still exits 0 (the issue's contract: 0 = executed); its own
+    // code is in the JSON for scripts that need it.
+    const failing = await e.cliJson([
+      "run",
+      "--guest",
+      String(VMID),
+      "--",
+      "test -e /no/such/file",
+    ]);
+    expect(failing.code).toBe(0);
+    expect(failing.body).toMatchObject({ decision: "allow", outcome: "executed", exitCode: 1 });
     expect(await treeDigest(s, VMID, P)).toBe(before);
     expect(await txboxSnapshots(s, VMID)).toEqual([]);
   }, 300_000);
