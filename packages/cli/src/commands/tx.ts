@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { TxRecord } from "@txbox/tx";
+import type { AuditRecord, TxRecord } from "@txbox/tx";
 import type { Register } from "../main.js";
 import { EXIT, printJson, println, type Io } from "../output.js";
 import { openJournalFor, withSession } from "../wiring/session.js";
@@ -36,6 +36,20 @@ function printList(io: Io, txs: TxRecord[]): void {
     println(
       io,
       `${t.txid.padEnd(29)} ${String(t.guest.vmid).padEnd(6)} ${t.decision.padEnd(9)} ${t.state.padEnd(12)} ${String(t.exitCode ?? "-").padEnd(5)} ${when(t.createdAt)}  ${oneLine(t.command)}`,
+    );
+  }
+}
+
+function printAudit(io: Io, records: AuditRecord[]): void {
+  if (records.length === 0) {
+    println(io, "no commands audited");
+    return;
+  }
+  println(io, "WHEN                  GUEST  DECISION  OUTCOME      EXIT  ACTOR        COMMAND");
+  for (const a of records) {
+    println(
+      io,
+      `${when(a.at)}  ${String(a.guest.vmid).padEnd(6)} ${a.decision.padEnd(9)} ${a.outcome.padEnd(12)} ${String(a.exitCode ?? "-").padEnd(5)} ${(a.actor ?? "-").padEnd(12)} ${oneLine(a.command)}${a.decision === "deny" && a.ruleIds.length ? `  [${a.ruleIds.join(", ")}]` : ""}`,
     );
   }
 }
@@ -98,6 +112,29 @@ export const registerTx: Register = (program, io, outcome) => {
         });
         if (opts.json) printJson(io, txs);
         else printList(io, txs);
+      } finally {
+        journal.close();
+      }
+      outcome.code = EXIT.ok;
+    });
+
+  withTxCommon(tx.command("audit") as Command)
+    .description(
+      "every command txbox was asked to run — allowed, denied or transacted — newest last",
+    )
+    .option("--guest <vmid>", "only this guest")
+    .option("--limit <n>", "the last this many", "50")
+    .action((opts: TxCommonOptions & { guest?: string; limit?: string }) => {
+      const guest = parseGuest(opts.guest);
+      const limit = parseCount(opts.limit, "--limit");
+      const journal = openJournalFor(io, opts);
+      try {
+        const records = journal.auditLog({
+          ...(guest === undefined ? {} : { guest }),
+          ...(limit === undefined ? {} : { limit }),
+        });
+        if (opts.json) printJson(io, records);
+        else printAudit(io, records);
       } finally {
         journal.close();
       }

@@ -267,5 +267,23 @@ describeAsRoot("Table 1 on the testbed: read-only, destructive, state-corrupting
     expect(states.filter((x) => x === "COMMITTED")).toHaveLength(20);
     expect(states.filter((x) => x === "ROLLED_BACK")).toHaveLength(20);
     expect(states).toHaveLength(40);
+    // …and `tx audit` shows every command the gate saw, refusals included, with their rules.
+    const audit = await e.cliJson<{ decision: string; outcome: string; ruleIds: string[] }[]>([
+      "tx",
+      "audit",
+      "--guest",
+      String(VMID),
+      "--limit",
+      "1000",
+    ]);
+    expect(audit.code).toBe(0);
+    const count = (d: string) => audit.body.filter((a) => a.decision === d).length;
+    expect(count("allow")).toBeGreaterThanOrEqual(20);
+    expect(count("deny")).toBeGreaterThanOrEqual(20);
+    expect(count("transact")).toBeGreaterThanOrEqual(40);
+    for (const a of audit.body.filter((x) => x.decision === "deny")) {
+      expect(a.outcome).toBe("denied");
+      expect(a.ruleIds.length).toBeGreaterThan(0);
+    }
   }, 600_000);
 });
