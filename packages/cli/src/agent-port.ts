@@ -11,7 +11,7 @@ import type { BenchDecision, BenchRunner, FaultInjector, PlainResult } from "@tx
 import { treeDigestVia } from "@txbox/bench";
 import { decide as policyDecide } from "@txbox/policy";
 import type { GuestRef, RunResult } from "@txbox/tx";
-import { policyContext, guestPolicies } from "./context.js";
+import { policyContext } from "./context.js";
 import type { Session } from "./wiring/session.js";
 import { fetchTestbedGuests, type TestbedState } from "./wiring/testbed-state.js";
 
@@ -85,9 +85,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export function sessionBenchRunner(
   session: Session,
   guest: GuestRef,
-  options: PortOptions & { policy?: string[] } = {},
+  options: PortOptions = {},
 ): BenchRunner {
-  const policy = guestPolicies(session.loaded, options.policy)(guest.vmid);
+  const policy = session.policyOf(guest.vmid);
   const timeoutMs = options.plainTimeoutMs ?? 120_000;
   const runPlain = async (command: string, opts: { cwd?: string } = {}): Promise<PlainResult> => {
     const cwd = opts.cwd ?? options.cwd;

@@ -91,11 +91,21 @@ export function connectionFromConfig(
   };
 }
 
+/** The fields of the testbed's state file that a client needs; other fields pass through. */
+export interface TestbedStateFile {
+  url: string;
+  fingerprint: string;
+  tokenId: string;
+  secret: string;
+  node?: string;
+  [key: string]: unknown;
+}
+
 /**
- * Read the testbed's state file (`.txbox/testbed.json`, written by `txbox testbed up`):
- * `{url, fingerprint, tokenId, secret, node?}`.
+ * Read and check the testbed's state file (`.txbox/testbed.json`, written by `txbox testbed up`):
+ * `{url, fingerprint, tokenId, secret, node?, …}`.
  */
-export function connectionFromTestbedState(file: string): ProxmoxConnection {
+export function readTestbedStateFile(file: string): TestbedStateFile {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
@@ -114,10 +124,20 @@ export function connectionFromTestbedState(file: string): ProxmoxConnection {
       });
     }
   }
+  return s as TestbedStateFile;
+}
+
+/** The API connection a testbed state gives: token auth and the pinned certificate. */
+export function connectionFromTestbed(state: TestbedStateFile): ProxmoxConnection {
   return {
-    url: s.url as string,
-    ...(typeof s.node === "string" ? { node: s.node } : {}),
-    credentials: { kind: "token", tokenId: s.tokenId as string, secret: s.secret as string },
-    fingerprint: s.fingerprint as string,
+    url: state.url,
+    ...(typeof state.node === "string" ? { node: state.node } : {}),
+    credentials: { kind: "token", tokenId: state.tokenId, secret: state.secret },
+    fingerprint: state.fingerprint,
   };
+}
+
+/** {@link connectionFromTestbed} of the state file `file`. */
+export function connectionFromTestbedState(file: string): ProxmoxConnection {
+  return connectionFromTestbed(readTestbedStateFile(file));
 }

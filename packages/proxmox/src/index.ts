@@ -38,8 +38,11 @@ export {
 export { Transport, encodeParams, type Credentials, type TransportOptions } from "./transport.js";
 export {
   connectionFromConfig,
+  connectionFromTestbed,
   connectionFromTestbedState,
+  readTestbedStateFile,
   type ProxmoxConnection,
+  type TestbedStateFile,
 } from "./connection.js";
 export {
   ProxmoxClient,

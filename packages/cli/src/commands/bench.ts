@@ -151,11 +151,7 @@ export const registerBench: Register = (program, io, outcome) => {
           const startedAt = Date.now();
           try {
             const r = await runPaperBench({
-              runner: sessionBenchRunner(
-                s,
-                guest,
-                opts.policy === undefined ? {} : { policy: opts.policy },
-              ),
+              runner: sessionBenchRunner(s, guest),
               size,
               ...(faults === undefined ? {} : { faults }),
               onProgress: (p) => progress.tick(p),

@@ -3,8 +3,15 @@ import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { UsageError } from "@txbox/core";
-import { decide, evaluateCorpus, explain, readCorpus, type Decision } from "@txbox/policy";
+import { UsageError, type LoadedConfig } from "@txbox/core";
+import {
+  decide,
+  evaluateCorpus,
+  explain,
+  readCorpus,
+  type Decision,
+  type Policy,
+} from "@txbox/policy";
 import type { Register } from "../main.js";
 import { commandText, EXIT, printJson, println, type Io } from "../output.js";
 import { configFor, guestPolicies, policyContext } from "../context.js";
@@ -19,7 +26,7 @@ interface CommonOptions {
 }
 
 /** The policy a command gets: txbox.yaml's packs, `--policy` files and `--guest`'s own packs. */
-function policyOf(loaded: ReturnType<typeof configFor>, opts: CommonOptions) {
+function policyOf(loaded: LoadedConfig, opts: CommonOptions): Policy {
   return guestPolicies(loaded, opts.policy)(parseGuest(opts.guest)?.vmid);
 }
 

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createLogger, durationMs, type LoadedConfig, type Logger } from "@txbox/core";
 import { SshExecutor } from "@txbox/exec";
-import { decide } from "@txbox/policy";
+import { decide, type Policy } from "@txbox/policy";
 import { ProxmoxClient } from "@txbox/proxmox";
 import {
   engineOptionsFromConfig,
@@ -44,6 +44,8 @@ export interface Session {
   snapshots: ProxmoxSnapshotPort;
   exec: SshExecPort;
   engine: TxEngine;
+  /** The compiled policy that gates a guest's commands (the engine asks the same one). */
+  policyOf(vmid: number): Policy;
   /** The `verify` checks of a guest from txbox.yaml. */
   checksFor(guest: GuestRef): string[];
   close(): Promise<void>;
@@ -112,6 +114,7 @@ export async function openSession(io: Io, options: SessionOptions = {}): Promise
     snapshots,
     exec,
     engine,
+    policyOf,
     checksFor: (guest) => loaded.config.guests.find((g) => g.vmid === guest.vmid)?.verify ?? [],
     close: async () => {
       await executor.close();

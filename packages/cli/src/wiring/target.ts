@@ -1,6 +1,10 @@
 import { basename, dirname, resolve } from "node:path";
 import { ConfigError, type LoadedConfig } from "@txbox/core";
-import { connectionFromConfig, type ProxmoxConnection } from "@txbox/proxmox";
+import {
+  connectionFromConfig,
+  connectionFromTestbed,
+  type ProxmoxConnection,
+} from "@txbox/proxmox";
 import type { Io } from "../output.js";
 import {
   fetchTestbedGuests,
@@ -167,12 +171,7 @@ export function resolveTarget(io: Pick<Io, "env" | "cwd">, loaded: LoadedConfig)
   return {
     source: "testbed",
     origin: stateFile,
-    connection: {
-      url: state.url,
-      ...(state.node === undefined ? {} : { node: state.node }),
-      credentials: { kind: "token", tokenId: state.tokenId, secret: state.secret },
-      fingerprint: state.fingerprint,
-    },
+    connection: connectionFromTestbed(state),
     ssh: fromTestbed(tbGuests, tbKey, stateFile),
   };
 }

@@ -1,16 +1,12 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { request } from "node:https";
 import { dirname, join, resolve } from "node:path";
-import { ConfigError, TxboxError } from "@txbox/core";
+import { TxboxError } from "@txbox/core";
+import { readTestbedStateFile, type TestbedStateFile } from "@txbox/proxmox";
 import type { Io } from "../output.js";
 
 /** The fields of `.txbox/testbed.json` (written by `txbox testbed up`) that the client side reads. */
-export interface TestbedState {
-  url: string;
-  fingerprint: string;
-  tokenId: string;
-  secret: string;
-  node?: string;
+export interface TestbedState extends TestbedStateFile {
   stateDir?: string;
   operatorKey?: string;
 }
@@ -38,27 +34,9 @@ export function findTestbedState(io: Pick<Io, "env" | "cwd">): string | undefine
   }
 }
 
-/** Read and check a testbed state file. */
+/** Read and check a testbed state file (the client library's reader; the CLI reads more fields). */
 export function readTestbedState(file: string): TestbedState {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
-  } catch (cause) {
-    throw new ConfigError(`${file}: cannot read the testbed state`, {
-      details: { file },
-      hint: "start the testbed with `txbox testbed up`",
-      cause,
-    });
-  }
-  const s = raw as Record<string, unknown>;
-  for (const key of ["url", "fingerprint", "tokenId", "secret"]) {
-    if (typeof s[key] !== "string" || s[key] === "") {
-      throw new ConfigError(`${file}: ${key} is missing or not a string`, {
-        details: { file, key },
-      });
-    }
-  }
-  return s as unknown as TestbedState;
+  return readTestbedStateFile(file) as TestbedState;
 }
 
 /** The operator's private key: the state's `operatorKey`, else `operator_ed25519` in its state dir. */
