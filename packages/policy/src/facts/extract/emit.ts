@@ -1,0 +1,175 @@
+import type { PathFact, PathRole } from "../../types.js";
+import { PROGRAM_SPECS, parseArgs } from "../argspec.js";
+import { SHELLS, INTERPRETERS, DECODERS, basename, family } from "../programs.js";
+import { absolutize, pathFact, type ArgValue } from "../paths.js";
+import { type Output, NONE, lit, type EmitContext, type CommandEnv, Extractor } from "./state.js";
+import { push } from "./simple.js";
+import { emitExec } from "./emit-exec.js";
+import { emitData } from "./emit-data.js";
+import { fileRun } from "./scripts.js";
+
+export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
+  const head = args[0]!;
+  const programPath = head.value;
+  const program = family(basename(programPath).toLowerCase());
+  const rest = args.slice(1);
+  const argv = rest.map((a) => a.value);
+  const ps = ex.pathScope(env.scope);
+  const spec = PROGRAM_SPECS[program];
+  const parsed = program === "find" || program === "dd" ? parseArgs([], {}) : parseArgs(argv, spec);
+  const paths: PathFact[] = [];
+  const texts: string[] = [];
+  const sql: string[] = [];
+  const at = (i: number): ArgValue => rest[i] ?? lit("");
+  const pos = (k: number): ArgValue | undefined => {
+    const idx = parsed.positionalIndex[k];
+    return idx === undefined ? undefined : rest[idx];
+  };
+  const positionals = parsed.positionalIndex.map((i) => at(i));
+  const addPath = (a: ArgValue | string | undefined, role: PathRole): void => {
+    if (a === undefined) return;
+    const v = typeof a === "string" ? lit(a) : a;
+    if (v.value === "" && !v.dynamic) return;
+    paths.push(pathFact(v, role, ps));
+  };
+  const looksLikePath = (a: ArgValue): boolean =>
+    a.dynamic ||
+    a.glob ||
+    /^(\/|~|\.\.?(\/|$))/.test(a.value) ||
+    (a.value.includes("/") && !/^[a-z]+:\/\//i.test(a.value) && !/^[\w.-]+@/.test(a.value));
+  const optionValue = (...names: string[]): string | undefined => {
+    for (const n of names) {
+      const v = parsed.options[n]?.[0];
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+  const valueArg = (name: string): ArgValue => {
+    // Find the ArgValue of an option's value to keep its dynamic flag.
+    const v = parsed.options[name]?.[0] ?? "";
+    const found = rest.find(
+      (r) => r.value === v || r.value.endsWith("=" + v) || r.value.endsWith(v),
+    );
+    return found && found.value === v ? found : lit(v);
+  };
+  let output: Output = { kind: "unknown", paths: [] };
+  const interp = INTERPRETERS[program];
+
+  if (head.dynamic) env.tags.push("dynamic-program");
+  if (rest.some((a) => a.dynamic)) env.tags.push("dynamic-args");
+  if (env.scope.inFunction && program === env.scope.inFunction && env.frame.concurrent)
+    env.tags.push("fork-bomb");
+
+  if (program === "cd" || program === "pushd") {
+    const target = positionals[0];
+    if (!target) env.scope.cwd = ex.ctx.home;
+    else if (target.dynamic || target.value === "-") env.scope.cwd = undefined;
+    else env.scope.cwd = absolutize(target.value, ps);
+    return NONE;
+  }
+  const x: EmitContext = {
+    program,
+    rest,
+    argv,
+    env,
+    ps,
+    parsed,
+    paths,
+    texts,
+    sql,
+    at,
+    pos,
+    positionals,
+    addPath,
+    looksLikePath,
+    optionValue,
+    valueArg,
+    interp,
+    output,
+  };
+  if (!emitExec(ex, x)) emitData(ex, x);
+  output = x.output;
+
+  // Decoders turn data into something no one has read: a shell must not run it.
+  if (
+    (DECODERS.has(program) && env.stdin.kind !== "none") ||
+    (program === "openssl" && parsed.positionals[0] !== undefined)
+  ) {
+    const decode = parsed.flags.some(
+      (f) => f === "-d" || f === "--decode" || f === "-D" || f === "-r" || f === "--decompress",
+    );
+    if (
+      decode ||
+      program === "tr" ||
+      program === "rev" ||
+      program === "zcat" ||
+      program === "gunzip" ||
+      program === "uudecode"
+    )
+      output = { kind: "decoded" };
+  }
+  if (
+    program === "env" ||
+    program === "printenv" ||
+    program === "set" ||
+    (program === "export" && argv.includes("-p")) ||
+    (program === "declare" && argv.includes("-p"))
+  ) {
+    output = {
+      kind: "unknown",
+      paths: [
+        {
+          raw: "(environment)",
+          path: "/proc/self/environ",
+          role: "read",
+          classes: ["credential", "proc"],
+        },
+      ],
+    };
+  }
+  // Generic reading for the rest: path-looking operands.
+  if (
+    paths.length === 0 &&
+    !SHELLS.has(program) &&
+    interp === undefined &&
+    program !== "echo" &&
+    program !== "printf"
+  ) {
+    for (const a of positionals) if (looksLikePath(a)) addPath(a, "operand");
+  }
+  // Options whose value is a path (`-v /:/host`, `--output=/etc/x`).
+  if (program === "docker" || program === "podman") {
+    for (const v of [...(parsed.options["-v"] ?? []), ...(parsed.options["--volume"] ?? [])]) {
+      const src = v.split(":")[0]!;
+      if (src.startsWith("/") || src.startsWith("~") || src.startsWith(".")) addPath(src, "mount");
+    }
+    for (const v of parsed.options["--mount"] ?? []) {
+      const m = /(?:source|src)=([^,]+)/.exec(v);
+      if (m) addPath(m[1]!, "mount");
+    }
+  }
+  if (program === "find") {
+    // find records its own paths
+  }
+  // Literal output written by a redirect is remembered for write-then-execute.
+  for (const r of env.redirects) {
+    if (!r.write || !r.path || r.path.classes.includes("unknown")) continue;
+    const content = output.kind === "literal" ? output.text : undefined;
+    env.scope.files.set(
+      r.path.path,
+      content !== undefined
+        ? { content, origin: "literal" }
+        : { origin: output.kind === "network" ? "network" : "unknown" },
+    );
+  }
+  if (env.redirects.some((r) => r.write && r.operator !== ">&")) output = NONE;
+  // Executing a file written earlier in the same command line.
+  if (head.value.includes("/") && !head.dynamic) {
+    const abs = absolutize(head.value, ps);
+    const f = abs ? env.scope.files.get(abs) : undefined;
+    if (f) fileRun(ex, f, env, head.value);
+  }
+  const facts = push(ex, env, program, programPath, argv, parsed, paths, { texts, sql });
+  void facts;
+  return output;
+}

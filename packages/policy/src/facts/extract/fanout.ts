@@ -1,0 +1,185 @@
+import { splitWords } from "../text.js";
+import type { ArgValue } from "../paths.js";
+import {
+  type Frame,
+  type Output,
+  NONE,
+  lit,
+  type CommandEnv,
+  Extractor,
+  isShellC,
+  stdinItems,
+} from "./state.js";
+import { shellText } from "./simple.js";
+import { run } from "./run.js";
+import { emit } from "./emit.js";
+
+export function xargs(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
+  const rest = args.slice(1);
+  const values = rest.map((a) => a.value);
+  const spec = {
+    valued: [
+      "-I",
+      "-J",
+      "-L",
+      "-n",
+      "--max-args",
+      "-P",
+      "--max-procs",
+      "-s",
+      "--max-chars",
+      "-d",
+      "--delimiter",
+      "-a",
+      "--arg-file",
+      "-E",
+      "--eof",
+      "-R",
+      "-S",
+      "--process-slot-var",
+    ],
+  };
+  let i = 0;
+  let replace: string | undefined;
+  let fromFile = false;
+  while (i < values.length && values[i]!.startsWith("-")) {
+    const a = values[i]!;
+    if (a === "--") {
+      i++;
+      break;
+    }
+    if (a === "-i" || a === "--replace") replace = "{}";
+    else if (/^-i./.test(a)) replace = a.slice(2);
+    else if (a.startsWith("--replace=")) replace = a.slice(10) || "{}";
+    else if (a === "-I" || a === "-J") replace = values[i + 1];
+    else if (/^-[IJ]./.test(a)) replace = a.slice(2);
+    if (a === "-a" || a === "--arg-file" || a.startsWith("--arg-file=") || /^-a./.test(a))
+      fromFile = true;
+    if (spec.valued.includes(a)) i++;
+    i++;
+  }
+  const template = rest.slice(i);
+  if (template.length === 0) template.push(lit("echo"));
+  const items = fromFile ? undefined : stdinItems(env.stdin, false);
+  return fanOut(ex, "xargs", template, replace, items, env, args);
+}
+
+export function parallel(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
+  const rest = args.slice(1);
+  const values = rest.map((a) => a.value);
+  const valued = new Set([
+    "-j",
+    "--jobs",
+    "-S",
+    "--sshlogin",
+    "--results",
+    "--res",
+    "-a",
+    "--arg-file",
+    "-d",
+    "--delimiter",
+    "-I",
+    "--joblog",
+    "--tmpdir",
+    "--workdir",
+    "--wd",
+    "-n",
+    "--max-args",
+    "--colsep",
+    "-C",
+    "--basefile",
+    "--env",
+    "--memfree",
+    "--load",
+    "--delay",
+    "--timeout",
+    "--retries",
+    "--tag-string",
+    "--halt",
+  ]);
+  let i = 0;
+  let replace = "{}";
+  while (
+    i < values.length &&
+    values[i]!.startsWith("-") &&
+    values[i] !== ":::" &&
+    values[i] !== "::::"
+  ) {
+    const a = values[i]!;
+    if (a === "--") {
+      i++;
+      break;
+    }
+    if (a === "-I") replace = values[i + 1] ?? "{}";
+    if (a === "-S" || a.startsWith("-S") || a.startsWith("--sshlogin"))
+      env.frame = { ...env.frame, remote: true };
+    if (valued.has(a)) i++;
+    i++;
+  }
+  const sep = values.findIndex(
+    (v, k) => k >= i && (v === ":::" || v === "::::" || v === ":::+" || v === "::::+"),
+  );
+  const template = rest.slice(i, sep < 0 ? undefined : sep);
+  let items: ArgValue[] | undefined;
+  if (sep >= 0) {
+    items = rest.slice(sep + 1).filter((a) => !/^::::?\+?$/.test(a.value));
+    if (values[sep] === "::::") items = undefined;
+  } else items = stdinItems(env.stdin, true);
+  if (template.length === 0) {
+    // No command: every input is a command line of its own.
+    if (items === undefined) {
+      env.tags.push("stdin-script");
+      return emit(ex, args, env);
+    }
+    for (const it of items.slice(0, 16)) shellText(ex, it, env, "parallel");
+    return emit(ex, args, env);
+  }
+  return fanOut(ex, "parallel", template, replace, items, env, args);
+}
+
+/** Run a template once per input item (or once with an unknown item). */
+export function fanOut(
+  ex: Extractor,
+  by: string,
+  template: ArgValue[],
+  replace: string | undefined,
+  items: ArgValue[] | undefined,
+  env: CommandEnv,
+  whole: ArgValue[],
+): Output {
+  const unknown: ArgValue = { value: "${input}", dynamic: true, glob: false };
+  const list = items === undefined ? [unknown] : items.length === 0 ? [] : items.slice(0, 16);
+  const usesReplace = replace !== undefined && template.some((t) => t.value.includes(replace));
+  const frame: Frame = {
+    ...env.frame,
+    wrappers: [...env.frame.wrappers, by],
+    via: [...env.frame.via, by],
+  };
+  const shellScript = isShellC(template);
+  if (list.length === 0) {
+    run(ex, template, { ...env, frame, stdin: NONE });
+  }
+  for (const item of list) {
+    let argv: ArgValue[];
+    if (usesReplace) {
+      argv = template.map((t) =>
+        t.value.includes(replace!)
+          ? {
+              value: t.value.split(replace!).join(item.value),
+              dynamic: t.dynamic || item.dynamic,
+              glob: t.glob || item.glob,
+            }
+          : t,
+      );
+    } else if (shellScript === "missing") {
+      // `xargs sh -c` with no script: the input becomes the script.
+      argv = [...template, item];
+    } else {
+      const words = item.dynamic ? [item] : by === "xargs" ? splitWords(item.value) : [item];
+      argv = [...template, ...words];
+    }
+    run(ex, argv, { ...env, frame, stdin: NONE, redirects: [], tags: [...env.tags] });
+  }
+  void whole;
+  return { kind: "unknown", paths: [] };
+}

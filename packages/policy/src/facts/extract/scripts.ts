@@ -1,0 +1,119 @@
+import type { PathFact } from "../../types.js";
+import { parseArgs } from "../argspec.js";
+import { SHELLS, INTERPRETERS, AWKS } from "../programs.js";
+import { pathFact, type ArgValue } from "../paths.js";
+import { lit, type CommandEnv, Extractor } from "./state.js";
+import { shellText, stdinAsCode, code } from "./simple.js";
+
+export function fileRun(
+  ex: Extractor,
+  f: { content?: string; origin: string },
+  env: CommandEnv,
+  name: string,
+): void {
+  if (f.content !== undefined) shellText(ex, f.content, env, `script-file ${name}`);
+  else if (f.origin === "network") env.tags.push("exec-downloaded");
+  else env.tags.push("exec-written");
+}
+
+export function scriptFile(
+  ex: Extractor,
+  arg: ArgValue,
+  env: CommandEnv,
+  program: string,
+  paths: PathFact[],
+): void {
+  const ps = ex.pathScope(env.scope);
+  if (arg.stream) {
+    // bash <(curl …): the script is what the substitution prints
+    const saved = env.stdin;
+    env.stdin = arg.stream.kind === "unknown" ? { kind: "unknown", paths: [] } : arg.stream;
+    stdinAsCode(
+      ex,
+      env,
+      program === "source" || program === "." || SHELLS.has(program) ? "shell" : "code",
+      program,
+    );
+    env.stdin = saved;
+    return;
+  }
+  if (/^(\/dev\/stdin|\/dev\/fd\/0|\/proc\/self\/fd\/0)$/.test(arg.value)) {
+    stdinAsCode(
+      ex,
+      env,
+      SHELLS.has(program) || program === "source" || program === "." ? "shell" : "code",
+      program,
+    );
+    return;
+  }
+  if (arg.dynamic) {
+    paths.push(pathFact(arg, "exec", ps));
+    return;
+  }
+  const f = pathFact(arg, "exec", ps);
+  paths.push(f);
+  const known = env.scope.files.get(f.path);
+  if (known) fileRun(ex, known, env, `${program} ${arg.value}`);
+}
+
+export function interpreter(
+  ex: Extractor,
+  program: string,
+  rest: ArgValue[],
+  argv: string[],
+  env: CommandEnv,
+  paths: PathFact[],
+  texts: string[],
+): void {
+  const ps = ex.pathScope(env.scope);
+  const codeFlags = INTERPRETERS[program] ?? [];
+  if (AWKS.has(program)) {
+    const p = parseArgs(argv, {
+      valued: ["-F", "-v", "-f", "--file", "--assign", "--field-separator"],
+    });
+    const prog = p.options["-f"] ? undefined : rest[p.positionalIndex[0] ?? -1];
+    if (prog) {
+      texts.push(prog.value);
+      if (prog.dynamic) ex.unsure("dynamic-interpreter-exec", `awk program built at run time`);
+      else {
+        code(ex, prog.value, env, "awk");
+        for (const m of prog.value.matchAll(/print[^|;}]*\|\s*"([^"]*)"|"([^"]*)"\s*\|\s*getline/g))
+          shellText(ex, m[1] ?? m[2]!, env, "awk pipe");
+      }
+      for (const a of p.positionalIndex.slice(1).map((i) => rest[i]!))
+        paths.push(pathFact(a, "read", ps));
+    }
+    return;
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const short = codeFlags.find(
+      (f) =>
+        f.length === 2 &&
+        a.startsWith(f) &&
+        a.length > 2 &&
+        !a.startsWith("--") &&
+        program !== "deno",
+    );
+    const bundle = (program === "perl" || program === "ruby") && /^-[a-zA-Z]*[eE]$/.test(a);
+    if (codeFlags.includes(a) || short || bundle) {
+      const value = short && !bundle ? lit(a.slice(2)) : rest[i + 1];
+      if (!value) return;
+      texts.push(value.value);
+      if (value.dynamic)
+        ex.unsure(
+          "dynamic-interpreter-exec",
+          `${program} code built at run time: ${value.value.slice(0, 60)}`,
+        );
+      else code(ex, value.value, env, `${program} ${short && !bundle ? a.slice(0, 2) : a}`);
+      return;
+    }
+    if (a === "-m" && program === "python") return;
+    if (!a.startsWith("-") || a === "-") {
+      if (a === "-") break;
+      scriptFile(ex, rest[i]!, env, program, paths);
+      return;
+    }
+  }
+  if (env.stdin.kind !== "none") stdinAsCode(ex, env, "code", program);
+}
