@@ -72,9 +72,9 @@ export {
   txidOfSnapshot,
   newerSnapshots,
 } from "./snapshots.js";
+export { TxEngine } from "./engine.js";
+export { SimulatedCrash } from "./engine/context.js";
 export {
-  TxEngine,
-  SimulatedCrash,
   parseGuestKey,
   engineOptionsFromConfig,
   type EngineOptions,
@@ -84,4 +84,4 @@ export {
   type RunTimings,
   type RecoveryReport,
   type PrunedSnapshot,
-} from "./engine.js";
+} from "./engine/types.js";

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { SimulatedCrash } from "../src/engine.js";
+import { SimulatedCrash } from "../src/index.js";
 import { GuestBusy, NestedSnapshot, TxNotFound, TxStateError } from "../src/errors.js";
 import type { CrashStep } from "../src/crash.js";
 import { ALLOW, DENY, TRANSACT, fixture, type Fixture } from "./support/setup.js";

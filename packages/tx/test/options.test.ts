@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { ConfigError, configSchema } from "@txbox/core";
 import { crashHookFromEnv } from "../src/crash.js";
-import { engineOptionsFromConfig, parseGuestKey } from "../src/engine.js";
+import { engineOptionsFromConfig, parseGuestKey } from "../src/index.js";
 import { guestKey } from "../src/ports.js";
 import { newerSnapshots, snapshotName, txidOfSnapshot } from "../src/snapshots.js";
 

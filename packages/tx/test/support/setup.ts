@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openJournal, type Journal } from "../../src/journal.js";
-import { TxEngine, type EngineOptions } from "../../src/engine.js";
+import { TxEngine, type EngineOptions } from "../../src/index.js";
 import type { PolicyDecision } from "../../src/ports.js";
 import { DirGuests } from "./dir-guests.mjs";
 

@@ -1,0 +1,83 @@
+/**
+ * Beginning a transaction: journal its intent, take the snapshot, then prepare (refuse a snapshot
+ * that could not be rolled back to, record the digests of protected paths).
+ */
+import { errorMessage } from "@txbox/core";
+import type { TxRecord } from "../journal.js";
+import type { PolicyDecision } from "../ports.js";
+import { snapshotDescription, snapshotName } from "../snapshots.js";
+import { captureDigests } from "../verify.js";
+import {
+  crashPoint,
+  requireRun,
+  stopwatch,
+  type DriveContext,
+  type Engine,
+  type Outcome,
+} from "./context.js";
+import { assertNewest } from "./rollback.js";
+import type { RunInput } from "./types.js";
+
+/** Journal the intent of a transaction (state INTENT), before any effect. */
+export function openTransaction(
+  e: Engine,
+  txid: string,
+  input: RunInput,
+  decision: PolicyDecision,
+  actor: string | null,
+): TxRecord {
+  return e.journal.createTx({
+    txid,
+    guest: input.guest,
+    ...(actor === null ? {} : { actor }),
+    command: input.command,
+    decision: decision.decision,
+    ruleIds: decision.ruleIds,
+    reasons: decision.reasons,
+    snapshotName: snapshotName(txid),
+    keepSnapshot: (e.options.retention ?? "delete") === "keep",
+  });
+}
+
+/** Effect `createSnapshot`: take the transaction's snapshot. */
+export async function createSnapshot(e: Engine, tx: TxRecord, ctx: DriveContext): Promise<Outcome> {
+  const elapsed = stopwatch(e);
+  const p = e.snapshots.create(tx.guest, tx.snapshotName, snapshotDescription(tx.txid));
+  p.catch(() => {});
+  await crashPoint(e, ctx, "during-snapshot");
+  try {
+    await p;
+  } catch (error) {
+    ctx.error = error;
+    const message = `snapshot ${tx.snapshotName} failed: ${errorMessage(error)}`;
+    return {
+      event: { type: "SNAPSHOT_FAILED", error: message },
+      patch: { error: message, timings: { snapshotMs: elapsed() } },
+    };
+  }
+  return { event: { type: "SNAPSHOT_OK" }, patch: { timings: { snapshotMs: elapsed() } } };
+}
+
+/** Effect `prepare`: check the snapshot can be rolled back to and take the verify baseline. */
+export async function prepare(e: Engine, tx: TxRecord, ctx: DriveContext): Promise<Outcome> {
+  const elapsed = stopwatch(e);
+  await crashPoint(e, ctx, "after-snapshot");
+  const run = requireRun(ctx);
+  try {
+    await assertNewest(e, tx.guest, tx.snapshotName);
+    run.baseline = await captureDigests(
+      e.exec,
+      tx.guest,
+      run.verifyPolicy.protectedPaths,
+      run.verifyPolicy.timeoutMs,
+    );
+  } catch (error) {
+    ctx.error = error;
+    const message = `preparation failed: ${errorMessage(error)}`;
+    return { event: { type: "ABORT", error: message }, patch: { error: message } };
+  }
+  return {
+    event: { type: "PREPARED" },
+    patch: { baseline: run.baseline, timings: { prepareMs: elapsed() } },
+  };
+}

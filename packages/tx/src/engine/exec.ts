@@ -1,0 +1,107 @@
+/** Executing the command: directly for an allowed command, or as a transaction's `execute` effect. */
+import { errorMessage } from "@txbox/core";
+import type { TxRecord } from "../journal.js";
+import type { TxOutcome } from "../machine.js";
+import type { ExecOptions, ExecResult } from "../ports.js";
+import { sha256 } from "../verify.js";
+import {
+  crashPoint,
+  errorInfo,
+  requireRun,
+  stopwatch,
+  type DriveContext,
+  type Engine,
+  type Gated,
+  type Outcome,
+} from "./context.js";
+import type { RunInput, RunResult, RunTimings } from "./types.js";
+
+/** The options of one command's execution. */
+export function execOptions(e: Engine, input: RunInput): ExecOptions {
+  return {
+    timeoutMs: input.timeoutMs ?? e.options.execTimeoutMs ?? 600_000,
+    ...(input.cwd === undefined ? {} : { cwd: input.cwd }),
+    ...(input.env === undefined ? {} : { env: input.env }),
+  };
+}
+
+/** Effect `execute`: run the command; a transport failure leaves its outcome unknown. */
+export async function execute(e: Engine, tx: TxRecord, ctx: DriveContext): Promise<Outcome> {
+  const elapsed = stopwatch(e);
+  const run = requireRun(ctx);
+  const p = e.exec.run(tx.guest, tx.command, execOptions(e, run.input));
+  p.catch(() => {});
+  await crashPoint(e, ctx, "during-exec");
+  let result: ExecResult;
+  try {
+    result = await p;
+  } catch (error) {
+    ctx.error = error;
+    const message = `outcome unknown, the command's transport failed: ${errorMessage(error)}`;
+    return {
+      event: { type: "EXEC_UNKNOWN", error: message },
+      patch: { error: message, timings: { execMs: elapsed() } },
+    };
+  }
+  run.result = result;
+  return {
+    event: { type: "EXEC_DONE", exitCode: result.exitCode },
+    patch: {
+      exitCode: result.exitCode,
+      signal: result.signal,
+      timedOut: result.timedOut,
+      stdoutSha256: sha256(result.stdout),
+      stderrSha256: sha256(result.stderr),
+      timings: { execMs: elapsed() },
+    },
+  };
+}
+
+/** Run an allowed command directly (no snapshot) and audit it. */
+export async function runDirect(e: Engine, g: Gated): Promise<RunResult> {
+  const { base, decision, input, actor, policyMs, total } = g;
+  const elapsed = stopwatch(e);
+  let result: ExecResult | undefined;
+  let error: unknown;
+  try {
+    result = await e.exec.run(input.guest, input.command, execOptions(e, input));
+  } catch (err) {
+    error = err;
+  }
+  const timings: RunTimings = {
+    policyMs,
+    snapshotMs: 0,
+    execMs: elapsed(),
+    verifyMs: 0,
+    totalMs: total(),
+  };
+  const outcome: TxOutcome = result === undefined ? "failed" : "executed";
+  const reason =
+    result === undefined
+      ? `the command could not run: ${errorMessage(error)}`
+      : decision.reasons.join("; ") || "allowed";
+  e.journal.audit({
+    txid: base.txid,
+    actor,
+    guest: input.guest,
+    command: input.command,
+    decision: "allow",
+    ruleIds: decision.ruleIds,
+    reason,
+    outcome,
+    exitCode: result?.exitCode ?? null,
+    stdoutSha256: result === undefined ? null : sha256(result.stdout),
+    stderrSha256: result === undefined ? null : sha256(result.stderr),
+    timings: { ...timings },
+  });
+  return {
+    ...base,
+    outcome,
+    exitCode: result?.exitCode ?? null,
+    stdout: result?.stdout ?? "",
+    stderr: result?.stderr ?? "",
+    reason,
+    ...(error === undefined ? {} : { error: errorInfo(error) }),
+    timings,
+  };
+}
