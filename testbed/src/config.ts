@@ -51,6 +51,25 @@ export const faultsSchema = z
     configLockHolds: z
       .array(z.object({ vmid: z.number().int(), ms: z.number().int().positive() }).strict())
       .default([]),
+    /**
+     * The next `count` tasks of `type` meet a config-file lock held by another operation for `ms`
+     * when they reach their late phase (after the volumes changed, before the config is written).
+     */
+    lateLockHolds: z
+      .array(
+        z
+          .object({
+            type: z.string(),
+            ms: z.number().int().positive(),
+            count: z.number().int().positive().default(1),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Nodes whose network reload fails in `PUT /cluster/sdn` (the `reloadnetworkall` task warns). */
+    sdnReloadFailures: z.array(z.string()).default([]),
+    /** The next N SDN config writes fail to take the cluster-wide SDN lock (`got lock request timeout`). */
+    sdnLockTimeouts: z.number().int().nonnegative().default(0),
   })
   .strict();
 

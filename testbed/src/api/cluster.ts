@@ -66,6 +66,8 @@ export class Cluster {
       d.realiser,
       () => this.defaultNode,
       () => this.firewall.vnetFirewalls(),
+      () => cfg.nodes,
+      () => d.faults(),
     );
     this.routes = {
       ...this.miscRoutes(),
@@ -124,7 +126,8 @@ export class Cluster {
     const parsed = parseUpid(upid);
     if (parsed === undefined) throw paramError({ upid: "unable to parse worker upid" });
     const t = this.tasks.get(upid);
-    if (t === undefined || parsed.node !== node) throw new ApiError(400, "no such task");
+    // pve-manager API2/Tasks.pm: `raise_param_exc({ upid => "no such task" }) if ! -f $filename`
+    if (t === undefined || parsed.node !== node) throw paramError({ upid: "no such task" });
     return t;
   }
 

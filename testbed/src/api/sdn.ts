@@ -1,8 +1,9 @@
 import { isIP } from "node:net";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import type { Faults } from "../config.js";
 import type { Realiser, RunningSdnConfig } from "../realise/types.js";
 import type { SdnVnetFirewall } from "../realise/sdn/types.js";
-import { flag, str, type Request, type Routes } from "./context.js";
+import { flag, num, str, type Request, type Routes } from "./context.js";
 import { fail } from "./errors.js";
 import type { Store } from "./store.js";
 import type { TaskManager } from "./tasks.js";
@@ -40,7 +41,15 @@ interface SdnState {
   config: SdnObjects;
   /** The applied configuration (PVE's `.running-config`). */
   running: SdnObjects;
+  /** PVE 9's global SDN lock (`/etc/pve/sdn/.lock`): the token `POST /cluster/sdn/lock` handed out. */
+  lockToken?: string;
 }
+
+/** Where PVE's `die "invalid lock token provided!"` (no newline) says it died. */
+const TOKEN_DIE_AT = " at /usr/share/perl5/PVE/Network/SDN.pm line 291.";
+
+const formatError = (err: unknown): string =>
+  err instanceof Error ? err.message.trim() : String(err);
 
 const empty = (): SdnObjects => ({ zones: {}, vnets: {}, subnets: {}, controllers: {} });
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -82,12 +91,23 @@ export class Sdn {
     private readonly node: () => string,
     /** Firewall of each vnet (`/cluster/sdn/vnets/{vnet}/firewall`), handed to the realiser. */
     private readonly vnetFirewalls: () => Record<string, SdnVnetFirewall>,
+    /** Cluster nodes (each reloads its network in `reloadnetworkall`) and fault injection. */
+    private readonly nodes: () => string[] = () => [node()],
+    private readonly faults: () => Pick<Faults, "sdnReloadFailures" | "sdnLockTimeouts"> = () => ({
+      sdnReloadFailures: [],
+      sdnLockTimeouts: 0,
+    }),
   ) {
     this.state = store.read<SdnState>("sdn.json") ?? { config: empty(), running: empty() };
   }
 
   private save(): void {
     this.store.write("sdn.json", this.state);
+  }
+
+  /** Whether the edited config differs from the running one (`has_pending_changes`). */
+  private hasPending(): boolean {
+    return JSON.stringify(this.state.config) !== JSON.stringify(this.state.running);
   }
 
   /** Throws PVE's error when the vnet exists neither in the edited nor the running config. */
@@ -160,15 +180,35 @@ export class Sdn {
       throw fail("detected modified configuration - file changed by other user? Try again.");
   }
 
-  /** Run a write with PVE's `<verb> sdn <noun> object failed: <msg>` wrapping. */
-  private write(verb: string, kind: Kind, fn: () => void): null {
+  /**
+   * PVE's `lock_sdn_config($code, $errmsg, $lock_token)` (pve-network PVE/Network/SDN.pm): take the
+   * cluster-wide `domain-sdn` cfs lock (`cfs_lock` in pve-cluster: "cfs-lock 'domain-sdn' error:
+   * got lock request timeout" when another writer holds it), then refuse unless the caller's
+   * `lock-token` matches the global lock, when one is set; errors come back as `<errmsg>: <err>`.
+   */
+  private lockSdn<T>(errmsg: string, token: string | undefined, fn: () => T): T {
     try {
-      fn();
+      const f = this.faults();
+      if (f.sdnLockTimeouts > 0) {
+        f.sdnLockTimeouts--;
+        throw new Error("cfs-lock 'domain-sdn' error: got lock request timeout");
+      }
+      const held = this.state.lockToken;
+      if (held !== undefined && token !== held)
+        throw new Error(`invalid lock token provided!${TOKEN_DIE_AT}`);
+      return fn();
     } catch (err) {
-      throw fail(
-        `${verb} sdn ${NOUN[kind]} object failed: ${err instanceof Error ? err.message.trim() : String(err)}`,
-      );
+      throw fail(`${errmsg}: ${formatError(err)}`);
     }
+  }
+
+  /** Run a write with PVE's `<verb> sdn <noun> object failed: <msg>` wrapping, under the SDN lock. */
+  private write(verb: string, kind: Kind, fn: () => void, req?: Request): null {
+    this.lockSdn(
+      `${verb} sdn ${NOUN[kind]} object failed`,
+      req === undefined ? undefined : str(req.params, "lock-token"),
+      fn,
+    );
     this.save();
     return null;
   }
@@ -176,7 +216,14 @@ export class Sdn {
   private validate(kind: Kind, id: string, o: Obj): void {
     const c = this.state.config;
     if (kind === "zones") {
-      if (o.type === "vxlan" && o.peers === undefined) throw new Error("missing peers");
+      // VxlanPlugin::on_update_hook: exactly one of `peers` / `fabric` (a raise_param_exc that
+      // lock_sdn_config stringifies into its 500 message)
+      if (o.type === "vxlan" && (o.peers === undefined) === (o.fabric === undefined))
+        throw new Error(
+          "400 Parameter verification failed.\n" +
+            "fabric: must have exactly one of peers / fabric defined\n" +
+            "peers: must have exactly one of peers / fabric defined",
+        );
       if (o.type === "evpn") {
         if (o.controller === undefined) throw new Error("missing controller");
         if (o["vrf-vxlan"] === undefined) throw new Error("missing vrf-vxlan");
@@ -225,15 +272,20 @@ export class Sdn {
         str(req.params, "type") === undefined ? true : o.type === req.params.type,
       );
     r[`POST ${path}`] = (req) =>
-      this.write("create", kind, () => {
-        const id = req.params[idKey] as string;
-        if (objs()[id] !== undefined)
-          throw new Error(`sdn ${idKey} object ID '${id}' already defined`);
-        const o = this.params(req, [idKey]);
-        if (kind === "vnets") o.type = "vnet";
-        this.validate(kind, id, o);
-        objs()[id] = o;
-      });
+      this.write(
+        "create",
+        kind,
+        () => {
+          const id = req.params[idKey] as string;
+          if (objs()[id] !== undefined)
+            throw new Error(`sdn ${idKey} object ID '${id}' already defined`);
+          const o = this.params(req, [idKey]);
+          if (kind === "vnets") o.type = "vnet";
+          this.validate(kind, id, o);
+          objs()[id] = o;
+        },
+        req,
+      );
     r[`GET ${path}/{${idKey}}`] = (req) => {
       const id = req.params[idKey] as string;
       const o = flag(req.params, "running") ? this.state.running[kind][id] : objs()[id];
@@ -241,35 +293,47 @@ export class Sdn {
       return { ...o, [idKey]: id, digest: this.digest() };
     };
     r[`PUT ${path}/{${idKey}}`] = (req) =>
-      this.write("update", kind, () => {
-        this.checkDigest(req);
-        const id = req.params[idKey] as string;
-        const cur = objs()[id];
-        if (cur === undefined) throw new Error(`sdn ${idKey} '${id}' does not exist`);
-        const next: Obj = { ...cur, ...this.params(req, [idKey]) };
-        for (const k of (str(req.params, "delete") ?? "").split(/[,;\s]+/).filter((s) => s !== ""))
-          delete next[k];
-        this.validate(kind, id, next);
-        objs()[id] = next;
-      });
+      this.write(
+        "update",
+        kind,
+        () => {
+          this.checkDigest(req);
+          const id = req.params[idKey] as string;
+          const cur = objs()[id];
+          if (cur === undefined) throw new Error(`sdn ${idKey} '${id}' does not exist`);
+          const next: Obj = { ...cur, ...this.params(req, [idKey]) };
+          for (const k of (str(req.params, "delete") ?? "")
+            .split(/[,;\s]+/)
+            .filter((s) => s !== ""))
+            delete next[k];
+          this.validate(kind, id, next);
+          objs()[id] = next;
+        },
+        req,
+      );
     r[`DELETE ${path}/{${idKey}}`] = (req) =>
-      this.write("delete", kind, () => {
-        const id = req.params[idKey] as string;
-        if (objs()[id] === undefined) throw new Error(`sdn ${idKey} '${id}' does not exist`);
-        if (kind === "zones") {
-          const user = Object.entries(this.state.config.vnets).find(([, v]) => v.zone === id);
-          if (user !== undefined) throw new Error(`zone ${id} is used by vnet ${user[0]}`);
-        }
-        if (kind === "vnets") {
-          const sub = Object.entries(this.state.config.subnets).find(([, s]) => s.vnet === id);
-          if (sub !== undefined) throw new Error(`vnet ${id} is used by subnet ${sub[0]}`);
-        }
-        if (kind === "controllers") {
-          const z = Object.entries(this.state.config.zones).find(([, s]) => s.controller === id);
-          if (z !== undefined) throw new Error(`controller ${id} is used by zone ${z[0]}`);
-        }
-        delete objs()[id];
-      });
+      this.write(
+        "delete",
+        kind,
+        () => {
+          const id = req.params[idKey] as string;
+          if (objs()[id] === undefined) throw new Error(`sdn ${idKey} '${id}' does not exist`);
+          if (kind === "zones") {
+            const user = Object.entries(this.state.config.vnets).find(([, v]) => v.zone === id);
+            if (user !== undefined) throw new Error(`zone ${id} is used by vnet ${user[0]}`);
+          }
+          if (kind === "vnets") {
+            const sub = Object.entries(this.state.config.subnets).find(([, s]) => s.vnet === id);
+            if (sub !== undefined) throw new Error(`vnet ${id} is used by subnet ${sub[0]}`);
+          }
+          if (kind === "controllers") {
+            const z = Object.entries(this.state.config.zones).find(([, s]) => s.controller === id);
+            if (z !== undefined) throw new Error(`controller ${id} is used by zone ${z[0]}`);
+          }
+          delete objs()[id];
+        },
+        req,
+      );
   }
 
   /** The running config as the API lists it with `running=1`, for {@link Realiser.applySdn}. */
@@ -303,8 +367,48 @@ export class Sdn {
       { id: "ipams" },
       { id: "dns" },
     ];
-    r["PUT /cluster/sdn"] = (req) =>
-      this.tasks.start(
+    // PVE 9's global SDN lock (pve-network API2/Network/SDN.pm `lock`, `release_lock`, `rollback`).
+    r["POST /cluster/sdn/lock"] = (req) =>
+      this.lockSdn("could not acquire lock for SDN config", undefined, () => {
+        if (!flag(req.params, "allow-pending") && this.hasPending())
+          // `die "configuration has pending changes"` has no newline: Perl adds where it died
+          throw new Error(
+            "configuration has pending changes at /usr/share/perl5/PVE/API2/Network/SDN.pm line 149.",
+          );
+        const token = randomUUID();
+        this.state.lockToken = token;
+        this.save();
+        return token;
+      });
+    r["DELETE /cluster/sdn/lock"] = (req) => {
+      const release = (): null => {
+        delete this.state.lockToken;
+        this.save();
+        return null;
+      };
+      if (flag(req.params, "force")) return release();
+      return this.lockSdn("could not release lock", str(req.params, "lock-token"), release);
+    };
+    r["POST /cluster/sdn/rollback"] = (req) => {
+      const token = str(req.params, "lock-token");
+      return this.lockSdn("could not rollback SDN configuration", token, () => {
+        this.state.config = clone(this.state.running);
+        if (token !== undefined && (num(req.params, "release-lock") ?? 1) === 1)
+          delete this.state.lockToken;
+        this.save();
+        return null;
+      });
+    };
+    r["PUT /cluster/sdn"] = (req) => {
+      // `reload`: the commit happens under lock_sdn_config before the worker starts, and a token
+      // given with `release-lock` (default 1) releases the global lock right there
+      const token = str(req.params, "lock-token");
+      this.lockSdn("could not commit SDN config", token, () => {
+        if (token !== undefined && (num(req.params, "release-lock") ?? 1) === 1)
+          delete this.state.lockToken;
+        this.save();
+      });
+      return this.tasks.start(
         {
           node: this.node(),
           type: "reloadnetworkall",
@@ -319,8 +423,19 @@ export class Sdn {
             await this.realiser.applySdn(this.runningForRealiser());
             ctx.log("SDN configuration realised");
           } else ctx.log("SDN running configuration updated (no SDN realisation in this testbed)");
+          // `reload`'s worker starts `pvesh set /nodes/<node>/network` per node and only warns
+          // (`warn $@ if $@`) when one fails: the task ends `WARNINGS: N`, never as an error
+          const failing = this.faults().sdnReloadFailures;
+          for (const node of this.nodes()) {
+            ctx.log(`${node}: reloading network config`);
+            if (failing.includes(node))
+              ctx.warn(
+                `command 'pvesh set /nodes/${node}/network --regenerate-frr 1' failed: exit code 255`,
+              );
+          }
         },
       );
+    };
     this.crud(r, "zones", "/cluster/sdn/zones");
     this.crud(r, "vnets", "/cluster/sdn/vnets");
     this.crud(r, "controllers", "/cluster/sdn/controllers");
@@ -334,23 +449,28 @@ export class Sdn {
       return this.list("subnets", req, (o) => o.vnet === vnet);
     };
     r["POST /cluster/sdn/vnets/{vnet}/subnets"] = (req) =>
-      this.write("create", "subnets", () => {
-        const vnet = vnetCheck(req);
-        const cidr = req.params.subnet as string;
-        const id = this.subnetId(vnet, cidr);
-        if (this.state.config.subnets[id] !== undefined)
-          throw new Error(`sdn subnet object ID '${id}' already defined`);
-        const o: Obj = {
-          ...this.params(req, ["subnet"]),
-          vnet,
-          cidr,
-          network: cidr.split("/")[0],
-          mask: cidr.split("/")[1],
-        };
-        if (o.type === undefined) o.type = "subnet";
-        this.validate("subnets", id, o);
-        this.state.config.subnets[id] = o;
-      });
+      this.write(
+        "create",
+        "subnets",
+        () => {
+          const vnet = vnetCheck(req);
+          const cidr = req.params.subnet as string;
+          const id = this.subnetId(vnet, cidr);
+          if (this.state.config.subnets[id] !== undefined)
+            throw new Error(`sdn subnet object ID '${id}' already defined`);
+          const o: Obj = {
+            ...this.params(req, ["subnet"]),
+            vnet,
+            cidr,
+            network: cidr.split("/")[0],
+            mask: cidr.split("/")[1],
+          };
+          if (o.type === undefined) o.type = "subnet";
+          this.validate("subnets", id, o);
+          this.state.config.subnets[id] = o;
+        },
+        req,
+      );
     r["GET /cluster/sdn/vnets/{vnet}/subnets/{subnet}"] = (req) => {
       const vnet = vnetCheck(req);
       const id = this.subnetId(vnet, req.params.subnet as string);
@@ -359,26 +479,38 @@ export class Sdn {
       return { ...o, subnet: id, digest: this.digest() };
     };
     r["PUT /cluster/sdn/vnets/{vnet}/subnets/{subnet}"] = (req) =>
-      this.write("update", "subnets", () => {
-        this.checkDigest(req);
-        const vnet = vnetCheck(req);
-        const id = this.subnetId(vnet, req.params.subnet as string);
-        const cur = this.state.config.subnets[id];
-        if (cur === undefined) throw new Error(`sdn subnet '${id}' does not exist`);
-        const next: Obj = { ...cur, ...this.params(req, ["subnet", "vnet"]) };
-        for (const k of (str(req.params, "delete") ?? "").split(/[,;\s]+/).filter((s) => s !== ""))
-          delete next[k];
-        this.validate("subnets", id, next);
-        this.state.config.subnets[id] = next;
-      });
+      this.write(
+        "update",
+        "subnets",
+        () => {
+          this.checkDigest(req);
+          const vnet = vnetCheck(req);
+          const id = this.subnetId(vnet, req.params.subnet as string);
+          const cur = this.state.config.subnets[id];
+          if (cur === undefined) throw new Error(`sdn subnet '${id}' does not exist`);
+          const next: Obj = { ...cur, ...this.params(req, ["subnet", "vnet"]) };
+          for (const k of (str(req.params, "delete") ?? "")
+            .split(/[,;\s]+/)
+            .filter((s) => s !== ""))
+            delete next[k];
+          this.validate("subnets", id, next);
+          this.state.config.subnets[id] = next;
+        },
+        req,
+      );
     r["DELETE /cluster/sdn/vnets/{vnet}/subnets/{subnet}"] = (req) =>
-      this.write("delete", "subnets", () => {
-        const vnet = vnetCheck(req);
-        const id = this.subnetId(vnet, req.params.subnet as string);
-        if (this.state.config.subnets[id] === undefined)
-          throw new Error(`sdn subnet '${id}' does not exist`);
-        delete this.state.config.subnets[id];
-      });
+      this.write(
+        "delete",
+        "subnets",
+        () => {
+          const vnet = vnetCheck(req);
+          const id = this.subnetId(vnet, req.params.subnet as string);
+          if (this.state.config.subnets[id] === undefined)
+            throw new Error(`sdn subnet '${id}' does not exist`);
+          delete this.state.config.subnets[id];
+        },
+        req,
+      );
     return r;
   }
 }

@@ -162,8 +162,9 @@ export class TaskManager {
         rec.exitstatus = warnings > 0 ? `WARNINGS: ${warnings}` : "OK";
         rec.log.push(warnings > 0 ? `TASK WARNINGS: ${warnings}` : "TASK OK");
       } catch (err) {
-        const msg = errorMessage(err).replace(/\n+$/, "");
-        rec.exitstatus = msg.split("\n")[0] ?? msg;
+        // fork_worker (pve-common RESTEnvironment): `chomp $err; $err =~ s/\n/ /mg;` — a
+        // multi-line error is one line joined with spaces, in the log and in the exit status
+        rec.exitstatus = errorMessage(err).replace(/\n+$/, "").replace(/\n/g, " ");
         rec.log.push(`TASK ERROR: ${rec.exitstatus}`);
       } finally {
         rec.status = "stopped";

@@ -389,7 +389,7 @@ describe("tasks", () => {
       node.tasks.$("UPID:pve1:00000001:00000002:00000003:qmstart:101:root@pam:").status.$get(),
     );
     expect(unknown.status).toBe(400);
-    expect(unknown.message).toBe("no such task");
+    expect(unknown.body.errors).toEqual({ upid: "no such task" });
     expect(await node.tasks.$(upid).$delete()).toBeNull();
     expect(await run(bed, node.qemu.$(101).snapshot.$("t1").$delete())).toBe("OK");
   });
@@ -422,9 +422,18 @@ describe("SDN", () => {
       mtu: 1450,
     });
     await sdn.zones.$post({ zone: "plain", type: "vxlan", peers: "10.250.0.11" });
-    expect((await failure(sdn.zones.$post({ zone: "nopeers", type: "vxlan" }))).message).toBe(
-      "create sdn zone object failed: missing peers",
+    // VxlanPlugin::on_update_hook: exactly one of peers / fabric
+    const nopeers = await failure(sdn.zones.$post({ zone: "nopeers", type: "vxlan" }));
+    expect(nopeers.message).toBe(
+      "create sdn zone object failed: 400 Parameter verification failed.",
     );
+    expect(nopeers.body.message).toBe(
+      "create sdn zone object failed: 400 Parameter verification failed.\n" +
+        "fabric: must have exactly one of peers / fabric defined\n" +
+        "peers: must have exactly one of peers / fabric defined\n",
+    );
+    await sdn.zones.$post({ zone: "overfab", type: "vxlan", fabric: "underlay" });
+    await sdn.zones.$("overfab").$delete();
     await sdn.vnets.$post({ vnet: "vnet1", zone: "agents", tag: 11000 });
     expect(
       (await failure(sdn.vnets.$post({ vnet: "vnet2", zone: "plain", tag: 11000 }))).message,
@@ -520,6 +529,15 @@ describe("SDN", () => {
     await sdn.controllers.$("evpn1").$delete();
     expect(await run(bed, sdn.$put())).toBe("OK");
     expect(bed.realiser.sdn?.zones).toEqual([]);
+    // PVE 9's global SDN lock: taken with pending changes allowed, a rollback of the pending
+    // changes under it (which releases it by default), and an explicit release
+    await sdn.zones.$post({ zone: "late", type: "vxlan", peers: "10.250.0.11" });
+    const token = (await sdn.lock.$post({ "allow-pending": 1 })) as string;
+    expect(token).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await sdn.rollback.$post({ "lock-token": token })).toBeNull();
+    expect(await sdn.zones.$get()).toEqual([]);
+    const token2 = (await sdn.lock.$post()) as string;
+    expect(await sdn.lock.$delete({ "lock-token": token2 })).toBeNull();
   });
 });
 
