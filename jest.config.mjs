@@ -20,5 +20,7 @@ export default {
     "<rootDir>/test/**/*.test.ts",
   ],
   testTimeout: 60000,
+  // Jest adds its summary after custom reporters: the skipped-suites line comes just before it.
+  reporters: ["default", "<rootDir>/test/support/skip-reporter.mjs"],
   verbose: false,
 };

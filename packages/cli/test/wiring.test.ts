@@ -221,7 +221,7 @@ describe("options and outcomes", () => {
 });
 
 describe("the CLI process", () => {
-  const env = { ...process.env, TXBOX_TESTBED_STATE: "" };
+  const env: NodeJS.ProcessEnv = { ...process.env, TXBOX_TESTBED_STATE: "" };
   delete env.TXBOX_CONFIG;
   const cli = (args: string[]) =>
     spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: "utf8", env });

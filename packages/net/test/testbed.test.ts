@@ -8,7 +8,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemoryRealiser, startTestbed, type TestbedHandle } from "@txbox/testbed";
-import { converge, destroy, formatPlan, observe, parseNetSpec, plan } from "../src/index.js";
+import {
+  converge,
+  destroy,
+  formatPlan,
+  observe,
+  parseNetSpec,
+  plan,
+  type SdnZone,
+} from "../src/index.js";
 import { PveHttpPortForTests } from "./support/pve-http-port.js";
 
 const specText = `version: 1
@@ -106,7 +114,7 @@ test("destroy removes what the spec created and leaves a foreign zone alone", as
   });
   const result = await destroy(spec, port);
   expect(result.plan.summary.delete).toBe(9);
-  const zones = await port.listZones();
+  const zones: SdnZone[] = await port.listZones();
   // Still there; PUT /cluster/sdn applied it too (it applies every pending change, see ADR 0005).
   expect(zones.map((z) => [z.zone, z.state])).toEqual([["theirs", undefined]]);
   expect(await port.listVnets()).toEqual([]);

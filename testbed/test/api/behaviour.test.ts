@@ -134,7 +134,7 @@ describe("tasks and locks", () => {
     ).toBe("CT is locked (mounted)");
     // skiplock is root@pam's alone: an API token (even root's) gets PVE's parameter error
     await expect(
-      bed.api.nodes.$("pve1").qemu.$(102).status.stop.$post({ skiplock: 1 }),
+      bed.api.nodes.$("pve1").qemu.$(102).status.stop.$post({ skiplock: true }),
     ).rejects.toThrow(/Only root may use this option/);
     // deleting the lock is a config change like any other: refused while locked
     await expect(
@@ -142,9 +142,9 @@ describe("tasks and locks", () => {
     ).rejects.toThrow(/VM is locked \(backup\)/);
     // root@pam with skiplock gets past it, and unlocks with delete=lock
     expect(
-      await run(bed, bed.root.nodes.$("pve1").qemu.$(102).status.stop.$post({ skiplock: 1 })),
+      await run(bed, bed.root.nodes.$("pve1").qemu.$(102).status.stop.$post({ skiplock: true })),
     ).toBe("OK");
-    await bed.root.nodes.$("pve1").qemu.$(102).config.$put({ delete: "lock", skiplock: 1 });
+    await bed.root.nodes.$("pve1").qemu.$(102).config.$put({ delete: "lock", skiplock: true });
     expect(await bed.api.nodes.$("pve1").qemu.$(102).status.current.$get()).not.toHaveProperty(
       "lock",
     );
@@ -165,7 +165,9 @@ describe("tasks and locks", () => {
     expect((await waitTask(bed, upid)).exitstatus).toBe("injected: start failed");
     expect((await taskLog(bed, upid)).at(-1)).toBe("TASK ERROR: injected: start failed");
     expect(await run(bed, qm.status.start.$post())).toBe("OK");
-    const errors = await bed.api.nodes.$("pve1").tasks.$get({ errors: 1, typefilter: "qmstart" });
+    const errors = await bed.api.nodes
+      .$("pve1")
+      .tasks.$get({ errors: true, typefilter: "qmstart" });
     expect(errors.map((t: { upid: string }) => t.upid)).toEqual([upid]);
   });
 
@@ -203,7 +205,7 @@ describe("snapshot failures and ZFS", () => {
     );
     expect(await run(bed, qm.snapshot.$("keep").$delete())).toBe("VM is locked (snapshot-delete)");
     // unlock (root@pam, skiplock), and the half-deleted snapshot refuses rollback
-    await bed.root.nodes.$("pve1").qemu.$(101).config.$put({ delete: "lock", skiplock: 1 });
+    await bed.root.nodes.$("pve1").qemu.$(101).config.$put({ delete: "lock", skiplock: true });
     expect(await run(bed, qm.snapshot.$("keep").rollback.$post())).toBe(
       "unable to rollback to incomplete snapshot (snapstate = delete)",
     );
@@ -211,11 +213,11 @@ describe("snapshot failures and ZFS", () => {
     await bed.root.nodes
       .$("pve1")
       .qemu.$(101)
-      .config.$put({ lock: "snapshot-delete", skiplock: 1 });
+      .config.$put({ lock: "snapshot-delete", skiplock: true });
     bed.tb.faults.set({
       taskFailures: [{ type: "realise:deleteVolumeSnapshot", error: "dataset is busy", count: 1 }],
     });
-    const forced = await qm.snapshot.$("keep").$delete({ force: 1 });
+    const forced = await qm.snapshot.$("keep").$delete({ force: true });
     expect(await run(bed, forced)).toBe("WARNINGS: 1");
     expect((await taskLog(bed, forced)).slice(-2)).toEqual([
       "WARN: dataset is busy",
@@ -270,7 +272,7 @@ describe("persistence", () => {
       expect(
         (await m.qemu.$(101).snapshot.$get()).find((s: { name: string }) => s.name === "persist"),
       ).toMatchObject({ description: "kept" });
-      expect((await b.api.cluster.sdn.zones.$get({ pending: 1 }))[0]).toMatchObject({
+      expect((await b.api.cluster.sdn.zones.$get({ pending: true }))[0]).toMatchObject({
         zone: "zp",
         state: "new",
       });

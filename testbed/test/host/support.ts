@@ -1,7 +1,6 @@
 // Shared set-up of the host realiser's integration tests: root check, a realiser on a private
 // state directory and management range, an operator key, and an ssh2 client that pins host keys.
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { lstat, mkdtemp, readFile, readdir, readlink, rm } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -9,27 +8,18 @@ import ssh2 from "ssh2";
 
 import { HostRealiser, type HostRealiserOptions } from "../../src/realise/host/index.js";
 import type { GuestRuntimeSpec, VolumeRef } from "../../src/realise/types.js";
+import { describeWith, hostTestbed, ROOTFS } from "../../../test/support/requirements.js";
 
 const { Client, utils } = ssh2;
 
-export const ROOTFS = process.env.TXBOX_ROOTFS ?? "/var/cache/txbox/rootfs/bookworm.tar";
+export { ROOTFS };
 
-/** Why the host tests cannot run here, or undefined when they can. */
-export function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return "not root: the host realiser needs root (run as root)";
-  if (!existsSync(ROOTFS)) return `no guest rootfs at ${ROOTFS}: run testbed/scripts/build-rootfs`;
-  return undefined;
-}
-
-/** `describe` when the host tests can run, else a skipped `describe` that says why. */
+/**
+ * `describe` when the host tests can run (root, the guest rootfs, the tools), else skipped with
+ * the reason in its name, or failing under CI / TXBOX_REQUIRE_E2E=1.
+ */
 export function describeHost(name: string, fn: () => void): void {
-  const why = skipReason();
-  if (why) {
-    describe.skip(`${name} (skipped: ${why})`, fn);
-    console.warn(`host realiser tests skipped: ${why}`);
-  } else {
-    describe(name, fn);
-  }
+  describeWith(name, hostTestbed(), fn);
 }
 
 /** Removes a test's state directory, but never while something is still mounted below it. */

@@ -16,13 +16,9 @@ import {
   type RunningSdnConfig,
 } from "../../src/realise/sdn/index.js";
 import { startTestbed, type TestbedHandle } from "../../src/testbed.js";
+import { describeWith, sdnDevices } from "../../../test/support/requirements.js";
 
-const isRoot = process.getuid?.() === 0;
-const maybe = isRoot ? describe : describe.skip;
-if (!isRoot)
-  console.warn(
-    "testbed/test/sdn/api: skipped, needs root (network namespaces, VXLAN, FRR, nftables)",
-  );
+const maybe = (name: string, fn: () => void): void => describeWith(name, sdnDevices(), fn);
 
 const prefix = `tba${process.pid % 10000}`;
 const nodes = [

@@ -12,11 +12,9 @@ import {
   type NetworkOnlyGuest,
   type RunningSdnConfig,
 } from "../../src/realise/sdn/index.js";
+import { describeWith, sdnDevices } from "../../../test/support/requirements.js";
 
-const isRoot = process.getuid?.() === 0;
-const maybe = isRoot ? describe : describe.skip;
-if (!isRoot)
-  console.warn("testbed/test/sdn: skipped, needs root (network namespaces, VXLAN, FRR, nftables)");
+const maybe = (name: string, fn: () => void): void => describeWith(name, sdnDevices(), fn);
 
 const prefix = `tbt${process.pid % 10000}`;
 const nodes = [

@@ -231,6 +231,7 @@ describeAsRoot("Table 1 on the testbed: read-only, destructive, state-corrupting
               decision: string;
               outcome: string;
               exitCode: number;
+              error?: unknown;
             })
           : await run(command);
       expect({

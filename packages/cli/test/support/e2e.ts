@@ -12,18 +12,14 @@ import { fileURLToPath } from "node:url";
 import { startTestbed, type TestbedHandle } from "@txbox/testbed";
 import type { Io } from "../../src/output.js";
 import { openSession, type Session, type SessionOptions } from "../../src/wiring/session.js";
+import { describeWith, hostTestbed } from "../../../../test/support/requirements.js";
 
-/** The e2e suites need root (network namespaces, btrfs, sshd). */
-export const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-
-/** `describe` when root, else a skipped `describe` with the reason in its name. */
+/**
+ * `describe` when a host-realiser testbed can run here (root, the guest rootfs, the tools); else
+ * skipped with the reason in its name, or failing under CI / TXBOX_REQUIRE_E2E=1.
+ */
 export function describeAsRoot(name: string, fn: () => void): void {
-  if (isRoot) describe(name, fn);
-  else
-    describe.skip(
-      `${name} [skipped: the e2e suites need root for the testbed's host realiser]`,
-      fn,
-    );
+  describeWith(name, hostTestbed(), fn);
 }
 
 export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/txbox.js");
