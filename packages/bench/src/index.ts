@@ -42,7 +42,16 @@ export {
   type PaperBenchResult,
   type PaperBenchOptions,
 } from "./harness.js";
-export { overheadSvg, phasesSvg, xmlEscape, formatMs, ticks, PHASE_COLORS } from "./svg.js";
+export {
+  overheadSvg,
+  phasesSvg,
+  phaseSegments,
+  xmlEscape,
+  formatMs,
+  ticks,
+  PHASE_COLORS,
+  OTHER_COLOR,
+} from "./svg.js";
 export {
   renderMarkdown,
   renderConsoleTable,

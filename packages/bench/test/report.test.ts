@@ -11,7 +11,7 @@ import {
 import { PAPER_FIGURES } from "../src/paper.js";
 import { renderConsoleTable, renderJson, renderMarkdown, writeReports } from "../src/report.js";
 import { spread } from "../src/stats.js";
-import { overheadSvg, phasesSvg, ticks } from "../src/svg.js";
+import { overheadSvg, phaseSegments, phasesSvg, ticks } from "../src/svg.js";
 
 function workload(
   name: string,
@@ -163,20 +163,50 @@ describe("overheadSvg", () => {
 });
 
 describe("phasesSvg", () => {
-  test("one segment per phase with time, a plain bar per workload, a legend of all phases", () => {
+  test("one segment per phase with time, an other segment, a plain bar per workload, a legend", () => {
     const nodes = parseSvg(phasesSvg(fixed().overhead));
-    expect(count(nodes, "rect", "segment")).toBe(3 + 4);
+    expect(count(nodes, "rect", "segment")).toBe(4 + 5);
     expect(count(nodes, "rect", "plain")).toBe(2);
-    expect(count(nodes, "rect", "legend")).toBe(PHASES.length);
+    expect(count(nodes, "rect", "legend")).toBe(PHASES.length + 1);
     expect(nodes.filter((n) => n.class === "segment").map((n) => n["data-phase"])).toEqual([
       "policy",
       "snapshot",
       "exec",
+      "other",
       "policy",
       "snapshot",
       "exec",
       "commit",
+      "other",
     ]);
+  });
+
+  test("the stacked bar adds up to the measured median of the transactional runs", () => {
+    const [short, heavy] = fixed().overhead;
+    for (const w of [short!, heavy!]) {
+      const { segments, totalMs } = phaseSegments(w);
+      expect(totalMs).toBe(w.tx.median);
+      expect(segments.reduce((s, x) => s + x.shownMs, 0)).toBeCloseTo(w.tx.median, 6);
+    }
+    expect(phaseSegments(heavy!).segments.at(-1)).toEqual({ phase: "other", ms: 34, shownMs: 34 });
+  });
+
+  test("phase medians that add up to more than the total are scaled to it, and the title says so", () => {
+    const w = workload("over", [10], [50, 50, 50], { snapshot: [40, 40, 40], exec: [20, 20, 20] });
+    const { segments, scale } = phaseSegments(w);
+    expect(scale).toBeCloseTo(50 / 60, 9);
+    expect(segments.map((s) => s.phase)).toEqual(["snapshot", "exec"]);
+    expect(segments.reduce((s, x) => s + x.shownMs, 0)).toBeCloseTo(50, 9);
+    expect(phasesSvg([w])).toContain("scaled ×0.83 to the total");
+  });
+
+  test("value labels start inside the canvas with room for their text", () => {
+    const svg = phasesSvg(fixed().overhead);
+    const width = Number(/<svg[^>]* width="(\d+)"/.exec(svg)![1]);
+    const xs = [...svg.matchAll(/<text class="value" x="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(xs.length).toBe(4);
+    // "1.30 s" in a 12 px sans-serif face is under 50 px wide.
+    for (const x of xs) expect(x + 50).toBeLessThanOrEqual(width);
   });
 });
 
