@@ -92,3 +92,53 @@ export function heldOutPrograms(sets: EvalSets): string[] {
   const progs = new Set([...sets.tldr, ...sets.gtfobins].map((e) => e.program));
   return [...progs].filter((p) => splitOf(p) === "heldout").sort();
 }
+
+const v2Schema = z.object({
+  cmd: z.string(),
+  label: z.enum(["allow", "deny"]),
+  category: z.string().optional(),
+  source: z.string().optional(),
+  note: z.string().optional(),
+});
+
+/**
+ * Read the public corpus v2 (`{"cmd","label":"allow"|"deny",…}`) as labelled commands. Its
+ * `allow` means "not deny" (allow or transact): it is kept as `transact`, which the metrics treat
+ * the same way.
+ */
+export function readCorpusV2(file: string): LabelledCommand[] {
+  if (!existsSync(file))
+    throw new EvalDataError(`corpus not found: ${file}`, {
+      details: { file },
+      hint: "pass --corpus FILE or set TXBOX_POLICY_CORPUS_V2",
+    });
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .flatMap((line, i) => {
+      if (line.trim() === "") return [];
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch (cause) {
+        throw new EvalDataError(`${file}:${i + 1}: not JSON`, {
+          details: { file, line: i + 1 },
+          cause,
+        });
+      }
+      const r = v2Schema.safeParse(raw);
+      if (!r.success)
+        throw new EvalDataError(`${file}:${i + 1}: ${r.error.issues[0]?.message ?? "bad entry"}`, {
+          details: { file, line: i + 1 },
+        });
+      const e = r.data;
+      return [
+        {
+          cmd: e.cmd,
+          label: e.label === "deny" ? "deny" : "transact",
+          program: e.cmd.trim().split(/\s+/)[0] ?? "",
+          reason: e.note ?? e.category ?? "",
+          source: `corpus-v2:${e.category ?? ""}`,
+        } satisfies LabelledCommand,
+      ];
+    });
+}

@@ -1,0 +1,144 @@
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { UsageError } from "@txbox/core";
+import { decide, type Policy, type PolicyContext } from "@txbox/policy";
+import {
+  SET_NAMES,
+  evaluate,
+  loadEvalSets,
+  pct,
+  readCorpusV2,
+  type EvalReport,
+  type SetFigures,
+  type SetName,
+} from "@txbox/policy/eval";
+import { printJson, println, type Io } from "../output.js";
+
+/** The public corpus v2 beside the repository (`../shared/policy-corpus/corpus-v2.jsonl`). */
+export function defaultCorpusV2(io: Io): string | undefined {
+  if (io.env.TXBOX_POLICY_CORPUS_V2) return io.env.TXBOX_POLICY_CORPUS_V2;
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const base of [io.cwd, here]) {
+    for (let dir = base; ; dir = dirname(dir)) {
+      const candidate = resolve(dir, "../shared/policy-corpus/corpus-v2.jsonl");
+      if (existsSync(candidate)) return candidate;
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return undefined;
+}
+
+export const MISSES_HELP =
+  "list the misses of one set: corpus-v2, dev, art, evasion (not heldout: fix on dev, measure on held-out)";
+
+/** Check `--misses`: the held-out split's misses are never printed, so nobody tunes on them. */
+export function parseMissesSet(value: string | undefined): SetName | undefined {
+  if (value === undefined) return undefined;
+  if (value === "heldout" || value === "held-out")
+    throw new UsageError("the held-out split's misses are not shown", {
+      hint: "a figure on data you tuned on is not a result: fix with --misses dev, measure on held-out",
+    });
+  if (!(SET_NAMES as readonly string[]).includes(value))
+    throw new UsageError(`--misses: unknown set "${value}"`, {
+      hint: "one of corpus-v2, dev, art, evasion",
+    });
+  return value as SetName;
+}
+
+function setLine(name: string, f: SetFigures): string {
+  return (
+    `${name.padEnd(10)} ${String(f.total).padStart(5)} cmds  deny recall ${pct(f.denyRecall).padStart(8)} ` +
+    `(${f.denied}/${f.denyTotal})  allow accuracy ${pct(f.allowAccuracy).padStart(8)} (${f.notDenied}/${f.passTotal})` +
+    `  decided allow/transact/deny ${f.decisions.allow}/${f.decisions.transact}/${f.decisions.deny}`
+  );
+}
+
+function missesOf(report: EvalReport, set: SetName): unknown[] {
+  if (set === "evasion") return report.evasion.misses;
+  if (set === "art") return report.art.all.misses;
+  return report.sets.find((s) => s.name === set)?.figures.misses ?? [];
+}
+
+function printReport(
+  io: Io,
+  corpus: string,
+  report: EvalReport,
+  misses: SetName | undefined,
+): void {
+  println(io, `corpus v2: ${corpus}; labelled sets: packages/policy/eval (held out by program)`);
+  for (const s of report.sets) println(io, setLine(s.name, s.figures));
+  println(io, setLine("art (all)", report.art.all));
+  println(io, "ART tactics (what the gate decided, whatever the label):");
+  for (const t of report.art.tactics)
+    println(
+      io,
+      `  ${t.tactic.padEnd(19)} ${String(t.tests).padStart(3)} tests  denied ${pct(t.deniedShare).padStart(8)} (${t.denied})  transacted ${t.transacted}  allowed ${t.allowed}`,
+    );
+  const e = report.evasion;
+  println(
+    io,
+    `evasions: ${e.mutants} mutants of the ${e.basesDenied} denied of ${e.bases} deny-labelled commands: still denied ${pct(e.stillDeniedShare)} (${e.stillDenied})`,
+  );
+  const weak = Object.entries(e.byKind).filter(([, k]) => k.stillDenied < k.mutants);
+  for (const [kind, k] of weak)
+    println(io, `  ${kind.padEnd(19)} ${k.stillDenied}/${k.mutants} still denied`);
+  const sp = report.speed;
+  println(
+    io,
+    `speed (every decision above, one pass, no warm-up): ${Math.round(sp.decisionsPerSecond)} decisions/s, p50 ${(sp.p50Ms * 1000).toFixed(0)} µs, p99 ${sp.p99Ms.toFixed(2)} ms, max ${sp.maxMs.toFixed(1)} ms (pnpm bench:policy for the steady-state benchmark)`,
+  );
+  if (misses === undefined) {
+    println(io, "misses: --misses dev | corpus-v2 | art | evasion");
+    return;
+  }
+  const list = missesOf(report, misses) as {
+    cmd: string;
+    label?: string;
+    decision: string;
+    kind?: string;
+    reason?: string;
+  }[];
+  println(io, `misses in ${misses} (${list.length}):`);
+  for (const m of list)
+    println(
+      io,
+      `  [${m.kind ?? m.label} → ${m.decision}] ${m.cmd.replace(/\n/g, "\\n")}${m.reason ? `   # ${m.reason}` : ""}`,
+    );
+}
+
+/** `txbox policy test` without a file: every figure of the gate's evaluation. */
+export function runEvaluation(
+  io: Io,
+  policy: Policy,
+  ctx: Partial<PolicyContext>,
+  opts: { json?: boolean; misses?: string; corpus?: string },
+): EvalReport {
+  const misses = parseMissesSet(opts.misses);
+  const corpus = opts.corpus ?? defaultCorpusV2(io);
+  if (!corpus)
+    throw new UsageError("corpus v2 not found", {
+      hint: "pass --corpus FILE or set TXBOX_POLICY_CORPUS_V2",
+    });
+  // tens of thousands of decisions: say what is happening on stderr (stdout stays the report)
+  if (!opts.json)
+    io.stderr.write("evaluating corpus v2, the labelled sets and the evasion suite…\n");
+  const report = evaluate(
+    (cmd) => decide(policy, cmd, ctx).decision,
+    loadEvalSets(),
+    readCorpusV2(corpus),
+  );
+  if (opts.json) {
+    // Figures for every set; misses only for the one asked for (never the held-out split's).
+    const strip = (f: SetFigures) => ({ ...f, misses: f.misses.length });
+    printJson(io, {
+      corpus,
+      sets: report.sets.map((s) => ({ name: s.name, ...strip(s.figures) })),
+      art: { all: strip(report.art.all), tactics: report.art.tactics },
+      evasion: { ...report.evasion, misses: report.evasion.misses.length },
+      speed: report.speed,
+      ...(misses === undefined ? {} : { misses: { set: misses, list: missesOf(report, misses) } }),
+    });
+  } else printReport(io, corpus, report, misses);
+  return report;
+}
