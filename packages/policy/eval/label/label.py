@@ -71,7 +71,7 @@ SECRET = re.compile(
     r"(/etc/(g?shadow|sudoers)\b|\.ssh/(id_|identity|.*_key\b)|id_(rsa|dsa|ecdsa|ed25519)\b(?!\.pub)|"
     r"\.aws/credentials|\.netrc|\.git-credentials|\.kube/config|\.docker/config\.json|\.npmrc|"
     r"\.pypirc|\.gnupg|private[-_.]?key|\.pem\b|/proc/[^ ]*/environ|/proc/kcore|\.vault-token|"
-    r"\.config/gh/hosts|secring|\bkeyring\b|\.password-store)"
+    r"\.config/gh/hosts|secring|\.password-store)"
 )
 SECRET_DESC = re.compile(
     r"\b(password|passphrase|token|credential|secret|private key|api key|otp|one-time)s?\b", re.I
@@ -136,7 +136,7 @@ def deny_reason(cmd, desc, prog):
         return "changes the keys that grant access to the forge account"
     if rx(r"\bip\s+(link\s+set\s+\S+\s+down|addr(ess)?\s+flush|route\s+(del|flush))") or rx(r"\bif(down|config\s+\S+\s+down)\b") or rx(r"\bnmcli\s+.*\b(down|off|delete)\b") or rx(r"\bnetem\b.*loss"):
         return "takes the guest's network down: the orchestrator loses access"
-    if rx(r"\b(mkfs(\.\w+)?|mke2fs|mkswap|wipefs|sfdisk|sgdisk|blkdiscard)\b") and not rx(r"(--help|\s-h\s*$|\s-l\b|--list|--version|-V\b|--dry-run)"):
+    if rx(r"\b(mkfs(\.\w+)?|mke2fs|mkswap|wipefs|sfdisk|sgdisk|blkdiscard)\b") and not (prog == "mkswap" and not rx(r"/dev/")) and not rx(r"(--help|\s-h\s*$|\s-l\b|--list|--version|-V\b|--dry-run)"):
         return "writes a filesystem or partition table onto a device"
     if rx(r"\bdd\b[^|;]*\bof=/dev/(?!null)") or rx(r">\s*/dev/(sd|vd|nvme|hd|mmcblk|xvd)") or rx(r"\bshred\b[^|;]*/dev/"):
         return "overwrites a block device"
@@ -194,13 +194,13 @@ def deny_reason(cmd, desc, prog):
     if prog == "git" and rx(r"\bgit\s+push\b"):
         if rx(r"(\s-f\b|--force\b|--force-with-lease|\s\+\S|--delete|\s-d\b|--mirror|--prune|\s:\S)"):
             return "rewrites or deletes history on a remote"
-        if rx(r"--all|--tags"):
-            return "pushes every branch or tag to a remote"
         return None
     if prog == "git" and rx(r"\bgit\s+remote\s+add\b.*&&.*push"):
         return "pushes to a new remote"
-    if rx(r"\b(aws\s+s3|gsutil|gcloud\s+storage)\s+(cp|mv|sync|rsync)\s+(-\S+\s+)*(?!s3://|gs://)\S+\s+(s3|gs)://") or rx(r"\brclone\s+(copy|sync|move|copyto|moveto)\s+(-\S+\s+)*[^:\s]+\s+\S+:") or rx(r"\bs3cmd\s+(put|sync)\b") or rx(r"\baz\s+storage\s+\S+\s+upload") or rx(r"\bgh\s+(gist\s+(create|new)|release\s+(upload|create\b.*\s\S+\.\w+\s*$))") or rx(r"\bazcopy\s+(copy|sync)\s+(?!https)\S+\s+['\"]?https"):
+    if rx(r"\b(aws\s+s3|gsutil|gcloud\s+storage)\s+(cp|mv|sync|rsync)\s+(-\S+\s+)*(?!s3://|gs://)\S+\s+(s3|gs)://") or rx(r"\brclone\s+(copy|sync|move|copyto|moveto)\s+(-\S+\s+)*[^:\s]+\s+\S+:") or rx(r"\bs3cmd\s+(put|sync)\b") or rx(r"\bs3api\s+(put-object|upload-part)\b.*--body\s") or rx(r"\baz\s+storage\s+\S+\s+upload") or rx(r"\bgh\s+(gist\s+(create|new)|release\s+(upload|create\b.*\s\S+\.\w+\s*$))") or rx(r"\bazcopy\s+(copy|sync)\s+(?!https)\S+\s+['\"]?https"):
         return "uploads local files to a remote service"
+    if prog in ("terraform", "tofu") and rx(r"\bplan\b"):
+        return None  # a plan only reads (and may write a plan file)
     # remote services: anything that is not a read
     if prog in REMOTE_CLIS and not re.search(r"\blocalhost\b|127\.0\.0\.1", c):
         if REMOTE_DESTROY.search(c) or REMOTE_DESTROY_DESC.search(desc):
@@ -211,7 +211,14 @@ def deny_reason(cmd, desc, prog):
         return "destroys data in a remote database"
     if rx(r"\bstress(-ng)?\b") or prog in ("stress", "stress-ng"):
         return "resource exhaustion"
-    if prog in ("bash", "sh", "zsh", "dash", "fish", "ksh", "csh", "tcsh", "rbash") and re.search(r"^(\[Interactive\] )?Start an interactive", desc) or prog in ("su",) and not rx(r"\s-c\s") or rx(r"^sudo\s+(-u\s+\S+\s+)?-[is](\s+-u\s+\S+)?\s*$"):
+    if prog in ("bash", "sh", "zsh", "dash", "fish", "ksh", "csh", "tcsh", "rbash") and re.search(r"^(\[Interactive\] )?Start an interactive", desc) or prog in ("su",) and not rx(r"\s-c\s") or rx(r"^sudo\s+(-u\s+\S+\s+)?-[is](\s+-u\s+\S+)?\s*$") or rx(r"^(sudo\s+)?chroot\s+(--\S+\s+)*\S+\s*$"):
+        return "starts an interactive shell: its commands never pass the gate"
+    if prog in ("python", "python3", "node", "ruby", "irb", "perl", "php", "lua", "ipython", "bpython", "ptpython", "deno", "bun", "julia", "R", "ghci") and re.search(r"^(\[Interactive\] )?(Start|Run|Launch|Open|Enter) (a |an |the )?(new )?(interactive |REPL|read-eval)", desc, re.I) and not rx(r"\s-c\s|\s-e\s|\.\w+\b"):
+        return "starts an interactive interpreter: the code it runs never passes the gate"
+    if rx(r"\|\s*(ssh|nc|ncat|netcat|socat)\s+\S*[@.:]?\S+") and not rx(r"^\s*(echo|printf)\s"):
+        return "sends local data to a remote host"
+    if prog == "at" and not rx(r"\bat\s+-[lcdr]\b|\batq\b|\batrm\b") or prog == "crontab" and not rx(r"\s-[lr]\b") or prog == "batch":
+        return "schedules commands that run later, outside any transaction (persistence)"
         return "starts an interactive shell: its commands never pass the gate"
     return None
 
@@ -221,7 +228,7 @@ REMOTE_CLIS = set(
     "oc eksctl gh glab terraform pulumi rclone b2 azcopy vault consul nomad".split()
 )
 REMOTE_DESTROY = re.compile(
-    r"\b(delete|destroy|remove|rm|rb|terminate|purge|uninstall|drain|cordon|scale|stop|"
+    r"\b(delete|destroy|remove|rm|rb|terminate|purge|uninstall|drain|cordon|stop|"
     r"revoke|disable|detach|deregister|deprovision|teardown|prune|truncate|drop|wipe|"
     r"delete-\S+|remove-\S+|terminate-\S+)\b"
 )
@@ -296,7 +303,15 @@ def label_example(cmd, desc, prog, overrides):
         inner = re.sub(r"^sudo\s+(-\S+\s+)*", "", cmd)
         if inner != cmd and base_program(inner) != prog:
             return label_example(inner, desc, base_program(inner), overrides)
-    return allow_or_transact(cmd, desc, prog)
+    lab, why = allow_or_transact(cmd, desc, prog)
+    if lab == "allow":
+        # a pipeline is judged by every stage: `echo pw | docker login --password-stdin` logs in
+        bare = re.sub(r"'[^']*'|\"[^\"]*\"", "''", cmd)
+        for stage in re.split(r"\|\|?|;|&&", bare)[1:]:
+            p = base_program(stage)
+            if p and p not in READERS_SET and (p in PROGRAMS or p in ("xargs", "sh", "bash")):
+                return "transact", f"a later stage ({p}) changes state"
+    return lab, why
 
 
 def page_program(page, examples):
@@ -309,6 +324,9 @@ def page_program(page, examples):
 
 
 def usable(cmd):
+    # key strokes of an interactive program (`<Esc><:>q!<Enter>`) are not shell commands
+    if re.match(r"^\s*<[A-Za-z]", cmd):
+        return False
     # tldr's naive fill keeps some syntax that is not a command (`!number`, `...`, prose), and
     # keeps `[a|b]` alternatives as `a|b`, which a shell reads as a pipe: those are dropped
     bare = re.sub(r"'[^']*'|\"[^\"]*\"", "", cmd)
@@ -330,6 +348,9 @@ def label_tldr(corpora, overrides):
         for e in exs:
             cmd = e["cmd"]
             if not usable(cmd):
+                continue
+            # `command` as a placeholder for "any program" says nothing about what runs
+            if page != "command" and re.search(r"(^|[\s|;&(])command(\s|$)", cmd):
                 continue
             lab, why = label_example(cmd, e["description"], base_program(cmd) or prog, overrides)
             out.append({"cmd": cmd, "label": lab, "program": prog, "reason": why,
@@ -403,6 +424,18 @@ def label_gtfobins(corpora, overrides):
             why += " (hand label)"
         else:
             lab, why = GTFO[e["function"]]
+            if e["function"] == "privilege-escalation":
+                r = deny_reason(cmd, "", base_program(cmd))
+                if r:
+                    lab, why = "deny", r
+                elif re.search(r"(/bin/sh|\./sh\b|squashfs-root/sh)", cmd):
+                    lab, why = "deny", "replaces or runs a shell with raised privilege"
+                elif re.search(r"\b(setcap|6777|[ug]\+s)\b|cap_setuid", cmd):
+                    lab, why = "deny", "grants set-uid or capabilities: privilege escalation"
+                elif re.search(r"getent\s+shadow", cmd):
+                    lab, why = "deny", "reads password hashes"
+                else:
+                    lab, why = "transact", "changes a local file's owner, mode or content; the snapshot undoes it"
             if e["function"] == "file-read" and SECRET.search(cmd):
                 lab, why = "deny", "reads a credential file"
             if e["function"] == "file-read" and re.search(r"(\$PID|gcore|/proc/\S*/mem)", cmd):
