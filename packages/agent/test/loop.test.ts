@@ -304,7 +304,7 @@ steps:
   });
 
   test("a malformed script names the file and key", () => {
-    expect(() => parseScript("steps:\n  - rn: ls\n", "s.yaml")).toThrow(/s\.yaml:2: steps\[0\]/);
+    expect(() => parseScript("steps:\n  - rn: ls\n", "s.yaml")).toThrow(/s\.yaml:2:5: steps\[0\]/);
   });
 });
 

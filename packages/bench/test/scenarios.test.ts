@@ -52,7 +52,7 @@ describe("the shipped scenario set", () => {
 
   test("a malformed scenario file names the key", () => {
     expect(() => parseScenarioSet("name: x\nworkdir: rel\n", "s.yaml")).toThrow(
-      /s\.yaml:2: workdir/,
+      /s\.yaml:2:10: workdir/,
     );
   });
 });

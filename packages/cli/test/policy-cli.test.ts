@@ -174,7 +174,7 @@ describe("txbox itself", () => {
     writeFileSync(join(dir, "txbox.yaml"), "policy:\n  headless: maybe\n");
     const r = await runCli(["policy", "check", "--", "ls"], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/txbox\.yaml:2: policy\.headless/);
+    expect(r.stderr).toMatch(/txbox\.yaml:2:13: policy\.headless/);
   });
 });
 

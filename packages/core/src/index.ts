@@ -19,7 +19,18 @@ export {
   type AgentConfig,
   type LogConfig,
 } from "./config.js";
-export { parseYaml, loadYamlFile, loadConfig, type LoadedConfig, type YamlIssue } from "./load.js";
+export {
+  parseYaml,
+  loadYamlFile,
+  loadConfig,
+  readConfigFile,
+  formatLocation,
+  type LoadedConfig,
+  type YamlIssue,
+  type PathIssue,
+  type ParseYamlOptions,
+} from "./load.js";
+export { checkConfig } from "./config-checks.js";
 export {
   createLogger,
   redact,

@@ -1,16 +1,29 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { configSchema, type TxboxConfig } from "./config.js";
+import { checkConfig } from "./config-checks.js";
 import { ConfigError } from "./errors.js";
 
-/** Where a problem in a YAML file is: the dotted key path and, when known, the line. */
+/** Where a problem in a YAML file is: the dotted key path and, when known, line and column. */
 export interface YamlIssue {
   key: string;
   line: number | undefined;
+  column: number | undefined;
   message: string;
   value: unknown;
+}
+
+/** A problem found by a check beyond the schema (cross-field rules), before it is located. */
+export interface PathIssue {
+  path: readonly PropertyKey[];
+  message: string;
+}
+
+export interface ParseYamlOptions<T> {
+  /** Cross-field checks run on the validated value; their issues are located like schema ones. */
+  check?: (value: T) => PathIssue[];
 }
 
 function keyPath(path: readonly PropertyKey[]): string {
@@ -22,17 +35,38 @@ function keyPath(path: readonly PropertyKey[]): string {
   return out === "" ? "(root)" : out;
 }
 
-function lineOf(
+interface Position {
+  line: number | undefined;
+  column: number | undefined;
+}
+
+/**
+ * Where `path` is in the document. A key the schema does not know is shown at the key itself;
+ * a missing key at its parent (the nearest node that exists).
+ */
+function positionOf(
   doc: Document,
   counter: LineCounter,
   path: readonly PropertyKey[],
-): number | undefined {
-  // Walk up until a node exists: a missing key is reported at its parent's line.
+  unknownKey?: string,
+): Position {
+  if (unknownKey !== undefined) {
+    const parent = doc.getIn(path as unknown[], true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === unknownKey);
+      if (pair && isNode(pair.key) && pair.key.range) return at(counter, pair.key.range[0]);
+    }
+  }
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n) as unknown[], true);
-    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+    if (isNode(node) && node.range) return at(counter, node.range[0]);
   }
-  return undefined;
+  return { line: undefined, column: undefined };
+}
+
+function at(counter: LineCounter, offset: number): Position {
+  const { line, col } = counter.linePos(offset);
+  return { line, column: col };
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -50,43 +84,89 @@ function show(value: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
+/** `file:line:column` as editors and compilers print it; only the parts that are known. */
+export function formatLocation(file: string, pos: Position): string {
+  if (pos.line === undefined) return file;
+  return `${file}:${pos.line}${pos.column === undefined ? "" : `:${pos.column}`}`;
+}
+
+function issueLines(file: string, issues: YamlIssue[], withValue: boolean): string {
+  return issues
+    .map((i) => {
+      const got =
+        withValue && !i.message.startsWith("unknown key") ? ` (got ${show(i.value)})` : "";
+      return `${formatLocation(file, i)}: ${i.key}: ${i.message}${got}`;
+    })
+    .join("\n");
+}
+
 /**
- * Parse YAML text and validate it with a zod schema. Every problem names the file, line, key and
- * the value received, so the user can fix it without reading the schema.
+ * Parse YAML text and validate it with a zod schema, then with `options.check`. Every problem
+ * names the file, line, column, key and the value received, so the user can fix it without
+ * reading the schema.
  */
-export function parseYaml<S extends z.ZodType>(text: string, schema: S, file: string): z.infer<S> {
+export function parseYaml<S extends z.ZodType>(
+  text: string,
+  schema: S,
+  file: string,
+  options: ParseYamlOptions<z.infer<S>> = {},
+): z.infer<S> {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
   if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    const line = err.linePos?.[0]?.line;
+    const errors = doc.errors.map((e) => ({ ...at(counter, e.pos[0]), message: e.message }));
     throw new ConfigError(
-      `${file}${line ? `:${line}` : ""}: YAML syntax error: ${err.message.split("\n")[0]}`,
-      {
-        details: { file, line },
-      },
+      errors
+        .map((e) => `${formatLocation(file, e)}: YAML syntax error: ${e.message.split("\n")[0]}`)
+        .join("\n"),
+      { details: { file, line: errors[0]!.line, column: errors[0]!.column, errors } },
     );
   }
   const raw = doc.toJS() ?? {};
   const result = schema.safeParse(raw);
-  if (result.success) return result.data;
-  const issues: YamlIssue[] = result.error.issues.map((issue) => ({
-    key: keyPath(issue.path),
-    line: lineOf(doc, counter, issue.path),
-    message: issue.message,
-    value: valueAt(raw, issue.path),
-  }));
-  const lines = issues.map(
-    (i) => `${file}${i.line ? `:${i.line}` : ""}: ${i.key}: ${i.message} (got ${show(i.value)})`,
-  );
-  throw new ConfigError(lines.join("\n"), {
+  if (result.success) {
+    const found = options.check?.(result.data) ?? [];
+    if (found.length === 0) return result.data;
+    const issues = found.map((i) => ({
+      key: keyPath(i.path),
+      ...positionOf(doc, counter, i.path),
+      message: i.message,
+      value: undefined,
+    }));
+    throw new ConfigError(issueLines(file, issues, false), {
+      details: { file, issues },
+      hint: "fix the keys named above",
+    });
+  }
+  const issues: YamlIssue[] = result.error.issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys")
+      return issue.keys.map((key) => ({
+        key: keyPath([...issue.path, key]),
+        ...positionOf(doc, counter, issue.path, key),
+        message: "unknown key",
+        value: undefined,
+      }));
+    return [
+      {
+        key: keyPath(issue.path),
+        ...positionOf(doc, counter, issue.path),
+        message: issue.message,
+        value: valueAt(raw, issue.path),
+      },
+    ];
+  });
+  throw new ConfigError(issueLines(file, issues, true), {
     details: { file, issues },
     hint: "fix the keys named above; `txbox config schema` prints every key and its type",
   });
 }
 
 /** Read and validate a YAML file; a missing or unreadable file is a {@link ConfigError}. */
-export function loadYamlFile<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
+export function loadYamlFile<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  options: ParseYamlOptions<z.infer<S>> = {},
+): z.infer<S> {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -99,7 +179,7 @@ export function loadYamlFile<S extends z.ZodType>(file: string, schema: S): z.in
       },
     );
   }
-  return parseYaml(text, schema, file);
+  return parseYaml(text, schema, file, options);
 }
 
 export interface LoadedConfig {
@@ -133,5 +213,10 @@ export function loadConfig(
     file = resolve(cwd, file);
   }
   if (file === undefined) return { config: configSchema.parse({}), file: undefined, baseDir: cwd };
-  return { config: loadYamlFile(file, configSchema), file, baseDir: dirname(file) };
+  return { config: readConfigFile(file), file, baseDir: dirname(file) };
+}
+
+/** Read, validate and cross-check one txbox.yaml (schema, then {@link checkConfig}). */
+export function readConfigFile(file: string): TxboxConfig {
+  return loadYamlFile(file, configSchema, { check: checkConfig });
 }

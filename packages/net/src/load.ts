@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { ConfigError, parseYaml } from "@txbox/core";
-import { isNode, LineCounter, parseDocument } from "yaml";
 import { SpecError } from "./errors.js";
 import { cidrContains, cidrOverlaps, parseCidr, parseIpv4 } from "./ip.js";
 import { netSpecSchema, type NetSpec } from "./spec.js";
@@ -161,7 +160,7 @@ export function checkSpec(spec: NetSpec): Issue[] {
 export function parseNetSpec(text: string, file: string): NetSpec {
   let spec: NetSpec;
   try {
-    spec = parseYaml(text, netSpecSchema, file);
+    spec = parseYaml(text, netSpecSchema, file, { check: checkSpec });
   } catch (cause) {
     if (cause instanceof ConfigError)
       throw new SpecError(cause.message, {
@@ -170,23 +169,6 @@ export function parseNetSpec(text: string, file: string): NetSpec {
         cause,
       });
     throw cause;
-  }
-  const issues = checkSpec(spec);
-  if (issues.length > 0) {
-    const counter = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: counter });
-    const located = issues.map((issue) => {
-      let line: number | undefined;
-      for (let n = issue.path.length; n >= 0 && line === undefined; n--) {
-        const node = doc.getIn(issue.path.slice(0, n), true);
-        if (isNode(node) && node.range) line = counter.linePos(node.range[0]).line;
-      }
-      return { key: keyPath(issue.path), line, message: issue.message };
-    });
-    throw new SpecError(
-      located.map((i) => `${file}${i.line ? `:${i.line}` : ""}: ${i.key}: ${i.message}`).join("\n"),
-      { details: { file, issues: located }, hint: "fix the keys named above" },
-    );
   }
   const base = dirname(resolve(file));
   for (const g of spec.guests)

@@ -58,7 +58,7 @@ describe("spec errors name file, line and field", () => {
     const err = specError(base.replace("gateway: 10.10.0.1", "gateway: 10.9.0.1"));
     expect(err.code).toBe("E_NET_SPEC");
     expect(err.message).toBe(
-      "lab.yaml:13: vnets[0].subnets[0].gateway: 10.9.0.1 is not in subnet 10.10.0.0/24",
+      "lab.yaml:13:18: vnets[0].subnets[0].gateway: 10.9.0.1 is not in subnet 10.10.0.0/24",
     );
     expect(err.details).toMatchObject({
       file: "lab.yaml",
@@ -68,7 +68,7 @@ describe("spec errors name file, line and field", () => {
 
   test("a vnet in an undeclared zone", () => {
     expect(specError(base.replace("zone: labz", "zone: other")).message).toBe(
-      "lab.yaml:9: vnets[0].zone: zone other is not declared (zones: labz)",
+      "lab.yaml:9:11: vnets[0].zone: zone other is not declared (zones: labz)",
     );
   });
 
@@ -78,7 +78,7 @@ describe("spec errors name file, line and field", () => {
     tag: 100
 `;
     expect(specError(text).message).toBe(
-      "lab.yaml:16: vnets[1].tag: duplicate VNI 100 (first at vnets[0].tag)",
+      "lab.yaml:16:10: vnets[1].tag: duplicate VNI 100 (first at vnets[0].tag)",
     );
   });
 
@@ -86,10 +86,10 @@ describe("spec errors name file, line and field", () => {
     const err = specError(base.replace("id: agents", "id: agents-long-name"));
     expect(err.code).toBe("E_NET_SPEC");
     expect(err.message).toMatch(
-      /^lab\.yaml:8: vnets\[0\]\.id: must be 2-8 characters \(got "agents-long-name"\)/m,
+      /^lab\.yaml:8:9: vnets\[0\]\.id: must be 2-8 characters \(got "agents-long-name"\)/m,
     );
     expect(specError(base.replace("id: agents", "id: 9agents")).message).toMatch(
-      /^lab\.yaml:8: vnets\[0\]\.id: must match \[a-zA-Z\]/m,
+      /^lab\.yaml:8:9: vnets\[0\]\.id: must match \[a-zA-Z\]/m,
     );
   });
 
@@ -100,8 +100,8 @@ describe("spec errors name file, line and field", () => {
   - { name: g1, vmid: 200, template: 9000, node: pve1, vnet: agents, ip: 10.11.0.5/24, ssh: { publicKey: "ssh-ed25519 AAAA" } }
 `;
     expect(specError(text).message.split("\n")).toEqual([
-      "lab.yaml:5: zones[0].type: evpn zone labz needs a controller",
-      "lab.yaml:15: guests[0].ip: 10.11.0.5/24 is not in any subnet of vnet agents (10.10.0.0/24)",
+      "lab.yaml:5:11: zones[0].type: evpn zone labz needs a controller",
+      "lab.yaml:15:74: guests[0].ip: 10.11.0.5/24 is not in any subnet of vnet agents (10.10.0.0/24)",
     ]);
   });
 

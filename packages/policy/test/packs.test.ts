@@ -125,7 +125,7 @@ describe("malformed packs", () => {
     );
     const e = loadError({ defaultPack: false, packs: [file] });
     expect(e.code).toBe("E_POLICY_PACK");
-    expect(e.message).toContain(`${file}:4: rules[0].decision`);
+    expect(e.message).toContain(`${file}:4:15: rules[0].decision`);
     expect(e.message).toContain('"maybe"');
   });
 
