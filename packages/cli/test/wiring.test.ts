@@ -97,7 +97,7 @@ describe("resolveTarget", () => {
         "  - vmid: 101",
         "    host: 10.0.0.5",
         "    keyFile: keys/id",
-        "    hostKey: SHA256:abc",
+        "    hostKey: SHA256:fBgKT976YzonPz1CZ/ek1GSR63mPoR58hzMvuPGhmmQ",
         "tx:",
         "  journal: state/j.db",
       ].join("\n"),
@@ -115,7 +115,7 @@ describe("resolveTarget", () => {
       port: 22,
       user: "root",
       keyFile: join(dir, "keys/id"),
-      hostKeys: ["SHA256:abc"],
+      hostKeys: ["SHA256:fBgKT976YzonPz1CZ/ek1GSR63mPoR58hzMvuPGhmmQ"],
     });
     await expect(t.ssh(102)).rejects.toThrow(/guest 102 is not listed under guests/);
     expect(journalPath({ cwd: "/elsewhere", env: {} }, loaded)).toBe(join(dir, "state/j.db"));

@@ -12,6 +12,7 @@ export {
   type LoadPolicyOptions,
 } from "./policy.js";
 export { evaluateCorpus, readCorpus } from "./corpus.js";
+export { checkPolicyReferences } from "./config-check.js";
 export { PolicyPackError } from "./errors.js";
 export { extractFacts } from "./facts/extract.js";
 export { resolveContext, DEFAULT_PROJECT_PATHS, DEFAULT_HOME } from "./context.js";

@@ -1,4 +1,6 @@
-import { configJsonSchema, loadYamlFile, configSchema } from "@txbox/core";
+import { dirname, resolve } from "node:path";
+import { checkConfig, configJsonSchema, configSchema, loadYamlFile } from "@txbox/core";
+import { checkPolicyReferences } from "@txbox/policy";
 import type { Register } from "../main.js";
 import { printJson, println } from "../output.js";
 import { configFor } from "../context.js";
@@ -32,12 +34,20 @@ export const registerConfig: Register = (program, io, outcome) => {
 
   config
     .command("validate")
-    .description("check a txbox.yaml and name every bad key")
+    .description(
+      "check a txbox.yaml without touching the network: schema, how the API is logged into, " +
+        "guests, rule packs and rule ids; every problem with its line and column",
+    )
     .argument("[file]", "the file (default: the nearest txbox.yaml)")
     .option("--json", "machine-readable output")
     .action((file: string | undefined, opts: { json?: boolean }) => {
-      const path = file ?? configFor(io).file;
-      if (path) loadYamlFile(path, configSchema);
+      const path = file === undefined ? configFor(io).file : resolve(io.cwd, file);
+      if (path) {
+        const baseDir = dirname(path);
+        loadYamlFile(path, configSchema, {
+          check: (c) => [...checkConfig(c), ...checkPolicyReferences(c, baseDir)],
+        });
+      }
       if (opts.json) printJson(io, { file: path ?? null, valid: true });
       else println(io, path ? `${path}: valid` : "no txbox.yaml found: the defaults apply");
       outcome.code = 0;
