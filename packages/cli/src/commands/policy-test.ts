@@ -1,11 +1,9 @@
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { UsageError } from "@txbox/core";
 import { decide, type Policy, type PolicyContext } from "@txbox/policy";
 import {
   SET_NAMES,
   evaluate,
+  findCorpusV2,
   loadEvalSets,
   pct,
   readCorpusV2,
@@ -15,18 +13,9 @@ import {
 } from "@txbox/policy/eval";
 import { printJson, println, type Io } from "../output.js";
 
-/** The public corpus v2 beside the repository (`../shared/policy-corpus/corpus-v2.jsonl`). */
+/** Corpus v2: `$TXBOX_POLICY_CORPUS_V2`, else the one beside the checkout. */
 export function defaultCorpusV2(io: Io): string | undefined {
-  if (io.env.TXBOX_POLICY_CORPUS_V2) return io.env.TXBOX_POLICY_CORPUS_V2;
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const base of [io.cwd, here]) {
-    for (let dir = base; ; dir = dirname(dir)) {
-      const candidate = resolve(dir, "../shared/policy-corpus/corpus-v2.jsonl");
-      if (existsSync(candidate)) return candidate;
-      if (dirname(dir) === dir) break;
-    }
-  }
-  return undefined;
+  return io.env.TXBOX_POLICY_CORPUS_V2 ?? findCorpusV2(io.cwd);
 }
 
 export const MISSES_HELP =
@@ -70,7 +59,7 @@ function printReport(
   for (const s of report.sets) println(io, setLine(s.name, s.figures));
   println(io, setLine("art (all)", report.art.all));
   println(io, "ART tactics (what the gate decided, whatever the label):");
-  for (const t of report.art.tactics)
+  for (const t of [...report.art.tactics, { ...report.art.acceptance, tactic: "any of the five" }])
     println(
       io,
       `  ${t.tactic.padEnd(19)} ${String(t.tests).padStart(3)} tests  denied ${pct(t.deniedShare).padStart(8)} (${t.denied})  transacted ${t.transacted}  allowed ${t.allowed}`,
@@ -134,7 +123,11 @@ export function runEvaluation(
     printJson(io, {
       corpus,
       sets: report.sets.map((s) => ({ name: s.name, ...strip(s.figures) })),
-      art: { all: strip(report.art.all), tactics: report.art.tactics },
+      art: {
+        all: strip(report.art.all),
+        acceptance: report.art.acceptance,
+        tactics: report.art.tactics,
+      },
       evasion: { ...report.evasion, misses: report.evasion.misses.length },
       speed: report.speed,
       ...(misses === undefined ? {} : { misses: { set: misses, list: missesOf(report, misses) } }),

@@ -34,7 +34,8 @@ export interface SpeedFigures {
 
 export interface EvalReport {
   sets: { name: "corpus-v2" | "dev" | "heldout"; figures: SetFigures }[];
-  art: { all: SetFigures; tactics: TacticFigures[] };
+  /** `acceptance`: the tests with any of the five acceptance tactics, each counted once. */
+  art: { all: SetFigures; acceptance: TacticFigures; tactics: TacticFigures[] };
   evasion: EvasionFigures;
   speed: SpeedFigures;
 }
@@ -86,6 +87,7 @@ export function evaluate(
     ],
     art: {
       all: scoreSet(t.decide, sets.art),
+      acceptance: scoreTactic(t.decide, sets.art, ACCEPTANCE_TACTICS),
       tactics: ACCEPTANCE_TACTICS.map((tac) => scoreTactic(t.decide, sets.art, tac)),
     },
     evasion: scoreEvasions(t.decide, [...corpusV2, ...sets.tldr]),

@@ -6,6 +6,7 @@
 export { HELDOUT_PERCENT, fnv1a32, splitOf, type Split } from "./split.js";
 export {
   evalDataDir,
+  findCorpusV2,
   heldOutPrograms,
   loadEvalSets,
   readCorpusV2,

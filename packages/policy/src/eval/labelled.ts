@@ -142,3 +142,19 @@ export function readCorpusV2(file: string): LabelledCommand[] {
       ];
     });
 }
+
+/**
+ * The public corpus v2 beside the checkout: `<ancestor>/../shared/policy-corpus/corpus-v2.jsonl`
+ * for the nearest ancestor of `from` (or of this module) that has one. A git worktree sits one
+ * level deeper than the main checkout, hence the walk instead of a fixed path.
+ */
+export function findCorpusV2(...from: string[]): string | undefined {
+  for (const base of [...from, dirname(fileURLToPath(import.meta.url))]) {
+    for (let dir = resolve(base); ; dir = dirname(dir)) {
+      const candidate = resolve(dir, "../shared/policy-corpus/corpus-v2.jsonl");
+      if (existsSync(candidate)) return candidate;
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return undefined;
+}

@@ -96,14 +96,16 @@ export interface TacticFigures {
   allowedTests: { cmd: string; source: string }[];
 }
 
+/** `tactic` may be a list: then a test counts once when it has any of them. */
 export function scoreTactic(
   decide: DecideFn,
   art: readonly LabelledCommand[],
-  tactic: string,
+  tactic: string | readonly string[],
 ): TacticFigures {
-  const tests = art.filter((e) => e.tactics?.includes(tactic));
+  const wanted = typeof tactic === "string" ? [tactic] : tactic;
+  const tests = art.filter((e) => e.tactics?.some((t) => wanted.includes(t)));
   const out: TacticFigures = {
-    tactic,
+    tactic: wanted.join("|"),
     tests: tests.length,
     denied: 0,
     transacted: 0,

@@ -124,7 +124,11 @@ export const MUTATIONS: ReadonlyArray<readonly [string, Rule]> = [
       `python3 -c ${sq(`import subprocess; subprocess.run(${JSON.stringify(cmd)}, shell=True)`)}`,
   ],
   ["perl", (cmd) => `perl -e ${sq(`system(${JSON.stringify(cmd).replace(/[$@]/g, "\\$&")})`)}`],
-  ["node", (cmd) => `node -e ${sq(`require("child_process").execSync(${JSON.stringify(cmd)})`)}`],
+  [
+    "node",
+    (cmd) =>
+      `node -e ${sq(`require("child_process").execSync(${JSON.stringify(cmd)}, { stdio: "inherit" })`)}`,
+  ],
   ["ruby", (cmd) => `ruby -e ${sq(`system(${JSON.stringify(cmd).replace(/#\{/g, "\\#{")})`)}`],
 ];
 
