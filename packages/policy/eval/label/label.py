@@ -114,7 +114,7 @@ def deny_reason(cmd, desc, prog):
         return "runs decoded or piped-in code the gate cannot read"
     if rx(r":\(\)\s*\{\s*:\|:&\s*\};:") or re.search(r"fork bomb", d):
         return "resource exhaustion"
-    if prog in ("shutdown", "reboot", "poweroff", "halt") and not rx(r"(-c\b|--help|--version)"):
+    if prog in ("shutdown", "reboot", "poweroff", "halt") and not rx(r"(-c\b|--help|--version|\s-w\b|--wtmp-only)"):
         if re.search(r"cancel", d):
             return None
         return "stops the guest: its availability and the orchestrator's access"
