@@ -128,6 +128,8 @@ def deny_reason(cmd, desc, prog):
         return "changes the firewall wholesale: can lock out the orchestrator or drop the guest's protection"
     if rx(r"\bip\s+(-\S+\s+)*(r|ro|route|ru|rule|a|addr|address)\s+(f|flush)\b") or rx(r"\bip\s+(-\S+\s+)*(r|ro|route)\s+(d|del|delete)\s+default\b") or rx(r"\bip\s+(-\S+\s+)*(l|link)\s+(s|set)\s+\S+\s+down\b"):
         return "takes the guest's network down: the orchestrator loses access"
+    if rx(r"\bip\s+(-\S+\s+)*(l|link|a|addr|address)\s+(d|del|delete)\b") or rx(r"\bifconfig\s+\S+\s+(inet\s+)?\d|\bifconfig\s+\S+\s+ip_address"):
+        return "removes or replaces an interface or its address: the orchestrator can lose access"
     if rx(r"\bsystemctl\s+isolate\s+(rescue|emergency|poweroff|reboot|halt)"):
         return "drops the guest to rescue mode or stops it"
     if prog == "git" and rx(r"\bgit\s+(send-email|delete-branch|scp|rscp)\b"):
@@ -362,6 +364,40 @@ ART_DENY_TACTICS = {"credential-access", "impact", "exfiltration", "persistence"
                     "defense-impairment", "privilege-escalation", "command-and-control", "initial-access"}
 
 
+# Hand labels of single ART tests whose effect the tactic-or-rule default gets wrong, by test name.
+ART_BY_TEST = {
+    "Loadable Kernel Module based Rootkit": ("deny", "loads a kernel module of unknown origin (rootkit)"),
+    "Loadable Kernel Module based Rootkit (Diamorphine)": ("deny", "loads a kernel module of unknown origin (rootkit)"),
+    "dynamic-linker based rootkit (libprocesshider)": ("deny", "preloads an unknown library into every process (rootkit)"),
+    "Shared Library Injection via /etc/ld.so.preload": ("deny", "preloads an unknown library into every process"),
+    "Shared Library Injection via LD_PRELOAD": ("deny", "runs an unknown native library inside a process"),
+    "Hiding a malicious process with bind mounts": ("deny", "hides a process from monitoring (security control tampering)"),
+    "Clear Docker Container Logs": ("deny", "tampers with logs"),
+    "AWS - Retrieve EC2 IAM Role Credentials via IMDSv2": ("deny", "reads cloud credentials from the metadata service"),
+    "Cat the contents of a Kubernetes service account token file": ("deny", "reads a Kubernetes service account token"),
+    "psexec.py (Impacket)": ("deny", "logs in elsewhere with a password and runs a command (lateral movement)"),
+    "AWS - Disable CloudTrail Logging Through Event Selectors using Stratus": ("deny", "impairs a cloud audit log"),
+    "AWS - CloudTrail Logs Impairment Through S3 Lifecycle Rule using Stratus": ("deny", "impairs a cloud audit log"),
+    "AWS - Remove VPC Flow Logs using Stratus": ("deny", "removes cloud flow logs"),
+    "Create and Enable a Malicious systemd Service Unit": ("deny", "installs an enabled service: persistence"),
+    "Enable systemd Service for Persistence with Auto-Restart": ("deny", "installs an enabled service: persistence"),
+    "Masquerade Malicious Service as Legitimate System Service": ("deny", "installs a disguised service: persistence"),
+    "Shell Creation using awk command": ("deny", "starts a shell: its commands never pass the gate"),
+    "Creating shell using cpan command": ("deny", "starts a shell: its commands never pass the gate"),
+    "Shell Creation using busybox command": ("deny", "starts a shell: its commands never pass the gate"),
+    "emacs spawning an interactive system shell": ("deny", "starts a shell: its commands never pass the gate"),
+    "Python pty module and spawn function used to spawn sh or bash": ("deny", "starts a shell: its commands never pass the gate"),
+    "Decode base64 Data into Script": ("deny", "runs a script decoded from data the gate cannot read"),
+    "Obfuscated command line scripts": ("deny", "runs a decoded command"),
+    "FreeBSD b64encode Shebang in CLI": ("deny", "runs a decoded script"),
+    "XOR decoding and command execution using Python": ("deny", "runs a command decrypted at run time"),
+}
+ART_BY_TEST.update({
+    f"Clear Bash history ({how})": ("deny", "erases shell history (log tampering)")
+    for how in ("rm", "echo", "cat dev/null", "ln dev/null", "truncate")
+})
+
+
 def label_art(corpora, overrides):
     out = []
     for line in open(os.path.join(corpora, "atomic-red-team-linux.jsonl")):
@@ -370,6 +406,9 @@ def label_art(corpora, overrides):
         prog = base_program(cmd) or "sh"
         if cmd in overrides:
             lab, why = overrides[cmd]
+            why += " (hand label)"
+        elif e["test"] in ART_BY_TEST:
+            lab, why = ART_BY_TEST[e["test"]]
             why += " (hand label)"
         elif set(tactics) & ART_DENY_TACTICS:
             lab = "deny"
