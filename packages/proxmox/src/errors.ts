@@ -127,3 +127,21 @@ export class TransportError extends ProxmoxError {
     this.sent = sent;
   }
 }
+
+/**
+ * The API answered with a certificate other than the pinned one. Never retried: either the pin
+ * is stale (the node's certificate was renewed) or something sits between txbox and the API.
+ */
+export class TlsFingerprintMismatch extends ProxmoxError {
+  constructor(message: string, options: Options & { expected: string; presented: string }) {
+    const { expected, presented, ...rest } = options;
+    super("E_TLS_FINGERPRINT", message, {
+      ...rest,
+      retryable: false,
+      details: { expected, presented, ...rest.details },
+      hint:
+        "compare with `pvenode cert info` on the node; if the certificate was renewed, " +
+        "set proxmox.fingerprint to its SHA-256",
+    });
+  }
+}

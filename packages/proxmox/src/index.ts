@@ -8,6 +8,7 @@ export {
   Unsupported,
   ApiError,
   TransportError,
+  TlsFingerprintMismatch,
   type ProxmoxErrorContext,
 } from "./errors.js";
 export { isProxmoxError } from "./guards.js";

@@ -15,7 +15,7 @@ export function normaliseFingerprint(value: string): string {
 
 /** Raised inside the connector when the server's certificate is not the pinned one. */
 export class FingerprintMismatch extends Error {
-  readonly code = "E_FINGERPRINT";
+  readonly code = "E_TLS_FINGERPRINT";
   constructor(
     readonly expected: string,
     readonly presented: string,

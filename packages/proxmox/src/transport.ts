@@ -1,7 +1,7 @@
 import type { ApiRequestable } from "proxmox-api";
 import { fetch, type Agent } from "undici";
 import { errorMessage, redact, type Logger } from "@txbox/core";
-import { AuthFailed, TransportError, type ProxmoxError } from "./errors.js";
+import { AuthFailed, TlsFingerprintMismatch, TransportError, type ProxmoxError } from "./errors.js";
 import { mapHttpError, vmidOfPath } from "./mapping.js";
 import { FingerprintMismatch } from "./tls.js";
 
@@ -35,7 +35,6 @@ export function encodeParams(params: Params): URLSearchParams {
 
 /** Certificate failures: the same server will fail the same way, so they are not transient. */
 const TLS_FAILURES = new Set([
-  "E_FINGERPRINT",
   "ERR_TLS_CERT_ALTNAME_INVALID",
   "DEPTH_ZERO_SELF_SIGNED_CERT",
   "SELF_SIGNED_CERT_IN_CHAIN",
@@ -212,10 +211,17 @@ export class Transport implements ApiRequestable {
     context: { method: string; path: string; vmid?: number },
   ): ProxmoxError {
     const cause = rootCause(err) as { code?: string; name?: string; message?: string };
+    if (cause instanceof FingerprintMismatch)
+      return new TlsFingerprintMismatch(`${context.method} ${context.path}: ${cause.message}`, {
+        context,
+        expected: cause.expected,
+        presented: cause.presented,
+        cause: err,
+      });
     const code = cause?.code ?? cause?.name ?? "UNKNOWN";
-    const sent = !NOT_SENT.has(code) && !(cause instanceof FingerprintMismatch);
+    const sent = !NOT_SENT.has(code);
     const timedOut = code === "TimeoutError" || code === "UND_ERR_HEADERS_TIMEOUT";
-    const what = cause instanceof FingerprintMismatch ? cause.message : errorMessage(cause);
+    const what = errorMessage(cause);
     return new TransportError(
       `${context.method} ${context.path}: ${timedOut ? `no answer within ${this.timeoutMs} ms` : what} (${code})`,
       sent,

@@ -7,6 +7,7 @@ import {
   TaskFailed,
   Timeout,
   TransportError,
+  TlsFingerprintMismatch,
 } from "../src/errors.js";
 import type { ProxmoxConnection } from "../src/connection.js";
 import { startScriptedServer, type ScriptedServer } from "./fixtures/scripted-server.js";
@@ -72,9 +73,12 @@ describe("TLS pinning and auth", () => {
     const err = await ProxmoxClient.connect(connection({ fingerprint: wrong })).catch(
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(TransportError);
-    expect((err as TransportError).sent).toBe(false);
-    expect((err as TransportError).retryable).toBe(false);
+    expect(err).toBeInstanceOf(TlsFingerprintMismatch);
+    expect(err).toMatchObject({
+      code: "E_TLS_FINGERPRINT",
+      retryable: false,
+      details: { expected: wrong, presented: srv.fingerprint },
+    });
     expect(String((err as Error).message)).toContain("does not match the pinned");
     expect(srv.requests.length).toBe(before);
   });

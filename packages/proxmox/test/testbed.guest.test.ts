@@ -5,7 +5,14 @@ import { join } from "node:path";
 import { startTestbed, type TestbedHandle } from "@txbox/testbed";
 import { ProxmoxClient } from "../src/client.js";
 import { connectionFromTestbedState } from "../src/connection.js";
-import { ApiError, AuthFailed, Locked, NotFound, Timeout, TransportError } from "../src/errors.js";
+import {
+  ApiError,
+  AuthFailed,
+  Locked,
+  NotFound,
+  Timeout,
+  TlsFingerprintMismatch,
+} from "../src/errors.js";
 
 let tb: TestbedHandle;
 let seeded: () => number;
@@ -91,8 +98,8 @@ test("a wrong secret is AuthFailed; a wrong pin is refused", async () => {
   await expect(ProxmoxClient.connect(bad)).rejects.toBeInstanceOf(AuthFailed);
   const pin = { ...base, fingerprint: "00:".repeat(31) + "00" };
   const err = await ProxmoxClient.connect(pin).catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(TransportError);
-  expect((err as TransportError).sent).toBe(false);
+  expect(err).toBeInstanceOf(TlsFingerprintMismatch);
+  expect(err).toMatchObject({ code: "E_TLS_FINGERPRINT", retryable: false });
 });
 
 test.each([101, 201])("snapshot lifecycle on guest %i", async (vmid) => {
