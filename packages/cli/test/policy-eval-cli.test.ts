@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "./support-io.js";
@@ -54,5 +54,36 @@ describe("txbox policy test (the gate's figures)", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("--misses");
     expect(help.stdout).toContain("held-out");
+  });
+});
+
+describe("txbox policy test FILE", () => {
+  it("reads deny / transact / allow labels and checks --min-recall", async () => {
+    const file = join(cwd, "three.jsonl");
+    writeFileSync(
+      file,
+      [
+        { cmd: "rm -rf /", label: "deny", reason: "root" },
+        { cmd: "touch notes.txt", label: "transact" },
+        { cmd: "ls", label: "allow" },
+      ]
+        .map((e) => JSON.stringify(e))
+        .join("\n"),
+    );
+    const r = await runCli(["policy", "test", "--json", file], { cwd });
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(r.stdout) as {
+      total: number;
+      denyRecall: number;
+      allowAccuracy: number;
+    };
+    expect(rep).toMatchObject({ total: 3, denyRecall: 1, allowAccuracy: 1 });
+    const bad = await runCli(["policy", "test", "--min-recall", "lots", file], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--min-recall");
+    writeFileSync(file, '{"cmd": "ls", "label": "maybe"}\n');
+    const wrong = await runCli(["policy", "test", file], { cwd });
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain("three.jsonl:1");
   });
 });

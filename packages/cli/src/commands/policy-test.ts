@@ -6,12 +6,14 @@ import {
   findCorpusV2,
   loadEvalSets,
   pct,
+  readCommandFile,
   readCorpusV2,
+  scoreSet,
   type EvalReport,
   type SetFigures,
   type SetName,
 } from "@txbox/policy/eval";
-import { printJson, println, type Io } from "../output.js";
+import { EXIT, printJson, println, type Io } from "../output.js";
 
 /** Corpus v2: `$TXBOX_POLICY_CORPUS_V2`, else the one beside the checkout. */
 export function defaultCorpusV2(io: Io): string | undefined {
@@ -134,4 +136,46 @@ export function runEvaluation(
     });
   } else printReport(io, corpus, report, misses);
   return report;
+}
+
+/** `txbox policy test FILE`: one labelled JSONL file (labels allow, transact or deny). */
+export function testFile(
+  io: Io,
+  file: string,
+  policy: Policy,
+  ctx: Partial<PolicyContext>,
+  opts: { json?: boolean; minRecall?: string; minAllow?: string },
+): number {
+  const min = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || n > 100)
+      throw new UsageError(`${name}: expected a percentage from 0 to 100, got "${v}"`);
+    return n;
+  };
+  const minRecall = min("--min-recall", opts.minRecall);
+  const minAllow = min("--min-allow", opts.minAllow);
+  const report = scoreSet((cmd) => decide(policy, cmd, ctx).decision, readCommandFile(file));
+  if (opts.json) printJson(io, { file, ...report });
+  else {
+    println(io, `corpus: ${file} (${report.total} commands)`);
+    println(
+      io,
+      `deny recall:     ${pct(report.denyRecall)}  (${report.denied}/${report.denyTotal})`,
+    );
+    println(
+      io,
+      `allow accuracy:  ${pct(report.allowAccuracy)}  (${report.notDenied}/${report.passTotal} not denied)`,
+    );
+    if (report.misses.length) {
+      println(io, `misses (${report.misses.length}):`);
+      for (const m of report.misses)
+        println(io, `  [${m.label} → ${m.decision}] ${m.cmd.replace(/\n/g, "\\n")}`);
+    }
+  }
+  const below = (share: number | null, floor: number | undefined) =>
+    floor !== undefined && share !== null && share * 100 < floor;
+  return below(report.denyRecall, minRecall) || below(report.allowAccuracy, minAllow)
+    ? EXIT.failure
+    : EXIT.ok;
 }

@@ -1,19 +1,12 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { UsageError, type LoadedConfig } from "@txbox/core";
-import {
-  decide,
-  evaluateCorpus,
-  explain,
-  readCorpus,
-  type Decision,
-  type Policy,
-} from "@txbox/policy";
+import { decide, explain, type Decision, type Policy } from "@txbox/policy";
 import type { Register } from "../main.js";
 import { commandText, EXIT, printJson, println, type Io } from "../output.js";
 import { configFor, guestPolicies, policyContext } from "../context.js";
 import { parseGuest } from "./common-tx.js";
-import { MISSES_HELP, runEvaluation } from "./policy-test.js";
+import { MISSES_HELP, runEvaluation, testFile } from "./policy-test.js";
 
 interface CommonOptions {
   json?: boolean;
@@ -131,7 +124,7 @@ export const registerPolicy: Register = (program, io, outcome) => {
     )
     .argument(
       "[file]",
-      "a labelled JSONL corpus to test instead ({cmd, label: allow|deny}); without it, the whole evaluation",
+      "a labelled JSONL file to test instead ({cmd, label: allow|transact|deny}); without it, the whole evaluation",
     )
     .option("--misses <set>", MISSES_HELP)
     .option(
@@ -160,31 +153,13 @@ export const registerPolicy: Register = (program, io, outcome) => {
           outcome.code = EXIT.ok;
           return;
         }
-        const path = file;
-        const report = evaluateCorpus(
+        outcome.code = testFile(
+          io,
+          file,
           policyOf(loaded, opts),
-          readCorpus(path),
           policyContext(loaded, opts.cwd),
+          opts,
         );
-        if (opts.json) {
-          printJson(io, { file: path, ...report });
-        } else {
-          println(io, `corpus: ${path} (${report.total} commands)`);
-          println(io, `deny recall:     ${(report.denyRecall * 100).toFixed(2)} %`);
-          println(
-            io,
-            `allow accuracy:  ${(report.allowAccuracy * 100).toFixed(2)} %  (false-deny rate ${((1 - report.allowAccuracy) * 100).toFixed(2)} %)`,
-          );
-          if (report.misses.length) {
-            println(io, `misses (${report.misses.length}):`);
-            for (const m of report.misses)
-              println(io, `  [${m.label} → ${m.decision}] ${m.cmd.replace(/\n/g, "\\n")}`);
-          }
-        }
-        const below =
-          (opts.minRecall !== undefined && report.denyRecall * 100 < Number(opts.minRecall)) ||
-          (opts.minAllow !== undefined && report.allowAccuracy * 100 < Number(opts.minAllow));
-        outcome.code = below ? EXIT.failure : EXIT.ok;
       },
     );
 };

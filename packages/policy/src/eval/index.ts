@@ -9,6 +9,7 @@ export {
   findCorpusV2,
   heldOutPrograms,
   loadEvalSets,
+  readCommandFile,
   readCorpusV2,
   readLabelled,
   splitSet,

@@ -32,18 +32,13 @@ const lineSchema = z.object({
 /** `packages/policy/eval`, found from this module whether it runs from `src` or `lib`. */
 export const evalDataDir: string = resolve(dirname(fileURLToPath(import.meta.url)), "../../eval");
 
-/** Parse a labelled JSONL file; a bad line throws {@link EvalDataError} naming file and line. */
-export function readLabelled(file: string): LabelledCommand[] {
-  if (!existsSync(file))
-    throw new EvalDataError(`labelled set not found: ${file}`, {
-      details: { file },
-      hint: "the labelled sets live in packages/policy/eval (regenerate with eval/label/label.py)",
-    });
-  const out: LabelledCommand[] = [];
-  readFileSync(file, "utf8")
+/** Parse JSONL with a schema; a missing file or a bad line throws {@link EvalDataError}. */
+function readJsonl<T>(file: string, schema: z.ZodType<T>, hint: string): T[] {
+  if (!existsSync(file)) throw new EvalDataError(`not found: ${file}`, { details: { file }, hint });
+  return readFileSync(file, "utf8")
     .split("\n")
-    .forEach((line, i) => {
-      if (line.trim() === "") return;
+    .flatMap((line, i) => {
+      if (line.trim() === "") return [];
       let raw: unknown;
       try {
         raw = JSON.parse(line);
@@ -53,7 +48,7 @@ export function readLabelled(file: string): LabelledCommand[] {
           cause,
         });
       }
-      const r = lineSchema.safeParse(raw);
+      const r = schema.safeParse(raw);
       if (!r.success) {
         const issue = r.error.issues[0];
         throw new EvalDataError(
@@ -61,10 +56,17 @@ export function readLabelled(file: string): LabelledCommand[] {
           { details: { file, line: i + 1 } },
         );
       }
-      const { tactics, ...rest } = r.data;
-      out.push(tactics === undefined ? rest : { ...rest, tactics });
+      return [r.data];
     });
-  return out;
+}
+
+/** Parse one of the labelled sets in `eval/`. */
+export function readLabelled(file: string): LabelledCommand[] {
+  return readJsonl(
+    file,
+    lineSchema,
+    "the labelled sets live in packages/policy/eval (regenerate with eval/label/label.py)",
+  ).map(({ tactics, ...rest }) => (tactics === undefined ? rest : { ...rest, tactics }));
 }
 
 /** The labelled sets shipped in `eval/`: tldr examples, ART tests, GTFOBins snippets. */
@@ -93,54 +95,41 @@ export function heldOutPrograms(sets: EvalSets): string[] {
   return [...progs].filter((p) => splitOf(p) === "heldout").sort();
 }
 
-const v2Schema = z.object({
-  cmd: z.string(),
-  label: z.enum(["allow", "deny"]),
+const looseSchema = z.object({
+  cmd: z.string().min(1),
+  label: z.enum(["allow", "transact", "deny"]),
+  program: z.string().optional(),
+  reason: z.string().optional(),
+  note: z.string().optional(),
   category: z.string().optional(),
   source: z.string().optional(),
-  note: z.string().optional(),
 });
 
 /**
- * Read the public corpus v2 (`{"cmd","label":"allow"|"deny",…}`) as labelled commands. Its
- * `allow` means "not deny" (allow or transact): it is kept as `transact`, which the metrics treat
- * the same way.
+ * Read any labelled JSONL file (`{"cmd", "label": "allow"|"transact"|"deny", …}`; program, reason
+ * and source optional). With `allowMeansNotDeny` an `allow` label is read as `transact`, for
+ * corpora such as corpus v2 whose `allow` means "allow or transact".
  */
+export function readCommandFile(
+  file: string,
+  options: { allowMeansNotDeny?: boolean; hint?: string } = {},
+): LabelledCommand[] {
+  const hint = options.hint ?? 'one JSON object a line: {"cmd": "...", "label": "deny"}';
+  return readJsonl(file, looseSchema, hint).map((e) => ({
+    cmd: e.cmd,
+    label: options.allowMeansNotDeny && e.label === "allow" ? "transact" : e.label,
+    program: e.program ?? e.cmd.trim().split(/\s+/)[0] ?? "",
+    reason: e.reason ?? e.note ?? e.category ?? "",
+    source: e.source ?? file,
+  }));
+}
+
+/** The public corpus v2: its `allow` means "not deny", so it is read as `transact`. */
 export function readCorpusV2(file: string): LabelledCommand[] {
-  if (!existsSync(file))
-    throw new EvalDataError(`corpus not found: ${file}`, {
-      details: { file },
-      hint: "pass --corpus FILE or set TXBOX_POLICY_CORPUS_V2",
-    });
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .flatMap((line, i) => {
-      if (line.trim() === "") return [];
-      let raw: unknown;
-      try {
-        raw = JSON.parse(line);
-      } catch (cause) {
-        throw new EvalDataError(`${file}:${i + 1}: not JSON`, {
-          details: { file, line: i + 1 },
-          cause,
-        });
-      }
-      const r = v2Schema.safeParse(raw);
-      if (!r.success)
-        throw new EvalDataError(`${file}:${i + 1}: ${r.error.issues[0]?.message ?? "bad entry"}`, {
-          details: { file, line: i + 1 },
-        });
-      const e = r.data;
-      return [
-        {
-          cmd: e.cmd,
-          label: e.label === "deny" ? "deny" : "transact",
-          program: e.cmd.trim().split(/\s+/)[0] ?? "",
-          reason: e.note ?? e.category ?? "",
-          source: `corpus-v2:${e.category ?? ""}`,
-        } satisfies LabelledCommand,
-      ];
-    });
+  return readCommandFile(file, {
+    allowMeansNotDeny: true,
+    hint: "pass --corpus FILE or set TXBOX_POLICY_CORPUS_V2",
+  });
 }
 
 /**
