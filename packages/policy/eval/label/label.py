@@ -263,6 +263,12 @@ def transact_reason(cmd, desc, prog):
         if re.search(r"\s-X\s*(POST|PUT|PATCH|DELETE)|\s(-d|--data\S*|--json|-F)\s|\b(POST|PUT|PATCH|DELETE)\b", c):
             return "sends a request that changes a remote resource (literal data, no local file)"
         return None
+    if prog in ("awk", "gawk", "mawk") and not re.search(r"system\(|getline|\|&|>\s*\"|print\s*>|printf[^;]*>", c):
+        return None  # an awk program without system(), getline or redirections only reads and prints
+    if prog in ("perl",) and re.search(r"\s-[nlp]*[nl][nlp]*\s+-[eE]\s", c) and not re.search(r"system|exec|`|qx|open|unlink", c):
+        return None  # a perl filter that only prints
+    if prog in ("php", "ruby", "node", "python", "python3", "perl", "lua") and re.search(r"^\S+\s+(-v|--version|-m|-i|-l|--r[fc]\s+\S+|-p\s+\"process\.versions\")\s*(\S+)?$", c):
+        return None  # version, module list, configuration or lint: reads only
     if prog in ("python", "python3", "node", "ruby", "perl", "php", "lua", "awk", "gawk", "mawk"):
         if re.search(r"\bsystem\(|os\.system|subprocess|child_process|exec\(|`", c):
             return "runs commands from an interpreter"
