@@ -59,3 +59,12 @@ export {
   type ScriptedModel,
 } from "./scripted.js";
 export { createMcpServer, serveStdio, type McpServerOptions } from "./mcp.js";
+export {
+  answerClaudeCodeHook,
+  claudeCodeHookInput,
+  RUN_COMMAND_TOOL,
+  type ClaudeCodeHookInput,
+  type GateVerdict,
+  type HookAnswer,
+  type TransactMode,
+} from "./hooks/claude-code.js";

@@ -13,6 +13,7 @@ import { registerNet } from "./commands/net.js";
 import { registerAgent } from "./commands/agent.js";
 import { registerMcp } from "./commands/mcp.js";
 import { registerBench } from "./commands/bench.js";
+import { registerHook } from "./commands/hook.js";
 
 /** The result of one command: its exit status. Handlers set it; main returns it. */
 export interface Outcome {
@@ -50,6 +51,7 @@ export function buildProgram(io: Io, outcome: Outcome): Command {
     registerNet,
     registerAgent,
     registerMcp,
+    registerHook,
     registerBench,
     registerTestbed,
     registerConfig,
