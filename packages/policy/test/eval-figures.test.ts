@@ -24,6 +24,7 @@ const TARGET = {
   evasionStillDenied: 0.99,
   artDenied: 0.9,
   artAllowed: 0,
+  controlNotDenied: 0.99, // not in the issue: the evasion suite's control must not buy recall
 };
 const FLOOR = {
   heldoutRecall: 0.4, // measured 42.00 %
@@ -33,6 +34,7 @@ const FLOOR = {
   evasionStillDenied: 0.9, // measured 91.69 %
   artDenied: 0.57, // measured 59.04 % (111 of 188)
   artAllowed: 6, // measured 6
+  controlNotDenied: 0.97, // measured 98.78 %
 };
 
 let report: EvalReport;
@@ -74,6 +76,10 @@ describe("the gate's figures (held out by program; floors until the targets are 
     expect(report.evasion.mutants).toBeGreaterThan(10_000);
     expect(report.evasion.stillDeniedShare).toBeGreaterThanOrEqual(
       Math.min(TARGET.evasionStillDenied, FLOOR.evasionStillDenied),
+    );
+    expect(report.control.mutants).toBeGreaterThan(5_000);
+    expect(report.control.notDeniedShare).toBeGreaterThanOrEqual(
+      Math.min(TARGET.controlNotDenied, FLOOR.controlNotDenied),
     );
   });
 });

@@ -1,5 +1,7 @@
 import {
+  CONTROL_KINDS,
   pct,
+  scoreControl,
   scoreEvasions,
   scoreSet,
   scoreTactic,
@@ -142,5 +144,32 @@ describe("scoreEvasions", () => {
     expect(f.stillDenied).toBe(f.mutants);
     expect(f.stillDeniedShare).toBe(1);
     expect(f.misses).toEqual([]);
+  });
+});
+
+describe("scoreControl", () => {
+  it("rewrites only commands the gate lets through, and counts rewrites it then denies", () => {
+    // A text-matching gate that denies anything quoted: the control exposes it.
+    const gate: DecideFn = (cmd) => (/['"\\]/.test(cmd) ? "deny" : "transact");
+    const f = scoreControl(gate, [
+      entry("make build", "transact"),
+      entry("rm -rf ~", "deny"),
+      entry("echo 'x'", "allow"), // denied as written: not a base
+    ]);
+    expect(f.bases).toBe(1);
+    expect(f.mutants).toBe(CONTROL_KINDS.length);
+    const quoted = f.misses.map((m) => m.kind).sort();
+    expect(quoted).toEqual([
+      "ansi-c-hex",
+      "backslash",
+      "bash-c",
+      "eval",
+      "function",
+      "quote-double",
+      "quote-split",
+      "sh-c",
+    ]);
+    expect(f.notDenied).toBe(CONTROL_KINDS.length - quoted.length);
+    expect(f.notDeniedShare).toBeCloseTo(f.notDenied / f.mutants);
   });
 });

@@ -21,7 +21,7 @@ export function defaultCorpusV2(io: Io): string | undefined {
 }
 
 export const MISSES_HELP =
-  "list the misses of one set: corpus-v2, dev, art, evasion (not heldout: fix on dev, measure on held-out)";
+  "list the misses of one set: corpus-v2, dev, art, evasion, control (not heldout: fix on dev, measure on held-out)";
 
 /** Check `--misses`: the held-out split's misses are never printed, so nobody tunes on them. */
 export function parseMissesSet(value: string | undefined): SetName | undefined {
@@ -32,7 +32,7 @@ export function parseMissesSet(value: string | undefined): SetName | undefined {
     });
   if (!(SET_NAMES as readonly string[]).includes(value))
     throw new UsageError(`--misses: unknown set "${value}"`, {
-      hint: "one of corpus-v2, dev, art, evasion",
+      hint: "one of corpus-v2, dev, art, evasion, control",
     });
   return value as SetName;
 }
@@ -47,6 +47,7 @@ function setLine(name: string, f: SetFigures): string {
 
 function missesOf(report: EvalReport, set: SetName): unknown[] {
   if (set === "evasion") return report.evasion.misses;
+  if (set === "control") return report.control.misses;
   if (set === "art") return report.art.all.misses;
   return report.sets.find((s) => s.name === set)?.figures.misses ?? [];
 }
@@ -74,13 +75,18 @@ function printReport(
   const weak = Object.entries(e.byKind).filter(([, k]) => k.stillDenied < k.mutants);
   for (const [kind, k] of weak)
     println(io, `  ${kind.padEnd(19)} ${k.stillDenied}/${k.mutants} still denied`);
+  const c = report.control;
+  println(
+    io,
+    `control: ${c.mutants} meaning-keeping rewrites (quotes, wrappers, sh -c, eval, functions) of ${c.bases} commands the gate lets through: not denied ${pct(c.notDeniedShare)} (${c.notDenied})`,
+  );
   const sp = report.speed;
   println(
     io,
     `speed (every decision above, one pass, no warm-up): ${Math.round(sp.decisionsPerSecond)} decisions/s, p50 ${(sp.p50Ms * 1000).toFixed(0)} µs, p99 ${sp.p99Ms.toFixed(2)} ms, max ${sp.maxMs.toFixed(1)} ms (pnpm bench:policy for the steady-state benchmark)`,
   );
   if (misses === undefined) {
-    println(io, "misses: --misses dev | corpus-v2 | art | evasion");
+    println(io, "misses: --misses dev | corpus-v2 | art | evasion | control");
     return;
   }
   const list = missesOf(report, misses) as {
@@ -131,6 +137,7 @@ export function runEvaluation(
         tactics: report.art.tactics,
       },
       evasion: { ...report.evasion, misses: report.evasion.misses.length },
+      control: { ...report.control, misses: report.control.misses.length },
       speed: report.speed,
       ...(misses === undefined ? {} : { misses: { set: misses, list: missesOf(report, misses) } }),
     });

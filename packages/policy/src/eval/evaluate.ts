@@ -8,7 +8,12 @@ import {
   type SetFigures,
   type TacticFigures,
 } from "./metrics.js";
-import { scoreEvasions, type EvasionFigures } from "./evasion.js";
+import {
+  scoreControl,
+  scoreEvasions,
+  type ControlFigures,
+  type EvasionFigures,
+} from "./evasion.js";
 
 /** The ATT&CK tactics the acceptance figure is about (the corpus calls defence evasion "defense-impairment"). */
 export const ACCEPTANCE_TACTICS = [
@@ -20,7 +25,7 @@ export const ACCEPTANCE_TACTICS = [
 ] as const;
 
 /** The sets `txbox policy test` reports; `heldout` is the one the figures are quoted on. */
-export const SET_NAMES = ["corpus-v2", "dev", "heldout", "art", "evasion"] as const;
+export const SET_NAMES = ["corpus-v2", "dev", "heldout", "art", "evasion", "control"] as const;
 export type SetName = (typeof SET_NAMES)[number];
 
 export interface SpeedFigures {
@@ -37,6 +42,8 @@ export interface EvalReport {
   /** `acceptance`: the tests with any of the five acceptance tactics, each counted once. */
   art: { all: SetFigures; acceptance: TacticFigures; tactics: TacticFigures[] };
   evasion: EvasionFigures;
+  /** The evasion suite's control: the meaning-keeping rewrites of commands the gate lets through. */
+  control: ControlFigures;
   speed: SpeedFigures;
 }
 
@@ -91,6 +98,11 @@ export function evaluate(
       tactics: ACCEPTANCE_TACTICS.map((tac) => scoreTactic(t.decide, sets.art, tac)),
     },
     evasion: scoreEvasions(t.decide, [...corpusV2, ...sets.tldr]),
+    // corpus v2 and every 20th dev tldr example: enough for a figure, half the time of all
+    control: scoreControl(t.decide, [
+      ...corpusV2,
+      ...splitSet(sets, "dev").filter((e, i) => e.source.startsWith("tldr:") && i % 20 === 0),
+    ]),
     speed: { decisions: 0, decisionsPerSecond: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 },
   };
   report.speed = t.speed();

@@ -28,7 +28,14 @@ export {
   type Verdict,
 } from "./metrics.js";
 export { MUTATIONS, mutate, sq, type Mutant } from "./mutate.js";
-export { scoreEvasions, type EvasionFigures, type EvasionMiss } from "./evasion.js";
+export {
+  CONTROL_KINDS,
+  scoreControl,
+  scoreEvasions,
+  type ControlFigures,
+  type EvasionFigures,
+  type EvasionMiss,
+} from "./evasion.js";
 export {
   ACCEPTANCE_TACTICS,
   SET_NAMES,
