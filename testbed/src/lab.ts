@@ -30,6 +30,9 @@ export function labPlan(
   return { templates, guests };
 }
 
+/** The lab guests' disk size (size=8G in their configs), enforced by the realiser. */
+const LAB_DISK_BYTES = 8 * 1024 ** 3;
+
 function baseConfig(g: LabGuest, vol: VolumeRef): Conf {
   const name = g.name ?? `guest${g.vmid}`;
   if (g.type === "qemu")
@@ -78,8 +81,9 @@ export async function seedLab(
   for (const t of plan.templates) {
     if (guests.byId.has(t.vmid)) continue;
     const vol = volumeFor(t);
-    await realiser.createVolume(vol, {});
+    await realiser.createVolume(vol, { sizeBytes: LAB_DISK_BYTES });
     const inj = await realiser.injectSsh(vol, { authorizedKeys, regenerateHostKeys: true });
+    await realiser.setVolumeReadOnly?.(vol, true); // a template's disk is a read-only base image
     const rec: GuestRecord = {
       vmid: t.vmid,
       type: t.type,
@@ -101,7 +105,7 @@ export async function seedLab(
       const tplVol = guests.volumes(tpl.config)[0]?.ref;
       if (tplVol === undefined) throw new Error(`lab: template ${tpl.vmid} has no volume`);
       await realiser.cloneVolume(tplVol, vol, { linked: true });
-    } else await realiser.createVolume(vol, {});
+    } else await realiser.createVolume(vol, { sizeBytes: LAB_DISK_BYTES });
     const inj = await realiser.injectSsh(vol, { authorizedKeys, regenerateHostKeys: true });
     const rec: GuestRecord = {
       vmid: g.vmid,

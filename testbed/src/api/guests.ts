@@ -427,6 +427,12 @@ export class Guests {
             ? "you can't convert a VM to template if VM is running"
             : "you can't convert a CT to template if the CT is running",
         );
+      // PVE turns a template's disks into read-only base images; so does the testbed.
+      for (const { ref } of this.volumes(g.config)) {
+        await this.realise("setVolumeReadOnly", async () =>
+          this.d.realiser.setVolumeReadOnly?.(ref, true),
+        );
+      }
       g.config.template = 1;
       this.save(g);
     });

@@ -108,6 +108,11 @@ export interface Realiser {
     to: VolumeRef,
     options: { linked: boolean; fromSnapshot?: string },
   ): Promise<void>;
+  /**
+   * Optional: make a volume read-only (a template's disks, as PVE's base images) or writable
+   * again. Linked clones of it stay writable. Idempotent.
+   */
+  setVolumeReadOnly?(ref: VolumeRef, readOnly: boolean): Promise<void>;
   /** Destroy a volume and all its snapshots. Missing = success. */
   destroyVolume(ref: VolumeRef): Promise<void>;
   /** Read-only snapshot; the caller has made the guest consistent (see freeze). */

@@ -22,6 +22,8 @@ import {
 } from "./support.js";
 
 const CAP = {
+  DAC_READ_SEARCH: 2,
+  SYS_PTRACE: 19,
   MKNOD: 27,
   SYS_ADMIN: 21,
   SYS_MODULE: 16,

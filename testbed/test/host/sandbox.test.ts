@@ -2,8 +2,11 @@
 import {
   guestArgv,
   helperArgv,
+  procMasks,
   GUEST_CAPABILITIES,
   GUEST_INIT,
+  PROC_MASKED_DIRS,
+  PROC_MASKED_FILES,
 } from "../../src/realise/host/sandbox.js";
 import {
   checkName,
@@ -25,6 +28,8 @@ describe("guest confinement argv", () => {
     root: "/state/mnt/local-btrfs/images/subvol-101-disk-0",
     hostname: "ct101",
     netnsPath: "/run/netns/x",
+    masks: procMasks((p) => p !== "/proc/kcore" && p !== "/proc/asound"),
+    seccompFd: 3,
   });
 
   test("joins the guest's network namespace and unshares pid, ipc, uts, cgroup (not the user namespace)", () => {
@@ -47,16 +52,39 @@ describe("guest confinement argv", () => {
     expect(argv[argv.indexOf("--bind") + 2]).toBe("/");
     expect(valuesOf(argv, "--dev")).toEqual(["/dev"]);
     expect(valuesOf(argv, "--proc")).toEqual(["/proc"]);
-    expect(valuesOf(argv, "--ro-bind")).toEqual(["/proc/sys"]);
-    expect(valuesOf(argv, "--ro-bind-try")).toEqual(["/proc/sysrq-trigger"]);
-    expect(valuesOf(argv, "--tmpfs")).toEqual(["/run"]);
+    expect(valuesOf(argv, "--ro-bind-try")).toEqual([
+      "/proc/sys",
+      "/proc/sysrq-trigger",
+      "/proc/fs",
+    ]);
+    expect(valuesOf(argv, "--tmpfs")).toEqual(["/proc/acpi", "/proc/scsi", "/run"]);
     expect(argv).not.toContain("--dev-bind");
+  });
+
+  test("kernel-wide /proc files are masked by /dev/null, directories by a read-only tmpfs, after /proc is mounted", () => {
+    const files = PROC_MASKED_FILES.filter((f) => f !== "/proc/kcore");
+    expect(valuesOf(argv, "--ro-bind")).toEqual(files.map(() => "/dev/null"));
+    expect(argv.flatMap((a, i) => (a === "--ro-bind" ? [argv[i + 2]] : []))).toEqual(files);
+    for (const f of ["/proc/kpageflags", "/proc/kpagecount", "/proc/keys", "/proc/timer_list"])
+      expect(files).toContain(f);
+    expect(valuesOf(argv, "--remount-ro")).toEqual(
+      PROC_MASKED_DIRS.filter((d) => d !== "/proc/asound"),
+    );
+    const procAt = argv.indexOf("--proc");
+    expect(argv.indexOf("/proc/kpageflags")).toBeGreaterThan(procAt);
+    expect(argv.indexOf("/proc/acpi")).toBeGreaterThan(procAt);
+  });
+
+  test("the seccomp program is read from the descriptor the launcher passes", () => {
+    expect(valuesOf(argv, "--seccomp")).toEqual(["3"]);
+    expect(argv.indexOf("--seccomp")).toBeLessThan(argv.indexOf("/bin/sh"));
   });
 
   test("drops all capabilities, keeps only the listed ones, never the dangerous ones", () => {
     expect(valuesOf(argv, "--cap-drop")).toEqual(["ALL"]);
     expect(valuesOf(argv, "--cap-add")).toEqual([...GUEST_CAPABILITIES]);
     for (const bad of [
+      "CAP_DAC_READ_SEARCH",
       "CAP_SYS_ADMIN",
       "CAP_MKNOD",
       "CAP_SYS_MODULE",

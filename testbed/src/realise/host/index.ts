@@ -29,10 +29,29 @@ import {
   netnsPath,
   plugNic,
 } from "./network.js";
-import { guestArgv, helperArgv, inCgroupsArgv } from "./sandbox.js";
+import {
+  GUEST_SECCOMP_FD,
+  guestArgv,
+  helperArgv,
+  inCgroupsArgv,
+  procMasks,
+  type ProcMasks,
+} from "./sandbox.js";
+import { guestSeccompProgram } from "./seccomp.js";
 import { BtrfsStorage, mountPoints } from "./storage.js";
 
-export { GUEST_CAPABILITIES, GUEST_INIT, guestArgv, helperArgv } from "./sandbox.js";
+export {
+  GUEST_CAPABILITIES,
+  GUEST_INIT,
+  GUEST_SECCOMP_FD,
+  guestArgv,
+  helperArgv,
+  procMasks,
+  sandboxArgv,
+  type ProcMasks,
+  type SandboxOptions,
+} from "./sandbox.js";
+export { guestSeccompProgram } from "./seccomp.js";
 export { GUEST_MGMT_IFNAME } from "./network.js";
 export { HostNames } from "./names.js";
 
@@ -132,6 +151,8 @@ export class HostRealiser implements Realiser {
   private readonly locks = new Map<number, Promise<unknown>>();
   private slotOf = new Map<number, number>();
   private initialised = false;
+  /** /proc entries of this kernel that guests get masked (computed once at init). */
+  private masks: ProcMasks = { files: [], dirs: [] };
 
   constructor(options: HostRealiserOptions) {
     if (!options.stateDir.startsWith("/")) {
@@ -212,6 +233,8 @@ export class HostRealiser implements Realiser {
       JSON.stringify({ pid: process.pid, stateDir: this.stateDir }),
     );
     for (const d of ["run", "log"]) await mkdir(join(this.stateDir, d), { recursive: true });
+    this.masks = procMasks(existsSync);
+    await writeFile(this.seccompFile(), guestSeccompProgram());
     for (const def of this.options.storages) {
       const s =
         this.storages.get(def.id) ?? new BtrfsStorage(def, this.stateDir, this.rootfsTarball);
@@ -266,8 +289,13 @@ export class HostRealiser implements Realiser {
     return this.storage(storage).usage();
   }
 
-  async createVolume(ref: VolumeRef, _options: { sizeBytes?: number }): Promise<void> {
-    await this.storage(ref.storage).createVolume(ref.volume);
+  async createVolume(ref: VolumeRef, options: { sizeBytes?: number }): Promise<void> {
+    await this.storage(ref.storage).createVolume(ref.volume, options.sizeBytes);
+  }
+
+  async setVolumeReadOnly(ref: VolumeRef, readOnly: boolean): Promise<void> {
+    if (readOnly) this.assertNotInUse(ref, "make read-only");
+    await this.storage(ref.storage).setVolumeReadOnly(ref.volume, readOnly);
   }
 
   async cloneVolume(
@@ -417,16 +445,25 @@ export class HostRealiser implements Realiser {
     const log = await open(logFile, "a");
     const argv = inCgroupsArgv(
       cgroup.procsFiles(),
-      guestArgv({ root, hostname: spec.hostname, netnsPath: netnsPath(netns) }),
+      guestArgv({
+        root,
+        hostname: spec.hostname,
+        netnsPath: netnsPath(netns),
+        masks: this.masks,
+        seccompFd: GUEST_SECCOMP_FD,
+      }),
     );
     let child: ChildProcess;
+    // bwrap reads the filter from this descriptor; a fresh open starts at offset 0.
+    const filter = await open(this.seccompFile(), "r");
     try {
       child = spawn(argv[0] ?? "env", argv.slice(1), {
         detached: true,
-        stdio: ["ignore", log.fd, log.fd],
+        stdio: ["ignore", log.fd, log.fd, filter.fd],
       });
     } finally {
       await log.close();
+      await filter.close();
     }
     const pid = child.pid;
     if (pid === undefined) throw new RealiseError(`guest ${spec.vmid}: launcher did not start`);
@@ -588,6 +625,11 @@ export class HostRealiser implements Realiser {
       next.catch(() => undefined),
     );
     return next;
+  }
+
+  /** The compiled guest seccomp filter (written at init; see seccomp.ts). */
+  seccompFile(): string {
+    return join(this.stateDir, "seccomp.bpf");
   }
 
   private slotsFile(): string {

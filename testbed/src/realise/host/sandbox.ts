@@ -2,14 +2,17 @@
  * The argument vectors that confine a guest: pure functions, so the safety model can be read (and
  * tested) in one place. A guest is `bwrap` run in the guest's network namespace (`nsenter`), with
  * its own mount, PID, UTS, IPC and cgroup namespaces, its subvolume as `/`, a private `/dev`, a
- * fresh `/proc` whose global knobs are read-only, no `/sys`, and a reduced capability set.
+ * fresh `/proc` whose global knobs are read-only and whose kernel-wide files are masked, no `/sys`,
+ * a reduced capability set and a seccomp filter (seccomp.ts). testbed/README.md lists the measures.
  */
 
-/** Capabilities a guest's root keeps: enough for sshd, package installs and file ownership. */
+/**
+ * Capabilities a guest's root keeps: Docker's default set without CAP_MKNOD (a guest's /dev is
+ * fixed). Never CAP_DAC_READ_SEARCH: with it, open_by_handle_at opens any inode of the storage.
+ */
 export const GUEST_CAPABILITIES = [
   "CAP_CHOWN",
   "CAP_DAC_OVERRIDE",
-  "CAP_DAC_READ_SEARCH",
   "CAP_FOWNER",
   "CAP_FSETID",
   "CAP_KILL",
@@ -45,17 +48,95 @@ function caps(keep: readonly string[]): string[] {
   return ["--cap-drop", "ALL", ...keep.flatMap((c) => ["--cap-add", c])];
 }
 
+/**
+ * /proc files Docker and LXC hide from containers (kernel-wide state, memory maps of the host,
+ * keys, timers of every process), plus the kpage* maps, key-users, slabinfo and vmallocinfo.
+ * Masked by binding /dev/null over them.
+ */
+export const PROC_MASKED_FILES = [
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/key-users",
+  "/proc/kpageflags",
+  "/proc/kpagecount",
+  "/proc/kpagecgroup",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/latency_stats",
+  "/proc/interrupts",
+  "/proc/slabinfo",
+  "/proc/vmallocinfo",
+] as const;
+
+/** /proc directories masked by an empty read-only tmpfs (as Docker does). */
+export const PROC_MASKED_DIRS = ["/proc/acpi", "/proc/asound", "/proc/scsi"] as const;
+
+/** /proc parts that stay visible but read-only (bwrap already covers /proc/{irq,bus}). */
+export const PROC_READ_ONLY = ["/proc/sys", "/proc/sysrq-trigger", "/proc/fs"] as const;
+
+/** The masks that apply on this kernel: bwrap cannot mount over a /proc entry that is absent. */
+export interface ProcMasks {
+  files: readonly string[];
+  dirs: readonly string[];
+}
+
+/** Masks of the entries `exists` reports present (the guest's /proc shows the host kernel's). */
+export function procMasks(exists: (path: string) => boolean): ProcMasks {
+  return { files: PROC_MASKED_FILES.filter(exists), dirs: PROC_MASKED_DIRS.filter(exists) };
+}
+
 /** Mounts common to the guest and the helper: root, /dev, /proc with read-only global parts. */
-function fsArgs(root: string): string[] {
+function fsArgs(root: string, masks: ProcMasks = { files: [], dirs: [] }): string[] {
   // prettier-ignore
   return [
     "--bind", root, "/",
     "--dev", "/dev",
     "--proc", "/proc",
-    // bwrap covers /proc/{irq,bus}; these are writable by uid 0 without any capability.
-    "--ro-bind", "/proc/sys", "/proc/sys",
-    "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger",
+    // Writable by uid 0 without any capability.
+    ...PROC_READ_ONLY.flatMap((p) => ["--ro-bind-try", p, p]),
+    ...masks.files.flatMap((f) => ["--ro-bind", "/dev/null", f]),
+    ...masks.dirs.flatMap((d) => ["--tmpfs", d, "--remount-ro", d]),
     "--tmpfs", "/run",
+  ];
+}
+
+/**
+ * What confines one sandbox. The guest gets all of it; the escape suite's positive controls
+ * build the same sandbox with one measure removed.
+ */
+export interface SandboxOptions {
+  root: string;
+  hostname: string;
+  /** Network namespace to join; absent = the caller's (controls run in a scratch namespace). */
+  netnsPath?: string;
+  capabilities: readonly string[];
+  masks: ProcMasks;
+  /** File descriptor (inherited by bwrap) holding the compiled seccomp program; absent = none. */
+  seccompFd?: number;
+  /** Unshare the PID namespace (default true). */
+  unsharePid?: boolean;
+}
+
+/** argv of a confined program: bwrap with the given measures, then `command`. */
+export function sandboxArgv(o: SandboxOptions, command: readonly string[]): string[] {
+  // prettier-ignore
+  return [
+    ...(o.netnsPath === undefined ? [] : ["nsenter", `--net=${o.netnsPath}`, "--"]),
+    "bwrap",
+    ...fsArgs(o.root, o.masks),
+    ...(o.unsharePid === false ? [] : ["--unshare-pid"]),
+    "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+    "--hostname", o.hostname,
+    "--new-session",
+    ...caps(o.capabilities),
+    ...(o.seccompFd === undefined ? [] : ["--seccomp", String(o.seccompFd)]),
+    "--clearenv",
+    "--setenv", "PATH", GUEST_PATH,
+    "--setenv", "HOME", "/root",
+    "--setenv", "LANG", "C.UTF-8",
+    "--chdir", "/",
+    ...command,
   ];
 }
 
@@ -63,26 +144,17 @@ export interface GuestArgvOptions {
   root: string;
   hostname: string;
   netnsPath: string;
+  masks: ProcMasks;
+  /** The seccomp program's descriptor in the launcher (see {@link GUEST_SECCOMP_FD}). */
+  seccompFd: number;
 }
+
+/** The launcher receives the seccomp program on this descriptor (after stdin, stdout, stderr). */
+export const GUEST_SECCOMP_FD = 3;
 
 /** argv of a guest's launcher; its process (pid on the host) is the guest's "main process". */
 export function guestArgv(o: GuestArgvOptions): string[] {
-  // prettier-ignore
-  return [
-    "nsenter", `--net=${o.netnsPath}`, "--",
-    "bwrap",
-    ...fsArgs(o.root),
-    "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-    "--hostname", o.hostname,
-    "--new-session",
-    ...caps(GUEST_CAPABILITIES),
-    "--clearenv",
-    "--setenv", "PATH", GUEST_PATH,
-    "--setenv", "HOME", "/root",
-    "--setenv", "LANG", "C.UTF-8",
-    "--chdir", "/",
-    "/bin/sh", "-c", GUEST_INIT,
-  ];
+  return sandboxArgv({ ...o, capabilities: GUEST_CAPABILITIES }, ["/bin/sh", "-c", GUEST_INIT]);
 }
 
 /**

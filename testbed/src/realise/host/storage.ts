@@ -74,6 +74,45 @@ export class BtrfsStorage {
     for (const d of ["base", "images", "snapshots"]) {
       await mkdir(join(this.mountPoint, d), { recursive: true });
     }
+    // Quota groups enforce each volume's size= (a no-op when already enabled).
+    await run(["btrfs", "quota", "enable", this.mountPoint], { timeoutMs: 120_000 });
+  }
+
+  /**
+   * Caps what a volume may reference (its disk size, as Proxmox's size=): writing past it fails
+   * with EDQUOT in that guest only. `undefined` removes the cap. Idempotent.
+   */
+  async setVolumeLimit(volume: string, bytes: number | undefined): Promise<void> {
+    await this.setLimit(this.volumePath(volume), bytes);
+  }
+
+  /** The referenced-bytes cap of a volume's (or snapshot's) subvolume; undefined = none. */
+  async limitOf(path: string): Promise<number | undefined> {
+    const out = await run(["btrfs", "qgroup", "show", "-re", "--raw", "-f", path]);
+    const row = out.stdout.split("\n").find((l) => /^0\/\d+\s/.test(l));
+    const max = row?.trim().split(/\s+/)[3];
+    return max === undefined || max === "none" ? undefined : Number(max);
+  }
+
+  private async setLimit(path: string, bytes: number | undefined): Promise<void> {
+    const value = bytes === undefined ? "none" : String(Math.floor(bytes));
+    await run(["btrfs", "qgroup", "limit", value, path]);
+  }
+
+  /**
+   * Makes a volume read-only (a template: guests and clones read it, nobody writes it) or
+   * writable again. Linked clones of a read-only volume are writable snapshots. Idempotent.
+   */
+  async setVolumeReadOnly(volume: string, readOnly: boolean): Promise<void> {
+    const path = this.volumePath(volume);
+    if (!(await isSubvolume(path)))
+      throw new RealiseError(`volume ${this.def.id}:${volume} does not exist`);
+    await run(["btrfs", "property", "set", "-ts", path, "ro", String(readOnly)]);
+  }
+
+  async volumeReadOnly(volume: string): Promise<boolean> {
+    const out = await run(["btrfs", "property", "get", "-ts", this.volumePath(volume), "ro"]);
+    return out.stdout.trim() === "ro=true";
   }
 
   async mounted(): Promise<boolean> {
@@ -149,26 +188,31 @@ export class BtrfsStorage {
     return isSubvolume(this.volumePath(volume));
   }
 
-  /** A new volume: a writable snapshot of the base root file system. Idempotent. */
-  async createVolume(volume: string): Promise<void> {
+  /** A new volume: a writable snapshot of the base root file system, capped at `sizeBytes`. Idempotent. */
+  async createVolume(volume: string, sizeBytes?: number): Promise<void> {
     const dest = this.volumePath(volume);
-    if (await isSubvolume(dest)) return;
-    await this.snapshotInto(await this.base(), dest, false);
+    if (!(await isSubvolume(dest))) await this.snapshotInto(await this.base(), dest, false);
+    if (sizeBytes !== undefined) await this.setLimit(dest, sizeBytes);
   }
 
-  /** Writable snapshot (`linked`) or full copy of a source subvolume into a new volume. Idempotent. */
+  /**
+   * Writable snapshot (`linked`) or full copy of a source subvolume into a new volume, with the
+   * source's size cap (a clone's disk has its source's size=). Idempotent.
+   */
   async createVolumeFrom(source: string, volume: string, linked: boolean): Promise<void> {
     const dest = this.volumePath(volume);
     if (await isSubvolume(dest)) return;
     if (!(await isSubvolume(source)))
       throw new RealiseError(`clone source ${source} does not exist`);
+    const limit = await this.limitOf(source);
     if (linked) {
-      await this.snapshotInto(source, dest, false);
+      await this.snapshotInto(source, dest, false, limit);
       return;
     }
     const tmp = `${dest}.copying`;
     if (existsSync(tmp)) await this.deleteSubvolume(tmp);
     await run(["btrfs", "-q", "subvolume", "create", tmp]);
+    if (limit !== undefined) await this.setLimit(tmp, limit);
     // A full clone owns its data: no shared extents with the source.
     await run(["cp", "-a", "--reflink=never", `${source}/.`, `${tmp}/`], { timeoutMs: 1_800_000 });
     await rename(tmp, dest);
@@ -211,7 +255,11 @@ export class BtrfsStorage {
     const fresh = `${vol}.rollback`;
     const old = `${vol}.replaced`;
     if (existsSync(fresh)) await this.deleteSubvolume(fresh);
-    await this.snapshotInto(snap, fresh, false);
+    // The volume keeps its size cap and read-only flag across the swap.
+    const current = (await isSubvolume(vol)) ? vol : snap;
+    const limit = await this.limitOf(current);
+    const readOnly = current === vol && (await this.volumeReadOnly(volume));
+    await this.snapshotInto(snap, fresh, readOnly, limit);
     if (existsSync(vol)) await rename(vol, old);
     await rename(fresh, vol);
     if (existsSync(old)) await this.deleteSubvolume(old);
@@ -222,10 +270,16 @@ export class BtrfsStorage {
     if (existsSync(path)) await this.deleteSubvolume(path);
   }
 
-  private async snapshotInto(source: string, dest: string, readonly: boolean): Promise<void> {
+  private async snapshotInto(
+    source: string,
+    dest: string,
+    readonly: boolean,
+    limit?: number,
+  ): Promise<void> {
     const tmp = `${dest}.creating`;
     if (existsSync(tmp)) await this.deleteSubvolume(tmp);
     await run(["btrfs", "-q", "subvolume", "snapshot", ...(readonly ? ["-r"] : []), source, tmp]);
+    if (limit !== undefined) await this.setLimit(tmp, limit);
     await rename(tmp, dest); // appears complete or not at all
   }
 
