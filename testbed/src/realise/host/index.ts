@@ -293,6 +293,11 @@ export class HostRealiser implements Realiser {
     await this.storage(ref.storage).createVolume(ref.volume, options.sizeBytes);
   }
 
+  /** Caps a volume at `bytes` (its size=); undefined removes the cap (tests' positive controls). */
+  async setVolumeLimit(ref: VolumeRef, bytes: number | undefined): Promise<void> {
+    await this.storage(ref.storage).setVolumeLimit(ref.volume, bytes);
+  }
+
   async setVolumeReadOnly(ref: VolumeRef, readOnly: boolean): Promise<void> {
     if (readOnly) this.assertNotInUse(ref, "make read-only");
     await this.storage(ref.storage).setVolumeReadOnly(ref.volume, readOnly);
