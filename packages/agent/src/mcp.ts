@@ -5,6 +5,7 @@
  * repeated refusals of one command are flagged (the client, not us, decides whether to stop).
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Readable, Writable } from "node:stream";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { errorMessage, isTxboxError } from "@txbox/core";
 import { z } from "zod";
@@ -143,14 +144,19 @@ export function createMcpServer(port: TxboxPort, options: McpServerOptions = {})
  * Serve {@link createMcpServer} on stdin/stdout until the client disconnects. Logs must go to
  * stderr: stdout carries the protocol. Resolves when the transport closes.
  */
-export async function serveStdio(port: TxboxPort, options: McpServerOptions = {}): Promise<void> {
+export async function serveStdio(
+  port: TxboxPort,
+  options: McpServerOptions = {},
+  streams: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream } = process,
+): Promise<void> {
   const server = createMcpServer(port, options);
-  const transport = new StdioServerTransport();
+  // Streams other than the process's own: the daemon serves MCP over its client's connection.
+  const transport = new StdioServerTransport(streams.stdin as Readable, streams.stdout as Writable);
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
   });
   await server.connect(transport);
   // The SDK's stdio transport does not notice end of input by itself.
-  process.stdin.once("end", () => void server.close());
+  streams.stdin.once("end", () => void server.close());
   await closed;
 }

@@ -17,8 +17,7 @@ import { PassThrough } from "node:stream";
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { openSession } from "../lib/wiring/session.js";
-import { findTestbedState } from "../lib/wiring/testbed-state.js";
+import { findTestbedState, openSession } from "@txbox/runtime";
 
 const { values: args } = parseArgs({
   options: {

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { main } from "../lib/main.js";
+import { performance } from "node:perf_hooks";
+// When this process reached txbox: `--json` timings count Node's own start from here.
+const mainStart = performance.timeOrigin + performance.now();
 
 // A reader that goes away (`txbox … | head`) must not crash txbox mid-command, least of all in the
 // middle of a transaction: drop further output and let the command finish and record its outcome.
@@ -10,4 +12,12 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = await main(process.argv);
+// The thin client first: it loads nothing of txbox but the daemon protocol.
+const { viaDaemon } = await import("../lib/client.js");
+const code = await viaDaemon(process.argv, mainStart);
+if (code !== undefined) {
+  process.exitCode = code;
+} else {
+  const { main } = await import("../lib/main.js");
+  process.exitCode = await main(process.argv, undefined, mainStart);
+}

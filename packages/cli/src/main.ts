@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { UsageError } from "@txbox/core";
-import { defaultIo, EXIT, reportError, type Io } from "./output.js";
+import { defaultIo, epochNow, EXIT, reportError, type Io } from "./output.js";
+import { registerServe } from "./commands/serve.js";
 import { registerPolicy } from "./commands/policy.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerConfig } from "./commands/config.js";
@@ -52,6 +53,7 @@ export function buildProgram(io: Io, outcome: Outcome): Command {
     registerAgent,
     registerMcp,
     registerHook,
+    registerServe,
     registerBench,
     registerTestbed,
     registerConfig,
@@ -63,8 +65,16 @@ export function buildProgram(io: Io, outcome: Outcome): Command {
   return program;
 }
 
-/** Run `txbox` with `argv` (as process.argv: node, script, args…); returns the exit status. */
-export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+/**
+ * Run `txbox` with `argv` (as process.argv: node, script, args…); returns the exit status.
+ * `mainStart` is when this process reached txbox (epoch ms), for `--json` timings.
+ */
+export async function main(
+  argv: string[],
+  io: Io = defaultIo(),
+  mainStart: number = epochNow(),
+): Promise<number> {
+  io.clock ??= { processStart: performance.timeOrigin, mainStart };
   const outcome: Outcome = { code: EXIT.ok };
   const program = buildProgram(io, outcome);
   const json = argv.includes("--json");

@@ -1,4 +1,5 @@
 import { isTxboxError, redact, TxboxError, UsageError } from "@txbox/core";
+import type { Host } from "@txbox/runtime";
 
 /** Exit statuses of every txbox command (README "Exit status"). */
 export const EXIT = {
@@ -15,6 +16,27 @@ export interface Io {
   stdin: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Sessions and compiled policy kept warm by `txbox serve`; absent: opened per command. */
+  host?: Host;
+  /** When the command's process started and reached txbox, for `--json` timings. */
+  clock?: CommandClock;
+}
+
+/**
+ * The client side of a command's timeline, as epoch milliseconds (high resolution): the process
+ * started, `main` began, and — through the daemon — the request was sent after `daemonMs` spent
+ * reaching it.
+ */
+export interface CommandClock {
+  processStart: number;
+  mainStart: number;
+  daemonMs?: number;
+  sentAt?: number;
+}
+
+/** Now, as a high-resolution epoch time comparable across processes of this machine. */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 export function defaultIo(): Io {

@@ -6,10 +6,13 @@ import { join } from "node:path";
 import { ConfigError, loadConfig, UsageError } from "@txbox/core";
 import { exitFor, runJson } from "../src/commands/run.js";
 import { parseCount, parseGuest } from "../src/commands/common-tx.js";
-import { rootStorage } from "../src/wiring/snapshots.js";
-import { journalPath, resolveTarget } from "../src/wiring/target.js";
-import { findTestbedState } from "../src/wiring/testbed-state.js";
-import { loggerFor } from "../src/wiring/session.js";
+import {
+  findTestbedState,
+  journalPath,
+  loggerFor,
+  resolveTarget,
+  rootStorage,
+} from "@txbox/runtime";
 import { CLI } from "./support/e2e.js";
 
 let dir: string;

@@ -111,6 +111,11 @@ export class SshExecutor implements Executor<SshTarget> {
     }
   }
 
+  /** Open the pooled connection to `target` (or reuse it) without running a command. */
+  async open(target: SshTarget): Promise<void> {
+    await this.connection(target);
+  }
+
   async ping(target: SshTarget, options: { timeoutMs: number }): Promise<boolean> {
     const deadline = AbortSignal.timeout(options.timeoutMs);
     try {

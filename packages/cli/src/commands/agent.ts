@@ -19,13 +19,12 @@ import {
 } from "@txbox/agent";
 import type { Register } from "../main.js";
 import { EXIT, printJson, type Io } from "../output.js";
-import { sessionPort } from "../agent-port.js";
-import { parseDuration, withSession } from "../wiring/session.js";
+import { sessionPort } from "@txbox/runtime";
+import { withGuestSession } from "../session.js";
 import {
   parseCount,
+  parseDuration,
   parseGuest,
-  printRecovery,
-  recoveryEmpty,
   withTxCommon,
   type TxCommonOptions,
 } from "./common-tx.js";
@@ -200,16 +199,10 @@ export const registerAgent: Register = (program, io, outcome) => {
       if (guest === undefined) throw new UsageError("--guest is required");
       const maxSteps = parseCount(opts.maxSteps, "--max-steps");
       if (maxSteps === 0) throw new UsageError("--max-steps: must be at least 1");
-      let timeoutMs: number | undefined;
-      if (opts.timeout !== undefined) {
-        try {
-          timeoutMs = parseDuration(opts.timeout, "--timeout");
-        } catch (error) {
-          throw new UsageError(error instanceof Error ? error.message : String(error));
-        }
-      }
+      const timeoutMs =
+        opts.timeout === undefined ? undefined : parseDuration(opts.timeout, "--timeout");
       const err = (t: string): void => void io.stderr.write(`${t}\n`);
-      const { result, model, mismatches } = await withSession(
+      const { result, model, mismatches } = await withGuestSession(
         io,
         {
           ...(opts.config === undefined ? {} : { config: opts.config }),
@@ -217,12 +210,11 @@ export const registerAgent: Register = (program, io, outcome) => {
           ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
           ...(opts.keepSnapshot ? { keepSnapshot: true } : {}),
         },
+        guest,
         async (s) => {
           const chosen = modelFor(opts, io, s.loaded.config.agent);
           const task = opts.task ?? chosen.defaultTask;
           if (task === undefined) throw new UsageError("--task is required with --model");
-          const report = await s.engine.recover({ guest });
-          if (!recoveryEmpty(report)) printRecovery(io, report, (t) => err(`txbox: ${t}`));
           const record =
             opts.record === undefined ? undefined : trajectoryWriter(resolve(io.cwd, opts.record));
           const abort = new AbortController();

@@ -13,16 +13,15 @@ import {
 } from "@txbox/bench";
 import type { Register } from "../main.js";
 import { EXIT, printJson, println, type Io } from "../output.js";
-import { sessionBenchRunner, testbedFaults, TESTBED_FAULT_KINDS } from "../agent-port.js";
-import { withSession } from "../wiring/session.js";
-import { findTestbedState, readTestbedState } from "../wiring/testbed-state.js";
 import {
-  parseGuest,
-  printRecovery,
-  recoveryEmpty,
-  withTxCommon,
-  type TxCommonOptions,
-} from "./common-tx.js";
+  findTestbedState,
+  readTestbedState,
+  sessionBenchRunner,
+  testbedFaults,
+  TESTBED_FAULT_KINDS,
+} from "@txbox/runtime";
+import { recoverGuest, withSession } from "../session.js";
+import { parseGuest, withTxCommon, type TxCommonOptions } from "./common-tx.js";
 
 interface BenchOptions extends TxCommonOptions {
   out?: string;
@@ -142,8 +141,7 @@ export const registerBench: Register = (program, io, outcome) => {
               faults = await testbedFaults(readTestbedState(file), guest.vmid, kinds);
             }
           }
-          const report = await s.engine.recover({ guest });
-          if (!recoveryEmpty(report)) printRecovery(io, report, (t) => err(`txbox: ${t}`));
+          await recoverGuest(io, s, guest);
           err(
             `bench: reproducing arXiv:2512.12806 (size ${size}) on guest ${guest.vmid} of ${s.target.source} (${s.target.origin})`,
           );

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { UsageError } from "@txbox/core";
+import { durationMs, UsageError } from "@txbox/core";
 import type { GuestRef, RecoveryReport } from "@txbox/tx";
 import { println, type Io } from "../output.js";
 
@@ -14,6 +14,16 @@ export function withTxCommon(cmd: Command): Command {
   return cmd
     .option("--json", "machine-readable output")
     .option("--config <file>", "txbox.yaml to use");
+}
+
+/** Parse a `--timeout` value (`90s`, `5m`, `1500` ms); a bad one is a usage error. */
+export function parseDuration(value: string, flag: string): number {
+  const text = /^\d+$/.test(value) ? Number(value) : value;
+  try {
+    return durationMs(text);
+  } catch {
+    throw new UsageError(`${flag}: not a duration: ${JSON.stringify(value)} (e.g. 30s, 5m, 1500)`);
+  }
 }
 
 /** A `--guest` value: a Proxmox vmid. */

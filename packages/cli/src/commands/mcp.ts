@@ -2,9 +2,9 @@ import { UsageError } from "@txbox/core";
 import { serveStdio } from "@txbox/agent";
 import type { Register } from "../main.js";
 import { EXIT } from "../output.js";
-import { sessionPort } from "../agent-port.js";
-import { withSession } from "../wiring/session.js";
-import { parseGuest, printRecovery, recoveryEmpty, type TxCommonOptions } from "./common-tx.js";
+import { sessionPort } from "@txbox/runtime";
+import { withGuestSession } from "../session.js";
+import { parseGuest, type TxCommonOptions } from "./common-tx.js";
 
 interface McpOptions extends Omit<TxCommonOptions, "json"> {
   guest?: string;
@@ -28,6 +28,7 @@ export const registerMcp: Register = (program, io, outcome) => {
     .option("--config <file>", "txbox.yaml to use")
     .option("--policy <file>", "an extra rule pack (repeatable)", collect)
     .option("--keep-snapshot", "keep snapshots after commits, so the rollback tool can undo them")
+    .option("--no-daemon", "run in this process instead of through `txbox serve`")
     .addHelpText(
       "after",
       '\nstdout carries the protocol; messages go to stderr. Example client entry:\n  {"command": "txbox", "args": ["mcp", "--guest", "101"]}',
@@ -35,7 +36,7 @@ export const registerMcp: Register = (program, io, outcome) => {
     .action(async (opts: McpOptions) => {
       const guest = parseGuest(opts.guest);
       if (guest === undefined) throw new UsageError("--guest is required");
-      await withSession(
+      await withGuestSession(
         io,
         {
           ...(opts.config === undefined ? {} : { config: opts.config }),
@@ -43,14 +44,14 @@ export const registerMcp: Register = (program, io, outcome) => {
           ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
           ...(opts.keepSnapshot ? { keepSnapshot: true } : {}),
         },
+        guest,
         async (s) => {
-          const report = await s.engine.recover({ guest });
-          if (!recoveryEmpty(report))
-            printRecovery(io, report, (t) => void io.stderr.write(`txbox: ${t}\n`));
           io.stderr.write(`txbox: MCP server for guest ${guest.vmid} on stdio\n`);
-          await serveStdio(sessionPort(s, guest, opts.cwd === undefined ? {} : { cwd: opts.cwd }), {
-            name: "txbox",
-          });
+          await serveStdio(
+            sessionPort(s, guest, opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+            { name: "txbox" },
+            io,
+          );
         },
       );
       outcome.code = EXIT.ok;

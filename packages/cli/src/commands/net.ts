@@ -15,17 +15,18 @@ import {
   type ProgressEvent,
 } from "@txbox/net";
 import { ProxmoxClient } from "@txbox/proxmox";
-import { configFor } from "../context.js";
 import type { Register } from "../main.js";
 import { ProxmoxNetPort, type NetSshEndpoint } from "../net-port.js";
 import { EXIT, printJson, println, type Io } from "../output.js";
-import { resolveTarget, type Target } from "../wiring/target.js";
 import {
+  configFor,
   fetchTestbedGuests,
   findTestbedState,
   operatorKeyFile,
   readTestbedState,
-} from "../wiring/testbed-state.js";
+  resolveTarget,
+  type Target,
+} from "@txbox/runtime";
 
 interface NetOptions {
   file?: string;

@@ -1,10 +1,11 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { UsageError, type LoadedConfig } from "@txbox/core";
-import { decide, explain, type Decision, type Policy } from "@txbox/policy";
+import { explain, type Decision, type Policy } from "@txbox/policy";
 import type { Register } from "../main.js";
 import { commandText, EXIT, printJson, println, type Io } from "../output.js";
-import { configFor, guestPolicies, policyContext } from "../context.js";
+import { gate, policyContext } from "@txbox/runtime";
+import { hostOf } from "../session.js";
 import { parseGuest } from "./common-tx.js";
 import { MISSES_HELP, runEvaluation, testFile } from "./policy-test.js";
 
@@ -17,8 +18,12 @@ interface CommonOptions {
 }
 
 /** The policy a command gets: txbox.yaml's packs, `--policy` files and `--guest`'s own packs. */
-function policyOf(loaded: LoadedConfig, opts: CommonOptions): Policy {
-  return guestPolicies(loaded, opts.policy)(parseGuest(opts.guest)?.vmid);
+function policyOf(io: Io, loaded: LoadedConfig, opts: CommonOptions): Policy {
+  return hostOf(io).policies(loaded, opts.policy)(parseGuest(opts.guest)?.vmid);
+}
+
+function configOf(io: Io, opts: CommonOptions): LoadedConfig {
+  return hostOf(io).config(io, opts.config);
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -42,8 +47,8 @@ function printDecision(io: Io, cmd: string, d: Decision): void {
 }
 
 async function batch(io: Io, opts: CommonOptions): Promise<number> {
-  const loaded = configFor(io, opts.config);
-  const policy = policyOf(loaded, opts);
+  const loaded = configOf(io, opts);
+  const policy = policyOf(io, loaded, opts);
   const ctx = policyContext(loaded, opts.cwd);
   const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
   let bad = 0;
@@ -69,7 +74,7 @@ async function batch(io: Io, opts: CommonOptions): Promise<number> {
       );
       continue;
     }
-    const d = decide(policy, cmd, ctx);
+    const d = gate(policy, cmd, ctx);
     out.push(
       `${JSON.stringify({ cmd, decision: d.decision, rules: d.ruleIds, reason: d.reasons.join("; ") })}\n`,
     );
@@ -87,6 +92,7 @@ export const registerPolicy: Register = (program, io, outcome) => {
   withCommon(policy.command("check"))
     .description("decide allow / transact / deny for a command (exit 3 when denied)")
     .option("--batch", 'read JSON lines {"cmd": "..."} on stdin, write one decision per line')
+    .option("--no-daemon", "decide in this process instead of through `txbox serve`")
     .argument("[command...]", "the command, after --")
     .action(async (words: string[], opts: CommonOptions & { batch?: boolean }) => {
       if (opts.batch) {
@@ -96,8 +102,8 @@ export const registerPolicy: Register = (program, io, outcome) => {
         return;
       }
       const cmd = commandText(words);
-      const loaded = configFor(io, opts.config);
-      const d = decide(policyOf(loaded, opts), cmd, policyContext(loaded, opts.cwd));
+      const loaded = configOf(io, opts);
+      const d = gate(policyOf(io, loaded, opts), cmd, policyContext(loaded, opts.cwd));
       if (opts.json) printJson(io, { cmd, ...d });
       else printDecision(io, cmd, d);
       outcome.code = d.decision === "deny" ? EXIT.denied : EXIT.ok;
@@ -108,8 +114,8 @@ export const registerPolicy: Register = (program, io, outcome) => {
     .argument("[command...]", "the command, after --")
     .action((words: string[], opts: CommonOptions) => {
       const cmd = commandText(words);
-      const loaded = configFor(io, opts.config);
-      const ex = explain(policyOf(loaded, opts), cmd, policyContext(loaded, opts.cwd));
+      const loaded = configOf(io, opts);
+      const ex = explain(policyOf(io, loaded, opts), cmd, policyContext(loaded, opts.cwd));
       if (opts.json) {
         printJson(io, ex);
       } else {
@@ -147,16 +153,16 @@ export const registerPolicy: Register = (program, io, outcome) => {
           corpus?: string;
         },
       ) => {
-        const loaded = configFor(io, opts.config);
+        const loaded = configOf(io, opts);
         if (file === undefined) {
-          runEvaluation(io, policyOf(loaded, opts), policyContext(loaded, opts.cwd), opts);
+          runEvaluation(io, policyOf(io, loaded, opts), policyContext(loaded, opts.cwd), opts);
           outcome.code = EXIT.ok;
           return;
         }
         outcome.code = testFile(
           io,
           file,
-          policyOf(loaded, opts),
+          policyOf(io, loaded, opts),
           policyContext(loaded, opts.cwd),
           opts,
         );

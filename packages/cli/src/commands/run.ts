@@ -1,10 +1,12 @@
 import type { Command } from "commander";
 import { UsageError } from "@txbox/core";
-import type { RunResult } from "@txbox/tx";
+import type { ExecuteResult, SessionOptions, Timings } from "@txbox/runtime";
+import type { RecoveryReport, RunResult } from "@txbox/tx";
 import type { Register } from "../main.js";
-import { commandText, EXIT, printJson, type Io } from "../output.js";
-import { parseDuration, withSession, type SessionOptions } from "../wiring/session.js";
+import { commandText, epochNow, EXIT, printJson, type CommandClock, type Io } from "../output.js";
+import { withSession } from "../session.js";
 import {
+  parseDuration,
   parseGuest,
   printRecovery,
   recoveryEmpty,
@@ -64,7 +66,7 @@ function ms(n: number | undefined): string {
   return n === undefined ? "-" : `${Math.round(n)} ms`;
 }
 
-function printHuman(io: Io, r: RunResult): void {
+function printHuman(io: Io, r: ExecuteResult): void {
   const e = (t: string): void => void io.stderr.write(`${t}\n`);
   e(`txbox: ${r.decision.toUpperCase()} → ${r.outcome}  (tx ${r.txid}, guest ${r.guest.vmid})`);
   if (r.outcome === "denied") {
@@ -77,13 +79,10 @@ function printHuman(io: Io, r: RunResult): void {
   if (r.stderr) io.stderr.write(r.stderr.endsWith("\n") ? r.stderr : `${r.stderr}\n`);
   if (r.outcome !== "executed" && r.outcome !== "committed") e(`  why: ${r.reason}`);
   if (r.error) e(`  error [${r.error.code}]: ${r.error.message}`);
-  const t = r.timings;
-  e(
-    `  exit ${r.exitCode ?? "-"} · policy ${ms(t.policyMs)} · snapshot ${ms(t.snapshotMs)} · exec ${ms(t.execMs)} · verify ${ms(t.verifyMs)}` +
-      (t.commitMs === undefined ? "" : ` · commit ${ms(t.commitMs)}`) +
-      (t.rollbackMs === undefined ? "" : ` · rollback ${ms(t.rollbackMs)}`) +
-      ` · total ${ms(t.totalMs)}`,
-  );
+  const phases = Object.entries(r.timings)
+    .filter(([k, v]) => k !== "totalMs" && typeof v === "number" && v >= 0.5)
+    .map(([k, v]) => `${k.replace(/Ms$/, "")} ${ms(v as number)}`);
+  e(`  exit ${r.exitCode ?? "-"} · ${phases.join(" · ")} · total ${ms(r.timings.totalMs)}`);
 }
 
 /** Options of {@link runCommand}, as `txbox run` parses them. */
@@ -91,26 +90,56 @@ export interface RunCommandInput extends SessionOptions {
   guest: number;
   command: string;
   checks?: string[];
-  /** Run `recover({guest})` first (default true). */
-  recover?: boolean;
-  onRecovery?: (report: import("@txbox/tx").RecoveryReport) => void;
+  onRecovery?: (report: RecoveryReport) => void;
 }
 
-/** Recover the guest, then gate and run one command: the whole of `txbox run`, callable in-process. */
-export async function runCommand(io: Io, input: RunCommandInput): Promise<RunResult> {
-  return await withSession(io, input, async (s) => {
-    const guest = { vmid: input.guest };
-    if (input.recover !== false) {
-      const report = await s.engine.recover({ guest });
-      input.onRecovery?.(report);
-    }
-    return await s.engine.run({
-      guest,
-      command: input.command,
-      ...(input.cwd === undefined ? {} : { cwd: input.cwd }),
-      checks: [...s.checksFor(guest), ...(input.checks ?? [])],
+/**
+ * `txbox run` callable in-process: one {@link Session.execute} (recover if needed, gate, run,
+ * verify, record) on a session from the host, with the session's opening and closing timed.
+ */
+export async function runCommand(io: Io, input: RunCommandInput): Promise<ExecuteResult> {
+  const { guest, command, checks, onRecovery, ...options } = input;
+  const actor = io.env.TXBOX_ACTOR ?? io.env.USER;
+  let done = 0;
+  const r = await withSession(io, options, async (s, opened) => {
+    const result = await s.execute({
+      guest: { vmid: guest },
+      command,
+      ...(checks === undefined ? {} : { checks }),
+      ...(actor === undefined || actor === "" ? {} : { actor }),
     });
+    if (result.recovery !== undefined && !recoveryEmpty(result.recovery))
+      onRecovery?.(result.recovery);
+    done = performance.now();
+    return { ...result, timings: { ...result.timings, sessionMs: opened.sessionMs } };
   });
+  return { ...r, timings: { ...r.timings, closeMs: performance.now() - done } };
+}
+
+/**
+ * The whole timeline of a command on `clock`: the client's part (process start, reaching the
+ * daemon, sending the request) and the command's parsing, put before the runtime's phases, and
+ * `totalMs` the wall time from process start until now. Pure but for the clock.
+ */
+export function commandTimings(
+  t: Timings,
+  clock: CommandClock | undefined,
+  actionStart: number,
+): Timings {
+  if (clock === undefined) return t;
+  const client =
+    clock.sentAt === undefined
+      ? { parseMs: actionStart - clock.mainStart }
+      : {
+          daemonMs: clock.sentAt - clock.mainStart,
+          transferMs: Math.max(0, actionStart - clock.sentAt),
+        };
+  return {
+    ...t,
+    startMs: clock.mainStart - clock.processStart,
+    ...client,
+    totalMs: epochNow() - clock.processStart,
+  };
 }
 
 export const registerRun: Register = (program, io, outcome) => {
@@ -131,12 +160,14 @@ export const registerRun: Register = (program, io, outcome) => {
     .option("--cwd <dir>", "the directory in the guest to run in")
     .option("--timeout <duration>", "budget of the command (e.g. 90s, 5m); default tx.execTimeout")
     .option("--policy <file>", "an extra rule pack (repeatable)", collect)
+    .option("--no-daemon", "run in this process instead of through `txbox serve`")
     .argument("[command...]", "the command, after --")
     .addHelpText(
       "after",
       "\nExit status: 0 executed or committed, 3 denied, 4 rolled back, 1 txbox failed, 2 usage.\nExample: txbox run --guest 101 -- 'pip install -r requirements.txt'",
     )
     .action(async (words: string[], opts: RunOptions) => {
+      const actionStart = epochNow();
       const guest = parseGuest(opts.guest);
       if (guest === undefined) throw new UsageError("--guest is required");
       const command = commandText(words);
@@ -149,23 +180,16 @@ export const registerRun: Register = (program, io, outcome) => {
         ...(opts.keepSnapshot ? { keepSnapshot: true } : {}),
         ...(opts.timeout === undefined
           ? {}
-          : { execTimeoutMs: usage(() => parseDuration(opts.timeout as string, "--timeout")) }),
+          : { execTimeoutMs: parseDuration(opts.timeout, "--timeout") }),
         ...(opts.verify === undefined ? {} : { checks: opts.verify }),
         onRecovery: (report) => {
           if (!recoveryEmpty(report))
             printRecovery(io, report, (t) => void io.stderr.write(`txbox: ${t}\n`));
         },
       });
-      if (opts.json) printJson(io, runJson(result));
-      else printHuman(io, result);
+      const timed = { ...result, timings: commandTimings(result.timings, io.clock, actionStart) };
+      if (opts.json) printJson(io, runJson(timed));
+      else printHuman(io, timed);
       outcome.code = exitFor(result);
     });
 };
-
-function usage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { Register } from "../main.js";
 import { EXIT, printJson, println } from "../output.js";
-import { withSession } from "../wiring/session.js";
+import { withSession } from "../session.js";
 import { parseCount, parseGuest, withTxCommon, type TxCommonOptions } from "./common-tx.js";
 
 export const registerSnapshot: Register = (program, io, outcome) => {

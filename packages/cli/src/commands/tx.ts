@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import type { AuditRecord, TxRecord } from "@txbox/tx";
 import type { Register } from "../main.js";
 import { EXIT, printJson, println, type Io } from "../output.js";
-import { openJournalFor, withSession } from "../wiring/session.js";
+import { openJournalFor } from "@txbox/runtime";
+import { withSession } from "../session.js";
 import {
   parseCount,
   parseGuest,

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import type { Session } from "../../src/wiring/session.js";
+import type { Session } from "@txbox/runtime";
 import { CLI, describeAsRoot, sh, startE2E, type E2E } from "../support/e2e.js";
 
 const VMID = 101;

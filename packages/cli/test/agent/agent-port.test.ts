@@ -1,6 +1,6 @@
 /** The pure parts of the agent/bench wiring: result mapping, fault bodies, progress lines. */
 import type { RunResult } from "@txbox/tx";
-import { faultPatch, outcomeOf, TESTBED_FAULT_KINDS } from "../../src/agent-port.js";
+import { faultPatch, outcomeOf, TESTBED_FAULT_KINDS } from "@txbox/runtime";
 import { outputTail, progressLine } from "../../src/commands/agent.js";
 import { table1Passed } from "../../src/commands/bench.js";
 

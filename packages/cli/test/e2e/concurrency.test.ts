@@ -2,7 +2,7 @@
  * Concurrency: 8 transactions on 4 guests at once, each a separate `txbox run` process. All
  * commit; the two on the same guest are serialised (one's command ends before the other's starts).
  */
-import type { Session } from "../../src/wiring/session.js";
+import type { Session } from "@txbox/runtime";
 import { describeAsRoot, sh, startE2E, txboxSnapshots, type E2E } from "../support/e2e.js";
 
 const P = "/root/project";

@@ -4,7 +4,7 @@
  * committed, with no orphan txbox-* snapshot, no journal lock and no Proxmox lock left.
  */
 import { CRASH_STEPS, type CrashStep } from "@txbox/tx";
-import type { Session } from "../../src/wiring/session.js";
+import type { Session } from "@txbox/runtime";
 import {
   describeAsRoot,
   sh,

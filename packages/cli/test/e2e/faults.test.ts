@@ -4,7 +4,7 @@
  * `txbox tx recover` the guest is exactly as before or exactly as committed — as the journal says —
  * with no orphan txbox-* snapshot, no journal lock and no Proxmox lock left.
  */
-import type { Session } from "../../src/wiring/session.js";
+import type { Session } from "@txbox/runtime";
 import {
   describeAsRoot,
   sh,

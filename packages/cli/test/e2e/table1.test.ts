@@ -5,7 +5,7 @@
  * wiring `txbox run` uses; the first of each class goes through the real CLI process.
  */
 import { runCommand } from "../../src/commands/run.js";
-import type { Session } from "../../src/wiring/session.js";
+import type { Session } from "@txbox/runtime";
 import {
   describeAsRoot,
   sh,

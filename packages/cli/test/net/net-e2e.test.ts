@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SshExecutor } from "@txbox/exec";
 import { startTestbed, type TestbedHandle } from "@txbox/testbed";
-import { fetchTestbedGuests } from "../../src/wiring/testbed-state.js";
+import { fetchTestbedGuests } from "@txbox/runtime";
 import { describeAsRoot } from "../support/e2e.js";
 import { cli } from "./harness.js";
 

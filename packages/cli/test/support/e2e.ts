@@ -11,7 +11,7 @@ import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { startTestbed, type TestbedHandle } from "@txbox/testbed";
 import type { Io } from "../../src/output.js";
-import { openSession, type Session, type SessionOptions } from "../../src/wiring/session.js";
+import { openSession, type Session, type SessionOptions } from "@txbox/runtime";
 import { describeWith, hostTestbed } from "../../../../test/support/requirements.js";
 
 /**
@@ -105,6 +105,8 @@ export async function startE2E(name: string, options: { guests?: number } = {}):
   const env: NodeJS.ProcessEnv = { ...process.env, TXBOX_TESTBED_STATE: stateFile };
   delete env.TXBOX_CONFIG;
   delete env.TXBOX_CRASH_AT;
+  // Each command in its own process, as before the daemon; the daemon suite turns this off.
+  env.TXBOX_NO_DAEMON = "1";
 
   const cli: E2E["cli"] = (args, opts = {}) =>
     new Promise((resolveRun, reject) => {

@@ -3,7 +3,7 @@ import { request } from "node:https";
 import { dirname, join, resolve } from "node:path";
 import { TxboxError } from "@txbox/core";
 import { readTestbedStateFile, type TestbedStateFile } from "@txbox/proxmox";
-import type { Io } from "../output.js";
+import type { RuntimeEnv } from "./environment.js";
 
 /** The fields of `.txbox/testbed.json` (written by `txbox testbed up`) that the client side reads. */
 export interface TestbedState extends TestbedStateFile {
@@ -24,7 +24,7 @@ export interface TestbedGuest {
 }
 
 /** `$TXBOX_TESTBED_STATE`, else the nearest `.txbox/testbed.json` from the working directory upwards. */
-export function findTestbedState(io: Pick<Io, "env" | "cwd">): string | undefined {
+export function findTestbedState(io: Pick<RuntimeEnv, "env" | "cwd">): string | undefined {
   const explicit = io.env.TXBOX_TESTBED_STATE;
   if (explicit !== undefined && explicit !== "") return resolve(io.cwd, explicit);
   for (let dir = resolve(io.cwd); ; dir = dirname(dir)) {

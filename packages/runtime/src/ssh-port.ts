@@ -54,6 +54,14 @@ export class SshExecPort implements ExecPort {
     }
   }
 
+  /**
+   * Open (or reuse) the guest's pooled SSH connection without running anything, so that the
+   * handshake can overlap other work; the right host key is pinned by the same call.
+   */
+  async warm(guest: GuestRef, timeoutMs = 10_000): Promise<void> {
+    await this.withHostKey(guest, (t) => this.executor.open({ ...t, connectTimeoutMs: timeoutMs }));
+  }
+
   async run(guest: GuestRef, command: string, options: ExecOptions): Promise<ExecResult> {
     const r = await this.withHostKey(guest, (t) =>
       this.executor.run(t, command, {

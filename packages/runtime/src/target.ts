@@ -5,7 +5,7 @@ import {
   connectionFromTestbed,
   type ProxmoxConnection,
 } from "@txbox/proxmox";
-import type { Io } from "../output.js";
+import type { RuntimeEnv } from "./environment.js";
 import {
   fetchTestbedGuests,
   findTestbedState,
@@ -98,7 +98,7 @@ function fromTestbed(
  * `guests` list; without one, a testbed that is up (`$TXBOX_TESTBED_STATE` or the nearest
  * `.txbox/testbed.json`). Guests of txbox.yaml missing `host`/`hostKey` take them from a testbed.
  */
-export function resolveTarget(io: Pick<Io, "env" | "cwd">, loaded: LoadedConfig): Target {
+export function resolveTarget(io: Pick<RuntimeEnv, "env" | "cwd">, loaded: LoadedConfig): Target {
   const stateFile = findTestbedState(io);
   const state = stateFile === undefined ? undefined : readTestbedState(stateFile);
   const tbGuests = state === undefined ? undefined : testbedGuests(state);
@@ -182,7 +182,7 @@ export function resolveTarget(io: Pick<Io, "env" | "cwd">, loaded: LoadedConfig)
  * target), so that every command run anywhere in one project shares one journal — and with it the
  * guest locks that serialise transactions. Only with neither is it relative to the cwd.
  */
-export function journalPath(io: Pick<Io, "cwd" | "env">, loaded: LoadedConfig): string {
+export function journalPath(io: Pick<RuntimeEnv, "cwd" | "env">, loaded: LoadedConfig): string {
   if (loaded.file !== undefined) return resolve(dirname(loaded.file), loaded.config.tx.journal);
   const state = findTestbedState(io);
   // …/<project>/.txbox/testbed.json → <project>; an explicit state file elsewhere → its directory.

@@ -1,9 +1,28 @@
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { loadConfig, type LoadedConfig } from "@txbox/core";
 import { loadPolicy, type Policy, type PolicyContext } from "@txbox/policy";
-import type { Io } from "./output.js";
+import type { RuntimeEnv } from "./environment.js";
+
+/**
+ * The txbox.yaml that {@link configFor} would load (same search as `loadConfig`: the explicit
+ * file, else `$TXBOX_CONFIG`, else the nearest `txbox.yaml` upwards), without reading it.
+ */
+export function findConfigFile(
+  io: Pick<RuntimeEnv, "cwd" | "env">,
+  file?: string,
+): string | undefined {
+  const explicit = file ?? io.env.TXBOX_CONFIG;
+  if (explicit !== undefined) return resolve(io.cwd, explicit);
+  for (let dir = io.cwd; ; dir = dirname(dir)) {
+    const candidate = resolve(dir, "txbox.yaml");
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
 
 /** Load txbox.yaml (from --config, $TXBOX_CONFIG or the nearest file) once per command. */
-export function configFor(io: Io, file?: string): LoadedConfig {
+export function configFor(io: Pick<RuntimeEnv, "cwd" | "env">, file?: string): LoadedConfig {
   return loadConfig({ file, cwd: io.cwd, env: io.env });
 }
 

@@ -1,0 +1,367 @@
+#!/usr/bin/env node
+/**
+ * What a command costs through txbox against plain SSH, in one run on the testbed (issue 12's
+ * acceptance list). Against a testbed that is up (`$TXBOX_TESTBED_STATE` or `.txbox/testbed.json`
+ * above the cwd) or — as root, with none — one this script starts with 8 guests.
+ *
+ *   node packages/cli/bench/runtime.mjs [--reps N] [--guest VMID] [--json]
+ *
+ * Every row is measured interleaved with its baseline, as the median of N runs:
+ *  - `txbox run` allow (`cat f`) through the warm daemon, and with --no-daemon, vs a fresh `ssh`;
+ *  - through the warm daemon vs `ssh` over an open connection (OpenSSH ControlMaster);
+ *  - `txbox run` transact (`echo x >> f`) through the daemon vs a fresh `ssh`;
+ *  - in process (what agent and MCP do): Session.execute of a transaction vs the same command
+ *    over the session's own SSH connection;
+ *  - `txbox policy check -- ls` through the daemon and with --no-daemon vs `node -e 0`;
+ *  - 16 concurrent `txbox run` transactions on 8 guests through one daemon: all must commit;
+ *  - a transaction that fails: rollback → SSH-ready (the engine's rollbackMs).
+ * Needs the CLI built (`pnpm -s build`) and OpenSSH's `ssh` client.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { PassThrough } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  fetchTestbedGuests,
+  findTestbedState,
+  openSession,
+  readTestbedState,
+} from "@txbox/runtime";
+
+const { values: args } = parseArgs({
+  options: {
+    reps: { type: "string", default: "20" },
+    guest: { type: "string", default: "101" },
+    json: { type: "boolean", default: false },
+  },
+});
+const REPS = Number(args.reps);
+const VMID = Number(args.guest);
+const guest = { vmid: VMID };
+const P = "/root/project/bench-runtime";
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "..", "bin", "txbox.js");
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const r1 = (x) => Math.round(x * 10) / 10;
+const r2 = (x) => Math.round(x * 100) / 100;
+const log = (t) => void (args.json ? process.stderr : process.stdout).write(`${t}\n`);
+
+/** Run a process; its wall time, exit status and output. */
+function timed(cmd, argv, options = {}) {
+  return new Promise((resolveRun, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], ...options });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c) => (stderr += c));
+    child.on("error", reject);
+    child.on("close", (code) => resolveRun({ ms: performance.now() - t0, code, stdout, stderr }));
+  });
+}
+
+let env = { ...process.env };
+delete env.TXBOX_NO_DAEMON;
+delete env.TXBOX_CRASH_AT;
+let cwd = process.cwd();
+let stopOwn;
+if (findTestbedState({ env, cwd }) === undefined) {
+  if (process.getuid?.() !== 0) {
+    console.error("no testbed is up (txbox testbed up), and starting one needs root");
+    process.exit(2);
+  }
+  const { startTestbed } = await import("@txbox/testbed");
+  const root = mkdtempSync(join(tmpdir(), "txbox-bench-runtime-"));
+  log(`starting a testbed with 8 guests in ${root} …`);
+  let tb;
+  for (const deadline = Date.now() + 600_000; ;) {
+    try {
+      tb = await startTestbed({
+        stateDir: join(root, "testbed"),
+        port: 0,
+        guests: 5,
+        config: { api: { authFailDelayMs: 0 } },
+      });
+      break;
+    } catch (error) {
+      if (!/another testbed/.test(String(error?.message)) || Date.now() > deadline) throw error;
+      await sleep(3000);
+    }
+  }
+  mkdirSync(join(root, "project", ".txbox"), { recursive: true });
+  const state = join(root, "project", ".txbox", "testbed.json");
+  writeFileSync(
+    state,
+    JSON.stringify({
+      url: tb.url,
+      fingerprint: tb.fingerprint,
+      tokenId: tb.tokenId,
+      secret: tb.secret,
+      node: tb.node,
+      stateDir: tb.stateDir,
+    }),
+  );
+  cwd = join(root, "project");
+  env = { ...env, TXBOX_TESTBED_STATE: state };
+  stopOwn = async () => {
+    await tb.stop({ teardown: true });
+    rmSync(root, { recursive: true, force: true });
+  };
+}
+// A private daemon for this run: its own socket directory, stopped at the end.
+const xdg = mkdtempSync(join(tmpdir(), "txbox-bench-xdg-"));
+env = { ...env, XDG_RUNTIME_DIR: xdg };
+const io = {
+  stdout: new PassThrough().resume(),
+  stderr: process.stderr,
+  stdin: new PassThrough(),
+  env,
+  cwd,
+};
+const stateFile = findTestbedState(io);
+const state = readTestbedState(stateFile);
+const guests = (await fetchTestbedGuests(state)).filter((g) => g.template !== 1);
+const g = guests.find((x) => x.vmid === VMID);
+if (g?.mgmtAddress === undefined) throw new Error(`guest ${VMID} has no management address`);
+const key = state.operatorKey ?? join(state.stateDir, "operator_ed25519");
+const control = join(xdg, "ssh-%C");
+const sshBase = [
+  "-i",
+  key,
+  "-o",
+  "BatchMode=yes",
+  "-o",
+  "StrictHostKeyChecking=no",
+  "-o",
+  "UserKnownHostsFile=/dev/null",
+  "-o",
+  "LogLevel=ERROR",
+];
+const sshFresh = (command) => timed("ssh", [...sshBase, `root@${g.mgmtAddress}`, command]);
+const sshOpen = (command) =>
+  timed("ssh", [...sshBase, "-o", `ControlPath=${control}`, `root@${g.mgmtAddress}`, command]);
+const txbox = (argv) => timed(process.execPath, [CLI, ...argv], { cwd, env });
+const ok = (what, r, codes = [0]) => {
+  if (!codes.includes(r.code)) throw new Error(`${what}: exit ${r.code}: ${r.stderr}`);
+  return r;
+};
+
+const s = await openSession(io);
+const results = {};
+try {
+  const prep = await s.exec.run(guest, `rm -rf ${P} && mkdir -p ${P} && echo hello > ${P}/f`, {
+    timeoutMs: 30_000,
+  });
+  if (prep.exitCode !== 0) throw new Error(`setup: ${prep.stderr}`);
+  // The master connection for "ssh over an open connection".
+  const master = spawn("ssh", [
+    ...sshBase,
+    "-o",
+    "ControlMaster=yes",
+    "-o",
+    `ControlPath=${control}`,
+    "-N",
+    `root@${g.mgmtAddress}`,
+  ]);
+  // Warm-up: start the daemon, open its session and SSH connection, the master connection.
+  for (let i = 0; i < 3; i++) {
+    ok("warm-up run", await txbox(["run", "--guest", String(VMID), "--", `cat ${P}/f`]));
+    ok("warm-up ssh", await sshFresh(`cat ${P}/f`));
+    ok("warm-up check", await txbox(["policy", "check", "--", "ls"]));
+  }
+  for (let i = 0; ok("master", await sshOpen("true"), [0, 255]).code !== 0 && i < 50; i++)
+    await sleep(100);
+
+  const rows = {
+    sshFresh: [],
+    sshOpen: [],
+    runAllowDaemon: [],
+    runAllowNoDaemon: [],
+    runTransactDaemon: [],
+    inProcessDirect: [],
+    inProcessTransact: [],
+    nodeE0: [],
+    checkDaemon: [],
+    checkNoDaemon: [],
+    rollbackToSshMs: [],
+  };
+  const sums = [];
+  const phases = {};
+  const read = `cat ${P}/f`;
+  const write = `echo x >> ${P}/w`;
+  for (let i = 0; i < REPS; i++) {
+    rows.sshFresh.push(ok("ssh", await sshFresh(read)).ms);
+    rows.sshOpen.push(ok("ssh open", await sshOpen(read)).ms);
+    const allow = ok(
+      "run allow",
+      await txbox(["run", "--guest", String(VMID), "--json", "--", read]),
+    );
+    rows.runAllowDaemon.push(allow.ms);
+    rows.runAllowNoDaemon.push(
+      ok(
+        "run allow --no-daemon",
+        await txbox(["run", "--guest", String(VMID), "--no-daemon", "--", read]),
+      ).ms,
+    );
+    const tx = ok(
+      "run transact",
+      await txbox(["run", "--guest", String(VMID), "--json", "--", write]),
+    );
+    rows.runTransactDaemon.push(tx.ms);
+    for (const body of [JSON.parse(allow.stdout), JSON.parse(tx.stdout)]) {
+      const t = body.timings;
+      const sum = Object.entries(t)
+        .filter(([k]) => k !== "totalMs")
+        .reduce((a, [, v]) => a + v, 0);
+      sums.push(Math.abs(sum - t.totalMs) / t.totalMs);
+    }
+    for (const [k, v] of Object.entries(JSON.parse(tx.stdout).timings)) (phases[k] ??= []).push(v);
+    // In process: the same transaction through Session.execute vs the command over the same SSH.
+    let t0 = performance.now();
+    const direct = await s.exec.run(guest, write, { timeoutMs: 30_000 });
+    rows.inProcessDirect.push(performance.now() - t0);
+    if (direct.exitCode !== 0) throw new Error(`direct: ${direct.stderr}`);
+    t0 = performance.now();
+    const r = await s.execute({ guest, command: write });
+    rows.inProcessTransact.push(performance.now() - t0);
+    if (r.outcome !== "committed") throw new Error(`in-process: ${r.outcome} ${r.reason}`);
+    rows.nodeE0.push(ok("node -e 0", await timed(process.execPath, ["-e", "0"])).ms);
+    rows.checkDaemon.push(ok("check", await txbox(["policy", "check", "--", "ls"])).ms);
+    rows.checkNoDaemon.push(
+      ok("check --no-daemon", await txbox(["policy", "check", "--no-daemon", "--", "ls"])).ms,
+    );
+  }
+  // Rollback → SSH-ready, as the engine measures it (a failing transaction is rolled back).
+  for (let i = 0; i < Math.min(REPS, 10); i++) {
+    const r = await s.execute({ guest, command: `echo y >> ${P}/w; exit 1` });
+    if (r.outcome !== "rolled-back") throw new Error(`rollback: ${r.outcome} ${r.reason}`);
+    rows.rollbackToSshMs.push(r.timings.rollbackMs ?? NaN);
+  }
+  master.kill();
+
+  // 16 concurrent transactions on 8 guests through the one daemon.
+  const eight = guests.slice(0, 8).map((x) => x.vmid);
+  let concurrency = { guests: eight.length, skipped: eight.length < 8 };
+  if (eight.length === 8) {
+    for (const vmid of eight)
+      await s.exec.run({ vmid }, `rm -rf ${P} && mkdir -p ${P}`, { timeoutMs: 30_000 });
+    const t0 = performance.now();
+    const runs = await Promise.all(
+      eight.flatMap((vmid) =>
+        [1, 2].map((n) =>
+          txbox(["run", "--guest", String(vmid), "--json", "--", `echo ${n} >> ${P}/c; sleep 0.2`]),
+        ),
+      ),
+    );
+    const wallMs = performance.now() - t0;
+    const committed = runs.filter(
+      (x) => x.code === 0 && JSON.parse(x.stdout).outcome === "committed",
+    ).length;
+    let lines = 0;
+    for (const vmid of eight) {
+      const c = await s.exec.run({ vmid }, `wc -l < ${P}/c`, { timeoutMs: 30_000 });
+      lines += Number(c.stdout.trim());
+    }
+    concurrency = {
+      guests: 8,
+      transactions: 16,
+      committed,
+      linesWritten: lines,
+      wallMs: r1(wallMs),
+      allCorrect: committed === 16 && lines === 16,
+    };
+  }
+
+  const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, r1(median(v))]));
+  const overheadInProcess = r1(
+    median(rows.inProcessTransact.map((x, i) => x - rows.inProcessDirect[i])),
+  );
+  results.medianMs = m;
+  results.transactPhasesMedianMs = Object.fromEntries(
+    Object.entries(phases).map(([k, v]) => [k, r1(median(v))]),
+  );
+  results.timingsSumVsTotalMaxError = r2(Math.max(...sums) * 100) / 100;
+  results.concurrency = concurrency;
+  results.acceptance = {
+    runAllowDaemonVsFreshSsh: {
+      ratio: r2(m.runAllowDaemon / m.sshFresh),
+      limit: "≤ 1.5×",
+      met: m.runAllowDaemon <= 1.5 * m.sshFresh,
+    },
+    runAllowNoDaemonVsFreshSsh: {
+      ratio: r2(m.runAllowNoDaemon / m.sshFresh),
+      limit: "≤ 1.5× (informative: no daemon)",
+      met: m.runAllowNoDaemon <= 1.5 * m.sshFresh,
+    },
+    runAllowDaemonVsOpenSsh: {
+      ratio: r2(m.runAllowDaemon / m.sshOpen),
+      bound: r1(1.1 * m.sshOpen + 20),
+      limit: "≤ 1.1× + 20 ms",
+      met: m.runAllowDaemon <= 1.1 * m.sshOpen + 20,
+    },
+    runTransactVsFreshSsh: {
+      addedMs: r1(m.runTransactDaemon - m.sshFresh),
+      limit: "≤ +200 ms",
+      met: m.runTransactDaemon <= m.sshFresh + 200,
+    },
+    inProcessTransactionOverhead: {
+      medianMs: overheadInProcess,
+      limit: "≤ 60 ms",
+      met: overheadInProcess <= 60,
+    },
+    policyCheckVsNodeE0: {
+      ratio: r2(m.checkDaemon / m.nodeE0),
+      limit: "≤ 3×",
+      met: m.checkDaemon <= 3 * m.nodeE0,
+    },
+    policyCheckNoDaemonVsNodeE0: {
+      ratio: r2(m.checkNoDaemon / m.nodeE0),
+      limit: "≤ 3× (informative: no daemon)",
+      met: m.checkNoDaemon <= 3 * m.nodeE0,
+    },
+    concurrent16on8: { met: concurrency.allCorrect === true },
+    rollbackToSshReady: {
+      medianMs: m.rollbackToSshMs,
+      limit: "≤ 500 ms (small guest here)",
+      met: m.rollbackToSshMs <= 500,
+    },
+    timingsAddUp: {
+      maxErrorPct: r2(Math.max(...sums) * 100),
+      limit: "≤ 5 %",
+      met: Math.max(...sums) <= 0.05,
+    },
+  };
+  results.reps = REPS;
+  results.guest = VMID;
+  results.date = new Date().toISOString();
+  if (args.json) console.log(JSON.stringify(results, null, 2));
+  else {
+    log(`guest ${VMID}, ${REPS} interleaved reps, medians (ms):`);
+    for (const [k, v] of Object.entries(m)) log(`  ${k.padEnd(20)} ${v}`);
+    log(
+      `  transact phases: ${Object.entries(results.transactPhasesMedianMs)
+        .map(([k, v]) => `${k.replace(/Ms$/, "")} ${v}`)
+        .join(" · ")}`,
+    );
+    log(`  16 concurrent on 8 guests: ${JSON.stringify(concurrency)}`);
+    log("acceptance:");
+    for (const [k, v] of Object.entries(results.acceptance)) {
+      const { met, limit, ...fig } = v;
+      log(`  ${met ? "met   " : "MISSED"} ${k.padEnd(30)} ${JSON.stringify(fig)} ${limit ?? ""}`);
+    }
+  }
+} finally {
+  await s.close();
+  await timed(process.execPath, [CLI, "serve", "--stop"], { cwd, env });
+  rmSync(xdg, { recursive: true, force: true });
+  await stopOwn?.();
+}

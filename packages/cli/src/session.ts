@@ -1,0 +1,43 @@
+import { coldHost, type Host, type Session, type SessionOptions } from "@txbox/runtime";
+import type { GuestRef } from "@txbox/tx";
+import type { Io } from "./output.js";
+import { printRecovery, recoveryEmpty } from "./commands/common-tx.js";
+
+/** Where this command's config, policy and session come from: the daemon's, or its own. */
+export function hostOf(io: Io): Host {
+  return io.host ?? coldHost;
+}
+
+/** A session for the command (warm in the daemon, opened and closed here otherwise). */
+export async function withSession<T>(
+  io: Io,
+  options: SessionOptions,
+  fn: (session: Session, opened: { sessionMs: number }) => Promise<T>,
+): Promise<T> {
+  return await hostOf(io).withSession(io, options, fn);
+}
+
+/**
+ * A session for commands on one guest: the guest is recovered first when the journal shows
+ * abandoned work on it (the report goes to stderr), then `fn` runs. The one "recover, then run"
+ * of `txbox run`, `agent`, `mcp` and `bench`.
+ */
+export async function withGuestSession<T>(
+  io: Io,
+  options: SessionOptions,
+  guest: GuestRef,
+  fn: (session: Session, opened: { sessionMs: number; recoverMs: number }) => Promise<T>,
+): Promise<T> {
+  return await withSession(io, options, async (s, opened) => {
+    const t0 = performance.now();
+    await recoverGuest(io, s, guest);
+    return await fn(s, { ...opened, recoverMs: performance.now() - t0 });
+  });
+}
+
+/** Recover `guest` when the journal shows abandoned work on it; say what was done on stderr. */
+export async function recoverGuest(io: Io, s: Session, guest: GuestRef): Promise<void> {
+  const report = await s.recoverIfNeeded(guest);
+  if (report !== undefined && !recoveryEmpty(report))
+    printRecovery(io, report, (t) => void io.stderr.write(`txbox: ${t}\n`));
+}

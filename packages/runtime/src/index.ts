@@ -1,0 +1,29 @@
+export type { RuntimeEnv } from "./environment.js";
+export { commandTextProblem, type CommandTextProblem } from "./command-text.js";
+export { gate } from "./gate.js";
+export { configFor, findConfigFile, policyFor, guestPolicies, policyContext } from "./policy.js";
+export { coldHost, WarmHost, type Host } from "./host.js";
+export { loggerFor } from "./logger.js";
+export {
+  findTestbedState,
+  readTestbedState,
+  operatorKeyFile,
+  fetchTestbedGuests,
+  type TestbedState,
+  type TestbedGuest,
+} from "./testbed-state.js";
+export { resolveTarget, journalPath, type Target, type GuestSsh } from "./target.js";
+export { SshExecPort } from "./ssh-port.js";
+export { ProxmoxSnapshotPort, rootStorage } from "./snapshot-port.js";
+export {
+  openSession,
+  openJournalFor,
+  withSession,
+  type Session,
+  type SessionOptions,
+  type ExecuteInput,
+  type ExecuteResult,
+  type Timings,
+} from "./session.js";
+export { outcomeOf, sessionPort, sessionBenchRunner, type PortOptions } from "./adapters.js";
+export { testbedFaults, faultPatch, TESTBED_FAULT_KINDS } from "./faults.js";

@@ -1,0 +1,279 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { performance } from "node:perf_hooks";
+import type { LoadedConfig } from "@txbox/core";
+import { SshExecutor } from "@txbox/exec";
+import type { Decision, Policy, PolicyContext } from "@txbox/policy";
+import { ProxmoxClient } from "@txbox/proxmox";
+import {
+  engineOptionsFromConfig,
+  guestKey,
+  isTerminal,
+  openJournal,
+  ownerAlive,
+  TX_STATES,
+  TxEngine,
+  type EngineOptions,
+  type GuestRef,
+  type Journal,
+  type RecoveryReport,
+  type RunResult,
+  type RunTimings,
+} from "@txbox/tx";
+import { commandTextProblem } from "./command-text.js";
+import { gate as gateCommand } from "./gate.js";
+import type { RuntimeEnv } from "./environment.js";
+import { loggerFor } from "./logger.js";
+import { configFor, guestPolicies, policyContext } from "./policy.js";
+import { SshExecPort } from "./ssh-port.js";
+import { ProxmoxSnapshotPort } from "./snapshot-port.js";
+import { journalPath, resolveTarget, type Target } from "./target.js";
+
+/** Options of {@link openSession}; each maps to a CLI flag. */
+export interface SessionOptions {
+  /** txbox.yaml to use (`--config`). */
+  config?: string;
+  /** Extra rule packs (`--policy`). */
+  policy?: string[];
+  /** Keep committed snapshots whatever `tx.retention` says (`--keep-snapshot`). */
+  keepSnapshot?: boolean;
+  /** Budget of the command (`--timeout`), overriding `tx.execTimeout`. */
+  execTimeoutMs?: number;
+  /** The guest directory commands run in: also the policy's `cwd`. */
+  cwd?: string;
+  /** Engine options beyond the config (tests: shorter waits). */
+  engine?: Partial<Omit<EngineOptions, "journal" | "snapshots" | "exec">>;
+}
+
+/**
+ * Milliseconds per phase of one command, laid end to end: their sum is the wall time of the call
+ * that measured them (within the rounding of the clock). The engine's phases plus the runtime's
+ * own; `startMs`, `sessionMs`, `daemonMs`, `closeMs` are filled in by the caller that knows them.
+ */
+export interface Timings extends RunTimings {
+  /** Process start until the command was parsed (Node start and module loading). */
+  startMs?: number;
+  /** Parsing the command line (without the daemon). */
+  parseMs?: number;
+  /** Reaching the daemon: socket connect (and starting it when it was not running). */
+  daemonMs?: number;
+  /** Opening config, policy, journal and the API session (0 when the session was warm). */
+  sessionMs?: number;
+  /** Checking the journal for abandoned work on the guest, and recovering it when there is some. */
+  recoverMs: number;
+  /** Waiting for the guest's SSH connection (0 when it was pooled). */
+  connectMs: number;
+  /** Engine time outside its named phases: journal writes, guest lock, audit. */
+  bookkeepingMs: number;
+  /** Closing what the command opened (0 in the daemon). */
+  closeMs?: number;
+  /** The request's way to the daemon, and its parsing there. */
+  transferMs?: number;
+}
+
+/** The result of {@link Session.execute}: the engine's result with the whole timeline. */
+export interface ExecuteResult extends RunResult {
+  timings: Timings;
+  /** What recovery did first, when the journal showed abandoned work on the guest. */
+  recovery?: RecoveryReport;
+}
+
+/** One command for {@link Session.execute}. */
+export interface ExecuteInput {
+  guest: GuestRef;
+  command: string;
+  /** Guest directory to run in (default: the session's `cwd`). */
+  cwd?: string;
+  /** Checks beyond the guest's `verify` list in txbox.yaml. */
+  checks?: string[];
+  /** Budget of the command (default: the session's). */
+  timeoutMs?: number;
+  /** Who asked, for the audit record. */
+  actor?: string;
+}
+
+/** Everything a command needs, opened once: per CLI process, or held warm by `txbox serve`. */
+export interface Session {
+  loaded: LoadedConfig;
+  target: Target;
+  journal: Journal;
+  /** The journal file (the daemon serves one journal). */
+  journalFile: string;
+  client: ProxmoxClient;
+  executor: SshExecutor;
+  snapshots: ProxmoxSnapshotPort;
+  exec: SshExecPort;
+  engine: TxEngine;
+  /** The compiled policy that gates a guest's commands. */
+  policyOf(vmid: number | undefined): Policy;
+  /** The `verify` checks of a guest from txbox.yaml. */
+  checksFor(guest: GuestRef): string[];
+  /** The gate: the one place a command of this session is decided. */
+  gate(command: string, guest: GuestRef | undefined, cwd?: string): Decision;
+  /** Recover the guest when the journal shows abandoned work on it (open transaction, dead lock). */
+  recoverIfNeeded(guest: GuestRef): Promise<RecoveryReport | undefined>;
+  /** Recover if needed, gate, run, verify, record: the one call behind CLI, agent, MCP and bench. */
+  execute(input: ExecuteInput): Promise<ExecuteResult>;
+  close(): Promise<void>;
+}
+
+const OPEN_STATES = TX_STATES.filter((s) => !isTerminal(s));
+
+/**
+ * Open config, policy, journal, the Proxmox client and the SSH pool, and build the engine from
+ * them: the composition root of every command that touches guests.
+ */
+export async function openSession(io: RuntimeEnv, options: SessionOptions = {}): Promise<Session> {
+  const loaded = configFor(io, options.config);
+  const target = resolveTarget(io, loaded);
+  const policyOf = guestPolicies(loaded, options.policy);
+  // Compile every pack now: a bad pack fails the command before anything runs.
+  policyOf(undefined);
+  for (const g of loaded.config.guests) policyOf(g.vmid);
+  const baseCtx = policyContext(loaded, options.cwd);
+  const journalFile = journalPath(io, loaded);
+  mkdirSync(dirname(journalFile), { recursive: true });
+  const journal = openJournal(journalFile);
+  let client: ProxmoxClient;
+  try {
+    client = await ProxmoxClient.connect(target.connection);
+  } catch (error) {
+    journal.close();
+    throw error;
+  }
+  const executor = new SshExecutor();
+  const snapshots = new ProxmoxSnapshotPort(client);
+  const logger = loggerFor(io, loaded);
+  const exec = new SshExecPort(
+    executor,
+    (vmid) => target.ssh(vmid),
+    (message) => logger.debug(message),
+  );
+  const gate = (command: string, guest: GuestRef | undefined, cwd?: string): Decision => {
+    const ctx: Partial<PolicyContext> = cwd === undefined ? baseCtx : { ...baseCtx, cwd };
+    return gateCommand(policyOf(guest?.vmid), command, ctx);
+  };
+  const actor = io.env.TXBOX_ACTOR ?? io.env.USER;
+  const engine = new TxEngine({
+    ...engineOptionsFromConfig(loaded.config.tx),
+    journal,
+    snapshots,
+    exec,
+    decide: (command, guest) => gate(command, guest),
+    ...(options.keepSnapshot ? { retention: "keep" as const } : {}),
+    ...(options.execTimeoutMs === undefined ? {} : { execTimeoutMs: options.execTimeoutMs }),
+    ...(actor === undefined || actor === "" ? {} : { actor }),
+    log: (level, message, meta) => logger.log(level, message, meta ?? {}),
+    ...options.engine,
+  });
+  const checksFor = (guest: GuestRef): string[] =>
+    loaded.config.guests.find((g) => g.vmid === guest.vmid)?.verify ?? [];
+
+  const recoverIfNeeded = async (guest: GuestRef): Promise<RecoveryReport | undefined> => {
+    const key = guestKey(guest);
+    const open = journal.listTxs({ guest, states: OPEN_STATES, limit: 1 }).length > 0;
+    const stale = journal.locks().some((l) => l.guestKey === key && !ownerAlive(l.owner));
+    return open || stale ? await engine.recover({ guest }) : undefined;
+  };
+
+  const execute = async (input: ExecuteInput): Promise<ExecuteResult> => {
+    const { guest, command } = input;
+    const cwd = input.cwd ?? options.cwd;
+    const run = {
+      guest,
+      command,
+      ...(cwd === undefined ? {} : { cwd }),
+      ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
+      ...(input.actor === undefined ? {} : { actor: input.actor }),
+      checks: [...checksFor(guest), ...(input.checks ?? [])],
+    };
+    if (commandTextProblem(command) !== undefined) {
+      // Refused on its text alone: no recovery, no connection, no snapshot; still audited.
+      const t = performance.now();
+      const r = await engine.run({ ...run, decision: gate(command, guest, cwd) });
+      return {
+        ...r,
+        timings: withRuntime({ ...r.timings, policyMs: performance.now() - t }, 0, 0),
+      };
+    }
+    // The SSH handshake overlaps recovery check and gate; a failure surfaces from the exec itself.
+    const warm = exec.warm(guest).then(
+      () => undefined,
+      () => undefined,
+    );
+    const t0 = performance.now();
+    const recovery = await recoverIfNeeded(guest);
+    const t1 = performance.now();
+    const decision = gate(command, guest, cwd);
+    const t2 = performance.now();
+    if (decision.decision !== "deny") await warm;
+    const t3 = performance.now();
+    const r = await engine.run({ ...run, decision });
+    const timings = withRuntime({ ...r.timings, policyMs: t2 - t1 }, t1 - t0, t3 - t2);
+    return { ...r, timings, ...(recovery === undefined ? {} : { recovery }) };
+  };
+
+  return {
+    loaded,
+    target,
+    journal,
+    journalFile,
+    client,
+    executor,
+    snapshots,
+    exec,
+    engine,
+    policyOf,
+    checksFor,
+    gate,
+    recoverIfNeeded,
+    execute,
+    close: async () => {
+      await executor.close();
+      await client.close();
+      journal.close();
+      logger.close();
+    },
+  };
+}
+
+/** The engine's timings plus the runtime's phases; `totalMs` spans them all. Pure. */
+function withRuntime(t: RunTimings, recoverMs: number, connectMs: number): Timings {
+  const named =
+    t.snapshotMs + t.execMs + t.verifyMs + (t.commitMs ?? 0) + (t.rollbackMs ?? 0) + t.policyMs;
+  // The engine's policyMs was ~0 (the decision was passed in); its total is the engine's own span.
+  const engineTotal = t.totalMs;
+  const bookkeepingMs = Math.max(0, engineTotal - (named - t.policyMs));
+  return {
+    ...t,
+    recoverMs,
+    connectMs,
+    bookkeepingMs,
+    totalMs: recoverMs + t.policyMs + connectMs + engineTotal,
+  };
+}
+
+/** Only the journal (for commands that read history and need no Proxmox connection). */
+export function openJournalFor(
+  io: Pick<RuntimeEnv, "cwd" | "env">,
+  options: Pick<SessionOptions, "config"> = {},
+): Journal {
+  const loaded = configFor(io, options.config);
+  const file = journalPath(io, loaded);
+  mkdirSync(dirname(file), { recursive: true });
+  return openJournal(file);
+}
+
+/** Open a session, run `fn`, and close the session whatever happens. */
+export async function withSession<T>(
+  io: RuntimeEnv,
+  options: SessionOptions,
+  fn: (session: Session) => Promise<T>,
+): Promise<T> {
+  const session = await openSession(io, options);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
+  }
+}
