@@ -35,8 +35,8 @@ describeAsRoot("daemon: txbox serve holds the session; the CLI is its thin clien
     e = await startE2E("daemon", { guests: 5 });
     s = await e.session();
     runtimeDir = mkdtempSync(join(tmpdir(), "txbox-xdg-"));
-    env = { ...e.env, XDG_RUNTIME_DIR: runtimeDir };
-    delete env.TXBOX_NO_DAEMON;
+    // e.cli merges this over the suite's environment, whose TXBOX_NO_DAEMON=1 this empties.
+    env = { ...e.env, XDG_RUNTIME_DIR: runtimeDir, TXBOX_NO_DAEMON: "" };
     guests = [...e.tb.cluster().guests.byId.values()]
       .filter((g) => g.config.template !== 1)
       .map((g) => g.vmid)
