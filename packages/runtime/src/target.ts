@@ -24,6 +24,15 @@ export interface GuestSsh {
   hostKeys: string[];
 }
 
+/** A guest's SSH endpoint as far as it is known: what `txbox net` needs to wait for sshd. */
+export interface GuestSshLookup {
+  host: string;
+  port: number;
+  user: string;
+  keyFile?: string;
+  hostKeys: string[];
+}
+
 /** Where commands go: a Proxmox API plus the SSH endpoints of its guests. */
 export interface Target {
   /** `config` (txbox.yaml's proxmox section) or `testbed` (a local testbed that is up). */
@@ -31,14 +40,19 @@ export interface Target {
   /** The file the target came from (txbox.yaml or the testbed state), for messages. */
   origin: string;
   connection: ProxmoxConnection;
-  /** SSH endpoint of a guest; `ConfigError` when the guest is unknown. */
+  /** SSH endpoint of a guest, complete; `ConfigError` naming what is missing otherwise. */
   ssh(vmid: number): Promise<GuestSsh>;
+  /**
+   * What is known of a guest's endpoint, `undefined` when it has no address; with `fresh`, the
+   * testbed's guest list is read again (guests appear during `txbox net apply`).
+   */
+  sshEndpoint(vmid: number, options?: { fresh?: boolean }): Promise<GuestSshLookup | undefined>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Memoised testbed guest listing, retried briefly (the API may be restarting). */
-function testbedGuests(state: TestbedState): () => Promise<TestbedGuest[]> {
+/** Testbed guest listing, memoised (or read again when `fresh`), retried briefly (the API may be restarting). */
+function testbedGuests(state: TestbedState): (fresh?: boolean) => Promise<TestbedGuest[]> {
   let cached: Promise<TestbedGuest[]> | undefined;
   const load = async (): Promise<TestbedGuest[]> => {
     for (let attempt = 0; ; attempt++) {
@@ -50,7 +64,8 @@ function testbedGuests(state: TestbedState): () => Promise<TestbedGuest[]> {
       }
     }
   };
-  return () => {
+  return (fresh = false) => {
+    if (fresh) cached = undefined;
     cached ??= load().catch((error: unknown) => {
       cached = undefined;
       throw error;
@@ -59,44 +74,100 @@ function testbedGuests(state: TestbedState): () => Promise<TestbedGuest[]> {
   };
 }
 
-function fromTestbed(
-  guests: () => Promise<TestbedGuest[]>,
-  keyFile: string | undefined,
-  origin: string,
-): (vmid: number) => Promise<GuestSsh> {
-  return async (vmid) => {
-    const g = (await guests()).find((x) => x.vmid === vmid);
-    if (g === undefined) {
-      throw new ConfigError(`guest ${vmid} is not a guest of the testbed (${origin})`, {
-        details: { vmid },
-        hint: "list guests with `txbox testbed status`",
-      });
-    }
-    if (g.mgmtAddress === undefined) {
-      throw new ConfigError(`guest ${vmid} has no management address (is it running?)`, {
-        details: { vmid, status: g.status },
-      });
-    }
-    if (keyFile === undefined) {
-      throw new ConfigError(`no operator SSH key found for the testbed (${origin})`, {
-        details: { origin },
-        hint: "the testbed keeps operator_ed25519 in its state directory",
-      });
-    }
+/** The one lookup of a guest's SSH endpoint: txbox.yaml's `guests` entry over the testbed's. */
+interface Found {
+  listed: boolean;
+  testbed?: TestbedGuest;
+  endpoint?: GuestSshLookup;
+}
+
+function lookupFor(
+  loaded: LoadedConfig,
+  guests: ((fresh?: boolean) => Promise<TestbedGuest[]>) | undefined,
+  tbKey: string | undefined,
+): (vmid: number, fresh: boolean) => Promise<Found> {
+  return async (vmid, fresh) => {
+    const g = loaded.config.guests.find((x) => x.vmid === vmid);
+    const complete = g?.host !== undefined && g.hostKey !== undefined && g.keyFile !== undefined;
+    const tb =
+      complete || guests === undefined
+        ? undefined
+        : (await guests(fresh)).find((x) => x.vmid === vmid);
+    const host = g?.host ?? tb?.mgmtAddress;
+    const keyFile =
+      g?.keyFile !== undefined
+        ? resolve(loaded.baseDir, g.keyFile)
+        : tb === undefined
+          ? undefined
+          : tbKey;
+    const found: Found = { listed: g !== undefined, ...(tb === undefined ? {} : { testbed: tb }) };
+    if (host === undefined) return found;
     return {
-      host: g.mgmtAddress,
-      port: 22,
-      user: "root",
-      keyFile,
-      hostKeys: g.hostKeyFingerprints,
+      ...found,
+      endpoint: {
+        host,
+        port: g?.port ?? 22,
+        user: g?.user ?? "root",
+        ...(keyFile === undefined ? {} : { keyFile }),
+        hostKeys: g?.hostKey !== undefined ? [g.hostKey] : (tb?.hostKeyFingerprints ?? []),
+      },
     };
   };
 }
 
+/** {@link Target.ssh} over the lookup: a complete endpoint, or the error that says what is missing. */
+function strict(
+  lookup: (vmid: number, fresh: boolean) => Promise<Found>,
+  source: Target["source"],
+  origin: string,
+): (vmid: number) => Promise<GuestSsh> {
+  return async (vmid) => {
+    const { listed, testbed, endpoint } = await lookup(vmid, false);
+    if (!listed && testbed === undefined) {
+      throw source === "testbed"
+        ? new ConfigError(`guest ${vmid} is not a guest of the testbed (${origin})`, {
+            details: { vmid },
+            hint: "list guests with `txbox testbed status`",
+          })
+        : new ConfigError(`guest ${vmid} is not listed under guests: in ${origin}`, {
+            details: { key: "guests", vmid },
+            hint: "add {vmid, host, keyFile, hostKey} for it to txbox.yaml",
+          });
+    }
+    if (endpoint === undefined) {
+      throw testbed !== undefined
+        ? new ConfigError(`guest ${vmid} has no management address (is it running?)`, {
+            details: { vmid, status: testbed.status },
+          })
+        : new ConfigError(`guests[vmid=${vmid}].host is missing in ${origin}`, {
+            details: { key: "guests.host", vmid },
+          });
+    }
+    if (endpoint.keyFile === undefined) {
+      throw listed
+        ? new ConfigError(`guests[vmid=${vmid}].keyFile is missing in ${origin}`, {
+            details: { key: "guests.keyFile", vmid },
+          })
+        : new ConfigError(`no operator SSH key found for the testbed (${origin})`, {
+            details: { origin },
+            hint: "the testbed keeps operator_ed25519 in its state directory",
+          });
+    }
+    if (endpoint.hostKeys.length === 0) {
+      throw new ConfigError(`guests[vmid=${vmid}].hostKey is missing in ${origin}`, {
+        details: { key: "guests.hostKey", vmid },
+        hint: "pin it: ssh-keyscan HOST | ssh-keygen -lf -",
+      });
+    }
+    return { ...endpoint, keyFile: endpoint.keyFile };
+  };
+}
+
 /**
- * Resolve where `txbox run` and `txbox tx` act: the `proxmox` section of txbox.yaml with its
- * `guests` list; without one, a testbed that is up (`$TXBOX_TESTBED_STATE` or the nearest
- * `.txbox/testbed.json`). Guests of txbox.yaml missing `host`/`hostKey` take them from a testbed.
+ * Resolve where `txbox run`, `txbox tx` and `txbox net` act: the `proxmox` section of txbox.yaml
+ * with its `guests` list; without one, a testbed that is up (`$TXBOX_TESTBED_STATE` or the nearest
+ * `.txbox/testbed.json`). Guests of txbox.yaml missing `host`/`hostKey`/`keyFile` take them from a
+ * testbed.
  */
 export function resolveTarget(io: Pick<RuntimeEnv, "env" | "cwd">, loaded: LoadedConfig): Target {
   const stateFile = findTestbedState(io);
@@ -105,61 +176,7 @@ export function resolveTarget(io: Pick<RuntimeEnv, "env" | "cwd">, loaded: Loade
   const tbKey =
     state === undefined || stateFile === undefined ? undefined : operatorKeyFile(state, stateFile);
   const section = loaded.config.proxmox;
-  if (section !== undefined) {
-    const origin = loaded.file ?? "txbox.yaml";
-    const connection = connectionFromConfig(section, { baseDir: loaded.baseDir, env: io.env });
-    const fallback =
-      tbGuests === undefined || stateFile === undefined
-        ? undefined
-        : fromTestbed(tbGuests, tbKey, stateFile);
-    return {
-      source: "config",
-      origin,
-      connection,
-      ssh: async (vmid) => {
-        const g = loaded.config.guests.find((x) => x.vmid === vmid);
-        const tb =
-          g?.host === undefined || g.hostKey === undefined || g.keyFile === undefined
-            ? fallback
-            : undefined;
-        const base = tb === undefined ? undefined : await tb(vmid);
-        if (g === undefined && base === undefined) {
-          throw new ConfigError(`guest ${vmid} is not listed under guests: in ${origin}`, {
-            details: { key: "guests", vmid },
-            hint: "add {vmid, host, keyFile, hostKey} for it to txbox.yaml",
-          });
-        }
-        const host = g?.host ?? base?.host;
-        const keyFile =
-          g?.keyFile === undefined ? base?.keyFile : resolve(loaded.baseDir, g.keyFile);
-        const hostKeys = g?.hostKey !== undefined ? [g.hostKey] : (base?.hostKeys ?? []);
-        for (const [key, value] of [
-          ["host", host],
-          ["keyFile", keyFile],
-        ] as const) {
-          if (value === undefined) {
-            throw new ConfigError(`guests[vmid=${vmid}].${key} is missing in ${origin}`, {
-              details: { key: `guests.${key}`, vmid },
-            });
-          }
-        }
-        if (hostKeys.length === 0) {
-          throw new ConfigError(`guests[vmid=${vmid}].hostKey is missing in ${origin}`, {
-            details: { key: "guests.hostKey", vmid },
-            hint: "pin it: ssh-keyscan HOST | ssh-keygen -lf -",
-          });
-        }
-        return {
-          host: host as string,
-          port: g?.port ?? base?.port ?? 22,
-          user: g?.user ?? base?.user ?? "root",
-          keyFile: keyFile as string,
-          hostKeys,
-        };
-      },
-    };
-  }
-  if (state === undefined || stateFile === undefined || tbGuests === undefined) {
+  if (section === undefined && (state === undefined || stateFile === undefined)) {
     throw new ConfigError(
       "no Proxmox target: txbox.yaml has no proxmox section and no testbed is up",
       {
@@ -168,11 +185,19 @@ export function resolveTarget(io: Pick<RuntimeEnv, "env" | "cwd">, loaded: Loade
       },
     );
   }
+  const lookup = lookupFor(loaded, tbGuests, tbKey);
+  const source = section === undefined ? "testbed" : "config";
+  const origin = section === undefined ? (stateFile as string) : (loaded.file ?? "txbox.yaml");
   return {
-    source: "testbed",
-    origin: stateFile,
-    connection: connectionFromTestbed(state),
-    ssh: fromTestbed(tbGuests, tbKey, stateFile),
+    source,
+    origin,
+    connection:
+      section === undefined
+        ? connectionFromTestbed(state as TestbedState)
+        : connectionFromConfig(section, { baseDir: loaded.baseDir, env: io.env }),
+    ssh: strict(lookup, source, origin),
+    sshEndpoint: async (vmid, options = {}) =>
+      (await lookup(vmid, options.fresh === true)).endpoint,
   };
 }
 

@@ -16,17 +16,9 @@ import {
 } from "@txbox/net";
 import { ProxmoxClient } from "@txbox/proxmox";
 import type { Register } from "../main.js";
-import { ProxmoxNetPort, type NetSshEndpoint } from "../net-port.js";
+import { ProxmoxNetPort } from "../net-port.js";
 import { EXIT, printJson, println, type Io } from "../output.js";
-import {
-  configFor,
-  fetchTestbedGuests,
-  findTestbedState,
-  operatorKeyFile,
-  readTestbedState,
-  resolveTarget,
-  type Target,
-} from "@txbox/runtime";
+import { configFor, resolveTarget, type Target } from "@txbox/runtime";
 
 interface NetOptions {
   file?: string;
@@ -89,42 +81,6 @@ function stateDir(io: Io, loaded: LoadedConfig): string {
   return resolve(loaded.file === undefined ? io.cwd : dirname(loaded.file), ".txbox", "net");
 }
 
-/**
- * The management endpoint of a guest as the target knows it: txbox.yaml's `guests` entry with a
- * host, else the testbed's live guest list (read fresh: guests appear during an apply).
- */
-function sshEndpoints(
-  io: Io,
-  loaded: LoadedConfig,
-): (g: { vmid: number }) => Promise<NetSshEndpoint | undefined> {
-  const stateFile = findTestbedState(io);
-  return async (g) => {
-    const listed = loaded.config.guests.find((x) => x.vmid === g.vmid);
-    if (listed?.host !== undefined)
-      return {
-        host: listed.host,
-        port: listed.port ?? 22,
-        user: listed.user ?? "root",
-        ...(listed.keyFile === undefined
-          ? {}
-          : { keyFile: resolve(loaded.baseDir, listed.keyFile) }),
-        hostKeys: listed.hostKey === undefined ? [] : [listed.hostKey],
-      };
-    if (stateFile === undefined) return undefined;
-    const state = readTestbedState(stateFile);
-    const found = (await fetchTestbedGuests(state)).find((x) => x.vmid === g.vmid);
-    if (found?.mgmtAddress === undefined) return undefined;
-    const keyFile = operatorKeyFile(state, stateFile);
-    return {
-      host: found.mgmtAddress,
-      port: 22,
-      user: "root",
-      ...(keyFile === undefined ? {} : { keyFile }),
-      hostKeys: found.hostKeyFingerprints,
-    };
-  };
-}
-
 interface NetSession {
   spec: NetSpec;
   target: Target;
@@ -170,7 +126,8 @@ async function openNet(
   }
   const port = new ProxmoxNetPort(client, {
     stateDir: stateDir(io, loaded),
-    sshEndpoint: sshEndpoints(io, loaded),
+    // Read fresh: guests appear during an apply.
+    sshEndpoint: (g) => target.sshEndpoint(g.vmid, { fresh: true }),
     useSpecAddress: target.source === "config",
     log: (m) => io.stderr.write(`note: ${m}\n`),
   });

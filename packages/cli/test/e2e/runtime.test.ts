@@ -3,10 +3,12 @@
  * refused before any snapshot (and audited); `txbox run --json` timings cover the whole command
  * and add up to its wall time.
  */
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { Session } from "@txbox/runtime";
 import { CLI, describeAsRoot, sh, startE2E, txboxSnapshots, type E2E } from "../support/e2e.js";
 
+const execFileAsync = promisify(execFile);
 const P = "/root/project";
 const VMID = 101;
 const guest = { vmid: VMID };
@@ -56,7 +58,8 @@ describeAsRoot("runtime: one call to gate and run, timed end to end", () => {
 
   test("bytes that are not UTF-8 on the command line are refused by txbox run (exit 3)", async () => {
     // Only a shell can put such bytes in argv; Node hands them to the program as U+FFFD.
-    const r = spawnSync(
+    // Not spawnSync: the testbed answers from this very process.
+    const r = await execFileAsync(
       "/bin/sh",
       [
         "-c",
@@ -65,6 +68,12 @@ describeAsRoot("runtime: one call to gate and run, timed end to end", () => {
         CLI,
       ],
       { cwd: e.dir, env: e.env, encoding: "utf8" },
+    ).then(
+      (ok) => ({ ...ok, status: 0 }),
+      (failed: { code: number; stdout: string; stderr: string }) => ({
+        ...failed,
+        status: failed.code,
+      }),
     );
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toMatchObject({
       status: 3,
