@@ -1,9 +1,9 @@
 import { answerClaudeCodeHook, claudeCodeHookInput, type TransactMode } from "@txbox/agent";
 import { errorMessage, UsageError } from "@txbox/core";
-import { decide } from "@txbox/policy";
 import type { Register } from "../main.js";
 import type { Io } from "../output.js";
-import { configFor, guestPolicies, policyContext } from "../context.js";
+import { gate, policyContext } from "@txbox/runtime";
+import { hostOf } from "../session.js";
 import { parseGuest } from "./common-tx.js";
 
 /** Agents whose pre-tool hook txbox answers, with the documentation of each format. */
@@ -76,12 +76,13 @@ export const registerHook: Register = (program, io, outcome) => {
         outcome.code = BLOCK;
         return;
       }
-      const loaded = configFor(io, opts.config);
-      const policy = guestPolicies(loaded, opts.policy)(parseGuest(opts.guest)?.vmid);
+      const host = hostOf(io);
+      const loaded = host.config(io, opts.config);
+      const policy = host.policies(loaded, opts.policy)(parseGuest(opts.guest)?.vmid);
       const ctx = policyContext(loaded);
       const result = answerClaudeCodeHook(
         input,
-        (cmd) => decide(policy, cmd, ctx),
+        (cmd) => gate(policy, cmd, ctx),
         opts.transact as TransactMode,
       );
       io.stdout.write(result.stdout);
