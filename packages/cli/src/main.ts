@@ -15,6 +15,7 @@ import { registerAgent } from "./commands/agent.js";
 import { registerMcp } from "./commands/mcp.js";
 import { registerBench } from "./commands/bench.js";
 import { registerHook } from "./commands/hook.js";
+import { registerCompletion } from "./commands/completion.js";
 
 /** The result of one command: its exit status. Handlers set it; main returns it. */
 export interface Outcome {
@@ -58,6 +59,7 @@ export function buildProgram(io: Io, outcome: Outcome): Command {
     registerTestbed,
     registerConfig,
     registerDoctor,
+    registerCompletion,
   ]) {
     register(program, io, outcome);
   }
