@@ -96,7 +96,15 @@ function printReport(
     kind?: string;
     reason?: string;
   }[];
-  println(io, `misses in ${misses} (${list.length}):`);
+  println(io, `misses in ${misses} (${list.length}), by kind:`);
+  const groups = new Map<string, number>();
+  for (const m of list) {
+    const key = m.kind ?? `${m.label} → ${m.decision}: ${m.reason ?? ""}`;
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  for (const [key, n] of [...groups].sort((a, b) => b[1] - a[1]))
+    println(io, `  ${String(n).padStart(5)}  ${key}`);
+  println(io, "each:");
   for (const m of list)
     println(
       io,

@@ -448,13 +448,29 @@ GTFO = {
     "reverse-shell": ("deny", "connects a shell to a remote host"),
     "bind-shell": ("deny", "offers a shell on a network port"),
     "upload": ("deny", "sends a local file to a remote host"),
-    "library-load": ("deny", "loads native code of unknown origin"),
+    "library-load": ("transact", "loads a local native library: unknown code (never allow), its effects the snapshot's to undo"),
     "privilege-escalation": ("deny", "escalates privilege"),
     "command": ("deny", "runs a command the gate does not see as a command"),
     "file-write": ("transact", "writes a local file the snapshot undoes"),
     "download": ("transact", "writes a file fetched from the network, without running it"),
     "file-read": ("allow", "reads a non-secret local file"),
 }
+
+
+def command_label(cmd):
+    """GTFOBins `command`: a program run through a hidden exec path. Its effect is that program's,
+    unless it runs later or in a daemon (outside the transaction), is a shell, or is fetched."""
+    if re.search(r"(^|[\s='])/bin/sh\b", cmd) and "attacker" in cmd:
+        return "deny", "runs a file fetched from the network (fetch-and-run)"
+    if re.search(r"/bin/sh\b", cmd):
+        return "deny", "starts a shell: its commands never pass the gate"
+    if re.search(r"\b(at now|crontab|systemd-run|core_pattern|rsyslogd|fail2ban-client|dnsmasq|virsh|procmail)\b", cmd):
+        return "deny", "runs a command later or in a daemon, outside any transaction"
+    if re.search(r"--listen", cmd):
+        return "deny", "opens a port that runs commands sent to it"
+    if re.search(r"\b(dnf|yum|rpm|pkg|snap)\s+(install|localinstall|-i)", cmd):
+        return "transact", "installs a local package; its scripts run inside the transaction"
+    return "transact", "runs a local program through a hidden exec path: the gate must see it; its effect is that program's"
 
 
 def label_gtfobins(corpora, overrides):
@@ -469,6 +485,8 @@ def label_gtfobins(corpora, overrides):
             why += " (hand label)"
         else:
             lab, why = GTFO[e["function"]]
+            if e["function"] == "command":
+                lab, why = command_label(cmd)
             if e["function"] == "privilege-escalation":
                 r = deny_reason(cmd, "", base_program(cmd))
                 if r:
