@@ -34,7 +34,8 @@ test("txbox testbed status outside any testbed says so and fails", () => {
     timeout: 30_000,
   });
   expect(r.status).not.toBe(0);
-  expect(r.stdout + r.stderr).not.toBe("");
+  expect(r.stderr).toContain("no testbed here (no .txbox/testbed.json)");
+  expect(r.stderr).toContain("txbox testbed up");
 });
 
 test("a reader that goes away early is not a crash (txbox … | head -1)", () => {

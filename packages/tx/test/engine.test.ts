@@ -352,11 +352,10 @@ describe("operations", () => {
         .at(-1),
     ).toBe("COMMITTED");
     expect(() => e.getTransaction(b.txid)).toThrow(TxNotFound);
-    try {
-      e.getTransaction("nope");
-    } catch (error) {
-      expect((error as TxNotFound).code).toBe("E_TX_NOT_FOUND");
-    }
+    expect(() => e.getTransaction("nope")).toThrow(TxNotFound);
+    expect(() => e.getTransaction("nope")).toThrow(
+      expect.objectContaining({ code: "E_TX_NOT_FOUND" }),
+    );
   });
 
   it("rolls a committed transaction back to its kept snapshot", async () => {

@@ -1,7 +1,7 @@
 // The host realiser driven directly: confinement of a guest, snapshot/rollback fidelity, status,
 // stop, clones, on both storages. Real sshd over ssh2 with pinned host keys; real btrfs.
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readlinkSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { connect, createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -238,7 +238,11 @@ describeHost("HostRealiser (integration, as root)", () => {
     const st0 = await r.guestStatus(202);
     expect(st0).toMatchObject({ running: true, maxmem: 512 * 1024 * 1024 });
     expect(st0.mem).toBeGreaterThan(1024 * 1024);
-    expect(() => process.kill(st0.pid ?? -1, 0)).not.toThrow();
+    // A real process of this guest: not undefined (kill(-1, 0) succeeds as root), not ours.
+    const pid = st0.pid ?? 0;
+    expect(pid).toBeGreaterThan(1);
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    expect(readlinkSync(`/proc/${pid}/ns/net`)).not.toBe(readlinkSync("/proc/self/ns/net"));
     await run(202, "timeout 1 sh -c 'while :; do :; done' || true");
     const st1 = await r.guestStatus(202);
     expect(st1.cpu).toBeGreaterThan(0.05);
@@ -261,7 +265,7 @@ describeHost("HostRealiser (integration, as root)", () => {
       maxmem: 0,
       cpu: 0,
     });
-    expect(() => process.kill(st0.pid ?? -1, 0)).toThrow();
+    expect(() => process.kill(pid, 0)).toThrow();
     expect(await tcpRefused(addr[202] ?? "")).toBe(true);
     // Stopping again is success.
     await r.stopGuest(202, { graceful: false, timeoutMs: 0 });
