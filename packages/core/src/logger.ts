@@ -11,6 +11,8 @@ const SECRET_TEXT: RegExp[] = [
   /(Bearer\s+)[A-Za-z0-9._~+/-]+=*/g,
   /(PVEAuthCookie=)[^;\s"']+/g,
   /(PVE:[^:\s]+:[0-9A-F]{8}::)[A-Za-z0-9+/=]+/g,
+  // `password=…`, `token: …`, `"secret":"…"` in messages (e.g. an error quoting a request)
+  /((?<![A-Za-z0-9])(?:pass(?:word|wd)?|secret|token|ticket|api[-_]?key)"?\s*[=:]\s*"?)[^\s"',;&]+/gi,
 ];
 
 export const REDACTED = "[redacted]";
@@ -28,24 +30,46 @@ export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return redactText(value);
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   if (value !== null && typeof value === "object") {
-    if (value instanceof Error) return { name: value.name, message: redactText(value.message) };
+    if (value instanceof Error) return redactError(value, depth);
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] =
-        SECRET_KEY.test(k) && !SECRET_REFERENCE.test(k) && v !== undefined && v !== null && v !== ""
-          ? REDACTED
-          : redact(v, depth + 1);
-    }
+    for (const [k, v] of Object.entries(value)) out[k] = redactEntry(k, v, depth);
     return out;
   }
   return value;
 }
 
+/** The redacted value of one property: a secret key's value, or the value with secrets inside. */
+function redactEntry(key: string, value: unknown, depth: number): unknown {
+  const secret = SECRET_KEY.test(key) && !SECRET_REFERENCE.test(key);
+  return secret && value !== undefined && value !== null && value !== ""
+    ? REDACTED
+    : redact(value, depth + 1);
+}
+
+/**
+ * An Error as a plain object: name, message, its own fields (a typed error's `code`, `details`,
+ * `httpStatus`…) and its `cause` chain, each redacted like any other value. The stack is left
+ * out: it repeats the message, and a log line is not a debugger.
+ */
+function redactError(error: Error, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: error.name, message: redactText(error.message) };
+  for (const [k, v] of Object.entries(error)) if (k !== "stack") out[k] = redactEntry(k, v, depth);
+  if (error.cause !== undefined) out.cause = redact(error.cause, depth + 1);
+  return out;
+}
+
 const redactFormat = winston.format((info) => {
+  // `log.error(err)` hands winston the Error itself: its message is not an enumerable key, so
+  // without this it would be neither redacted nor written.
+  if (info instanceof Error) {
+    const plain = Object.assign({}, info, redactError(info, -1));
+    delete plain.stack;
+    return plain;
+  }
   for (const key of Object.keys(info)) {
     const v = info[key];
     if (key === "level") continue;
-    info[key] = SECRET_KEY.test(key) && v ? REDACTED : redact(v);
+    info[key] = redactEntry(key, v, -1);
   }
   return info;
 });
