@@ -19,6 +19,9 @@ export default {
     "<rootDir>/testbed/test/**/*.test.ts",
     "<rootDir>/test/**/*.test.ts",
   ],
+  // A mutation-testing sandbox is a copy of the workspace: never a second source of modules.
+  modulePathIgnorePatterns: ["<rootDir>/.stryker-tmp/"],
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/.stryker-tmp/"],
   testTimeout: 60000,
   // Jest adds its summary after custom reporters: the skipped-suites line comes just before it.
   reporters: ["default", "<rootDir>/test/support/skip-reporter.mjs"],

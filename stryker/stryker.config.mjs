@@ -1,0 +1,55 @@
+// StrykerJS for one target of ./targets.mjs, chosen by TXBOX_MUTATE_TARGET (scripts/mutate sets
+// it). The jest runner drives the workspace's own jest config in ESM mode (node's
+// --experimental-vm-modules in the runner processes), restricted to the target's tests.
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TARGETS } from "./targets.mjs";
+
+const name = process.env.TXBOX_MUTATE_TARGET ?? "";
+const target = TARGETS[name];
+if (target === undefined) {
+  throw new Error(`TXBOX_MUTATE_TARGET must be one of ${Object.keys(TARGETS).join(", ")}`);
+}
+const out = `reports/mutation/${name}`;
+
+export default {
+  packageManager: "pnpm",
+  // Named from here: under pnpm, Stryker's own folder cannot see its sibling plugins.
+  plugins: [
+    import.meta.resolve("@stryker-mutator/jest-runner"),
+    import.meta.resolve("@stryker-mutator/typescript-checker"),
+  ],
+  testRunner: "jest",
+  testRunnerNodeArgs: ["--experimental-vm-modules", "--no-warnings=ExperimentalWarning"],
+  jest: {
+    projectType: "custom",
+    configFile: "jest.config.mjs",
+    // `roots` keeps jest's module map to the package: a third of the time per mutant.
+    config: {
+      roots: [`<rootDir>/${target.root}`],
+      testMatch: target.tests.map((t) => `<rootDir>/${t}`),
+      reporters: [],
+    },
+    enableFindRelatedTests: false,
+  },
+  checkers: ["typescript"],
+  tsconfigFile: target.tsconfig,
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  mutate: target.mutate,
+  // The sandbox needs the sources, the built libraries of the other packages and the configs.
+  ignorePatterns: ["/docs", "/infra", "/testbed/test", "/reports", "/.stryker-tmp"],
+  coverageAnalysis: "perTest",
+  // The machine is shared: one runner, one checker.
+  concurrency: 1,
+  // A mutant that loops (a mutated regex or loop bound) costs this long: keep it short.
+  timeoutMS: 8000,
+  incremental: true,
+  incrementalFile: `${out}/incremental.json`,
+  reporters: ["clear-text", "progress-append-only", "json", "html"],
+  clearTextReporter: { reportScoreTable: true, logTests: false, allowEmojis: false },
+  jsonReporter: { fileName: `${out}/mutation.json` },
+  htmlReporter: { fileName: `${out}/index.html` },
+  // Outside the checkout, so that lint, format and jest runs there never see the sandbox.
+  tempDirName: join(tmpdir(), "txbox-stryker", name),
+  cleanTempDir: true,
+};
