@@ -60,7 +60,7 @@ function summarise(name) {
   const file = reportOf(name);
   if (!existsSync(file)) return undefined;
   const report = JSON.parse(readFileSync(file, "utf8"));
-  const counts = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, other: 0 };
+  const counts = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, Ignored: 0, other: 0 };
   const survivors = [];
   for (const [path, f] of Object.entries(report.files)) {
     for (const m of f.mutants) {
@@ -85,19 +85,19 @@ const lines = [];
 for (const name of selected) {
   const s = summarise(name);
   if (s === undefined) {
-    rows.push(`| ${name} | – | – | – | – | – | no report (run: pnpm mutate ${name}) |`);
+    rows.push(`| ${name} | – | – | – | – | – | – | no report (run: pnpm mutate ${name}) |`);
     continue;
   }
   const c = s.counts;
   rows.push(
-    `| ${name} | ${s.score.toFixed(1)} % | ${c.Killed} | ${c.Timeout} | ${c.Survived} | ${c.NoCoverage} | ${TARGETS[name].title} |`,
+    `| ${name} | ${s.score.toFixed(1)} % | ${c.Killed} | ${c.Timeout} | ${c.Survived} | ${c.NoCoverage} | ${c.Ignored} | ${TARGETS[name].title} |`,
   );
   if (s.survivors.length > 0)
     lines.push(`\n${name}: ${s.survivors.length} undetected`, ...s.survivors.map((l) => `  ${l}`));
 }
 const table = [
-  "| target | score | killed | timeout | survived | no coverage | what |",
-  "|---|---|---|---|---|---|---|",
+  "| target | score | killed | timeout | survived | no coverage | ignored (static) | what |",
+  "|---|---|---|---|---|---|---|---|",
   ...rows,
 ].join("\n");
 console.log(`\nMutation scores (reports/mutation/<target>/index.html):\n${table}`);

@@ -33,14 +33,15 @@ export default {
     enableFindRelatedTests: false,
   },
   checkers: ["typescript"],
-  tsconfigFile: target.tsconfig,
+  tsconfigFile: `${target.root}/tsconfig.json`,
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   mutate: target.mutate,
   // The sandbox needs the sources, the built libraries of the other packages and the configs.
   ignorePatterns: ["/docs", "/infra", "/testbed/test", "/reports", "/.stryker-tmp"],
   coverageAnalysis: "perTest",
-  // The machine is shared: one runner, one checker.
-  concurrency: 1,
+  ignoreStatic: target.ignoreStatic === true,
+  // The machine is shared (2 cores, several developers): two runners at most, one checker.
+  concurrency: Number(process.env.TXBOX_MUTATE_CONCURRENCY ?? 2),
   // A mutant that loops (a mutated regex or loop bound) costs this long: keep it short.
   timeoutMS: 8000,
   incremental: true,
