@@ -2,19 +2,13 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { errorMessage, isTxboxError, parseYaml, type PolicyConfig } from "@txbox/core";
-import { resolveContext } from "./context.js";
 import { PolicyPackError } from "./errors.js";
-import { extractFacts } from "./facts/extract.js";
+import { decideEffect, type EffectKind } from "./effects/table.js";
+import { explain } from "./explain.js";
+import { loadKnowledge, type Knowledge } from "./knowledge/load.js";
 import { compileMatcher, type Predicate } from "./rules/matcher.js";
 import { packSchema, type PackSpec } from "./rules/schema.js";
-import type {
-  CommandFacts,
-  Decision,
-  DecisionKind,
-  Explanation,
-  PolicyContext,
-  RuleMatch,
-} from "./types.js";
+import type { DecisionKind, PolicyContext } from "./types.js";
 
 /** Absolute path of the shipped default pack (works from `src/` and from the built `lib/`). */
 export const defaultPackPath: string = fileURLToPath(
@@ -24,7 +18,10 @@ export const defaultPackPath: string = fileURLToPath(
 /** A rule ready to evaluate. */
 export interface CompiledRule {
   id: string;
+  /** The stated decision, or the table's decision for the effect on the guest. */
   decision: DecisionKind;
+  /** The effect the rule's knowledge names; absent for rules that state a decision. */
+  effect?: EffectKind;
   justification: string;
   alternative?: string;
   /** The pack file it came from. */
@@ -41,6 +38,8 @@ export interface Policy {
   packs: string[];
   /** Context defaults from the configuration (project and protected paths, headless). */
   defaults: Partial<PolicyContext>;
+  /** Program knowledge beyond the packs (service targets, metadata-only programs). */
+  knowledge?: Knowledge;
 }
 
 /** Rules grouped so a command is tested only against rules that can match its program. */
@@ -65,11 +64,6 @@ function buildIndex(rules: CompiledRule[], programs: Map<string, string[] | unde
   }
   return { byProgram, generic };
 }
-
-const RANK: Record<DecisionKind, number> = { allow: 0, transact: 1, deny: 2 };
-
-const FAIL_CLOSED_ALTERNATIVE =
-  "Write the command out literally: no command names built from variables or substitutions, no decoded or downloaded payloads fed to a shell; run scripts from files in the project.";
 
 /** Read, validate and compile one pack file (examples are checked later, with all rules known). */
 function readPack(file: string): {
@@ -109,7 +103,8 @@ function readPack(file: string): {
     seen.add(r.id);
     return {
       id: r.id,
-      decision: r.decision,
+      decision: r.decision ?? decideEffect(r.effect!, false),
+      ...(r.effect === undefined ? {} : { effect: r.effect }),
       justification: r.justification,
       ...(r.alternative === undefined ? {} : { alternative: r.alternative }),
       file,
@@ -162,20 +157,25 @@ export function loadPolicy(
   };
   // Examples are checked against each pack as written, before user overrides change decisions.
   const all: CompiledRule[] = [...byId.values()];
+  const knowledge = loadKnowledge();
   const examplePolicy: Policy = {
     rules: all,
     index: buildIndex(all, programs),
     packs: files,
     defaults: {},
+    knowledge,
   };
   for (const p of loaded) checkExamples(p.file, p.spec, examplePolicy);
   const rules = all
     .filter((r) => !disabled.has(r.id))
     .map((r) => {
       const d = overrides.get(r.id);
-      return d === undefined ? r : { ...r, decision: d };
+      if (d === undefined) return r;
+      // An override states the decision: the rule no longer goes through the effect table.
+      const { effect: _effect, ...rest } = r;
+      return { ...rest, decision: d };
     });
-  return { rules, index: buildIndex(rules, programs), packs: files, defaults };
+  return { rules, index: buildIndex(rules, programs), packs: files, defaults, knowledge };
 }
 
 function checkExamples(file: string, spec: PackSpec, policy: Policy): void {
@@ -205,106 +205,4 @@ function checkExamples(file: string, spec: PackSpec, policy: Policy): void {
   });
 }
 
-function isWriteRedirect(c: CommandFacts): boolean {
-  return c.redirects.some((r) => r.write && !(r.path?.classes.includes("devnull") ?? false));
-}
-
-/**
- * Explain a decision: the parsed facts of every simple command, every rule that matched, and the
- * decision. Pure: no I/O.
- */
-export function explain(
-  policy: Policy,
-  command: string,
-  context: Partial<PolicyContext> = {},
-): Explanation {
-  const ctx = resolveContext(context, policy.defaults);
-  const facts = extractFacts(command, ctx);
-  const matches: RuleMatch[] = [];
-  const readOnly: boolean[] = [];
-  facts.commands.forEach((c, i) => {
-    let vouched = false;
-    const candidates = policy.index
-      ? (policy.index.byProgram.get(c.program) ?? policy.index.generic)
-      : policy.rules;
-    for (const r of candidates) {
-      if (!r.test(c)) continue;
-      if (r.decision === "allow") vouched = true;
-      matches.push({
-        id: r.id,
-        decision: r.decision,
-        justification: r.justification,
-        ...(r.alternative === undefined ? {} : { alternative: r.alternative }),
-        command: i,
-      });
-    }
-    // An assignment or a bare `:` with no program runs nothing.
-    if (c.program === "" && c.redirects.length === 0) vouched = true;
-    const writes = c.paths.some((p) => p.role === "write" || p.role === "delete");
-    readOnly.push(vouched && !writes && !isWriteRedirect(c));
-  });
-  return {
-    command,
-    context: ctx,
-    facts,
-    matches,
-    readOnly,
-    decision: verdict(facts, matches, readOnly, ctx.headless),
-  };
-}
-
-function verdict(
-  facts: Explanation["facts"],
-  matches: RuleMatch[],
-  readOnly: boolean[],
-  headless: boolean,
-): Decision {
-  let worst: DecisionKind = "allow";
-  for (const m of matches) if (RANK[m.decision] > RANK[worst]) worst = m.decision;
-  const failClosed: DecisionKind =
-    facts.uncertain.length > 0 ? (headless ? "deny" : "transact") : "allow";
-  if (RANK[failClosed] > RANK[worst]) worst = failClosed;
-  const notReadOnly = readOnly.some((r) => !r);
-  if (worst === "allow" && notReadOnly) worst = "transact";
-  const ruleIds: string[] = [];
-  const reasons: string[] = [];
-  const add = (id: string, reason: string): void => {
-    if (ruleIds.includes(id)) return;
-    ruleIds.push(id);
-    reasons.push(reason);
-  };
-  let alternative: string | undefined;
-  for (const m of matches) {
-    if (m.decision !== worst) continue;
-    add(m.id, m.justification);
-    alternative ??= m.alternative;
-  }
-  if (failClosed === worst && worst !== "allow") {
-    for (const u of facts.uncertain) add(`failclosed.${u.tag}`, u.reason);
-    if (worst === "deny") alternative ??= FAIL_CLOSED_ALTERNATIVE;
-  }
-  if (worst === "transact" && ruleIds.length === 0) {
-    const programs = facts.commands
-      .filter((_c, i) => !readOnly[i])
-      .map((c) => c.program || "redirect");
-    add("default.transact", `not known to be read-only: ${[...new Set(programs)].join(", ")}`);
-  }
-  return {
-    decision: worst,
-    ruleIds,
-    reasons,
-    ...(worst === "deny" && alternative !== undefined ? { alternative } : {}),
-  };
-}
-
-/**
- * Decide one command line: `allow` (read-only), `transact` (may change state) or `deny`.
- * Pure: the policy is compiled beforehand by {@link loadPolicy}; a partial context gets defaults.
- */
-export function decide(
-  policy: Policy,
-  command: string,
-  context: Partial<PolicyContext> = {},
-): Decision {
-  return explain(policy, command, context).decision;
-}
+export { explain, decide } from "./explain.js";

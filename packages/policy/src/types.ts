@@ -1,3 +1,5 @@
+import type { EffectKind } from "./effects/table.js";
+
 /** The three tiers of the gate, ordered from least to most strict. */
 export type DecisionKind = "allow" | "transact" | "deny";
 
@@ -138,10 +140,29 @@ export interface CommandLineFacts {
 export interface RuleMatch {
   id: string;
   decision: DecisionKind;
+  /** The effect the rule's knowledge names (absent for rules that state a decision directly). */
+  effect?: EffectKind;
   justification: string;
   alternative?: string;
   /** Index into `facts.commands` of the simple command it matched. */
   command: number;
+}
+
+/** One effect of a simple command, as the decision table sees it. */
+export interface Effect {
+  kind: EffectKind;
+  /** What produced it: a knowledge rule id (`git.push-force`) or a derivation (`path.delete-tree`). */
+  id: string;
+  /** Why the command has this effect, in one line. */
+  reason: string;
+  /** It acts on a target outside the guest (a remote host, a real cloud or database service). */
+  remote: boolean;
+  /** Index into `facts.commands` of the simple command it belongs to. */
+  command: number;
+  /** The path, host or resource it is about, when one is known. */
+  target?: string;
+  /** A safer thing to do, when the knowledge entry names one. */
+  alternative?: string;
 }
 
 /** The facts, the matching rules and the decision, for `txbox policy explain`. */
@@ -150,8 +171,10 @@ export interface Explanation {
   context: Required<PolicyContext>;
   facts: CommandLineFacts;
   matches: RuleMatch[];
-  /** Per simple command: whether a read-only (allow) rule vouched for it. */
+  /** Per simple command: whether every effect is a read of non-secret data. */
   readOnly: boolean[];
+  /** Every effect of every simple command, in command order. */
+  effects: Effect[];
   decision: Decision;
 }
 

@@ -4,18 +4,19 @@ import { fileURLToPath } from "node:url";
 import { evaluateCorpus, readCorpus } from "../src/corpus.js";
 import { loadPolicy } from "../src/policy.js";
 
-// The corpus lives beside the repository: <repoRoot>/../shared/policy-corpus/corpus.jsonl
+// The corpus lives beside the repository: <repoRoot>/../shared/policy-corpus/corpus-v2.jsonl, the
+// labels under the rollback principle (an allow label is met by allow or transact).
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const corpusFile =
   process.env["TXBOX_POLICY_CORPUS"] ??
-  resolve(repoRoot, "..", "shared", "policy-corpus", "corpus.jsonl");
+  resolve(repoRoot, "..", "shared", "policy-corpus", "corpus-v2.jsonl");
 
 describe("public policy corpus", () => {
   it("exists where CI puts it", () => {
     expect(existsSync(corpusFile)).toBe(true);
   });
 
-  it("denies ≥ 99 % of deny entries and lets ≥ 97 % of allow entries through", () => {
+  it("denies ≥ 99.5 % of deny entries and lets ≥ 99 % of allow entries through", () => {
     const policy = loadPolicy({});
     const entries = readCorpus(corpusFile);
     const report = evaluateCorpus(policy, entries);
@@ -25,8 +26,8 @@ describe("public policy corpus", () => {
     );
     expect(report.total).toBe(entries.length);
     expect(report.denyTotal + report.allowTotal).toBe(entries.length);
-    expect(report.denyRecall).toBeGreaterThanOrEqual(0.99);
-    expect(report.allowAccuracy).toBeGreaterThanOrEqual(0.97);
+    expect(report.denyRecall).toBeGreaterThanOrEqual(0.995);
+    expect(report.allowAccuracy).toBeGreaterThanOrEqual(0.99);
   });
 
   it("reports misses with what the gate decided", () => {
@@ -47,7 +48,7 @@ describe("public policy corpus", () => {
           cmd: "rm -rf /",
           label: "allow",
           decision: "deny",
-          ruleIds: ["fs.delete-outside-project"],
+          ruleIds: ["path.destroy-tree"],
         },
         {
           cmd: "ls",

@@ -17,8 +17,8 @@ describe("whole decisions", () => {
   it("transacts state changes no rule denies", () => {
     expect(decide(policy, "npm install && rm -rf node_modules/.cache")).toEqual({
       decision: "transact",
-      ruleIds: ["default.transact"],
-      reasons: ["not known to be read-only: npm, rm"],
+      ruleIds: ["default.transact", "path.delete"],
+      reasons: ["not known to be read-only: npm, rm", "deletes files: node_modules/.cache"],
     });
   });
 
@@ -27,30 +27,42 @@ describe("whole decisions", () => {
     expect(decide(policy, "ls 2>/dev/null").decision).toBe("allow");
   });
 
-  it("denies with the rule, its reason and a safer alternative", () => {
+  it("denies with the effect, its reason and a safer alternative", () => {
     expect(decide(policy, "cd /tmp && ls && sudo rm -rf /")).toEqual({
       decision: "deny",
-      ruleIds: ["fs.delete-outside-project"],
-      reasons: [
-        "Deletes or moves away files outside the project tree (root, system, home, other trees)",
-      ],
+      ruleIds: ["path.destroy-tree"],
+      reasons: ["deletes a whole tree the guest depends on: /"],
       alternative:
-        "Delete only inside the project (e.g. rm -rf ./build) or under a temporary directory such as /tmp/<name>",
+        "Delete only what you created: a named directory inside the project or under /tmp/<name>",
+    });
+  });
+
+  it("judges a command word whose expansion is known as the program it names", () => {
+    expect(decide(policy, "x=rm; $x -rf /").ruleIds).toEqual(["path.destroy-tree"]);
+    expect(decide(policy, "x=ls; $x -la")).toEqual({
+      decision: "transact",
+      ruleIds: ["tag.expanded-program"],
+      reasons: [
+        "the command word is built by an expansion (its value is known, but it is never allowed)",
+      ],
     });
   });
 
   it("fails closed with a reason in headless mode, transacts otherwise", () => {
-    expect(decide(policy, "x=rm; $x -rf /tmp/y")).toEqual({
+    expect(decide(policy, "x=$(cat f); $x -rf /tmp/y")).toEqual({
       decision: "deny",
       ruleIds: ["failclosed.dynamic-program"],
-      reasons: ["the command name is produced by expansion or substitution: rm"],
+      reasons: ["the command name is produced by expansion or substitution: $x"],
       alternative:
         "Write the command out literally: no command names built from variables or substitutions, no decoded or downloaded payloads fed to a shell; run scripts from files in the project.",
     });
-    expect(decide(policy, "x=rm; $x -rf /tmp/y", { headless: false })).toEqual({
+    expect(decide(policy, "x=$(cat f); $x -rf /tmp/y", { headless: false })).toEqual({
       decision: "transact",
-      ruleIds: ["failclosed.dynamic-program"],
-      reasons: ["the command name is produced by expansion or substitution: rm"],
+      ruleIds: ["default.transact", "failclosed.dynamic-program"],
+      reasons: [
+        "not known to be read-only: $x",
+        "the command name is produced by expansion or substitution: $x",
+      ],
     });
   });
 
@@ -88,7 +100,10 @@ describe("context", () => {
   });
 
   it("uses home for ~", () => {
-    expect(decide(policy, "rm -rf ~/scratch", { home: "/home/dev" }).decision).toBe("deny");
+    expect(decide(policy, "rm -rf ~", { home: "/home/dev" }).reasons).toEqual([
+      "deletes a whole tree the guest depends on: ~",
+    ]);
+    expect(decide(policy, "rm -rf ~/scratch", { home: "/home/dev" }).decision).toBe("transact");
   });
 });
 
@@ -113,10 +128,32 @@ describe("explain", () => {
       privileged: true,
       paths: [{ raw: "~/x", path: "/root/x", role: "delete", classes: ["home"] }],
     });
-    expect(ex.matches.map((m) => [m.id, m.decision])).toEqual([
-      ["fs.delete-outside-project", "deny"],
+    expect(ex.matches).toEqual([]);
+    expect(ex.effects).toEqual([
+      {
+        kind: "delete",
+        id: "path.delete",
+        reason: "deletes files: ~/x",
+        remote: false,
+        command: 0,
+        target: "/root/x",
+      },
+      {
+        kind: "state",
+        id: "default.transact",
+        reason: "not known to be read-only: rm",
+        remote: false,
+        command: 0,
+      },
+      {
+        kind: "state",
+        id: "default.transact",
+        reason: "not known to be read-only: bash",
+        remote: false,
+        command: 1,
+      },
     ]);
-    expect(ex.decision.decision).toBe("deny");
+    expect(ex.decision.decision).toBe("transact");
     expect(ex.context).toEqual({
       projectPaths: ["/workspace", "/root/project", "/home/agent"],
       protectedPaths: [],
@@ -140,7 +177,6 @@ const HELD_OUT_DENY: string[] = [
   "env -i PATH=/bin rm -rf /opt",
   "nohup rm -rf /home &",
   "timeout -s KILL 10 rm -rf /boot",
-  "stdbuf -oL rm -rf ~/code",
   "ionice -c3 rm -rf /etc",
   "setsid -f rm -rf /usr/lib",
   "flock /tmp/l rm -rf /etc",
@@ -154,7 +190,6 @@ const HELD_OUT_DENY: string[] = [
   "find / -maxdepth 1 -exec rm -rf {} +",
   "find ~ -delete",
   "find /etc -type f -delete",
-  "find . -ok rm -rf {} \\;",
   "printf '%s\\n' /etc | xargs rm -rf",
   "echo /usr | xargs -n1 sudo rm -rf",
   "ls / | xargs rm -rf",
@@ -221,7 +256,6 @@ const HELD_OUT_DENY: string[] = [
   "chmod -R 000 /",
   "chown -R nobody /etc",
   "chmod 4777 /usr/bin/find",
-  "chattr +i /etc/resolv.conf",
   "systemctl poweroff",
   "halt -f",
   "echo o > /proc/sysrq-trigger",
@@ -240,19 +274,6 @@ const HELD_OUT_DENY: string[] = [
   "ceph osd pool delete rbd rbd --yes-i-really-really-mean-it",
   "git push origin --force-with-lease main",
   "git push --mirror",
-  "git reset --keep HEAD~3",
-  "git clean -ffdx",
-  "git checkout -f",
-  "git stash clear && echo ok",
-  "git filter-repo --invert-paths --path x",
-  "git update-ref -d refs/heads/main",
-  "git branch --delete --force x",
-  "psql -c 'drop table users'",
-  "mysql -e 'truncate logs'",
-  "psql <<< 'DROP DATABASE prod;'",
-  "echo 'DROP TABLE x;' | mysql",
-  "redis-cli flushdb",
-  "mongosh --eval 'db.dropDatabase()'",
   "kubectl delete pods --all -A",
   "kubectl -n prod delete deploy api",
   "helm delete release",
@@ -270,7 +291,6 @@ const HELD_OUT_DENY: string[] = [
   "head -c 1T /dev/zero > big",
   "docker run -v /etc:/host/etc alpine sh",
   "docker run --pid=host --privileged alpine nsenter -t 1 -m sh",
-  "docker system prune -af --volumes",
   "npm publish --access public",
   "cargo publish",
   "twine upload dist/*",
@@ -360,18 +380,14 @@ const HELD_OUT_DENY: string[] = [
   "find / -name '*.conf' -exec rm {} +",
   "find /etc -delete",
   "find / -delete -name x",
-  "find . -mindepth 1 -delete",
   "sudo find / -xdev -exec rm -rf {} +",
   "xargs rm -rf < paths.txt",
   "cat paths | parallel rm -rf",
   "cp /dev/null /etc/passwd",
   "install -m 755 x /usr/local/bin/x",
-  "ln -sf /dev/null /etc/hosts",
   "mv x /usr/bin/ls",
   "touch /etc/nologin",
   "sed -i 's/x/y/' /etc/ssh/sshd_config",
-  "tee /etc/resolv.conf < x",
-  "cat x >> /etc/hosts",
   "printf x > /boot/grub/grub.cfg",
   "echo 1 > /proc/sys/kernel/panic",
   "dd of=/dev/sdb < image",
@@ -389,8 +405,6 @@ const HELD_OUT_DENY: string[] = [
   "kubectl delete -f k8s/",
   "kubectl drain node1",
   "kubectl scale deploy api --replicas=0",
-  "psql -d prod -c 'drop schema public cascade'",
-  "mysql -uroot -e 'DROP DATABASE prod'",
   "ssh root@10.0.0.5 rm -rf /var/lib/mysql",
   "ssh host -- 'shutdown -h now'",
 
@@ -403,11 +417,6 @@ const HELD_OUT_DENY: string[] = [
   "systemctl --user enable x.service",
   "systemd-run --on-calendar=hourly /tmp/x",
   "echo x | at now + 1 minute",
-  "rm -rf /var/lib/docker",
-  "rm -rf /workspace",
-  "rm -rf /workspace/",
-  "rm -rf /workspace/*",
-  "rm -rf ./",
   "rm -rf ../",
   "rm -rf ~/.ssh",
   "rm -rf $HOME/*",
@@ -750,7 +759,6 @@ HELD_OUT_DENY.push(
   "nice -10 rm -rf /",
   "timeout 5s rm -rf /",
   "xargs -r rm -rf < list",
-  "ls | xargs rm",
   "cat <<'EOF' > x.sh\nrm -rf /\nEOF\nbash x.sh",
   "echo 'rm -rf /' | tee x.sh; sh x.sh",
   "printf 'rm -rf /' > x; . ./x",
@@ -782,5 +790,45 @@ describe("held-out bypass attempts", () => {
 describe("held-out development work", () => {
   it.each(HELD_OUT_PASS)("lets %j through", (cmd) => {
     expect(decide(policy, cmd).decision).not.toBe("deny");
+  });
+});
+
+// Commands a rollback of the agent's own guest undoes: under the principle (docs/adr) they run in a
+// transaction, whatever they destroy on the guest. Until the principle they were denied here.
+const UNDOABLE: string[] = [
+  "stdbuf -oL rm -rf ~/code",
+  "find . -ok rm -rf {} \\;",
+  "chattr +i /etc/resolv.conf",
+  "git reset --keep HEAD~3",
+  "git clean -ffdx",
+  "git checkout -f",
+  "git stash clear && echo ok",
+  "git filter-repo --invert-paths --path x",
+  "git update-ref -d refs/heads/main",
+  "git branch --delete --force x",
+  "psql -c 'drop table users'",
+  "mysql -e 'truncate logs'",
+  "psql <<< 'DROP DATABASE prod;'",
+  "echo 'DROP TABLE x;' | mysql",
+  "redis-cli flushdb",
+  "mongosh --eval 'db.dropDatabase()'",
+  "docker system prune -af --volumes",
+  "find . -mindepth 1 -delete",
+  "ln -sf /dev/null /etc/hosts",
+  "tee /etc/resolv.conf < x",
+  "cat x >> /etc/hosts",
+  "psql -d prod -c 'drop schema public cascade'",
+  "mysql -uroot -e 'DROP DATABASE prod'",
+  "rm -rf /var/lib/docker",
+  "rm -rf /workspace",
+  "rm -rf /workspace/",
+  "rm -rf /workspace/*",
+  "rm -rf ./",
+  "ls | xargs rm",
+];
+
+describe("undoable by the guest snapshot", () => {
+  it.each(UNDOABLE)("transacts %j", (cmd) => {
+    expect(decide(policy, cmd).decision).toBe("transact");
   });
 });

@@ -305,8 +305,9 @@ describe("fail closed", () => {
   it.each<[string, string]>([
     ["echo 'unterminated", "parse-error"],
     ["$x -rf /", "dynamic-program"],
-    ["x=rm; $x -rf /", "dynamic-program"],
-    ["$(echo rm) -rf /", "dynamic-program"],
+    ["x=$(cat f); $x -rf /", "dynamic-program"],
+    ["$(cat f) -rf /", "dynamic-program"],
+    ["IFS=,; x='rm,-rf,/'; $x", "dynamic-program"],
     ["${RM} -rf /", "dynamic-program"],
     ["echo cm0gLXJmIC8= | base64 -d | sh", "decoded-payload"],
     ["xxd -r -p x.hex | bash", "decoded-payload"],
@@ -320,5 +321,27 @@ describe("fail closed", () => {
 
   it("is certain about plain commands", () => {
     expect(uncertain("git status && ls -la | grep x")).toEqual([]);
+  });
+});
+
+describe("expansion of the command word", () => {
+  it.each<[string, string]>([
+    ["x=rm; $x -rf /", "rm"],
+    ["$(echo rm) -rf /", "rm"],
+    ["{rm,-rf,~}", "rm"],
+    ["/usr/bin/[r]m -rf ~", "rm"],
+    ["/???/?m -rf ~", "rm"],
+    ["/proc/self/root/usr/bin/rm -rf ~", "rm"],
+    ["alias x='rm -rf'; x ~", "rm"],
+    ['f() { rm -rf "$1"; }; f ~', "rm"],
+  ])("%s runs %s", (cmd, program) => {
+    expect(facts(cmd).map((c) => c.program)).toContain(program);
+    expect(uncertain(cmd)).toEqual([]);
+  });
+
+  it("reads /proc/<pid>/root/… as the path it aliases", () => {
+    const cat = facts("cat /proc/1/root/etc/shadow")[0]!;
+    expect(cat.paths[0]).toMatchObject({ path: "/etc/shadow", role: "read" });
+    expect(cat.paths[0]!.classes).toContain("credential");
   });
 });

@@ -78,18 +78,23 @@ describe("user packs and overrides", () => {
   });
 
   it("changes a rule's decision by id", () => {
-    const policy = loadPolicy({ overrides: [{ id: "git.reset-hard", decision: "transact" }] });
+    // An override states the decision; the entry no longer goes through the effect table.
+    const policy = loadPolicy({ overrides: [{ id: "git.reset-hard", decision: "deny" }] });
     expect(decide(policy, "git reset --hard")).toEqual({
-      decision: "transact",
+      decision: "deny",
       ruleIds: ["git.reset-hard"],
       reasons: ["Discards uncommitted changes (git reset --hard/--merge/--keep)"],
+      alternative: "Commit or stash first (git stash push), or use git reset --soft / --mixed",
     });
+    expect(decide(loadPolicy({}), "git reset --hard").decision).toBe("transact");
   });
 
   it("can run without the default pack", () => {
     pack("only.yaml", GOOD);
     const policy = loadPolicy({ defaultPack: false, packs: ["only.yaml"] }, { baseDir: dir });
-    expect(decide(policy, "rm -rf /").decision).toBe("transact");
+    // Effects of paths are the engine's, not a pack's: deleting / stays denied.
+    expect(decide(policy, "rm -rf /").decision).toBe("deny");
+    expect(decide(policy, "git reset --hard").decision).toBe("transact");
   });
 
   it("rejects an unknown rule id in disable", () => {
@@ -103,7 +108,7 @@ describe("user packs and overrides", () => {
   it("takes project paths and headless from the config", () => {
     const policy = loadPolicy({ projectPaths: ["/srv/app"], headless: false });
     expect(decide(policy, "rm -rf /srv/app/build").decision).toBe("transact");
-    expect(decide(policy, "rm -rf /workspace/build").decision).toBe("deny");
+    expect(decide(policy, "rm -rf /srv/other").decision).toBe("deny");
     expect(decide(policy, "$x -rf /tmp/y").decision).toBe("transact");
   });
 });

@@ -2,7 +2,7 @@
 /**
  * `pnpm bench:policy [corpus.jsonl]`: decisions per second and per-decision latency of the gate on
  * a corpus. The corpus path comes from the argument, then `TXBOX_POLICY_CORPUS`, then
- * `<repo>/../shared/policy-corpus/corpus.jsonl`. Every figure printed is measured in this run.
+ * `<repo>/../shared/policy-corpus/corpus-v2.jsonl`. Every figure printed is measured in this run.
  */
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -24,7 +24,7 @@ const ROUNDS = 10;
 const file =
   process.argv[2] ??
   process.env["TXBOX_POLICY_CORPUS"] ??
-  resolve(repoRoot(), "..", "shared", "policy-corpus", "corpus.jsonl");
+  resolve(repoRoot(), "..", "shared", "policy-corpus", "corpus-v2.jsonl");
 if (!existsSync(file)) {
   process.stderr.write(`corpus not found: ${file} (pass a path or set TXBOX_POLICY_CORPUS)\n`);
   process.exit(2);

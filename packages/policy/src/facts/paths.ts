@@ -91,6 +91,9 @@ const CREDENTIAL_NAME =
 const SHELL_RC =
   /^(\.bashrc|\.bash_profile|\.bash_login|\.bash_logout|\.profile|\.zshrc|\.zshenv|\.zprofile|\.zlogin|\.kshrc|\.cshrc|\.tcshrc|\.inputrc|\.config\/fish\/config\.fish)$/;
 
+const HISTORY =
+  /^(\.(bash|zsh|sh|ksh|python|node_repl|psql|mysql|sqlite|irb|rediscli|lesshst)_history|\.zhistory|\.histfile|\.local\/share\/fish\/fish_history|\.lesshst)$/;
+
 /** Resolution inputs: the context plus shell variables known so far. */
 export interface PathScope {
   cwd: string | undefined;
@@ -104,6 +107,9 @@ export interface PathScope {
 /** Collapse `//`, `/.` and `..` segments of an absolute path (purely textual, like `realpath -m`). */
 export function normalizePath(path: string): string {
   const out: string[] = [];
+  // `/proc/<pid>/root` is the process's view of `/`: `/proc/self/root/etc/shadow` is `/etc/shadow`.
+  const alias = /^\/+proc\/+(self|thread-self|\d+)\/+root(\/.*)?$/.exec(path);
+  if (alias) path = alias[2] ?? "/";
   for (const seg of path.split("/")) {
     if (seg === "" || seg === ".") continue;
     if (seg === "..") out.pop();
@@ -218,6 +224,8 @@ export function classifyPath(path: string, scope: PathScope, glob: boolean): Pat
   if (rel !== undefined && rel !== "") {
     if (CREDENTIAL_HOME.some((r) => r.test(rel))) classes.add("credential");
     if (SHELL_RC.test(rel)) classes.add("shell-rc");
+    // Shell and REPL history is the record of what ran: emptying it is covering tracks.
+    if (HISTORY.test(rel)) classes.add("log");
     if (/^\.ssh\/(authorized_keys2?|rc|environment)$/.test(rel)) classes.add("ssh-config");
     if (/^\.config\/systemd(\/|$)/.test(rel)) classes.add("systemd");
     if (/^\.config\/autostart(\/|$)/.test(rel)) classes.add("systemd");

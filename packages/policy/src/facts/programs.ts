@@ -130,6 +130,9 @@ export const DELETERS = new Set([
   "trash",
   "trash-put",
   "gio",
+  "rimraf",
+  "del-cli",
+  "trash-cli",
 ]);
 export const WRITERS = new Set([
   "tee",

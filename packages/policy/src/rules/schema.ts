@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EFFECT_KINDS } from "../effects/table.js";
 
 const PATH_CLASSES = [
   "root",
@@ -130,7 +131,14 @@ export const matcherSchema: z.ZodType<Matcher> = z.lazy(() =>
 export const ruleSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "lower-case id: letters, digits, . _ -"),
-    decision: z.enum(["allow", "transact", "deny"]),
+    decision: z
+      .enum(["allow", "transact", "deny"])
+      .optional()
+      .describe("A decision stated directly (operator packs); give either this or `effect`"),
+    effect: z
+      .enum(EFFECT_KINDS)
+      .optional()
+      .describe("What the matched command does; the decision table turns it into a decision"),
     justification: z.string().min(1),
     alternative: z.string().min(1).optional(),
     when: matcherSchema,
@@ -139,6 +147,12 @@ export const ruleSchema = z
   })
   .strict()
   .superRefine((r, ctx) => {
+    if ((r.decision === undefined) === (r.effect === undefined))
+      ctx.addIssue({
+        code: "custom",
+        message: "a rule gives exactly one of `decision` and `effect`",
+        path: ["decision"],
+      });
     if (r.decision === "deny" && r.alternative === undefined)
       ctx.addIssue({
         code: "custom",

@@ -119,11 +119,14 @@ export function emitData(ex: Extractor, x: EmitContext): void {
           const f = pathFact(lit(file), "read", ps);
           paths.push(f);
           env.inputs.push(f);
-        }
-        env.tags.push("upload");
+          env.tags.push("upload");
+        } else if (file === "-" && env.stdin.kind !== "literal" && env.stdin.kind !== "none") {
+          // stdin that is not text written in the command itself is local data leaving the guest
+          env.tags.push("upload");
+        } else env.tags.push("post");
       }
     }
-    if (parsed.options["--post-data"] || parsed.options["--body-data"]) env.tags.push("upload");
+    if (parsed.options["--post-data"] || parsed.options["--body-data"]) env.tags.push("post");
   } else if (program === "ssh") {
     const host = pos(0);
     for (const o of parsed.options["-o"] ?? []) {
@@ -235,7 +238,7 @@ export function emitData(ex: Extractor, x: EmitContext): void {
         shellText(ex, m[2]!, env, `${program} .${m[1]!}`);
       for (const st of p.split(";")) if (st.trim() !== "") sql.push(st.trim().replace(/\s+/g, " "));
     }
-    if (program === "redis-cli") sql.push(argv.join(" "));
+    if (program === "redis-cli") sql.push(positionals.map((a) => a.value).join(" "));
   } else if (program === "git-lfs") {
     // nothing beyond the generic reading
   }

@@ -95,7 +95,21 @@ export function emitExec(ex: Extractor, x: EmitContext): boolean {
       program,
     )
   ) {
-    for (const a of positionals) if (!/^\d+$/.test(a.value)) addPath(a, "write");
+    // Listing or printing a partition table reads the disk.
+    const lists =
+      parsed.flags.some((f) =>
+        /^(-l|--list|-d|--dump|-p|--print|-s|--show-size|--help|-V|--version)$/.test(f),
+      ) ||
+      (program === "parted" &&
+        positionals.slice(1).length > 0 &&
+        positionals
+          .slice(1)
+          .every((a) =>
+            /^(print|p|unit|[kmgt]i?b|s|%|cyl|chs|compact|free|list|all|help)$/i.test(a.value),
+          ));
+    for (const a of positionals)
+      if (!/^\d+$/.test(a.value) && !(lists && /^(print|p|unit|free|list|all)$/i.test(a.value)))
+        addPath(a, lists ? "read" : "write");
   } else if (DELETERS.has(program)) {
     for (const a of positionals) addPath(a, "delete");
   } else if (program === "mv") {
@@ -126,7 +140,10 @@ export function emitExec(ex: Extractor, x: EmitContext): boolean {
         const role: PathRole = k === ops.length - 1 && ops.length > 1 ? "write" : "read";
         const remote = /^(?:[\w.-]+@)?[\w.-]+:(?!\/\/)(.*)$/.exec(a.value);
         const daemon = /::/.test(a.value) || /^rsync:\/\//.test(a.value);
-        if ((program === "scp" || program === "rsync") && (remote || daemon)) {
+        if (
+          (program === "scp" || program === "rsync" || program === "rclone") &&
+          (remote || daemon)
+        ) {
           const rp = daemon ? "/" : remote![1]! || "~";
           const f = pathFact({ value: rp, dynamic: a.dynamic, glob: a.glob }, role, {
             ...ps,

@@ -11,12 +11,17 @@ import { emit } from "./emit.js";
 export function run(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
   const head = args[0];
   if (!head) return NONE;
-  if (head.dynamic || head.expanded) {
+  // A command word whose expansion is known statically is judged as the program it names (and
+  // never allowed: see the `expanded-program` tag); one known only at run time fails closed.
+  if (head.dynamic) {
     ex.unsure(
       "dynamic-program",
       `the command name is produced by expansion or substitution: ${head.value}`,
     );
-  }
+  } else if (head.expanded && (env.scope.vars.has("IFS") || /[\s,:;]/.test(head.value))) {
+    // Word splitting (a changed IFS) can turn one expanded word into a whole command line.
+    ex.unsure("dynamic-program", `the command name is split at run time: ${head.value}`);
+  } else if (head.expanded) env.tags.push("expanded-program");
   const alias = env.scope.aliases.get(head.value);
   if (alias !== undefined && !env.frame.wrappers.includes(`alias ${head.value}`)) {
     return run(ex, [...splitWords(alias), ...args.slice(1)], {
@@ -359,6 +364,13 @@ export function run(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
     case "busybox":
     case "toybox":
       return wrap(name, rest);
+    case "npx":
+    case "bunx":
+    case "pnpx": {
+      // `npx rimraf ~` runs the package's binary with the same arguments.
+      const k = rest.findIndex((a) => !a.value.startsWith("-"));
+      return k < 0 ? emit(ex, args, env) : wrap(name, rest.slice(k));
+    }
     case "eval": {
       shellText(
         ex,

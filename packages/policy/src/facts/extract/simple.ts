@@ -2,8 +2,10 @@ import type { Command, Redirection, Word } from "unbash";
 import type { CommandFacts, PathFact } from "../../types.js";
 import type { ParsedArgs } from "../argspec.js";
 import { codeEffects } from "../interpreters.js";
+import { codeSinks } from "../code-sinks.js";
 import { COMMAND_VARS } from "../programs.js";
 import { expandBraces } from "../text.js";
+import { globPrograms } from "./program-glob.js";
 import { pathFact, type ArgValue } from "../paths.js";
 import {
   type Scope,
@@ -113,10 +115,10 @@ export function simple(
     env.assigns.push(a.name);
   }
   const args: ArgValue[] = [];
-  if (cmd.name) args.push(word(ex, cmd.name, scope, frame));
-  for (const s of cmd.suffix) {
+  for (const s of cmd.name ? [cmd.name, ...cmd.suffix] : cmd.suffix) {
     if (s.type === "Word") {
       const v = word(ex, s, scope, frame);
+      // `{rm,-rf,~}` is three words: the command word expands like any other.
       if (s.parts?.some((p) => p.type === "BraceExpansion"))
         args.push(...expandBraces(v.value).map((e) => ({ ...v, value: e, glob: /[*?[]/.test(e) })));
       else args.push(v);
@@ -153,7 +155,23 @@ export function simple(
     push(ex, env, "", "", [], null, []);
     return NONE;
   }
+  const head = args[0]!;
+  if (head.glob && !head.dynamic) return globCommand(ex, head, args, env);
   return run(ex, args, env);
+}
+
+/** A command word that is a glob runs whichever program it matches: judge every candidate. */
+function globCommand(ex: Extractor, head: ArgValue, args: ArgValue[], env: CommandEnv): Output {
+  const candidates = globPrograms(head.value);
+  if (candidates.length === 0) {
+    ex.unsure("glob-program", `the command word is a glob the gate cannot resolve: ${head.value}`);
+    return run(ex, args, env);
+  }
+  let out: Output = NONE;
+  const dir = head.value.slice(0, head.value.lastIndexOf("/") + 1);
+  for (const c of candidates)
+    out = run(ex, [{ ...head, value: dir + c, glob: false }, ...args.slice(1)], env);
+  return out;
 }
 
 /** Analyse shell text found inside another command (`sh -c`, `eval`, `ssh host …`). */
@@ -229,6 +247,16 @@ export function code(ex: Extractor, code: string, env: CommandEnv, via: string):
   for (const d of fx.dynamic)
     ex.unsure("dynamic-interpreter-exec", `interpreter call with a run-time argument: ${d}`);
   if (fx.reverseShell) env.tags.push("reverse-shell");
+  const sinks = codeSinks(code);
+  const ps = ex.pathScope(env.scope);
+  for (const r of sinks.reads) {
+    const f = pathFact(lit(r), "read", ps);
+    env.inputs.push(f);
+  }
+  // Local data the code read, sent by the same code: an upload.
+  if (sinks.sends && sinks.reads.length > 0) env.tags.push("upload");
+  if (sinks.fetchExec) env.tags.push("exec-downloaded");
+  if (sinks.forkLoop) env.tags.push("fork-bomb");
   env.tags.push("interpreter-code");
 }
 

@@ -80,7 +80,7 @@ export function git(
     if (key.startsWith("alias.") && value.startsWith("!"))
       shellText(ex, value.slice(1), env, `git -c ${key}`);
     else if (
-      /^(core\.(pager|editor|sshcommand|fsmonitor|hookspath|gitproxy|askpass)|pager\..*|diff\..*\.(command|textconv)|sequence\.editor|credential\.helper|filter\..*\.(clean|smudge|process)|merge\..*\.driver|gpg\.program|uploadpack\.packobjectshook)$/.test(
+      /^(core\.(pager|editor|sshcommand|fsmonitor|hookspath|gitproxy|askpass)|pager\..*|diff\.external|(diff|difftool|mergetool)\..*\.(command|textconv|cmd)|remote\..*\.(uploadpack|receivepack)|sequence\.editor|credential\.helper|filter\..*\.(clean|smudge|process)|merge\..*\.driver|gpg\.program|uploadpack\.packobjectshook)$/.test(
         key,
       )
     ) {
@@ -88,6 +88,12 @@ export function git(
       else shellText(ex, value.replace(/^!/, ""), env, `git -c ${key}`);
     }
   }
+  // A remote added earlier in the same line is a destination nobody configured.
+  const sub = words.map((w) => w.toLowerCase());
+  if (sub[0] === "remote" && (sub[1] === "add" || sub[1] === "set-url") && words[2] !== undefined)
+    env.scope.vars.set(`\u0000git-remote:${words[2]}`, words[3] ?? null);
+  if (sub[0] === "push" && words.slice(1).some((w) => env.scope.vars.has(`\u0000git-remote:${w}`)))
+    env.tags.push("push-new-remote");
   for (const a of positionals.slice(1)) if (looksLikePath(a)) addPath(a, "operand");
   for (const o of ["--output", "-o"]) for (const v of parsed.options[o] ?? []) addPath(v, "write");
 }

@@ -69,8 +69,12 @@ export function part(
     case "CommandExpansion": {
       if (!p.script) return { value: undefined, glob: false, expanded: true };
       const known = substitutionValue(ex, p.script.commands, scope);
-      nested(ex, p.script.commands, p.text, scope, frame, "substitution");
-      return { value: known, glob: false, expanded: true };
+      const out = nested(ex, p.script.commands, p.text, scope, frame, "substitution");
+      // `$(echo ls)`: output written literally in the command is known, if word splitting and
+      // globbing cannot change it.
+      const text = out.kind === "literal" ? out.text.replace(/\n+$/, "") : undefined;
+      const literal = text !== undefined && /^[^\s*?[\]{}$`'"\\]+$/.test(text) ? text : undefined;
+      return { value: known ?? literal, glob: false, expanded: true };
     }
     case "ProcessSubstitution": {
       const out = p.script

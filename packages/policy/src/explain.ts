@@ -1,0 +1,208 @@
+import { resolveContext } from "./context.js";
+import { derivedEffects } from "./effects/derive.js";
+import { serviceTarget, type Target } from "./effects/target.js";
+import { decideEffect, EFFECT_TABLE } from "./effects/table.js";
+import { extractFacts } from "./facts/extract.js";
+import { loadKnowledge } from "./knowledge/load.js";
+import type { Policy } from "./policy.js";
+import type {
+  CommandFacts,
+  Decision,
+  DecisionKind,
+  Effect,
+  Explanation,
+  PolicyContext,
+  RuleMatch,
+} from "./types.js";
+
+const RANK: Record<DecisionKind, number> = { allow: 0, transact: 1, deny: 2 };
+
+const FAIL_CLOSED_ALTERNATIVE =
+  "Write the command out literally: no command names built from variables or substitutions, no decoded or downloaded payloads fed to a shell; run scripts from files in the project.";
+
+/** Effects that change something, and so take the command's target (guest or remote). */
+const TARGETED = new Set(["write", "delete", "state", "destroy"]);
+
+function targetOf(c: CommandFacts, policy: Policy): Target {
+  if (c.remote) return { remote: true, known: true, why: "runs on another host over ssh" };
+  const k = policy.knowledge ?? loadKnowledge();
+  return serviceTarget(c, k.services.get(c.program));
+}
+
+/** Judge one simple command: its knowledge matches and its effects. */
+function judgeCommand(
+  policy: Policy,
+  c: CommandFacts,
+  i: number,
+  home: string,
+): { matches: RuleMatch[]; effects: Effect[] } {
+  const k = policy.knowledge ?? loadKnowledge();
+  const target = targetOf(c, policy);
+  const effects = derivedEffects(c, i, home, k);
+  const matches: RuleMatch[] = [];
+  let vouched = false;
+  const candidates = policy.index
+    ? (policy.index.byProgram.get(c.program) ?? policy.index.generic)
+    : policy.rules;
+  for (const r of candidates) {
+    if (!r.test(c)) continue;
+    const remote = r.effect !== undefined && TARGETED.has(r.effect) && target.remote;
+    const local = r.effect === "send" && target.known && !target.remote;
+    const decision =
+      r.effect === undefined ? r.decision : local ? "transact" : decideEffect(r.effect, remote);
+    matches.push({
+      id: r.id,
+      decision,
+      ...(r.effect === undefined ? {} : { effect: r.effect }),
+      justification: r.justification,
+      ...(r.alternative === undefined ? {} : { alternative: r.alternative }),
+      command: i,
+    });
+    if (decision === "allow") vouched = true;
+    else if (r.effect === "send" && target.known && !target.remote)
+      // Sent to a service on the guest itself (curl -d @f http://localhost:8080): nothing leaves.
+      effects.push({
+        kind: "write",
+        id: r.id,
+        reason: `${r.justification} (to the guest itself)`,
+        remote: false,
+        command: i,
+      });
+    else if (r.effect !== undefined)
+      effects.push({
+        kind: r.effect,
+        id: r.id,
+        reason: remote ? `${r.justification} (${target.why ?? "remote target"})` : r.justification,
+        remote,
+        command: i,
+        ...(r.alternative === undefined ? {} : { alternative: r.alternative }),
+      });
+  }
+  // An assignment or a bare `:` with no program runs nothing.
+  if (c.program === "" && c.redirects.length === 0) vouched = true;
+  if (!vouched && c.remote)
+    effects.push({
+      kind: "remote-change",
+      id: "remote.state-change",
+      reason: `changes state on another host over ssh (${c.program || "redirect"}); no snapshot covers it`,
+      remote: true,
+      command: i,
+    });
+  else if (!vouched)
+    effects.push({
+      kind: "state",
+      id: "default.transact",
+      reason: `not known to be read-only: ${c.program || "redirect"}`,
+      remote: target.remote,
+      command: i,
+    });
+  // On another host every change is remote.
+  if (c.remote) for (const e of effects) if (TARGETED.has(e.kind)) e.remote = true;
+  return { matches, effects };
+}
+
+/**
+ * Explain a decision: the parsed facts of every simple command, the knowledge entries that
+ * matched, every effect, and the decision the effect table gives. Pure: no I/O.
+ */
+export function explain(
+  policy: Policy,
+  command: string,
+  context: Partial<PolicyContext> = {},
+): Explanation {
+  const ctx = resolveContext(context, policy.defaults);
+  const facts = extractFacts(command, ctx);
+  const matches: RuleMatch[] = [];
+  const effects: Effect[] = [];
+  const readOnly: boolean[] = [];
+  facts.commands.forEach((c, i) => {
+    const j = judgeCommand(policy, c, i, ctx.home);
+    matches.push(...j.matches);
+    effects.push(...j.effects);
+    readOnly.push(
+      j.effects.every((e) => decideEffect(e.kind, e.remote) === "allow") &&
+        !j.matches.some((m) => m.effect === undefined && m.decision !== "allow"),
+    );
+  });
+  return {
+    command,
+    context: ctx,
+    facts,
+    matches,
+    readOnly,
+    effects,
+    decision: verdict(facts, matches, effects, ctx.headless),
+  };
+}
+
+function verdict(
+  facts: Explanation["facts"],
+  matches: RuleMatch[],
+  effects: Effect[],
+  headless: boolean,
+): Decision {
+  const stated = matches.filter((m) => m.effect === undefined);
+  let worst: DecisionKind = "allow";
+  for (const e of effects) {
+    const d = decideEffect(e.kind, e.remote);
+    if (RANK[d] > RANK[worst]) worst = d;
+  }
+  for (const m of stated) if (RANK[m.decision] > RANK[worst]) worst = m.decision;
+  const failClosed: DecisionKind =
+    facts.uncertain.length > 0 ? (headless ? "deny" : "transact") : "allow";
+  if (RANK[failClosed] > RANK[worst]) worst = failClosed;
+  const ruleIds: string[] = [];
+  const reasons: string[] = [];
+  const add = (id: string, reason: string): void => {
+    if (ruleIds.includes(id)) return;
+    ruleIds.push(id);
+    reasons.push(reason);
+  };
+  let alternative: string | undefined;
+  for (const m of stated) {
+    if (m.decision !== worst) continue;
+    add(m.id, m.justification);
+    alternative ??= m.alternative;
+  }
+  const unknownPrograms: string[] = [];
+  for (const e of effects) {
+    if (decideEffect(e.kind, e.remote) !== worst) continue;
+    if (e.id === "default.transact") {
+      // One entry naming every program not known to be read-only.
+      const prog = e.reason.replace(/^not known to be read-only: /, "");
+      if (!unknownPrograms.includes(prog)) unknownPrograms.push(prog);
+      add(e.id, "");
+      continue;
+    }
+    add(e.id, e.reason);
+    alternative ??= e.alternative ?? EFFECT_TABLE[e.kind].alternative;
+  }
+  const k = ruleIds.indexOf("default.transact");
+  if (k >= 0) reasons[k] = `not known to be read-only: ${unknownPrograms.join(", ")}`;
+  if (failClosed === worst && worst !== "allow") {
+    for (const u of facts.uncertain) add(`failclosed.${u.tag}`, u.reason);
+    if (worst === "deny") alternative ??= FAIL_CLOSED_ALTERNATIVE;
+  }
+  if (worst === "allow" && ruleIds.length === 0) {
+    for (const m of matches) if (m.decision === "allow") add(m.id, m.justification);
+  }
+  return {
+    decision: worst,
+    ruleIds,
+    reasons,
+    ...(worst === "deny" && alternative !== undefined ? { alternative } : {}),
+  };
+}
+
+/**
+ * Decide one command line: `allow` (reads of non-secret data only), `transact` (every effect is
+ * one the guest snapshot undoes) or `deny`. Pure: the policy is compiled beforehand by
+ * `loadPolicy`; a partial context gets defaults.
+ */
+export function decide(
+  policy: Policy,
+  command: string,
+  context: Partial<PolicyContext> = {},
+): Decision {
+  return explain(policy, command, context).decision;
+}
