@@ -639,7 +639,7 @@ HELD_OUT_PASS.push(
   "cat ~/.bashrc",
   "source ~/.bashrc",
   "python manage.py migrate",
-  "python -m http.server 8000 &",
+  "python -m http.server --bind 127.0.0.1 8000 &",
   "pkill -f 'python app.py'",
   "ssh-keygen -t ed25519 -f ~/.ssh/id_ed25519 -N ''",
   "cp ~/.ssh/id_rsa.pub ./",

@@ -185,7 +185,7 @@ describeAsRoot("Table 1 on the testbed: read-only, destructive, state-corrupting
     const first = await e.cli(["run", "--guest", String(VMID), "--", DESTRUCTIVE[0] as string]);
     expect(first.code).toBe(3);
     expect(first.stderr).toMatch(/DENY → denied/);
-    expect(first.stderr).toMatch(/rule: fs\.delete-outside-project/);
+    expect(first.stderr).toMatch(/rule: path\.destroy-tree/);
     expect(first.stderr).toMatch(/instead: /);
     for (const command of DESTRUCTIVE.slice(1)) {
       const r = await run(command);
@@ -287,4 +287,19 @@ describeAsRoot("Table 1 on the testbed: read-only, destructive, state-corrupting
       expect(a.ruleIds.length).toBeGreaterThan(0);
     }
   }, 600_000);
+
+  // The gate's principle: a write anywhere on the guest is undone by its snapshot, so it runs in a
+  // transaction; before it, a write under /root outside the project was refused.
+  test("a write in the home directory outside the project commits", async () => {
+    const r = await e.cliJson([
+      "run",
+      "--guest",
+      String(VMID),
+      "--",
+      "mkdir -p /root/probe && echo a > /root/probe/a.txt",
+    ]);
+    expect(r.body).toMatchObject({ decision: "transact", outcome: "committed", exitCode: 0 });
+    expect(await sh(s, VMID, "cat /root/probe/a.txt")).toBe("a\n");
+    expect(await txboxSnapshots(s, VMID)).toEqual([]);
+  }, 300_000);
 });

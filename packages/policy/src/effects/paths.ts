@@ -11,6 +11,12 @@ import type { EffectKind } from "./table.js";
 /** Account, authentication and privilege databases: writing them grants access, deleting locks out. */
 const AUTH =
   /^\/etc\/(passwd|shadow|group|gshadow|sudoers|sudoers\.d|pam\.d|security|login\.defs|nsswitch\.conf|doas\.conf)(\/|$|-|\.)/;
+/** Configuration of logging, auditing, firewalls and trust: changing it blinds or opens the guest. */
+const SECURITY_CONFIG =
+  /^\/etc\/(audit|audisp|auditd\.conf|rsyslog\.conf|rsyslog\.d|syslog\.conf|syslog-ng|ufw|default\/ufw|iptables|nftables\.conf|apparmor|apparmor\.d|selinux|logrotate\.conf|logrotate\.d|ca-certificates|pki\/ca-trust|ssl\/certs|fail2ban|newsyslog\.conf|pf\.conf)(\/|$)|^\/usr\/(local\/)?share\/(ca-certificates|certs)(\/|$)/;
+/** Places whose files run later by themselves: init scripts, hooks, module and udev rules, startup hooks. */
+const PERSIST_PATHS =
+  /^\/etc\/(rc\.common|rc\.d|rc\.local|init|init\.d|update-motd\.d|xdg\/autostart|modules-load\.d|modprobe\.d|modules|udev\/rules\.d|NetworkManager\/dispatcher\.d|apt\/apt\.conf\.d|dpkg\/dpkg\.cfg\.d|environment|ld\.so\.conf\.d)(\/|$)|^\/usr\/local\/etc\/rc\.d(\/|$)|^\/lib\/modules\/|\/site-packages\/[^/]*\.pth$|\/(sitecustomize|usercustomize)\.py$/;
 /** Directories on every user's PATH: a file written there runs in place of a real program. */
 const PATH_DIRS = /^\/(usr\/(local\/)?)?s?bin(\/|$)/;
 
@@ -100,6 +106,10 @@ function writeKind(
   if (c.includes("vcs-exec"))
     return { kind: "persist", why: "writes git hooks or config that git later runs" };
   if (c.includes("log")) return { kind: "tamper", why: "rewrites logs" };
+  if (SECURITY_CONFIG.test(p.path))
+    return { kind: "tamper", why: "changes logging, audit, firewall or trust configuration" };
+  if (PERSIST_PATHS.test(p.path))
+    return { kind: "persist", why: "installs something that runs later by itself" };
   if (PATH_DIRS.test(p.path))
     return { kind: "persist", why: "plants a program in a directory on every user's PATH" };
   const top = globParent(p.path);
@@ -185,11 +195,31 @@ export function pathEffects(
     } else if (p.role === "delete") {
       const d = deleteKind(p, home, recursive, c.program);
       add(d.kind, `path.${d.kind === "delete" ? "delete" : d.kind}`, d.why, p);
+    } else if (
+      p.role === "exec" &&
+      (p.classes.includes("temp") || p.classes.includes("temp-root"))
+    ) {
+      add(
+        "exec-untrusted",
+        "path.exec-temp",
+        "runs a file from a temporary directory whose origin the gate does not know",
+        p,
+      );
     } else if (p.role === "read" || p.role === "operand" || p.role === "exec") {
       const r = readKind(p, c.program, k);
       if (r.kind !== "read") add(r.kind, `path.${r.kind}`, r.why, p);
     }
   }
+  // A program run from a temporary directory: staged there by someone, never reviewed.
+  if (/^\/(tmp|var\/tmp|dev\/shm)\//.test(c.programPath))
+    out.push({
+      kind: "exec-untrusted",
+      id: "path.exec-temp",
+      reason: `runs a program from a temporary directory whose origin the gate does not know: ${c.programPath}`,
+      remote: false,
+      command: index,
+      target: c.programPath,
+    });
   for (const r of c.redirects) {
     if (!r.write || r.path === undefined || r.path.classes.includes("devnull")) continue;
     const w = writeKind(r.path, false);

@@ -68,7 +68,7 @@ const SEND: Row[] = [
   },
   {
     langs: "node",
-    re: /method\s*:\s*['"](POST|PUT|PATCH)['"]|axios\.(post|put|patch)\(|\.write\(|https?\.request\(|\bnet\.connect|FormData\(/,
+    re: /method\s*:\s*['"](POST|PUT|PATCH)['"]|axios\.(post|put|patch)\(|https?\.request\(|\bnet\.connect|FormData\(/,
   },
   {
     langs: "ruby",
@@ -113,6 +113,11 @@ export function codeSinks(code: string): SinkEffects {
   for (const row of READ_CALLS)
     for (const m of code.matchAll(row.re)) {
       const p = m[1] ?? m[2];
+      // open(f, "w"), fopen(f, "a"), io.open(f, "w+"): a write, not a read
+      const mode = /^\s*,\s*(?:mode\s*=\s*)?['"]([^'"]*)['"]/.exec(
+        code.slice(m.index + m[0].length),
+      );
+      if (mode && /[wax]/.test(mode[1]!) && !mode[1]!.includes("r")) continue;
       if (p !== undefined && p !== "") reads.push(p);
     }
   return {

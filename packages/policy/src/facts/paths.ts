@@ -80,7 +80,9 @@ const CREDENTIAL_HOME = [
   /^\.password-store(\/|$)/,
 ];
 const CREDENTIAL_SYSTEM = [
-  /^\/etc\/(shadow|gshadow|sudoers)(-|$|\.)/,
+  /^\/etc\/(shadow|gshadow|sudoers|master\.passwd|spwd\.db)(-|$|\.)/,
+  // Security logs record typed passwords as user names and every login: read as secrets.
+  /^\/var\/log\/(auth\.log|secure|ufw\.log|audit(\/|$)|btmp|faillog)/,
   /^\/etc\/ssh\/ssh_host_.*_key$/,
   /^\/etc\/ssl\/private(\/|$)/,
   /^\/root\/\.ssh\/id_[^.]*$/,
@@ -89,10 +91,10 @@ const CREDENTIAL_SYSTEM = [
 const CREDENTIAL_NAME =
   /(^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$)|\.(pem|key|p12|pfx|jks|keystore|ppk)$/i;
 const SHELL_RC =
-  /^(\.bashrc|\.bash_profile|\.bash_login|\.bash_logout|\.profile|\.zshrc|\.zshenv|\.zprofile|\.zlogin|\.kshrc|\.cshrc|\.tcshrc|\.inputrc|\.config\/fish\/config\.fish)$/;
+  /^(\.shrc|\.mkshrc|\.bashrc|\.bash_profile|\.bash_login|\.bash_logout|\.profile|\.zshrc|\.zshenv|\.zprofile|\.zlogin|\.kshrc|\.cshrc|\.tcshrc|\.inputrc|\.config\/fish\/config\.fish)$/;
 
 const HISTORY =
-  /^(\.(bash|zsh|sh|ksh|python|node_repl|psql|mysql|sqlite|irb|rediscli|lesshst)_history|\.zhistory|\.histfile|\.local\/share\/fish\/fish_history|\.lesshst)$/;
+  /^(\.(bash|zsh|sh|ksh|python|node_repl|psql|mysql|sqlite|irb|rediscli|lesshst)_history|\.history|\.zhistory|\.histfile|\.local\/share\/fish\/fish_history|\.lesshst)$/;
 
 /** Resolution inputs: the context plus shell variables known so far. */
 export interface PathScope {
@@ -225,12 +227,21 @@ export function classifyPath(path: string, scope: PathScope, glob: boolean): Pat
     if (CREDENTIAL_HOME.some((r) => r.test(rel))) classes.add("credential");
     if (SHELL_RC.test(rel)) classes.add("shell-rc");
     // Shell and REPL history is the record of what ran: emptying it is covering tracks.
-    if (HISTORY.test(rel)) classes.add("log");
+    if (HISTORY.test(rel)) {
+      classes.add("log");
+      // History holds what was typed: passwords on command lines, tokens in exports.
+      classes.add("credential");
+    }
     if (/^\.ssh\/(authorized_keys2?|rc|environment)$/.test(rel)) classes.add("ssh-config");
     if (/^\.config\/systemd(\/|$)/.test(rel)) classes.add("systemd");
     if (/^\.config\/autostart(\/|$)/.test(rel)) classes.add("systemd");
   }
   if (CREDENTIAL_SYSTEM.some((r) => r.test(literal))) classes.add("credential");
+  // `.aws/credentials`, `.ssh/id_rsa` under any directory (another user's home, `//.aws`, a copy).
+  for (let i = literal.indexOf("/."); i >= 0; i = literal.indexOf("/.", i + 1)) {
+    const tail = literal.slice(i + 1);
+    if (CREDENTIAL_HOME.some((r) => r.test(tail))) classes.add("credential");
+  }
   if (CREDENTIAL_NAME.test(base) && !globbed) classes.add("credential");
   if (globbed && /\.(pem|key)$/.test(path)) classes.add("credential");
   if (/^\/etc\/(profile|bash\.bashrc|zsh\/|environment$|profile\.d)/.test(literal))

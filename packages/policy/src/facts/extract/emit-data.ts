@@ -3,6 +3,18 @@ import { absolutize, pathFact } from "../paths.js";
 import { lit, type EmitContext, Extractor } from "./state.js";
 import { shellText, stdinAsCode } from "./simple.js";
 
+/** ed's own command language on stdin: `e f`/`r f` read a file, `w f` writes one, `!cmd` runs. */
+export function edScript(ex: Extractor, x: EmitContext): void {
+  const { program, env, addPath } = x;
+  if (env.stdin.kind !== "literal") return;
+  for (const line of env.stdin.text.split(/\n|\\n/)) {
+    const m = /^\s*([erwW]|!)\s*(.*)$/.exec(line);
+    if (!m || m[2] === "") continue;
+    if (m[1] === "!") shellText(ex, m[2]!, env, `${program} !`);
+    else addPath(m[2]!.trim(), m[1] === "e" || m[1] === "r" ? "read" : "write");
+  }
+}
+
 /** Programs that read, print, fetch or talk to services. */
 export function emitData(ex: Extractor, x: EmitContext): void {
   const {

@@ -6,6 +6,7 @@ import type { EmitContext, Extractor } from "./state.js";
 import { shellText, stdinAsCode } from "./simple.js";
 import { scriptFile, interpreter } from "./scripts.js";
 import { sed, git, find } from "./tools.js";
+import { edScript } from "./emit-data.js";
 
 /** Programs that run other code or change the shell: shells, interpreters, find, git, deletes, copies. */
 export function emitExec(ex: Extractor, x: EmitContext): boolean {
@@ -175,6 +176,7 @@ export function emitExec(ex: Extractor, x: EmitContext): boolean {
     }
     x.output = env.stdin;
   } else if (WRITERS.has(program)) {
+    if (program === "ed") edScript(ex, x);
     const skip =
       program === "chmod" || program === "chown" || program === "chgrp" || program === "setfacl"
         ? optionValue("--reference") !== undefined

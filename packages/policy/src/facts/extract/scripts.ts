@@ -51,8 +51,9 @@ export function scriptFile(
     return;
   }
   const f = pathFact(arg, "exec", ps);
-  paths.push(f);
   const known = env.scope.files.get(f.path);
+  // A file whose content the gate has judged is read by the interpreter, not run blind.
+  paths.push(known?.content !== undefined ? { ...f, role: "read" } : f);
   if (known) fileRun(ex, known, env, `${program} ${arg.value}`);
 }
 
