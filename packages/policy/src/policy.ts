@@ -7,7 +7,7 @@ import { decideEffect, type EffectKind } from "./effects/table.js";
 import { explain } from "./explain.js";
 import { loadKnowledge, type Knowledge } from "./knowledge/load.js";
 import { compileMatcher, type Predicate } from "./rules/matcher.js";
-import { packSchema, type PackSpec } from "./rules/schema.js";
+import { packSchema, type Matcher, type PackSpec } from "./rules/schema.js";
 import type { DecisionKind, PolicyContext } from "./types.js";
 
 /** Absolute path of the shipped default pack (works from `src/` and from the built `lib/`). */
@@ -65,6 +65,22 @@ function buildIndex(rules: CompiledRule[], programs: Map<string, string[] | unde
   return { byProgram, generic };
 }
 
+/**
+ * The programs a matcher can match, for the index: its own `program` list, or the union of its
+ * `any` branches when every branch names programs; `undefined` when it can match any program.
+ */
+function programsOf(m: Matcher): string[] | undefined {
+  if (m.program) return m.program.map((p) => p.toLowerCase());
+  if (!m.any || m.program_match !== undefined) return undefined;
+  const out: string[] = [];
+  for (const branch of m.any) {
+    const progs = programsOf(branch);
+    if (progs === undefined) return undefined;
+    out.push(...progs);
+  }
+  return [...new Set(out)];
+}
+
 /** Read, validate and compile one pack file (examples are checked later, with all rules known). */
 function readPack(file: string): {
   spec: PackSpec;
@@ -92,10 +108,7 @@ function readPack(file: string): {
   const seen = new Set<string>();
   const programs = new Map<string, string[] | undefined>();
   const rules = spec.rules.map((r) => {
-    programs.set(
-      r.id,
-      r.when.program?.map((p) => p.toLowerCase()),
-    );
+    programs.set(r.id, programsOf(r.when));
     if (seen.has(r.id))
       throw new PolicyPackError(`${file}: rule ${r.id}: duplicate rule id`, {
         details: { file, rule: r.id },
