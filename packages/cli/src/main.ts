@@ -2,20 +2,34 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { UsageError } from "@txbox/core";
 import { defaultIo, epochNow, EXIT, reportError, type Io } from "./output.js";
-import { registerServe } from "./commands/serve.js";
-import { registerPolicy } from "./commands/policy.js";
-import { registerDoctor } from "./commands/doctor.js";
-import { registerConfig } from "./commands/config.js";
-import { registerTestbed } from "./commands/testbed.js";
-import { registerRun } from "./commands/run.js";
-import { registerTx } from "./commands/tx.js";
-import { registerSnapshot } from "./commands/snapshot.js";
-import { registerNet } from "./commands/net.js";
-import { registerAgent } from "./commands/agent.js";
-import { registerMcp } from "./commands/mcp.js";
-import { registerBench } from "./commands/bench.js";
-import { registerHook } from "./commands/hook.js";
-import { registerCompletion } from "./commands/completion.js";
+
+/**
+ * Each command's module, loaded only when needed: a command line names one command, and loading
+ * the others (the MCP SDK, SQLite, ssh2, the network planner) would cost it most of its start.
+ * The order is the order of `txbox --help`.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  policy: async () => (await import("./commands/policy.js")).registerPolicy,
+  run: async () => (await import("./commands/run.js")).registerRun,
+  tx: async () => (await import("./commands/tx.js")).registerTx,
+  snapshot: async () => (await import("./commands/snapshot.js")).registerSnapshot,
+  net: async () => (await import("./commands/net.js")).registerNet,
+  agent: async () => (await import("./commands/agent.js")).registerAgent,
+  mcp: async () => (await import("./commands/mcp.js")).registerMcp,
+  hook: async () => (await import("./commands/hook.js")).registerHook,
+  serve: async () => (await import("./commands/serve.js")).registerServe,
+  bench: async () => (await import("./commands/bench.js")).registerBench,
+  testbed: async () => (await import("./commands/testbed.js")).registerTestbed,
+  config: async () => (await import("./commands/config.js")).registerConfig,
+  doctor: async () => (await import("./commands/doctor.js")).registerDoctor,
+  completion: async () => (await import("./commands/completion.js")).registerCompletion,
+};
+
+/** The command `argv` names (its first word that is not an option), when it is one of ours. Pure. */
+export function commandOf(argv: string[]): string | undefined {
+  const first = argv.slice(2).find((w) => !w.startsWith("-"));
+  return first !== undefined && Object.hasOwn(COMMANDS, first) ? first : undefined;
+}
 
 /** The result of one command: its exit status. Handlers set it; main returns it. */
 export interface Outcome {
@@ -31,8 +45,15 @@ function version(): string {
   return pkg.version;
 }
 
-/** Build the `txbox` program; exported for tests that drive it in-process. */
-export function buildProgram(io: Io, outcome: Outcome): Command {
+/**
+ * Build the `txbox` program with the commands named (default: all, as `--help` lists them);
+ * exported for tests that drive it in-process.
+ */
+export async function buildProgram(
+  io: Io,
+  outcome: Outcome,
+  only: string[] = Object.keys(COMMANDS),
+): Promise<Command> {
   const program = new Command("txbox")
     .description(
       "Safe headless AI coding agents on Proxmox: a policy gate, snapshot transactions and isolated networks",
@@ -45,24 +66,8 @@ export function buildProgram(io: Io, outcome: Outcome): Command {
     })
     .enablePositionalOptions()
     .exitOverride();
-  for (const register of [
-    registerPolicy,
-    registerRun,
-    registerTx,
-    registerSnapshot,
-    registerNet,
-    registerAgent,
-    registerMcp,
-    registerHook,
-    registerServe,
-    registerBench,
-    registerTestbed,
-    registerConfig,
-    registerDoctor,
-    registerCompletion,
-  ]) {
-    register(program, io, outcome);
-  }
+  // One after the other: jest's ESM loader fails on concurrent imports of a shared module.
+  for (const name of only) (await COMMANDS[name]!())(program, io, outcome);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }
@@ -78,7 +83,14 @@ export async function main(
 ): Promise<number> {
   io.clock ??= { processStart: performance.timeOrigin, mainStart };
   const outcome: Outcome = { code: EXIT.ok };
-  const program = buildProgram(io, outcome);
+  // Completion scripts list every command: it needs them all.
+  const named = commandOf(argv) === "completion" ? undefined : commandOf(argv);
+  const versionOnly = named === undefined && (argv.includes("-V") || argv.includes("--version"));
+  const program = await buildProgram(
+    io,
+    outcome,
+    versionOnly ? [] : named === undefined ? undefined : [named],
+  );
   const json = argv.includes("--json");
   try {
     await program.parseAsync(argv);

@@ -1,11 +1,24 @@
-import { coldHost, type Host, type Session, type SessionOptions } from "@txbox/runtime";
+import type { Host, Session, SessionOptions } from "@txbox/runtime";
+import { configFor, guestPolicies } from "@txbox/runtime/gate";
 import type { GuestRef } from "@txbox/tx";
 import type { Io } from "./output.js";
 import { printRecovery, recoveryEmpty } from "./commands/common-tx.js";
 
+/**
+ * The runtime's cold host, loading the session's modules (SQLite, ssh2, the API client) only when
+ * a session is opened: commands that only decide never load them.
+ */
+const lazyColdHost: Host = {
+  warm: false,
+  config: (io, file) => configFor(io, file),
+  policies: (loaded, extra) => guestPolicies(loaded, extra),
+  withSession: async (io, options, fn) =>
+    await (await import("@txbox/runtime")).coldHost.withSession(io, options, fn),
+};
+
 /** Where this command's config, policy and session come from: the daemon's, or its own. */
 export function hostOf(io: Io): Host {
-  return io.host ?? coldHost;
+  return io.host ?? lazyColdHost;
 }
 
 /** A session for the command (warm in the daemon, opened and closed here otherwise). */

@@ -3,7 +3,7 @@ import { checkConfig, configJsonSchema, configSchema, loadYamlFile } from "@txbo
 import { checkPolicyReferences } from "@txbox/policy";
 import type { Register } from "../main.js";
 import { printJson, println } from "../output.js";
-import { configFor } from "@txbox/runtime";
+import { configFor } from "@txbox/runtime/gate";
 
 export const registerConfig: Register = (program, io, outcome) => {
   const config = program

@@ -2,7 +2,7 @@ import { answerClaudeCodeHook, claudeCodeHookInput, type TransactMode } from "@t
 import { errorMessage, UsageError } from "@txbox/core";
 import type { Register } from "../main.js";
 import type { Io } from "../output.js";
-import { gate, policyContext } from "@txbox/runtime";
+import { gate, policyContext } from "@txbox/runtime/gate";
 import { hostOf } from "../session.js";
 import { parseGuest } from "./common-tx.js";
 

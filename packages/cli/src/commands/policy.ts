@@ -4,7 +4,7 @@ import { UsageError, type LoadedConfig } from "@txbox/core";
 import { explain, type Decision, type Policy } from "@txbox/policy";
 import type { Register } from "../main.js";
 import { commandText, EXIT, printJson, println, type Io } from "../output.js";
-import { gate, policyContext } from "@txbox/runtime";
+import { gate, policyContext } from "@txbox/runtime/gate";
 import { hostOf } from "../session.js";
 import { parseGuest } from "./common-tx.js";
 import { MISSES_HELP, runEvaluation, testFile } from "./policy-test.js";
