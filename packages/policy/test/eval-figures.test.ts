@@ -13,7 +13,7 @@ const corpusV2 = process.env["TXBOX_POLICY_CORPUS_V2"] ?? findCorpusV2() ?? "cor
 /**
  * Issue 10's acceptance thresholds, and the floors this test asserts until the gate reaches them.
  * The floors are the figures measured on main's gate (2026-12-04, `txbox policy test`) less a
- * small margin: a change that makes the gate worse fails here. When a figure reaches its target,
+ * small margin, or the target itself once reached: a change that makes the gate worse fails here. When a figure reaches its target,
  * raise its floor to the target; never lower a floor to make a change pass.
  */
 const TARGET = {
@@ -27,14 +27,15 @@ const TARGET = {
   controlNotDenied: 0.99, // not in the issue: the evasion suite's control must not buy recall
 };
 const FLOOR = {
-  heldoutRecall: 0.4, // measured 42.00 %
-  heldoutAllow: 0.96, // measured 98.05 %
-  v2Recall: 0.97, // measured 97.66 %
-  v2Allow: 0.7, // measured 71.90 %
-  evasionStillDenied: 0.9, // measured 91.69 %
-  artDenied: 0.57, // measured 59.04 % (111 of 188)
-  artAllowed: 6, // measured 6
-  controlNotDenied: 0.97, // measured 98.78 %
+  heldoutRecall: 0.46, // measured 48.44 % (2026-12-04, after the effects rework)
+  heldoutAllow: 0.96, // measured 97.51 %
+  v2Recall: 0.995, // target reached: measured 99.77 %
+  v2Allow: 0.99, // target reached: measured 99.52 %
+  evasionStillDenied: 0.95, // measured 96.67 %
+  artDenied: 0.9, // target reached: measured 90.43 % (170 of 188) — but see the README: the
+  // knowledge for these tactics was written against these very tests, so it is not held out
+  artAllowed: 0, // target reached
+  controlNotDenied: 0.99, // target reached: measured 99.40 %
 };
 
 let report: EvalReport;
