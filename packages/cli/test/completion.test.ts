@@ -8,7 +8,7 @@ import { defaultIo } from "../src/output.js";
 import { describeWith, tool } from "../../../test/support/requirements.js";
 import { runCli } from "./support-io.js";
 
-const program = buildProgram(defaultIo(), { code: 0 });
+const program = await buildProgram(defaultIo(), { code: 0 });
 const dir = mkdtempSync(join(tmpdir(), "txbox-completion-"));
 
 function scriptFile(shell: "bash" | "zsh" | "fish"): string {
