@@ -10,6 +10,8 @@ import {
   type CloneRequest,
   type FirewallRule,
   type FirewallState,
+  type FirewallSwitches,
+  type ZoneStatus,
   type GuestRef,
   type Ledger,
   type NetPort,
@@ -190,6 +192,41 @@ export class ProxmoxNetPort implements NetPort {
   async applySdn(opts: CallOptions = {}): Promise<void> {
     await this.client.sdn.applySdn(opts.signal ? { signal: opts.signal } : {});
   }
+
+  async listNodes(): Promise<string[]> {
+    const nodes = await this.client.get<{ node: string }[]>("/nodes");
+    return nodes.map((n) => n.node).sort();
+  }
+  async listZoneStatus(nodes: string[]): Promise<ZoneStatus[]> {
+    const per = await Promise.all(
+      nodes.map(async (node) =>
+        (await this.client.sdn.zoneStatus(node)).map((z) => ({
+          node,
+          zone: z.zone,
+          status: z.status,
+        })),
+      ),
+    );
+    return per.flat();
+  }
+  async getFirewallSwitches(nodes: string[]): Promise<FirewallSwitches> {
+    const on = (v: unknown) => Number(v ?? 0) === 1;
+    const dc = await this.client.firewall.options({ kind: "cluster" });
+    const nft = await Promise.all(
+      nodes.map(
+        async (node) =>
+          [
+            node,
+            on((await this.client.firewall.options({ kind: "node", node })).nftables),
+          ] as const,
+      ),
+    );
+    return { datacenter: on(dc.enable), nftables: Object.fromEntries(nft) };
+  }
+  enableDatacenterFirewall = () =>
+    this.client.firewall.setOptions({ kind: "cluster" }, { enable: 1 });
+  enableNodeNftables = (node: string) =>
+    this.client.firewall.setOptions({ kind: "node", node }, { nftables: 1 });
 
   private async firewallState(scope: FirewallScope): Promise<FirewallState> {
     const [options, rules] = await Promise.all([

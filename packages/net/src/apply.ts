@@ -1,8 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { errorMessage } from "@txbox/core";
-import { AlreadyExistsError, ApplyAbortedError, ApplyError, PlanConflictError } from "./errors.js";
+import {
+  AlreadyExistsError,
+  ApplyAbortedError,
+  ApplyError,
+  FirewallOffError,
+  PlanConflictError,
+} from "./errors.js";
 import { planDestroy, plan as planSpec, type Action, type Plan, type Step } from "./plan.js";
 import type { CallOptions, FirewallState, GuestRef, Ledger, NetPort, Observed } from "./ports.js";
+import { describePrerequisites } from "./prerequisites.js";
 import type { NetSpec } from "./spec.js";
 
 /** Reported before and after each action, and once for an empty plan. */
@@ -20,6 +27,11 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** Budget for each guest to accept SSH after start (default 120 s). */
   sshTimeoutMs?: number;
+  /**
+   * Turn on the datacenter firewall and the nodes' nftables mode when the plan needs them;
+   * without it such a plan is refused (FirewallOffError) before anything changes.
+   */
+  enableFirewall?: boolean;
 }
 
 export interface ApplyResult {
@@ -34,12 +46,17 @@ export async function observe(
   name: string,
   opts: CallOptions = {},
 ): Promise<Observed> {
-  const [controllers, zones, vnets, guests, ledger] = await Promise.all([
+  const [controllers, zones, vnets, guests, ledger, nodes] = await Promise.all([
     port.listControllers(opts),
     port.listZones(opts),
     port.listVnets(opts),
     port.listGuests(opts),
     port.loadLedger(name, opts),
+    port.listNodes(opts),
+  ]);
+  const [zoneStatus, firewall] = await Promise.all([
+    port.listZoneStatus(nodes, opts),
+    port.getFirewallSwitches(nodes, opts),
   ]);
   const subnets = (await Promise.all(vnets.map((v) => port.listSubnets(v.vnet, opts)))).flat();
   const vnetFirewalls: Record<string, FirewallState> = {};
@@ -49,7 +66,19 @@ export async function observe(
   const guestFirewalls: Record<string, FirewallState> = {};
   for (const g of guests)
     if (!g.template) guestFirewalls[String(g.vmid)] = await port.getGuestFirewall(g, opts);
-  return { controllers, zones, vnets, subnets, vnetFirewalls, guests, guestFirewalls, ledger };
+  return {
+    controllers,
+    zones,
+    vnets,
+    subnets,
+    vnetFirewalls,
+    guests,
+    guestFirewalls,
+    ledger,
+    nodes,
+    zoneStatus,
+    firewall,
+  };
 }
 
 /** Replace the rules carrying `mark` by `state.rules` (on top, in order) and set the options. */
@@ -154,6 +183,9 @@ async function runStep(
       return port.deleteSubnet(step.vnet, step.id, opts);
     case "sdn-apply":
       return port.applySdn(opts);
+    case "firewall-enable":
+      if (step.scope === "datacenter") return port.enableDatacenterFirewall(opts);
+      return port.enableNodeNftables(step.scope, opts);
     case "vnet-firewall":
       return syncFirewall(
         step.state,
@@ -220,6 +252,15 @@ async function finishGuest(
   if (tags !== undefined) await port.configureGuest(ref, { tags }, opts);
 }
 
+/** Refuse a plan whose firewall switches are off unless told to set them (FirewallOffError). */
+export function checkPrerequisites(p: Plan, enableFirewall: boolean): void {
+  if (p.prerequisites.length > 0 && !enableFirewall)
+    throw new FirewallOffError(describePrerequisites(p.name, p.prerequisites), {
+      details: { settings: p.prerequisites },
+      hint: "change these settings (the calls above), or run apply with --enable-firewall",
+    });
+}
+
 /**
  * Carry out a plan through `port`, in order, reporting progress. Every step is idempotent, so
  * after a crash or an abort, planning again from the cluster's state and applying resumes.
@@ -238,6 +279,7 @@ export async function apply(
         hint: "rename the objects in the spec, or remove the foreign ones from the cluster",
       },
     );
+  checkPrerequisites(p, options.enableFirewall === true);
   const total = p.actions.length;
   if (total === 0) {
     onProgress?.({

@@ -37,3 +37,13 @@ export class AlreadyExistsError extends TxboxError {
     super("E_NET_EXISTS", message, options);
   }
 }
+
+/**
+ * The cluster would not enforce the spec's firewalls (datacenter firewall off, or a node not in
+ * nftables mode); `details.settings` lists each setting with the API call that changes it.
+ */
+export class FirewallOffError extends TxboxError {
+  constructor(message: string, options: TxboxErrorOptions = {}) {
+    super("E_NET_FIREWALL_OFF", message, options);
+  }
+}

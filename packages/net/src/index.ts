@@ -29,6 +29,7 @@ export {
   converge,
   destroy,
   observe,
+  checkPrerequisites,
   type ApplyOptions,
   type ApplyResult,
   type ProgressEvent,
@@ -49,6 +50,8 @@ export type {
   SdnZone,
   SdnVnet,
   SdnSubnet,
+  ZoneStatus,
+  FirewallSwitches,
 } from "./ports.js";
 export {
   SpecError,
@@ -56,6 +59,13 @@ export {
   ApplyError,
   ApplyAbortedError,
   AlreadyExistsError,
+  FirewallOffError,
 } from "./errors.js";
+export {
+  firewallPrerequisites,
+  describePrerequisites,
+  involvedNodes,
+  type FirewallPrerequisite,
+} from "./prerequisites.js";
 export { parseCidr, subnetId, normaliseCidr } from "./ip.js";
 export { fileLedger } from "./ledger.js";

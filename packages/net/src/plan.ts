@@ -8,10 +8,19 @@ import type {
   ObservedGuest,
   PendingFields,
 } from "./ports.js";
+import { firewallPrerequisites, type FirewallPrerequisite } from "./prerequisites.js";
 import type { NetSpec } from "./spec.js";
 
 export type ObjectKind =
-  "controller" | "zone" | "vnet" | "subnet" | "sdn" | "vnet-firewall" | "guest" | "guest-firewall";
+  | "controller"
+  | "zone"
+  | "vnet"
+  | "subnet"
+  | "sdn"
+  | "vnet-firewall"
+  | "guest"
+  | "guest-firewall"
+  | "firewall-switch";
 
 /** One field of an object, before and after (undefined = absent). */
 export interface FieldChange {
@@ -34,6 +43,8 @@ export type Step =
   | { type: "subnet-update"; vnet: string; id: string; params: Record<string, unknown> }
   | { type: "subnet-delete"; vnet: string; id: string }
   | { type: "sdn-apply" }
+  /** Turn on the datacenter firewall (`scope: "datacenter"`) or a node's nftables mode. */
+  | { type: "firewall-enable"; scope: string }
   | { type: "vnet-firewall"; vnet: string; state: FirewallState; marker: string }
   | { type: "guest-firewall"; guest: GuestRef; state: FirewallState; marker: string }
   | {
@@ -83,6 +94,11 @@ export interface Plan {
   actions: Action[];
   /** Objects the spec wants that exist and are not txbox's: the plan must not be applied. */
   conflicts: string[];
+  /**
+   * Firewall switches PVE needs before it enforces the spec's rules; their `firewall-switch`
+   * actions lead the plan, and apply carries them out only when told to (`--enable-firewall`).
+   */
+  prerequisites: FirewallPrerequisite[];
   summary: { create: number; change: number; delete: number };
 }
 
@@ -430,9 +446,25 @@ function planDesired(desired: Desired, observed: Observed): Plan {
       (s: { vnet: string }) => s.vnet,
       (id) => managedVnet(id) || wanted(desired.vnets)(id),
     );
-  const applyActions: Action[] = needApply
-    ? [{ op: "apply", kind: "sdn", id: "cluster", changes: [], step: { type: "sdn-apply" } }]
-    : [];
+  // A node whose reload did not finish (or failed) still runs the old config: reload again.
+  const ourZone = (id: string) => ledgerZones.has(id) || wanted(desired.zones)(id);
+  const unrealised = observed.zoneStatus.filter((z) => z.status !== "available" && ourZone(z.zone));
+  const applyActions: Action[] =
+    needApply || unrealised.length > 0
+      ? [
+          {
+            op: "apply",
+            kind: "sdn",
+            id: "cluster",
+            changes: unrealised.map((z) => ({
+              field: `zone ${z.zone} on ${z.node}`,
+              before: z.status,
+              after: "available",
+            })),
+            step: { type: "sdn-apply" },
+          },
+        ]
+      : [];
 
   const vnetFw: Action[] = [];
   for (const [vnet, state] of Object.entries(desired.vnetFirewalls)) {
@@ -554,7 +586,17 @@ function planDesired(desired: Desired, observed: Observed): Plan {
         step: { type: "guest-delete", guest: { node: o.node, vmid: o.vmid, type: o.type } },
       });
 
+  const prerequisites = firewallPrerequisites(desired, observed.firewall, observed.nodes);
+  const switches: Action[] = prerequisites.map((p) => ({
+    op: "change",
+    kind: "firewall-switch",
+    id: p.scope === "datacenter" ? "datacenter" : `node ${p.scope}`,
+    changes: [{ field: p.setting, before: p.current, after: p.required }],
+    step: { type: "firewall-enable", scope: p.scope },
+  }));
   const actions = [
+    // First, so that everything after it is enforced from the moment it exists (fail closed).
+    ...switches,
     ...guestDeletes,
     ...sdnDeletes,
     ...sdnUpserts,
@@ -572,7 +614,12 @@ function planDesired(desired: Desired, observed: Observed): Plan {
       .length,
     delete: actions.filter((a) => a.op === "delete").length,
   };
-  return { name: desired.name, actions, conflicts, summary };
+  return { name: desired.name, actions, conflicts, prerequisites, summary };
+}
+
+function prerequisiteCall(p: Plan, a: Action): string {
+  const scope = a.step.type === "firewall-enable" ? a.step.scope : "";
+  return p.prerequisites.find((x) => x.scope === scope)?.call ?? "";
 }
 
 function show(value: unknown): string {
@@ -611,7 +658,11 @@ export function formatPlan(p: Plan): string {
   lines.push(`txbox will perform these actions for "${p.name}":`, "");
   for (const a of p.actions) {
     const what =
-      a.kind === "sdn" ? "sdn (PUT /cluster/sdn, wait for reloadnetworkall)" : `${a.kind} ${a.id}`;
+      a.kind === "sdn"
+        ? "sdn (PUT /cluster/sdn, wait for reloadnetworkall)"
+        : a.kind === "firewall-switch"
+          ? `firewall ${a.id} (needs --enable-firewall: ${prerequisiteCall(p, a)})`
+          : `${a.kind} ${a.id}`;
     lines.push(`  ${SIGN[a.op]} ${VERB[a.op]} ${what}`);
     const width = Math.max(0, ...a.changes.map((c) => c.field.length));
     for (const c of a.changes) {

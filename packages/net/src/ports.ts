@@ -104,6 +104,25 @@ export interface Ledger {
   zones: string[];
 }
 
+/** PVE's status of a zone on one node (`GET /nodes/{node}/sdn/zones`). */
+export interface ZoneStatus {
+  node: string;
+  zone: string;
+  /** `available` once the node runs the current SDN config; `pending` or `error` until then. */
+  status: string;
+}
+
+/**
+ * The switches without which PVE enforces no guest or vnet firewall: the datacenter firewall
+ * (`/cluster/firewall/options` `enable`, default 0) and, for vnet `forward` rules, the nftables
+ * firewall on each node (`/nodes/{node}/firewall/options` `nftables`, default 0).
+ */
+export interface FirewallSwitches {
+  datacenter: boolean;
+  /** Per node name: whether `nftables` is on. */
+  nftables: Record<string, boolean>;
+}
+
 /** The cluster as the planner sees it. */
 export interface Observed {
   controllers: SdnController[];
@@ -116,6 +135,11 @@ export interface Observed {
   /** Guest firewall per vmid. */
   guestFirewalls: Record<string, FirewallState>;
   ledger: Ledger;
+  /** The cluster's nodes. */
+  nodes: string[];
+  /** Per node and zone of the running config (absent = not reported: treated as available). */
+  zoneStatus: ZoneStatus[];
+  firewall: FirewallSwitches;
 }
 
 export interface CallOptions {
@@ -158,6 +182,16 @@ export interface NetPort {
   deleteSubnet(vnet: string, id: string, opts?: CallOptions): Promise<void>;
   /** `PUT /cluster/sdn`, then wait for the `reloadnetworkall` task. */
   applySdn(opts?: CallOptions): Promise<void>;
+  /** The cluster's node names (`GET /nodes`). */
+  listNodes(opts?: CallOptions): Promise<string[]>;
+  /** `GET /nodes/{node}/sdn/zones` for each of `nodes`. */
+  listZoneStatus(nodes: string[], opts?: CallOptions): Promise<ZoneStatus[]>;
+  /** The datacenter switch and each of `nodes`' nftables mode (absent options = PVE's default, off). */
+  getFirewallSwitches(nodes: string[], opts?: CallOptions): Promise<FirewallSwitches>;
+  /** `PUT /cluster/firewall/options enable=1`. */
+  enableDatacenterFirewall(opts?: CallOptions): Promise<void>;
+  /** `PUT /nodes/{node}/firewall/options nftables=1`. */
+  enableNodeNftables(node: string, opts?: CallOptions): Promise<void>;
 
   getVnetFirewall(vnet: string, opts?: CallOptions): Promise<FirewallState>;
   setVnetFirewallOptions(

@@ -8,6 +8,7 @@ import {
   converge,
   destroy,
   fileLedger,
+  FirewallOffError,
   formatPlan,
   observe,
   parseNetSpec,
@@ -190,4 +191,36 @@ test("fileLedger keeps a ledger per spec name across instances", async () => {
   });
   writeFileSync(join(ledgerDir, "bad.ledger.json"), "{");
   await expect(a.loadLedger("bad")).rejects.toThrow(ApplyError);
+});
+
+test("firewall off: apply refuses before any change, naming settings and calls; the flag sets them", async () => {
+  const p = port();
+  p.datacenterFirewall = false;
+  p.nftablesOff.add("pve2");
+  const refused = await converge(spec, p).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(FirewallOffError);
+  const err = refused as FirewallOffError;
+  expect(err.code).toBe("E_NET_FIREWALL_OFF");
+  expect(err.message).toContain("PUT /cluster/firewall/options enable=1");
+  expect(err.message).toContain("PUT /nodes/pve2/firewall/options nftables=1");
+  expect(p.calls.filter((c) => !/^(list|get|load)/.test(c))).toEqual([]);
+  await converge(spec, p, { enableFirewall: true });
+  expect(p.calls.filter((c) => c.startsWith("enable"))).toEqual([
+    "enableDatacenterFirewall",
+    "enableNodeNftables",
+  ]);
+  expect(p.datacenterFirewall).toBe(true);
+  expect((await converge(spec, p)).plan.actions).toEqual([]);
+});
+
+test("a reload that failed after PVE committed the config is retried by the next apply", async () => {
+  const p = port();
+  await converge(spec, p);
+  // PVE: the commit is synchronous, the reload task failed on pve2: its zones stay pending.
+  p.zoneStatus.set("pve2/tenanta", "pending");
+  const again = plan(spec, await observe(p, "lab"));
+  expect(again.actions.map((a) => `${a.op} ${a.kind}`)).toEqual(["apply sdn"]);
+  await apply(again, p);
+  expect(p.applies).toBe(2);
+  expect((await converge(spec, p)).plan.actions).toEqual([]);
 });

@@ -35,6 +35,9 @@ const empty: Observed = {
   guests: [template],
   guestFirewalls: {},
   ledger: { controllers: [], zones: [] },
+  nodes: ["pve1", "pve2"],
+  zoneStatus: [],
+  firewall: { datacenter: true, nftables: { pve1: true, pve2: true } },
 };
 
 /** The cluster exactly as the spec wants it (running, no pending changes). */
@@ -122,6 +125,12 @@ function matching(): Observed {
     ],
     guestFirewalls: {},
     ledger: { controllers: ["evpnctl"], zones: ["tenanta"] },
+    nodes: ["pve1", "pve2"],
+    zoneStatus: [
+      { node: "pve1", zone: "tenanta", status: "available" },
+      { node: "pve2", zone: "tenanta", status: "available" },
+    ],
+    firewall: { datacenter: true, nftables: { pve1: true, pve2: true } },
   };
 }
 
@@ -294,4 +303,58 @@ test("a changed firewall policy replaces only txbox's rules", () => {
       ],
     },
   ]);
+});
+
+test("a zone a node has not realised (failed reload) plans an SDN apply, naming it", () => {
+  const obs = matching();
+  obs.zoneStatus[1]!.status = "pending";
+  const p = plan(spec, obs);
+  expect(p.actions.map((a) => `${a.op} ${a.kind} ${a.id}`)).toEqual(["apply sdn cluster"]);
+  expect(p.actions[0]!.changes).toEqual([
+    { field: "zone tenanta on pve2", before: "pending", after: "available" },
+  ]);
+  expect(formatPlan(p)).toContain('zone tenanta on pve2 : "pending" -> "available"');
+  // A foreign zone's status is not ours to fix.
+  const foreign = matching();
+  foreign.zoneStatus.push({ node: "pve1", zone: "theirs", status: "pending" });
+  expect(plan(spec, foreign).actions).toEqual([]);
+});
+
+test("firewall switches that are off lead the plan, with the calls that set them", () => {
+  const obs = matching();
+  obs.firewall = { datacenter: false, nftables: { pve1: true, pve2: false } };
+  const p = plan(spec, obs);
+  expect(p.prerequisites).toEqual([
+    {
+      scope: "datacenter",
+      setting: "enable",
+      current: 0,
+      required: 1,
+      call: "PUT /cluster/firewall/options enable=1",
+    },
+    {
+      scope: "pve2",
+      setting: "nftables",
+      current: 0,
+      required: 1,
+      call: "PUT /nodes/pve2/firewall/options nftables=1",
+    },
+  ]);
+  expect(p.actions.map((a) => `${a.op} ${a.kind} ${a.id}`)).toEqual([
+    "change firewall-switch datacenter",
+    "change firewall-switch node pve2",
+  ]);
+  const text = formatPlan(p);
+  expect(text).toContain(
+    "~ change firewall datacenter (needs --enable-firewall: PUT /cluster/firewall/options enable=1)",
+  );
+  expect(text).toContain("Plan: 0 to create, 2 to change, 0 to delete.");
+  // A zone pinned to pve1 whose guests are on pve1 does not need pve2.
+  const pinned = parseNetSpec(
+    specText.replace("vrfVxlan: 10000", "vrfVxlan: 10000, nodes: [pve1]"),
+    "lab.yaml",
+  );
+  expect(plan(pinned, obs).prerequisites.map((x) => x.scope)).toEqual(["datacenter"]);
+  // Destroying a spec needs no firewall.
+  expect(planDestroy("lab", obs).prerequisites).toEqual([]);
 });

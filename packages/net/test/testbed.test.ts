@@ -66,7 +66,7 @@ afterAll(async () => {
 });
 
 test("converge creates the networks and guests; the testbed realises the running SDN config", async () => {
-  const result = await converge(spec, port);
+  const result = await converge(spec, port, { enableFirewall: true });
   expect(result.applied).toBe(result.plan.actions.length);
   const running = (
     realiser as unknown as { sdn: { vnets: { vnet: string; tag: number; zone: string }[] } }
@@ -104,6 +104,27 @@ test("a change in the spec converges with field-level changes", async () => {
   ]);
   await converge(changed, port);
   expect(plan(changed, await observe(port, "itest")).actions).toEqual([]);
+}, 60_000);
+
+test("a reload that failed after PVE committed the config is retried by the next converge", async () => {
+  tb.faults.set({
+    taskFailures: [{ type: "reloadnetworkall", error: "zebra did not start", count: 1 }],
+  });
+  const changed = parseNetSpec(specText.replace("mtu: 1450", "mtu: 1300"), "itest.yaml");
+  await expect(converge(changed, port)).rejects.toThrow(/zebra did not start/);
+  // Nothing is pending any more (PVE committed it), but the nodes did not reload.
+  const p = plan(changed, await observe(port, "itest"));
+  expect(p.actions.map((a) => `${a.op} ${a.kind}`)).toEqual(["apply sdn"]);
+  expect(p.actions[0]!.changes).toContainEqual({
+    field: "zone tenanta on pve1",
+    before: "pending",
+    after: "available",
+  });
+  await converge(changed, port);
+  const running = (realiser as unknown as { sdn: { zones: { zone: string; mtu?: number }[] } }).sdn;
+  expect(running.zones.find((z) => z.zone === "tenanta")?.mtu).toBe(1300);
+  expect(plan(changed, await observe(port, "itest")).actions).toEqual([]);
+  await converge(spec, port);
 }, 60_000);
 
 test("destroy removes what the spec created and leaves a foreign zone alone", async () => {

@@ -3,9 +3,10 @@ import type { GuestType } from "./guest.js";
 import { NotFound } from "./errors.js";
 import { RETRY } from "./retry.js";
 
-/** Where firewall rules live: the cluster, one guest, or one SDN vnet. */
+/** Where firewall rules live: the cluster, one node, one guest, or one SDN vnet. */
 export type FirewallScope =
   | { kind: "cluster" }
+  | { kind: "node"; node: string }
   | { kind: "guest"; node: string; type: GuestType; vmid: number }
   | { kind: "vnet"; vnet: string };
 
@@ -46,6 +47,8 @@ function base(scope: FirewallScope): string {
   switch (scope.kind) {
     case "cluster":
       return "/cluster/firewall";
+    case "node":
+      return `/nodes/${scope.node}/firewall`;
     case "guest":
       return `/nodes/${scope.node}/${scope.type}/${scope.vmid}/firewall`;
     case "vnet":

@@ -129,6 +129,14 @@ export class Sdn {
     };
   }
 
+  /**
+   * `GET /nodes/{node}/sdn/zones`: each zone's status on that node: `available` once the node
+   * runs the current SDN configuration, `pending` while its reload has not happened (or failed).
+   */
+  zoneStatus(node: string): Promise<{ zone: string; status: string }[]> {
+    return this.client.get(`/nodes/${node}/sdn/zones`);
+  }
+
   /** `PUT /cluster/sdn`: make the pending configuration the running one, and wait for the reload. */
   applySdn(options: Partial<WaitTaskOptions> = {}): Promise<TaskResult> {
     return this.client.effect("PUT", "/cluster/sdn", undefined, {

@@ -55,17 +55,22 @@ export class Cluster {
       authorizedKeys: d.authorizedKeys,
       realiseFault: (op) => this.realiseFault(op),
     });
-    this.firewall = new Firewall(
-      d.store,
-      (type, node, vmid) => void this.guests.get(type, node, vmid),
-      (vnet) => this.sdn.checkVnet(vnet),
-    );
+    this.firewall = new Firewall({
+      store: d.store,
+      checkGuest: (type, node, vmid) => void this.guests.get(type, node, vmid),
+      checkVnet: (vnet) => this.sdn.checkVnet(vnet),
+      checkNode: (node) => this.checkNode(node),
+      nodes: () => cfg.nodes,
+      realise: async (fw) => {
+        if (d.realiser.applyFirewall !== undefined) await d.realiser.applyFirewall(fw);
+      },
+    });
     this.sdn = new Sdn(
       d.store,
       this.tasks,
       d.realiser,
       () => this.defaultNode,
-      () => this.firewall.vnetFirewalls(),
+      () => ({ vnetFirewalls: this.firewall.vnetFirewalls(), firewall: this.firewall.switches() }),
       () => cfg.nodes,
       () => d.faults(),
     );

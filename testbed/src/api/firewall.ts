@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { SdnVnetFirewall } from "../realise/sdn/types.js";
+import type { SdnFirewallSwitches, SdnVnetFirewall } from "../realise/sdn/types.js";
 import { num, str, type Request, type Routes } from "./context.js";
 import { fail } from "./errors.js";
 import type { Store } from "./store.js";
@@ -31,21 +31,80 @@ const RULE_CALL_KEYS = new Set([
 
 const emptyRuleset = (): Ruleset => ({ options: {}, rules: [], ipsets: {} });
 
+/** What the firewall needs from the rest of the cluster. */
+export interface FirewallDeps {
+  store: Store;
+  /** Throws PVE's "does not exist" for a missing guest. */
+  checkGuest: (type: "qemu" | "lxc", node: string, vmid: number) => void;
+  /** Throws PVE's "does not exist" for a missing SDN vnet. */
+  checkVnet: (vnet: string) => void;
+  /** Throws PVE's error for an unknown node. */
+  checkNode: (node: string) => void;
+  nodes: () => string[];
+  /** Make the traffic obey the new state; throws when it could not. */
+  realise: (state: {
+    vnetFirewalls: Record<string, SdnVnetFirewall>;
+    firewall: SdnFirewallSwitches;
+  }) => Promise<void>;
+}
+
 /**
- * Firewall configuration (cluster, security groups, per-guest): rules with `pos` and `digest`,
- * options, groups and ipsets. Configuration only: the testbed does not filter traffic.
+ * Firewall configuration (cluster, security groups, per-node options, per-guest, per-vnet): rules
+ * with `pos` and `digest`, options, groups and ipsets. Every change is realised before the call
+ * answers, as pve-firewall applies a change within seconds; a change that cannot be realised is
+ * undone and answered with an error, so the configuration never claims what traffic does not obey.
  */
 export class Firewall {
   private state: FirewallState;
+  private readonly store: Store;
 
-  constructor(
-    private readonly store: Store,
-    /** Throws PVE's "does not exist" for a missing guest. */
-    private readonly checkGuest: (type: "qemu" | "lxc", node: string, vmid: number) => void,
-    /** Throws PVE's "does not exist" for a missing SDN vnet. */
-    private readonly checkVnet: (vnet: string) => void,
-  ) {
-    this.state = store.read<FirewallState>("firewall.json") ?? { scopes: {}, groups: {} };
+  constructor(private readonly deps: FirewallDeps) {
+    this.store = deps.store;
+    this.state = this.store.read<FirewallState>("firewall.json") ?? { scopes: {}, groups: {} };
+  }
+
+  /** The datacenter switch and each node's nftables mode (PVE's defaults: both off). */
+  switches(): SdnFirewallSwitches {
+    const on = (v: unknown): boolean => v === 1 || v === true || v === "1";
+    return {
+      enable: on(this.state.scopes.cluster?.options.enable),
+      nftablesNodes: this.deps
+        .nodes()
+        .filter((n) => on(this.state.scopes[`node/${n}`]?.options.nftables)),
+    };
+  }
+
+  /** Realise the current state (after a testbed start, or after an SDN apply). */
+  realise(): Promise<void> {
+    return this.deps.realise({ vnetFirewalls: this.vnetFirewalls(), firewall: this.switches() });
+  }
+
+  /** Wrap every write: realise it, or restore the previous state and fail. */
+  private realised(routes: Routes): Routes {
+    const out: Routes = {};
+    for (const [key, handler] of Object.entries(routes)) {
+      if (key.startsWith("GET ")) {
+        out[key] = handler;
+        continue;
+      }
+      out[key] = async (req) => {
+        const before = JSON.stringify(this.state);
+        const result = await handler(req);
+        if (JSON.stringify(this.state) === before) return result;
+        try {
+          await this.realise();
+        } catch (err) {
+          this.state = JSON.parse(before) as FirewallState;
+          this.save();
+          await this.realise().catch(() => undefined);
+          throw fail(
+            `firewall change not applied: ${err instanceof Error ? err.message.trim() : String(err)}`,
+          );
+        }
+        return result;
+      };
+    }
+    return out;
   }
 
   private save(): void {
@@ -279,7 +338,7 @@ export class Firewall {
     for (const type of ["qemu", "lxc"] as const) {
       const base = `/nodes/{node}/${type}/{vmid}/firewall`;
       const guest = (req: Request): Ruleset => {
-        this.checkGuest(type, req.params.node as string, req.params.vmid as number);
+        this.deps.checkGuest(type, req.params.node as string, req.params.vmid as number);
         return this.scope(`${type}/${String(req.params.vmid)}`);
       };
       r[`GET ${base}`] = (req) => {
@@ -291,7 +350,7 @@ export class Firewall {
       this.ipsetRoutes(r, `${base}/ipset`, guest);
     }
     const vnet = (req: Request): Ruleset => {
-      this.checkVnet(req.params.vnet as string);
+      this.deps.checkVnet(req.params.vnet as string);
       return this.scope(`vnet/${String(req.params.vnet)}`);
     };
     r["GET /cluster/sdn/vnets/{vnet}/firewall"] = (req) => {
@@ -300,7 +359,16 @@ export class Firewall {
     };
     this.rulesRoutes(r, "/cluster/sdn/vnets/{vnet}/firewall/rules", (req) => vnet(req).rules);
     this.optionsRoutes(r, "/cluster/sdn/vnets/{vnet}/firewall/options", vnet);
-    return r;
+    const node = (req: Request): Ruleset => {
+      this.deps.checkNode(req.params.node as string);
+      return this.scope(`node/${String(req.params.node)}`);
+    };
+    r["GET /nodes/{node}/firewall"] = (req) => {
+      node(req);
+      return ["rules", "options", "log"].map((name) => ({ name }));
+    };
+    this.optionsRoutes(r, "/nodes/{node}/firewall/options", node);
+    return this.realised(r);
   }
 
   /** Each vnet's firewall, for the SDN realisation. */

@@ -2,7 +2,6 @@ import { isIP } from "node:net";
 import { createHash, randomUUID } from "node:crypto";
 import type { Faults } from "../config.js";
 import type { Realiser, RunningSdnConfig } from "../realise/types.js";
-import type { SdnVnetFirewall } from "../realise/sdn/types.js";
 import { flag, num, str, type Request, type Routes } from "./context.js";
 import { fail } from "./errors.js";
 import type { Store } from "./store.js";
@@ -43,6 +42,10 @@ interface SdnState {
   running: SdnObjects;
   /** PVE 9's global SDN lock (`/etc/pve/sdn/.lock`): the token `POST /cluster/sdn/lock` handed out. */
   lockToken?: string;
+  /** Version of the running configuration (PVE's `.running-config` version). */
+  version?: number;
+  /** Per node, the version its network was last realised from (PVE's `#version:` line). */
+  realised?: Record<string, number>;
 }
 
 /** Where PVE's `die "invalid lock token provided!"` (no newline) says it died. */
@@ -89,8 +92,8 @@ export class Sdn {
     private readonly tasks: TaskManager,
     private readonly realiser: Realiser,
     private readonly node: () => string,
-    /** Firewall of each vnet (`/cluster/sdn/vnets/{vnet}/firewall`), handed to the realiser. */
-    private readonly vnetFirewalls: () => Record<string, SdnVnetFirewall>,
+    /** Vnet firewalls and the cluster's firewall switches, handed to the realiser. */
+    private readonly firewall: () => Pick<RunningSdnConfig, "vnetFirewalls" | "firewall">,
     /** Cluster nodes (each reloads its network in `reloadnetworkall`) and fault injection. */
     private readonly nodes: () => string[] = () => [node()],
     private readonly faults: () => Pick<Faults, "sdnReloadFailures" | "sdnLockTimeouts"> = () => ({
@@ -346,8 +349,29 @@ export class Sdn {
       zones: list(run.zones, "zone"),
       vnets: list(run.vnets, "vnet"),
       subnets: list(run.subnets, "subnet"),
-      vnetFirewalls: this.vnetFirewalls(),
+      ...this.firewall(),
     };
+  }
+
+  /**
+   * PVE's zone status on one node: `available` once the node's network was realised from the
+   * current running version, `pending` while it was not (a reload still to come or one that failed).
+   */
+  private zoneStatus(node: string): Obj[] {
+    if (!this.nodes().includes(node))
+      throw fail(
+        `hostname lookup '${node}' failed - failed to get address info for: ${node}: Name or service not known`,
+      );
+    const version = this.state.version ?? 0;
+    const realised = this.state.realised?.[node] ?? 0;
+    return Object.entries(this.state.running.zones)
+      .filter(([, z]) => {
+        const on = String(z.nodes ?? "")
+          .split(/[,;\s]+/)
+          .filter(Boolean);
+        return on.length === 0 || on.includes(node);
+      })
+      .map(([zone]) => ({ zone, status: realised >= version ? "available" : "pending" }));
   }
 
   /** Subnet id as PVE stores it: `<zone>-<net>-<mask>`. */
@@ -403,7 +427,12 @@ export class Sdn {
       // `reload`: the commit happens under lock_sdn_config before the worker starts, and a token
       // given with `release-lock` (default 1) releases the global lock right there
       const token = str(req.params, "lock-token");
+      let version = 0;
       this.lockSdn("could not commit SDN config", token, () => {
+        // PVE commits pending to running here, synchronously; reloading the nodes is the task.
+        this.state.running = clone(this.state.config);
+        version = (this.state.version ?? 0) + 1;
+        this.state.version = version;
         if (token !== undefined && (num(req.params, "release-lock") ?? 1) === 1)
           delete this.state.lockToken;
         this.save();
@@ -417,25 +446,30 @@ export class Sdn {
           ...(req.caller.tokenid === undefined ? {} : { tokenid: req.caller.tokenid }),
         },
         async (ctx) => {
-          this.state.running = clone(this.state.config);
-          this.save();
           if (this.realiser.applySdn !== undefined) {
             await this.realiser.applySdn(this.runningForRealiser());
             ctx.log("SDN configuration realised");
           } else ctx.log("SDN running configuration updated (no SDN realisation in this testbed)");
           // `reload`'s worker starts `pvesh set /nodes/<node>/network` per node and only warns
-          // (`warn $@ if $@`) when one fails: the task ends `WARNINGS: N`, never as an error
+          // (`warn $@ if $@`) when one fails: the task ends `WARNINGS: N`, never as an error.
+          // Only a node whose reload finished runs this version; the others' zones stay
+          // `pending` (GET /nodes/{node}/sdn/zones), so the next apply reloads them.
           const failing = this.faults().sdnReloadFailures;
+          const realised = this.state.realised ?? {};
           for (const node of this.nodes()) {
             ctx.log(`${node}: reloading network config`);
             if (failing.includes(node))
               ctx.warn(
                 `command 'pvesh set /nodes/${node}/network --regenerate-frr 1' failed: exit code 255`,
               );
+            else realised[node] = Math.max(realised[node] ?? 0, version);
           }
+          this.state.realised = realised;
+          this.save();
         },
       );
     };
+    r["GET /nodes/{node}/sdn/zones"] = (req) => this.zoneStatus(req.params.node as string);
     this.crud(r, "zones", "/cluster/sdn/zones");
     this.crud(r, "vnets", "/cluster/sdn/vnets");
     this.crud(r, "controllers", "/cluster/sdn/controllers");

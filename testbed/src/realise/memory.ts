@@ -136,6 +136,20 @@ export class MemoryRealiser implements Realiser {
     this.sdn = running;
   }
 
+  /** The firewall state of the last `applyFirewall` (vnet firewalls and the cluster's switches). */
+  firewall: Pick<RunningSdnConfig, "vnetFirewalls" | "firewall"> | undefined;
+
+  /** When set, `applyFirewall` fails with this message (the API layer must undo the change). */
+  firewallFailure: string | undefined;
+
+  async applyFirewall(
+    firewall: Pick<RunningSdnConfig, "vnetFirewalls" | "firewall">,
+  ): Promise<void> {
+    this.calls.push("applyFirewall");
+    if (this.firewallFailure !== undefined) throw new RealiseError(this.firewallFailure);
+    this.firewall = firewall;
+  }
+
   private volume(ref: VolumeRef): { snapshots: string[]; content: string } {
     const v = this.volumes.get(key(ref));
     if (v === undefined) throw new RealiseError(`volume '${key(ref)}' does not exist`);

@@ -141,6 +141,12 @@ export interface Realiser {
    * Absent = the apply task only logs that SDN is not realised.
    */
   applySdn?(running: RunningSdnConfig): Promise<void>;
+  /**
+   * Optional: realise changed firewall state (vnet firewalls, the datacenter switch, nftables
+   * mode) on the networks of the last `applySdn`, as pve-firewall does within seconds of every
+   * change. Idempotent; throws when the change could not be realised.
+   */
+  applyFirewall?(firewall: Pick<RunningSdnConfig, "vnetFirewalls" | "firewall">): Promise<void>;
   /** Optional: SSH host-key fingerprints of a guest (for `GET /testbed/guests`). */
   hostKeyFingerprints?(vmid: number): Promise<string[]>;
 }

@@ -474,6 +474,11 @@ describe("SDN", () => {
       /^UPID:pve1:[0-9A-F]{8}:[0-9A-F]{8}:[0-9A-F]{8}:reloadnetworkall::root@pam!txbox:$/,
     );
     expect(await run(bed, upid)).toBe("OK");
+    const zoneStatus = bed.api.nodes.$("pve1").sdn.zones;
+    expect(await zoneStatus.$get()).toEqual([
+      { zone: "agents", status: "available" },
+      { zone: "plain", status: "available" },
+    ]);
     expect(bed.realiser.sdn?.vnets).toEqual([
       expect.objectContaining({ vnet: "vnet1", zone: "agents", tag: 11000 }),
     ]);
@@ -525,6 +530,19 @@ describe("SDN", () => {
     });
     await sdn.vnets.$("vnet1").firewall.rules.$(0).$put({ comment: "c" });
     await sdn.vnets.$("vnet1").firewall.rules.$(0).$delete();
+    // PVE commits pending to running at once; a reload that fails leaves the zones `pending`.
+    bed.tb.faults.set({
+      taskFailures: [{ type: "reloadnetworkall", error: "zebra did not start", count: 1 }],
+    });
+    expect(await run(bed, sdn.$put())).toBe("zebra did not start");
+    expect(
+      (await sdn.zones.$get({ pending: 1 })).every(
+        (z: { state?: string }) => z.state === undefined,
+      ),
+    ).toBe(true);
+    expect(await zoneStatus.$get()).toEqual([{ zone: "agents", status: "pending" }]);
+    expect(await run(bed, sdn.$put())).toBe("OK");
+    expect(await zoneStatus.$get()).toEqual([{ zone: "agents", status: "available" }]);
     expect(await run(bed, sdn.$put())).toBe("OK");
     await sdn.vnets.$("vnet1").subnets.$("agents-10.0.0.0-24").$delete();
     await sdn.vnets.$("vnet1").$delete();
@@ -619,6 +637,38 @@ describe("firewall", () => {
       await g.ipset.$("own").$("10.0.0.5").$delete();
       await g.ipset.$("own").$delete();
     }
+  });
+
+  test("the datacenter switch and nftables mode (off by default) reach the realisation", async () => {
+    const nodeFw = bed.api.nodes.$("pve1").firewall;
+    expect(await nodeFw.$get()).toEqual(expect.arrayContaining([{ name: "options" }]));
+    expect((await nodeFw.options.$get()).nftables).toBeUndefined();
+    await bed.api.cluster.firewall.options.$put({ delete: "enable" });
+    expect(bed.realiser.firewall?.firewall).toEqual({ enable: false, nftablesNodes: [] });
+    await nodeFw.options.$put({ nftables: 1 });
+    expect((await nodeFw.options.$get()).nftables).toBe(1);
+    expect(bed.realiser.firewall?.firewall).toEqual({ enable: false, nftablesNodes: ["pve1"] });
+    await bed.api.cluster.firewall.options.$put({ enable: 1 });
+    expect(bed.realiser.firewall?.firewall).toEqual({ enable: true, nftablesNodes: ["pve1"] });
+    await nodeFw.options.$put({ delete: "nftables" });
+    expect(bed.realiser.firewall?.firewall).toEqual({ enable: true, nftablesNodes: [] });
+    expect((await failure(bed.api.nodes.$("nope").firewall.options.$get())).message).toMatch(
+      /hostname lookup 'nope' failed/,
+    );
+  });
+
+  test("a change the realisation refuses is undone and answered with an error", async () => {
+    const fw = bed.api.cluster.firewall;
+    bed.realiser.firewallFailure = "nft: syntax error";
+    try {
+      const err = await failure(fw.rules.$post({ type: "in", action: "ACCEPT", enable: 1 }));
+      expect(err.message).toBe("firewall change not applied: nft: syntax error");
+      expect(await fw.rules.$get()).toEqual([]);
+    } finally {
+      bed.realiser.firewallFailure = undefined;
+    }
+    await fw.rules.$post({ type: "in", action: "ACCEPT", enable: 1 });
+    await fw.rules.$(0).$delete();
   });
 });
 

@@ -35,6 +35,12 @@ class MemoryGuestsRealSdn extends MemoryRealiser {
     await super.applySdn(running);
     await this.net.apply(nodes, running);
   }
+  override async applyFirewall(
+    firewall: Pick<RunningSdnConfig, "vnetFirewalls" | "firewall">,
+  ): Promise<void> {
+    await super.applyFirewall(firewall);
+    await this.net.applyFirewall(nodes, firewall);
+  }
 }
 
 function call(
@@ -191,6 +197,66 @@ maybe("PUT /cluster/sdn realises the SDN config on real devices", () => {
       if (Date.now() > deadline) throw new Error("x1 cannot reach x2 over EVPN within 30 s");
     }
   }, 60_000);
+
+  test("firewall changes take effect at once, without an SDN apply; PVE's switches gate them", async () => {
+    await call(tb, "POST", "/cluster/sdn/vnets", {
+      vnet: "agentsb",
+      zone: "tenanta",
+      tag: "11001",
+    });
+    await call(tb, "POST", "/cluster/sdn/vnets/agentsb/subnets", {
+      subnet: "10.12.0.0/24",
+      type: "subnet",
+      gateway: "10.12.0.1",
+    });
+    expect(await applySdn(tb)).toMatchObject({ exitstatus: "OK" });
+    const red = await attachNetworkOnlyGuest(sdn, {
+      name: "red1",
+      node: "pve2",
+      vnet: "agentsa",
+      cidr: "10.11.0.31/24",
+      gateway: "10.11.0.1",
+    });
+    await attachNetworkOnlyGuest(sdn, {
+      name: "blue1",
+      node: "pve1",
+      vnet: "agentsb",
+      cidr: "10.12.0.31/24",
+      gateway: "10.12.0.1",
+    });
+    const reaches = async (ip: string) =>
+      (await run(["ip", "netns", "exec", red.netns, "ping", "-c", "1", "-W", "1", ip])).code === 0;
+    const eventually = async (want: boolean, what: string) => {
+      const deadline = Date.now() + 20_000;
+      while ((await reaches("10.12.0.31")) !== want)
+        if (Date.now() > deadline) throw new Error(`not within 20 s: ${what}`);
+    };
+    // PVE's defaults: datacenter firewall off, no nftables mode: routed vnets reach each other.
+    await eventually(true, "red reaches blue with the firewall off");
+    await call(tb, "PUT", "/cluster/firewall/options", { enable: "1" });
+    expect(await reaches("10.12.0.31")).toBe(true); // vnet rules need nftables mode too
+    for (const n of ["pve1", "pve2"])
+      await call(tb, "PUT", `/nodes/${n}/firewall/options`, { nftables: "1" });
+    expect(await reaches("10.12.0.31")).toBe(false);
+    await call(tb, "PUT", "/cluster/sdn/vnets/agentsb/firewall/options", {
+      enable: "1",
+      policy_forward: "DROP",
+    });
+    await call(tb, "POST", "/cluster/sdn/vnets/agentsb/firewall/rules", {
+      type: "forward",
+      action: "ACCEPT",
+      source: "10.11.0.0/24",
+      dest: "10.12.0.0/24",
+      enable: "1",
+    });
+    expect(await reaches("10.12.0.31")).toBe(true);
+    await call(tb, "DELETE", "/cluster/sdn/vnets/agentsb/firewall/rules/0");
+    expect(await reaches("10.12.0.31")).toBe(false);
+    // Same-vnet traffic flows throughout.
+    expect(await reaches("10.11.0.22")).toBe(true);
+    await call(tb, "DELETE", "/cluster/sdn/vnets/agentsb/subnets/tenanta-10.12.0.0-24");
+    await call(tb, "DELETE", "/cluster/sdn/vnets/agentsb");
+  }, 90_000);
 
   test("deleting the vnet through the API removes its devices", async () => {
     await call(tb, "DELETE", "/cluster/sdn/vnets/agentsa/subnets/tenanta-10.11.0.0-24");

@@ -135,3 +135,22 @@ test("configs the testbed cannot realise are refused before any effect", () => {
   ).toThrow("vxlan tag 100 already exist in vnet a");
   expect(() => sdnNames("Bad-Prefix")).toThrow(RealiseError);
 });
+
+test("nftables: vnet rules only where PVE applies them (datacenter firewall on, nftables mode)", () => {
+  const judged = (fw: RunningSdnConfig["firewall"]) =>
+    planNetwork(nodes, { ...sdn, firewall: fw }, names).map((n) => n.nft.includes("jump to_a"));
+  expect(judged(undefined)).toEqual([true, true]);
+  expect(judged({ enable: false, nftablesNodes: ["pve1", "pve2"] })).toEqual([false, false]);
+  expect(judged({ enable: true, nftablesNodes: ["pve2"] })).toEqual([false, true]);
+  // The underlay guard is the testbed's own safety: it stays whatever the switches say.
+  const off = planNetwork(nodes, { ...sdn, firewall: { enable: false, nftablesNodes: [] } }, names);
+  expect(off[1]!.nft).toContain('iifname "a" ip daddr 10.250.0.0/24 drop');
+});
+
+test("nftables: a frame bridged within a vnet towards another network is left to the routing node", () => {
+  const [n1] = planNetwork(nodes, sdn, names);
+  expect(n1!.nft).toContain('iifname "a" oifname "a" ip saddr != { 10.1.0.0/24 } accept');
+  expect(n1!.nft).toContain('iifname "a" oifname "a" ip daddr != { 10.1.0.0/24 } accept');
+  // Traffic between two guests of the vnet is still judged by its rules.
+  expect(n1!.nft.indexOf('oifname "a" ip daddr')).toBeLessThan(n1!.nft.indexOf("jump to_a"));
+});

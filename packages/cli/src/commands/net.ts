@@ -5,6 +5,7 @@ import { durationMs, TimeoutError, UsageError, type LoadedConfig } from "@txbox/
 import {
   apply,
   ApplyAbortedError,
+  checkPrerequisites,
   formatPlan,
   loadNetSpec,
   observe,
@@ -26,6 +27,7 @@ interface NetOptions {
   config?: string;
   timeout: string;
   yes?: boolean;
+  enableFirewall?: boolean;
 }
 
 function withNetCommon(cmd: Command, effect: boolean): Command {
@@ -197,6 +199,7 @@ async function run(
       onProgress,
       signal: s.signal,
       sshTimeoutMs: s.timeoutMs,
+      enableFirewall: opts.enableFirewall === true,
     });
     const sm = p.summary;
     if (opts.json) {
@@ -254,12 +257,18 @@ export const registerNet: Register = (program, io, outcome) => {
     .description(
       "make the cluster match the spec; idempotent and resumable (run it again after a failure)",
     )
+    .option(
+      "--enable-firewall",
+      "turn on the datacenter firewall and the nodes' nftables mode when they are off (else apply refuses)",
+    )
     .action(async (positional: string | undefined, opts: NetOptions) => {
       const s = await openNet(io, positional, opts);
       try {
         const p = plan(s.spec, await observe(s.port, s.spec.name, { signal: s.signal }));
         if (!opts.json && (p.actions.length > 0 || p.conflicts.length > 0))
           io.stderr.write(`${formatPlan(p)}\n\n`);
+        // Before asking: a plan the cluster would not enforce is refused, not confirmed.
+        checkPrerequisites(p, opts.enableFirewall === true);
         if (
           p.actions.length > 0 &&
           p.conflicts.length === 0 &&

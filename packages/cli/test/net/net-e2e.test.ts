@@ -103,9 +103,12 @@ guests:
   }, 120_000);
 
   test("apply waits for sshd and installs the spec's key; the key logs in; destroy removes the guest", async () => {
-    const applied = await cli(["net", "apply", "-f", "lab.yaml", "--yes", "--timeout", "3m"], {
-      cwd: dir,
-    });
+    const applied = await cli(
+      ["net", "apply", "-f", "lab.yaml", "--yes", "--enable-firewall", "--timeout", "3m"],
+      {
+        cwd: dir,
+      },
+    );
     expect({
       code: applied.code,
       notes: applied.stderr.split("\n").filter((l) => l.startsWith("note:")),

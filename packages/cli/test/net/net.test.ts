@@ -10,6 +10,7 @@ interface PlanJson {
   name: string;
   actions: { op: string; kind: string; id: string }[];
   conflicts: string[];
+  prerequisites: { call: string }[];
   changes: number;
 }
 
@@ -41,8 +42,12 @@ afterAll(async () => {
 test("plan lists the spec's objects; apply creates them; then plan is empty and apply says so", async () => {
   const file = spec(lab.stateDir, "lab1.yaml", labSpec(LAB1));
   const before = await planJson(["-f", file], lab.stateDir);
-  expect(before.changes).toBe(9);
+  expect(before.changes).toBe(12);
   expect(before.actions.map((a) => `${a.op} ${a.kind} ${a.id}`)).toEqual([
+    // PVE's defaults: no firewall anywhere, so nothing the spec asks for would be enforced.
+    "change firewall-switch datacenter",
+    "change firewall-switch node pve1",
+    "change firewall-switch node pve2",
     "create zone labz",
     "create vnet agents",
     "create subnet agents/labz-10.10.0.0-24",
@@ -53,16 +58,36 @@ test("plan lists the spec's objects; apply creates them; then plan is empty and 
     "start guest lab1a (2101@pve1)",
     "start guest lab1b (2102@pve2)",
   ]);
+  expect(before.prerequisites.map((x) => x.call)).toEqual([
+    "PUT /cluster/firewall/options enable=1",
+    "PUT /nodes/pve1/firewall/options nftables=1",
+    "PUT /nodes/pve2/firewall/options nftables=1",
+  ]);
 
-  const applied = await cli(["net", "apply", "-f", file, "--yes"], { cwd: lab.stateDir });
+  const refused = await cli(["net", "apply", "-f", file, "--yes"], { cwd: lab.stateDir });
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toContain("E_NET_FIREWALL_OFF");
+  expect(refused.stderr).toContain("PUT /nodes/pve2/firewall/options nftables=1");
+  expect(refused.stderr).toContain("--enable-firewall");
+  expect(await lab.client.sdn.zones()).toEqual([]);
+
+  const applied = await cli(["net", "apply", "-f", file, "--yes", "--enable-firewall"], {
+    cwd: lab.stateDir,
+  });
   expect(applied.code).toBe(0);
   expect(applied.stdout).toMatch(
-    /^Apply complete: 9 steps in [\d.]+s; 6 created, 0 changed, 0 deleted\.$/m,
+    /^Apply complete: 12 steps in [\d.]+s; 6 created, 3 changed, 0 deleted\.$/m,
   );
   // One progress line per step, in order, each with its elapsed time.
-  const progress = applied.stderr.split("\n").filter((l) => /^\[\d+\/9\]/.test(l));
-  expect(progress).toHaveLength(9);
-  expect(progress[0]).toMatch(/^\[1\/9\] create zone labz: done \([\d.]+s, total [\d.]+s\)$/);
+  const progress = applied.stderr.split("\n").filter((l) => /^\[\d+\/12\]/.test(l));
+  expect(progress).toHaveLength(12);
+  expect(progress[0]).toMatch(
+    /^\[1\/12\] change firewall-switch datacenter: done \([\d.]+s, total [\d.]+s\)$/,
+  );
+  expect(await lab.client.firewall.options({ kind: "cluster" })).toMatchObject({ enable: 1 });
+  expect(await lab.client.firewall.options({ kind: "node", node: "pve2" })).toMatchObject({
+    nftables: 1,
+  });
 
   // The cluster, read independently of the CLI.
   const vnets = await lab.client.sdn.vnets();

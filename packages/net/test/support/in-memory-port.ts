@@ -30,6 +30,12 @@ export class InMemoryPortForTests implements NetPort {
   sshKeys = new Map<number, string[]>();
   calls: string[] = [];
   applies = 0;
+  nodes = ["pve1", "pve2", "pve3"];
+  /** Zone status per `node/zone`; absent = available. */
+  zoneStatus = new Map<string, string>();
+  /** PVE's defaults are off; the tests that are not about them start with both on. */
+  datacenterFirewall = true;
+  nftablesOff = new Set<string>();
   /** Throw on the n-th call (1-based) of the named method. */
   private failures = new Map<string, number>();
 
@@ -148,6 +154,7 @@ export class InMemoryPortForTests implements NetPort {
   async applySdn() {
     this.call("applySdn");
     this.applies++;
+    this.zoneStatus.clear();
     for (const map of [this.controllers, this.zones, this.vnets, this.subnets])
       for (const [id, o] of map) {
         if (o.state === "deleted") map.delete(id);
@@ -162,6 +169,37 @@ export class InMemoryPortForTests implements NetPort {
   }
   private renumber(f: FirewallState): void {
     f.rules.forEach((r, i) => (r.pos = i));
+  }
+  async listNodes() {
+    this.call("listNodes");
+    return [...this.nodes];
+  }
+  async listZoneStatus(nodes: string[]) {
+    this.call("listZoneStatus");
+    return nodes.flatMap((node) =>
+      [...this.zones.entries()]
+        .filter(([, z]) => z.state !== "new")
+        .map(([zone]) => ({
+          node,
+          zone,
+          status: this.zoneStatus.get(`${node}/${zone}`) ?? "available",
+        })),
+    );
+  }
+  async getFirewallSwitches(nodes: string[]) {
+    this.call("getFirewallSwitches");
+    return {
+      datacenter: this.datacenterFirewall,
+      nftables: Object.fromEntries(nodes.map((n) => [n, !this.nftablesOff.has(n)])),
+    };
+  }
+  async enableDatacenterFirewall() {
+    this.call("enableDatacenterFirewall");
+    this.datacenterFirewall = true;
+  }
+  async enableNodeNftables(node: string) {
+    this.call("enableNodeNftables");
+    this.nftablesOff.delete(node);
   }
   async getVnetFirewall(vnet: string) {
     this.call("getVnetFirewall");

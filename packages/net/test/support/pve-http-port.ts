@@ -170,6 +170,38 @@ export class PveHttpPortForTests implements NetPort {
   deleteSubnet = (vnet: string, id: string) =>
     this.remove(`/cluster/sdn/vnets/${vnet}/subnets/${id}`);
   applySdn = () => this.task("PUT", "/cluster/sdn");
+  listNodes = async () =>
+    (await this.call<{ node: string }[]>("GET", "/nodes")).map((n) => n.node).sort();
+  listZoneStatus = async (nodes: string[]) =>
+    (
+      await Promise.all(
+        nodes.map(async (node) =>
+          (
+            await this.call<{ zone: string; status: string }[]>("GET", `/nodes/${node}/sdn/zones`)
+          ).map((z) => ({ node, zone: z.zone, status: z.status })),
+        ),
+      )
+    ).flat();
+  getFirewallSwitches = async (nodes: string[]) => {
+    const dc = await this.call<Record<string, unknown>>("GET", "/cluster/firewall/options");
+    const nft = await Promise.all(
+      nodes.map(
+        async (n) =>
+          [
+            n,
+            Number(
+              (await this.call<Record<string, unknown>>("GET", `/nodes/${n}/firewall/options`))
+                .nftables ?? 0,
+            ) === 1,
+          ] as const,
+      ),
+    );
+    return { datacenter: Number(dc.enable ?? 0) === 1, nftables: Object.fromEntries(nft) };
+  };
+  enableDatacenterFirewall = () =>
+    this.call<void>("PUT", "/cluster/firewall/options", { enable: 1 });
+  enableNodeNftables = (node: string) =>
+    this.call<void>("PUT", `/nodes/${node}/firewall/options`, { nftables: 1 });
 
   private async firewall(base: string): Promise<FirewallState> {
     const [options, rules] = await Promise.all([

@@ -142,6 +142,10 @@ export class HostRealiser implements Realiser {
   private sdn: { nodes: SdnNode[]; realiser: SdnRealiser } | undefined;
   /** Present only when constructed with `sdn`: realises the running SDN config, then re-plugs NICs. */
   readonly applySdn?: (running: RunningSdnConfig) => Promise<void>;
+  /** Present only when constructed with `sdn`: realises changed firewall state at once. */
+  readonly applyFirewall?: (
+    firewall: Pick<RunningSdnConfig, "vnetFirewalls" | "firewall">,
+  ) => Promise<void>;
   private readonly rootfsTarball: string;
   private names: HostNames;
   private stateDir: string;
@@ -183,6 +187,10 @@ export class HostRealiser implements Realiser {
             if (g) await this.plugNets(g);
           });
         }
+      };
+      this.applyFirewall = async (firewall) => {
+        if (this.sdn === undefined) throw new RealiseError("realiser not initialised");
+        await this.sdn.realiser.applyFirewall(nodes, firewall);
       };
     }
   }

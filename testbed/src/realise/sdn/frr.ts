@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 
 import { RealiseError } from "../types.js";
 import { command, inNetns } from "./exec.js";
@@ -64,9 +64,7 @@ export class NodeFrr {
   async ensure(bgp: BgpConfig | undefined): Promise<string[]> {
     if (bgp === undefined) return (await this.stop()) ? [`${this.node}: stopped FRR`] : [];
     const changes: string[] = [];
-    await mkdir(this.dir, { recursive: true });
-    // The daemons drop privileges to frr and must write their sockets and pid files here.
-    await command(["chown", "frr:frr", this.dir]);
+    await this.ensureDir();
     const zebraConf = `hostname ${this.node}\n`;
     if ((await this.read("zebra.conf")) !== zebraConf) await this.write("zebra.conf", zebraConf);
     if ((await livePid(this.path("zebra.pid"), this.dir)) === undefined) {
@@ -86,6 +84,30 @@ export class NodeFrr {
       changes.push(`${this.node}: ${running === undefined ? "started" : "restarted"} bgpd`);
     }
     return changes;
+  }
+
+  /**
+   * The daemons drop privileges to `frr` and must reach and write their sockets and pid files
+   * here: the directory is frr's (0750) and every directory above it must let others through.
+   */
+  private async ensureDir(): Promise<void> {
+    const parent = dirname(this.dir);
+    if (!existsSync(parent)) {
+      await mkdir(parent, { recursive: true });
+      await chmod(parent, 0o755);
+    }
+    for (let d = parent; ; d = dirname(d)) {
+      const st = await stat(d);
+      if ((st.mode & 0o001) === 0)
+        throw new RealiseError(
+          `FRR of ${this.node}: ${d} (mode ${(st.mode & 0o777).toString(8)}) is not traversable ` +
+            `by user frr, so zebra could not reach ${this.dir}; use an FRR directory under /run`,
+        );
+      if (d === dirname(d)) break;
+    }
+    await mkdir(this.dir, { recursive: true });
+    await command(["chown", "frr:frr", this.dir]);
+    await chmod(this.dir, 0o750);
   }
 
   /** Stop both daemons; true when one was running. */

@@ -23,6 +23,7 @@ export type {
   SdnSubnetConfig,
   SdnFirewallRule,
   SdnVnetFirewall,
+  SdnFirewallSwitches,
   SdnNode,
   BridgeLocation,
 } from "./types.js";

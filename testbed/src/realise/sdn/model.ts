@@ -189,12 +189,16 @@ function cidrsOverlap(a: string, b: string): boolean {
  * neighbour discovery), so the VXLAN port, bgpd and anything else listening on the node stay out
  * of a guest's reach. Both are stateless (the node opens nothing towards guests), so no flow
  * from before the rules can outlive them.
+ *
+ * `enforce` false is a node where PVE would not apply vnet rules (datacenter firewall off, or not
+ * in nftables mode): routed traffic between vnets passes; the underlay guard stays (testbed safety).
  */
 export function nftRuleset(
   vnets: VnetDevices[],
   subnets: Map<string, string[]>,
   firewalls: Record<string, SdnVnetFirewall>,
   underlay: string[],
+  enforce = true,
 ): string {
   const lines = [
     "table inet txbox_sdn {",
@@ -229,6 +233,20 @@ export function nftRuleset(
     "    ct state established,related accept",
     "    ct state invalid drop",
   );
+  if (!enforce) {
+    lines.push("  }", "}");
+    return `${lines.join("\n")}\n`;
+  }
+  // Bridged within one vnet (br_netfilter shows it here with the vnet bridge as both ends) but
+  // to or from another network: a frame in transit to or from the zone's gateway node, where
+  // the routed hop is judged; judging it here by the vnet's own rules would drop allowed flows.
+  for (const v of vnets) {
+    const own = (subnets.get(v.vnet) ?? []).filter((c) => !c.includes(":"));
+    if (own.length === 0) continue;
+    const set = `{ ${own.join(", ")} }`;
+    for (const dir of ["saddr", "daddr"])
+      lines.push(`    iifname "${v.bridge}" oifname "${v.bridge}" ip ${dir} != ${set} accept`);
+  }
   const chains: string[] = [];
   // Every to_ jump before any from_ jump: traffic into a vnet is judged by that vnet's rules.
   for (const v of vnets) lines.push(`    oifname "${v.bridge}" jump to_${v.vnet}`);
@@ -248,6 +266,12 @@ export function nftRuleset(
   }
   lines.push("  }", ...chains, "}");
   return `${lines.join("\n")}\n`;
+}
+
+/** Whether PVE would apply vnet `forward` rules on `node`: datacenter firewall on, nftables mode. */
+export function firewallEnforced(sdn: RunningSdnConfig, node: string): boolean {
+  const fw = sdn.firewall;
+  return fw === undefined || (fw.enable && fw.nftablesNodes.includes(node));
 }
 
 /** Compute every node's network. Pure; throws RealiseError for a config that cannot be realised. */
@@ -338,7 +362,13 @@ export function planNetwork(
       underlay,
       vnets,
       bgp,
-      nft: nftRuleset(vnets, subnetCidrs, sdn.vnetFirewalls ?? {}, underlayNets),
+      nft: nftRuleset(
+        vnets,
+        subnetCidrs,
+        sdn.vnetFirewalls ?? {},
+        underlayNets,
+        firewallEnforced(sdn, node.name),
+      ),
     };
   });
 }

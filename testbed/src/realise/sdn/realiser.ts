@@ -42,8 +42,14 @@ interface FdbEntry {
 export interface SdnRealiserOptions {
   /** Prefix of every namespace this realiser owns (`<prefix>-<node>`, `<prefix>-underlay`). */
   prefix?: string;
-  /** Where FRR configs, sockets and applied rulesets live. */
+  /** Where applied rulesets and the applied configuration live. */
   stateDir?: string;
+  /**
+   * Where FRR's configs, sockets and pid files live, one directory per node. zebra and bgpd drop
+   * to user `frr`, so every directory above it must be traversable by that user: default
+   * `/run/txbox-frr/<prefix>` (the testbed's own state directory is 0700).
+   */
+  frrDir?: string;
 }
 
 /** What an apply changed, one line per effect; empty when the nodes already matched. */
@@ -60,6 +66,9 @@ export interface SdnApplyReport {
 export class SdnRealiser {
   readonly names: SdnNames;
   readonly stateDir: string;
+  readonly frrDir: string;
+  /** The SDN configuration of the last apply (without firewall): what firewall changes apply to. */
+  private applied: RunningSdnConfig | undefined;
   private networks = new Map<string, NodeNetwork>();
   /** Applies and teardowns run one at a time (two reload tasks may overlap). */
   private queue: Promise<unknown> = Promise.resolve();
@@ -67,12 +76,16 @@ export class SdnRealiser {
   constructor(options: SdnRealiserOptions = {}) {
     this.names = sdnNames(options.prefix ?? "tbn");
     this.stateDir = options.stateDir ?? `/run/txbox-sdn/${this.names.prefix}`;
+    this.frrDir = options.frrDir ?? `/run/txbox-frr/${this.names.prefix}`;
     // After a testbed restart, bridgeFor answers from the last apply until the next one.
     try {
       const saved = JSON.parse(
         readFileSync(join(this.stateDir, "networks.json"), "utf8"),
       ) as NodeNetwork[];
       for (const n of saved) this.networks.set(n.node, n);
+      this.applied = JSON.parse(
+        readFileSync(join(this.stateDir, "applied.json"), "utf8"),
+      ) as RunningSdnConfig;
     } catch {
       // Nothing applied yet.
     }
@@ -104,7 +117,30 @@ export class SdnRealiser {
     for (const node of [...this.networks.keys()])
       if (!plan.some((n) => n.node === node)) this.networks.delete(node);
     await writeFile(join(this.stateDir, "networks.json"), JSON.stringify(plan));
+    const { vnetFirewalls: _f, firewall: _s, ...applied } = sdn;
+    this.applied = applied;
+    await writeFile(join(this.stateDir, "applied.json"), JSON.stringify(applied));
     return { changes };
+  }
+
+  /**
+   * Realise changed firewall state (vnet firewalls, the cluster's switches) on the nodes of the
+   * last SDN apply, as pve-firewall does within seconds of a change; nothing before a first apply.
+   */
+  applyFirewall(
+    nodes: SdnNode[],
+    firewall: Pick<RunningSdnConfig, "vnetFirewalls" | "firewall">,
+  ): Promise<SdnApplyReport> {
+    return this.serial(async () => {
+      const changes: string[] = [];
+      if (this.applied === undefined) return { changes };
+      const plan = planNetwork(nodes, { ...this.applied, ...firewall }, this.names);
+      for (const net of plan) {
+        if (!existsSync(`/run/netns/${net.netns}`)) continue;
+        await this.ensureNft(net, (what) => changes.push(`${net.node}: ${what}`));
+      }
+      return { changes };
+    });
   }
 
   /** Remove every namespace, process, link and file this realiser created. */
@@ -119,7 +155,9 @@ export class SdnRealiser {
     if (existsSync(`/run/netns/${this.names.underlayNetns}`))
       await command(["ip", "netns", "del", this.names.underlayNetns], { allowFailure: true });
     await rm(this.stateDir, { recursive: true, force: true });
+    await rm(this.frrDir, { recursive: true, force: true });
     this.networks.clear();
+    this.applied = undefined;
   }
 
   /** The namespace and bridge a guest's veth must be plugged into to join `vnet` on `node`. */
@@ -136,7 +174,7 @@ export class SdnRealiser {
   }
 
   private frr(node: string): NodeFrr {
-    return new NodeFrr(node, this.names.nodeNetns(node), join(this.stateDir, "frr", node));
+    return new NodeFrr(node, this.names.nodeNetns(node), join(this.frrDir, node));
   }
 
   private async ownedNodeNetns(): Promise<string[]> {
@@ -179,7 +217,7 @@ export class SdnRealiser {
     const node = ns.slice(this.names.prefix.length + 1);
     await this.frr(node).stop();
     await command(["ip", "netns", "del", ns], { allowFailure: true });
-    await rm(join(this.stateDir, "frr", node), { recursive: true, force: true });
+    await rm(join(this.frrDir, node), { recursive: true, force: true });
     await rm(join(this.stateDir, `${node}.nft`), { force: true });
     // The veth's underlay end vanishes with its peer; nothing else to remove.
     return [`removed node ${node}`];
@@ -246,7 +284,14 @@ export class SdnRealiser {
     }
     for (const v of net.vnets) await this.ensureVnet(ns, v, net.underlay.address, byName, say);
 
-    // Firewall: the whole table in one atomic transaction, only when it differs.
+    await this.ensureNft(net, say);
+    changes.push(...(await this.frr(net.node).ensure(net.bgp)));
+    return changes;
+  }
+
+  /** The node's firewall: the whole table in one atomic transaction, only when it differs. */
+  private async ensureNft(net: NodeNetwork, say: (what: string) => void): Promise<void> {
+    const ns = net.netns;
     const nftFile = join(this.stateDir, `${net.node}.nft`);
     const applied = existsSync(nftFile) ? await readFile(nftFile, "utf8") : undefined;
     const present =
@@ -258,8 +303,6 @@ export class SdnRealiser {
       await writeFile(nftFile, net.nft);
       say("applied nftables ruleset");
     }
-    changes.push(...(await this.frr(net.node).ensure(net.bgp)));
-    return changes;
   }
 
   private async ensureVnet(

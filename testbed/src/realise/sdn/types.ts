@@ -66,6 +66,19 @@ export interface RunningSdnConfig {
   subnets: SdnSubnetConfig[];
   /** Vnet firewall by vnet id; a vnet without one gets the default: deny to other vnets. */
   vnetFirewalls?: Record<string, SdnVnetFirewall>;
+  /**
+   * The cluster's firewall switches (`/cluster/firewall/options` `enable`, `/nodes/{node}/
+   * firewall/options` `nftables`). PVE honours vnet `forward` rules only where both are on;
+   * elsewhere routed traffic between vnets passes. Absent = enforced on every node.
+   */
+  firewall?: SdnFirewallSwitches;
+}
+
+export interface SdnFirewallSwitches {
+  /** The datacenter firewall (`/cluster/firewall/options` `enable`; PVE's default is off). */
+  enable: boolean;
+  /** Nodes whose firewall runs in nftables mode (`nftables=1`; PVE's default is off). */
+  nftablesNodes: string[];
 }
 
 /** A testbed node: its name and its address on the underlay network (`10.250.0.11[/24]`). */
