@@ -1,8 +1,9 @@
+import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { TimeoutError } from "@txbox/core";
-import { shellQuote, SshExecutor } from "@txbox/exec";
+import { shellQuote, SshExecutor, type ExecResult } from "@txbox/exec";
 import {
   AlreadyExistsError,
   fileLedger,
@@ -463,6 +464,55 @@ export class ProxmoxNetPort implements NetPort {
           throw new Error(`installing SSH keys exited ${r.exitCode}: ${r.stderr.trim()}`);
         await rm(this.keysFile(g.vmid), { force: true });
         return;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError instanceof Error ? lastError : new Error(String(lastError));
+  }
+
+  /**
+   * Run shell text in a guest over SSH, as `net verify` does: with the target's operator access
+   * when it has one (the testbed, txbox.yaml `guests[]`), else as the spec's user with the
+   * private key beside its `publicKeyFile`. The host key must be pinned: nothing is trusted
+   * on first use.
+   */
+  async runInGuest(
+    g: GuestRef,
+    ssh: { user: string; publicKeyFile?: string },
+    script: string,
+    timeoutMs: number,
+  ): Promise<ExecResult> {
+    const endpoint = await this.endpoint(g);
+    if (endpoint === undefined)
+      throw new Error(
+        `no management address known for guest ${g.vmid} (add it to txbox.yaml guests[] or give the spec a management network)`,
+      );
+    const ownKey = ssh.publicKeyFile?.replace(/\.pub$/, "");
+    const login =
+      endpoint.keyFile !== undefined
+        ? { user: endpoint.user ?? "root", keyFile: endpoint.keyFile }
+        : ownKey !== undefined && ownKey !== ssh.publicKeyFile && existsSync(ownKey)
+          ? { user: ssh.user, keyFile: ownKey }
+          : undefined;
+    if (login === undefined)
+      throw new Error(
+        `no SSH key to log in to guest ${g.vmid}: give txbox.yaml guests[] a keyFile, or keep the private key beside the spec's publicKeyFile`,
+      );
+    const hostKeys = endpoint.hostKeys ?? [];
+    if (hostKeys.length === 0)
+      throw new Error(
+        `no pinned host key for guest ${g.vmid} (${endpoint.host}): add hostKey to its txbox.yaml guests[] entry`,
+      );
+    this.executor ??= new SshExecutor();
+    let lastError: unknown;
+    for (const hostKey of hostKeys) {
+      try {
+        return await this.executor.run(
+          { host: endpoint.host, port: endpoint.port, ...login, hostKey },
+          script,
+          { timeoutMs },
+        );
       } catch (error) {
         lastError = error;
       }

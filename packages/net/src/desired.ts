@@ -1,4 +1,4 @@
-import { normaliseCidr, subnetId } from "./ip.js";
+import { cidrContains, normaliseCidr, parseCidr, subnetId } from "./ip.js";
 import type { FirewallRule, FirewallState, GuestRef } from "./ports.js";
 import type { GuestSpec, NetSpec } from "./spec.js";
 
@@ -40,7 +40,16 @@ export interface Desired {
   vnets: DesiredSdn[];
   subnets: DesiredSubnet[];
   vnetFirewalls: Record<string, FirewallState>;
+  /** Every egress destination, by source vnet (checked against vnets the spec does not manage). */
+  egress: { vnet: string; dest: string }[];
   guests: DesiredGuest[];
+}
+
+/** Whether `inner` lies wholly inside `outer` (each an address or a CIDR). */
+export function within(inner: string, outer: string): boolean {
+  const i = parseCidr(inner.includes("/") ? inner : `${inner}/32`);
+  const o = parseCidr(outer.includes("/") ? outer : `${outer}/32`);
+  return i !== undefined && o !== undefined && i.prefix >= o.prefix && cidrContains(o, i.network);
 }
 
 const EVPN_ZONE_FIELDS = [
@@ -119,50 +128,95 @@ export function compileSpec(spec: NetSpec): Desired {
   );
 
   const vnetFirewalls: Record<string, FirewallState> = {};
-  for (const v of spec.vnets) {
-    const own = v.subnets.map((s) => normaliseCidr(s.cidr));
-    const rules: FirewallRule[] = [];
-    if (v.firewall.isolate) {
-      for (const s of own)
-        rules.push({
+  const rulesOf = new Map<string, FirewallRule[]>(spec.vnets.map((v) => [v.id, []]));
+  const egress: { vnet: string; dest: string }[] = [];
+  const ownOf = (id: string) =>
+    (spec.vnets.find((o) => o.id === id)?.subnets ?? []).map((s) => normaliseCidr(s.cidr));
+  // Intra-vnet rules lead every vnet's list, whatever other vnets add to it below.
+  for (const v of spec.vnets)
+    if (v.firewall.isolate)
+      for (const s of ownOf(v.id))
+        rulesOf.get(v.id)!.push({
           type: "forward",
           action: "ACCEPT",
           source: s,
           dest: s,
           comment: `${mark}:intra`,
         });
-      for (const from of v.firewall.allowFrom) {
-        const other = spec.vnets.find((o) => o.id === from);
-        for (const src of other?.subnets ?? [])
-          for (const s of own)
-            rules.push({
-              type: "forward",
-              action: "ACCEPT",
-              source: normaliseCidr(src.cidr),
-              dest: s,
-              comment: `${mark}:from-${from}`,
-            });
-      }
-      for (const e of v.firewall.egress)
+  for (const v of spec.vnets) {
+    if (!v.firewall.isolate) continue;
+    const own = ownOf(v.id);
+    const rules = rulesOf.get(v.id)!;
+    for (const from of v.firewall.allowFrom)
+      for (const src of ownOf(from))
         for (const s of own)
           rules.push({
             type: "forward",
             action: "ACCEPT",
+            source: src,
+            dest: s,
+            comment: `${mark}:from-${from}`,
+          });
+    for (const e of v.firewall.egress) {
+      const dest = e.dest.includes("/") ? normaliseCidr(e.dest) : e.dest;
+      egress.push({ vnet: v.id, dest });
+      const match = {
+        ...(e.proto === undefined ? {} : { proto: e.proto }),
+        ...(e.dport === undefined ? {} : { dport: e.dport }),
+      };
+      for (const s of own)
+        rules.push({
+          type: "forward",
+          action: "ACCEPT",
+          source: s,
+          dest,
+          ...match,
+          comment: `${mark}:egress${e.comment ? ` ${e.comment}` : ""}`,
+        });
+      // An egress into another isolated vnet of the spec: traffic into a vnet is judged by the
+      // destination's rules, so the accept goes there too (a range that merely contains other
+      // vnets opens none of them: allowFrom does that).
+      for (const other of spec.vnets) {
+        if (other.id === v.id || !other.firewall.isolate) continue;
+        if (!ownOf(other.id).some((c) => within(dest, c))) continue;
+        for (const s of own)
+          rulesOf.get(other.id)!.push({
+            type: "forward",
+            action: "ACCEPT",
             source: s,
-            dest: e.dest.includes("/") ? normaliseCidr(e.dest) : e.dest,
-            ...(e.proto === undefined ? {} : { proto: e.proto }),
-            ...(e.dport === undefined ? {} : { dport: e.dport }),
-            comment: `${mark}:egress${e.comment ? ` ${e.comment}` : ""}`,
+            dest,
+            ...match,
+            comment: `${mark}:egress-from-${v.id}`,
+          });
+      }
+    }
+  }
+  // Each allowed flow is accepted on the source vnet too, so it holds on nodes that judge a
+  // routed packet by both the vnet it leaves and the vnet it enters.
+  for (const v of spec.vnets) {
+    if (!v.firewall.isolate) continue;
+    for (const from of v.firewall.allowFrom) {
+      const src = spec.vnets.find((o) => o.id === from);
+      if (src === undefined || !src.firewall.isolate) continue;
+      for (const a of ownOf(from))
+        for (const b of ownOf(v.id))
+          rulesOf.get(from)!.push({
+            type: "forward",
+            action: "ACCEPT",
+            source: a,
+            dest: b,
+            comment: `${mark}:to-${v.id}`,
           });
     }
+  }
+  for (const v of spec.vnets)
     vnetFirewalls[v.id] = {
       options: { enable: 1, policy_forward: v.firewall.isolate ? "DROP" : "ACCEPT" },
-      rules: rules.map((r) => ({ ...r, enable: 1 })),
+      rules: rulesOf.get(v.id)!.map((r) => ({ ...r, enable: 1 })),
     };
-  }
 
   const guests = spec.guests.map((g) => compileGuest(spec, g));
-  return { name: spec.name, controllers, zones, vnets, subnets, vnetFirewalls, guests };
+  return { name: spec.name, controllers, zones, vnets, subnets, vnetFirewalls, egress, guests };
 }
 
 function compileGuest(spec: NetSpec, g: GuestSpec): DesiredGuest {
@@ -198,7 +252,9 @@ function compileGuest(spec: NetSpec, g: GuestSpec): DesiredGuest {
         };
   const firewall: FirewallState | undefined = mgmt
     ? {
-        options: { enable: 1, policy_in: "DROP", policy_out: "ACCEPT" },
+        // Out: the vnet only; on the management NIC just the replies of accepted SSH sessions
+        // (PVE's guest firewall is stateful), so a guest cannot open anything towards it.
+        options: { enable: 1, policy_in: "DROP", policy_out: "DROP" },
         rules: [
           {
             type: "in",
@@ -215,6 +271,13 @@ function compileGuest(spec: NetSpec, g: GuestSpec): DesiredGuest {
             action: "ACCEPT",
             iface: "net0",
             comment: `${marker(spec.name)}:vnet`,
+            enable: 1,
+          },
+          {
+            type: "out",
+            action: "ACCEPT",
+            iface: "net0",
+            comment: `${marker(spec.name)}:vnet-out`,
             enable: 1,
           },
         ],

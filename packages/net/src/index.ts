@@ -12,7 +12,7 @@ export {
   type ManagementSpec,
 } from "./spec.js";
 export { loadNetSpec, parseNetSpec } from "./load.js";
-export { compileSpec, marker, guestTag, type Desired } from "./desired.js";
+export { compileSpec, marker, guestTag, within, type Desired } from "./desired.js";
 export {
   plan,
   planDestroy,
@@ -69,3 +69,17 @@ export {
 } from "./prerequisites.js";
 export { parseCidr, subnetId, normaliseCidr } from "./ip.js";
 export { fileLedger } from "./ledger.js";
+export {
+  planProbes,
+  probeScript,
+  parseProbeOutput,
+  judge,
+  formatVerify,
+  PROBE_TIMEOUT_S,
+  type Probe,
+  type ProbeKind,
+  type ProbeResult,
+  type ProbeOutcome,
+  type VerifyReport,
+} from "./probes.js";
+export { verify, type ProbeRunner, type VerifyOptions } from "./verify.js";

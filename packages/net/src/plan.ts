@@ -1,4 +1,4 @@
-import { compileSpec, guestTag, marker, type Desired, type DesiredSdn } from "./desired.js";
+import { compileSpec, guestTag, marker, within, type Desired, type DesiredSdn } from "./desired.js";
 import type {
   CloneRequest,
   FirewallRule,
@@ -267,7 +267,16 @@ export function plan(spec: NetSpec, observed: Observed): Plan {
 /** The plan that removes everything txbox manages for the spec named `name`. Pure. */
 export function planDestroy(name: string, observed: Observed): Plan {
   return planDesired(
-    { name, controllers: [], zones: [], vnets: [], subnets: [], vnetFirewalls: {}, guests: [] },
+    {
+      name,
+      controllers: [],
+      zones: [],
+      vnets: [],
+      subnets: [],
+      vnetFirewalls: {},
+      egress: [],
+      guests: [],
+    },
     observed,
   );
 }
@@ -412,6 +421,19 @@ function planDesired(desired: Desired, observed: Observed): Plan {
         changes: [],
         step: { type: "subnet-delete", vnet: s.vnet, id: s.subnet },
       });
+
+  // An egress into a vnet this spec does not manage cannot work: that vnet's rules decide.
+  for (const e of desired.egress) {
+    const foreign = subnets.find(
+      (s) =>
+        !desired.vnets.some((v) => v.id === s.vnet) &&
+        within(e.dest, s.cidr ?? s.subnet.replace(/^.*-(\d+\.\d+\.\d+\.\d+)-(\d+)$/, "$1/$2")),
+    );
+    if (foreign !== undefined)
+      conflicts.push(
+        `egress from ${e.vnet} to ${e.dest} lies in vnet ${foreign.vnet}, which spec "${desired.name}" does not manage: traffic into a vnet is judged by that vnet's firewall, so the rule would not take effect; add ${e.vnet}'s subnets to ${foreign.vnet}'s firewall instead`,
+      );
+  }
 
   const order = { controller: 0, zone: 1, vnet: 2, subnet: 3 } as Record<ObjectKind, number>;
   sdnUpserts.sort((a, b) => order[a.kind]! - order[b.kind]!);

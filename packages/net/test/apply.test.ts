@@ -57,11 +57,12 @@ test("apply creates everything, a second apply plans nothing and says so", async
   expect(p.guestFw.get(301)!.options).toEqual({
     enable: 1,
     policy_in: "DROP",
-    policy_out: "ACCEPT",
+    policy_out: "DROP",
   });
   expect(p.guestFw.get(301)!.rules.map((r) => r.comment)).toEqual([
     "txbox:lab:ssh",
     "txbox:lab:vnet",
+    "txbox:lab:vnet-out",
   ]);
   expect(p.vnetFw.get("agentsa")!.options).toEqual({ enable: 1, policy_forward: "DROP" });
   expect(p.ledgers.get("lab")).toEqual({ controllers: ["evpnctl"], zones: ["tenanta", "tenantb"] });

@@ -358,3 +358,59 @@ test("firewall switches that are off lead the plan, with the calls that set them
   // Destroying a spec needs no firewall.
   expect(planDestroy("lab", obs).prerequisites).toEqual([]);
 });
+
+const twoVnets = (egress: string, allowFrom = "[]") =>
+  parseNetSpec(
+    `version: 1
+name: lab
+zones: [{ id: zz, type: vxlan, peers: [10.250.0.11] }]
+vnets:
+  - { id: red, zone: zz, tag: 1, subnets: [{ cidr: 10.1.0.0/24 }], firewall: { egress: [${egress}] } }
+  - { id: blue, zone: zz, tag: 2, subnets: [{ cidr: 10.2.0.0/24 }], firewall: { allowFrom: ${allowFrom} } }
+`,
+    "lab.yaml",
+  );
+const rulesOf = (p: ReturnType<typeof plan>, vnet: string) =>
+  p.actions
+    .find((a) => a.kind === "vnet-firewall" && a.id === vnet)
+    ?.changes.find((c) => c.field === "rules")?.after;
+
+test("an egress to an address in another vnet is opened on that vnet too", () => {
+  const p = plan(twoVnets("{ dest: 10.2.0.5, proto: tcp, dport: 8080 }"), empty);
+  expect(p.conflicts).toEqual([]);
+  expect(rulesOf(p, "red")).toEqual([
+    "forward ACCEPT 10.1.0.0/24 -> 10.1.0.0/24",
+    "forward ACCEPT 10.1.0.0/24 -> 10.2.0.5 tcp/8080",
+  ]);
+  expect(rulesOf(p, "blue")).toEqual([
+    "forward ACCEPT 10.2.0.0/24 -> 10.2.0.0/24",
+    "forward ACCEPT 10.1.0.0/24 -> 10.2.0.5 tcp/8080",
+  ]);
+  // A range that merely contains other vnets opens none of them.
+  const wide = plan(twoVnets("{ dest: 0.0.0.0/0, proto: tcp, dport: 443 }"), empty);
+  expect(rulesOf(wide, "blue")).toEqual(["forward ACCEPT 10.2.0.0/24 -> 10.2.0.0/24"]);
+});
+
+test("allowFrom is accepted on both vnets of the flow", () => {
+  const p = plan(twoVnets("", "[red]"), empty);
+  expect(rulesOf(p, "blue")).toEqual([
+    "forward ACCEPT 10.2.0.0/24 -> 10.2.0.0/24",
+    "forward ACCEPT 10.1.0.0/24 -> 10.2.0.0/24",
+  ]);
+  expect(rulesOf(p, "red")).toEqual([
+    "forward ACCEPT 10.1.0.0/24 -> 10.1.0.0/24",
+    "forward ACCEPT 10.1.0.0/24 -> 10.2.0.0/24",
+  ]);
+});
+
+test("an egress into a vnet the spec does not manage is refused at plan time, with the reason", () => {
+  const obs = structuredClone(empty);
+  obs.vnets.push({ vnet: "theirs", zone: "zz", tag: 9, alias: "someone else" });
+  obs.subnets.push({ subnet: "zz-10.9.0.0-24", vnet: "theirs" });
+  const p = plan(twoVnets("{ dest: 10.9.0.0/25 }"), obs);
+  expect(p.conflicts).toEqual([
+    expect.stringMatching(
+      /^egress from red to 10\.9\.0\.0\/25 lies in vnet theirs, which spec "lab" does not manage: .*judged by that vnet's firewall/,
+    ),
+  ]);
+});

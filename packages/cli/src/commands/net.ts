@@ -7,6 +7,9 @@ import {
   ApplyAbortedError,
   checkPrerequisites,
   formatPlan,
+  formatVerify,
+  verify,
+  type VerifyReport,
   loadNetSpec,
   observe,
   plan,
@@ -28,6 +31,7 @@ interface NetOptions {
   timeout: string;
   yes?: boolean;
   enableFirewall?: boolean;
+  verify?: boolean;
 }
 
 function withNetCommon(cmd: Command, effect: boolean): Command {
@@ -176,6 +180,18 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
+/** Probe the spec's isolation from inside its guests, over their SSH. */
+function probe(s: NetSession): Promise<VerifyReport> {
+  return verify(
+    s.spec,
+    {
+      run: (g, script, timeoutMs) =>
+        s.port.runInGuest({ node: g.node, vmid: g.vmid, type: g.type }, g.ssh, script, timeoutMs),
+    },
+    { signal: s.signal },
+  );
+}
+
 /** Carry out `p` with one progress line per step on stderr, then print the result. */
 async function run(
   io: Io,
@@ -202,14 +218,20 @@ async function run(
       enableFirewall: opts.enableFirewall === true,
     });
     const sm = p.summary;
+    let checked: VerifyReport | undefined;
+    if (opts.verify === true && verb === "apply") {
+      if (!opts.json) io.stderr.write("verifying isolation from inside the guests...\n");
+      checked = await probe(s);
+    }
     if (opts.json) {
       printJson(io, {
-        ok: true,
+        ok: checked?.ok ?? true,
         name: p.name,
         applied: result.applied,
         changes: changes(p),
         summary: sm,
         elapsedMs: Date.now() - started,
+        ...(checked === undefined ? {} : { verify: checked }),
       });
     } else if (changes(p) === 0) {
       println(io, "No changes. The cluster matches the spec.");
@@ -220,7 +242,8 @@ async function run(
         `${done}: ${result.applied} steps in ${seconds(Date.now() - started)}; ${sm.create} created, ${sm.change} changed, ${sm.delete} deleted.`,
       );
     }
-    return EXIT.ok;
+    if (checked !== undefined && !opts.json) println(io, formatVerify(checked));
+    return checked === undefined || checked.ok ? EXIT.ok : EXIT.failure;
   } catch (error) {
     if (s.timedOut() && error instanceof ApplyAbortedError)
       throw new TimeoutError(`${verb} of "${p.name}" did not finish within ${opts.timeout}`, {
@@ -235,7 +258,9 @@ async function run(
 export const registerNet: Register = (program, io, outcome) => {
   const net = program
     .command("net")
-    .description("declarative EVPN/VXLAN networks, firewalls and guests (plan, apply, destroy)");
+    .description(
+      "declarative EVPN/VXLAN networks, firewalls and guests (plan, apply, verify, destroy)",
+    );
 
   withNetCommon(net.command("plan"), false)
     .description(
@@ -261,6 +286,7 @@ export const registerNet: Register = (program, io, outcome) => {
       "--enable-firewall",
       "turn on the datacenter firewall and the nodes' nftables mode when they are off (else apply refuses)",
     )
+    .option("--verify", "after applying, probe the isolation from inside the guests (net verify)")
     .action(async (positional: string | undefined, opts: NetOptions) => {
       const s = await openNet(io, positional, opts);
       try {
@@ -279,6 +305,22 @@ export const registerNet: Register = (program, io, outcome) => {
           return;
         }
         outcome.code = await run(io, s, p, opts, "apply");
+      } finally {
+        await s.close();
+      }
+    });
+
+  withNetCommon(net.command("verify"), false)
+    .description(
+      "probe isolation live from inside the guests over their SSH (own vnet reached, other vnets only where allowed, egress, management blocked); prints a matrix",
+    )
+    .action(async (positional: string | undefined, opts: NetOptions) => {
+      const s = await openNet(io, positional, opts);
+      try {
+        const report = await probe(s);
+        if (opts.json) printJson(io, report);
+        else println(io, formatVerify(report));
+        outcome.code = report.ok ? EXIT.ok : EXIT.failure;
       } finally {
         await s.close();
       }

@@ -147,4 +147,83 @@ guests:
     expect(destroyed.code).toBe(0);
     expect((await fetchTestbedGuests({ ...tb })).map((g) => g.vmid)).toEqual([9000]);
   }, 300_000);
+
+  test("blue allows red, then no longer: probed from inside the guests each time; plan stays truthful", async () => {
+    const isoSpec = (allowFrom: string) => `version: 1
+name: iso
+zones: [{ id: isoz, type: vxlan, peers: [10.250.0.11] }]
+vnets:
+  - { id: red, zone: isoz, tag: 10500, subnets: [{ cidr: 10.15.0.0/24, gateway: 10.15.0.1 }] }
+  - { id: blue, zone: isoz, tag: 10600, subnets: [{ cidr: 10.16.0.0/24, gateway: 10.16.0.1 }], firewall: { allowFrom: ${allowFrom} } }
+guests:
+  - { name: red1, vmid: 2511, type: lxc, template: 9000, node: ${tb.node}, vnet: red, ip: 10.15.0.11/24, ssh: { publicKeyFile: agent.pub } }
+  - { name: red2, vmid: 2512, type: lxc, template: 9000, node: ${tb.node}, vnet: red, ip: 10.15.0.12/24, ssh: { publicKeyFile: agent.pub } }
+  - { name: blue1, vmid: 2521, type: lxc, template: 9000, node: ${tb.node}, vnet: blue, ip: 10.16.0.11/24, ssh: { publicKeyFile: agent.pub } }
+`;
+    type Outcome = {
+      from: string;
+      to: string;
+      kind: string;
+      port?: number;
+      got: string;
+      ok: boolean;
+    };
+    const seen = (report: { probes: Outcome[] }, from: string, to: string) =>
+      report.probes
+        .filter((p) => p.from === from && p.to === to)
+        .map((p) => `${p.kind}${p.port ? `/${p.port}` : ""} ${p.got}`);
+    writeFileSync(join(dir, "iso.yaml"), isoSpec("[red]"));
+    const first = await cli(
+      ["net", "apply", "iso.yaml", "--yes", "--verify", "--json", "--timeout", "5m"],
+      { cwd: dir },
+    );
+    const one = JSON.parse(first.stdout) as {
+      ok: boolean;
+      verify: { ok: boolean; probes: Outcome[] };
+    };
+    expect({ code: first.code, ok: one.ok, bad: one.verify.probes.filter((p) => !p.ok) }).toEqual({
+      code: 0,
+      ok: true,
+      bad: [],
+    });
+    expect(seen(one.verify, "red1", "blue1")).toEqual(["icmp reach", "tcp/22 reach"]);
+    expect(seen(one.verify, "blue1", "red1")).toEqual(["icmp blocked", "tcp/22 blocked"]);
+    expect(seen(one.verify, "red1", "red2")).toEqual(["icmp reach", "tcp/22 reach"]);
+    expect(seen(one.verify, "red1", "management")).toEqual([
+      "icmp blocked",
+      "tcp/22 blocked",
+      "tcp/8006 blocked",
+    ]);
+
+    // The same spec without the allowance: plan shows exactly the firewall change.
+    writeFileSync(join(dir, "iso.yaml"), isoSpec("[]"));
+    const planned = await cli(["net", "plan", "iso.yaml", "--json"], { cwd: dir });
+    const p = JSON.parse(planned.stdout) as { actions: { op: string; kind: string; id: string }[] };
+    expect(p.actions.map((a) => `${a.op} ${a.kind} ${a.id}`)).toEqual([
+      "change vnet-firewall red",
+      "change vnet-firewall blue",
+    ]);
+    const second = await cli(
+      ["net", "apply", "iso.yaml", "--yes", "--verify", "--json", "--timeout", "5m"],
+      { cwd: dir },
+    );
+    const two = JSON.parse(second.stdout) as {
+      ok: boolean;
+      verify: { ok: boolean; probes: Outcome[] };
+    };
+    expect({ code: second.code, bad: two.verify.probes.filter((x) => !x.ok) }).toEqual({
+      code: 0,
+      bad: [],
+    });
+    expect(seen(two.verify, "red1", "blue1")).toEqual(["icmp blocked", "tcp/22 blocked"]);
+    expect(seen(two.verify, "red1", "red2")).toEqual(["icmp reach", "tcp/22 reach"]);
+    const after = await cli(["net", "plan", "iso.yaml"], { cwd: dir });
+    expect(after.stdout).toBe("No changes. The cluster matches the spec.\n");
+    // The human matrix of `net verify`.
+    const human = await cli(["net", "verify", "iso.yaml"], { cwd: dir });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^from \\ to\s+red2\s+blue1\s+management/m);
+    expect(human.stdout).toMatch(/Verified "iso": \d+ probes, all as the spec says\./);
+    expect((await cli(["net", "destroy", "iso.yaml", "--yes"], { cwd: dir })).code).toBe(0);
+  }, 600_000);
 });
