@@ -181,8 +181,20 @@ async function runStep(
       return port.updateSubnet(step.vnet, step.id, step.params, opts);
     case "subnet-delete":
       return port.deleteSubnet(step.vnet, step.id, opts);
-    case "sdn-apply":
-      return port.applySdn(opts);
+    case "sdn-apply": {
+      await port.applySdn(opts);
+      // PVE's reload only warns when a node fails: its zones stay `pending`. Say so now rather
+      // than report success (the next apply reloads them).
+      const zones = new Set(step.zones ?? []);
+      const behind = (await port.listZoneStatus(await port.listNodes(opts), opts)).filter(
+        (z) => zones.has(z.zone) && z.status !== "available",
+      );
+      if (behind.length > 0)
+        throw new Error(
+          `the SDN reload did not reach every node: ${behind.map((z) => `zone ${z.zone} is ${z.status} on ${z.node}`).join(", ")}`,
+        );
+      return;
+    }
     case "firewall-enable":
       if (step.scope === "datacenter") return port.enableDatacenterFirewall(opts);
       return port.enableNodeNftables(step.scope, opts);

@@ -42,7 +42,8 @@ export type Step =
   | { type: "subnet-create"; vnet: string; id: string; params: Record<string, unknown> }
   | { type: "subnet-update"; vnet: string; id: string; params: Record<string, unknown> }
   | { type: "subnet-delete"; vnet: string; id: string }
-  | { type: "sdn-apply" }
+  /** `zones`: the spec's zones, each of which must be `available` on every node afterwards. */
+  | { type: "sdn-apply"; zones?: string[] }
   /** Turn on the datacenter firewall (`scope: "datacenter"`) or a node's nftables mode. */
   | { type: "firewall-enable"; scope: string }
   | { type: "vnet-firewall"; vnet: string; state: FirewallState; marker: string }
@@ -483,7 +484,10 @@ function planDesired(desired: Desired, observed: Observed): Plan {
               before: z.status,
               after: "available",
             })),
-            step: { type: "sdn-apply" },
+            step: {
+              type: "sdn-apply",
+              zones: [...new Set([...desired.zones.map((z) => z.id), ...ledgerZones])].sort(),
+            },
           },
         ]
       : [];

@@ -124,7 +124,17 @@ test("a reload that failed after PVE committed the config is retried by the next
   const running = (realiser as unknown as { sdn: { zones: { zone: string; mtu?: number }[] } }).sdn;
   expect(running.zones.find((z) => z.zone === "tenanta")?.mtu).toBe(1300);
   expect(plan(changed, await observe(port, "itest")).actions).toEqual([]);
+  // PVE's reload only warns when one node fails (task WARNINGS): apply says so, not "done".
+  tb.faults.clear(); // the spent taskFailures entry (count 0) would not validate again
+  tb.faults.set({ sdnReloadFailures: ["pve2"] });
+  await expect(converge(spec, port)).rejects.toThrow(
+    /the SDN reload did not reach every node: zone tenanta is pending on pve2/,
+  );
+  tb.faults.set({ sdnReloadFailures: [] });
+  const retry = plan(spec, await observe(port, "itest"));
+  expect(retry.actions.map((a) => `${a.op} ${a.kind}`)).toEqual(["apply sdn"]);
   await converge(spec, port);
+  expect(plan(spec, await observe(port, "itest")).actions).toEqual([]);
 }, 60_000);
 
 test("destroy removes what the spec created and leaves a foreign zone alone", async () => {
