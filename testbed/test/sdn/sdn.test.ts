@@ -4,7 +4,9 @@
  * veth into the vnet bridge, no sshd): the real guests come from realise/host.
  */
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 import {
   attachNetworkOnlyGuest,
@@ -254,6 +256,26 @@ maybe("SDN realisation on real devices", () => {
     expect(links.out).not.toContain("agentsb");
     expect(links.out).toContain("vxlan_agentsa");
     await eventually("a1 still pings a2", () => ping(guests.a1!, "10.11.0.12"));
+  }, 60_000);
+
+  test("FRR's directory must be reachable by user frr: a 0700 parent is refused with the reason", async () => {
+    const privateDir = mkdtempSync(join(tmpdir(), "txbox-frr-private-"));
+    chmodSync(privateDir, 0o700);
+    const other = new SdnRealiser({
+      prefix: `${prefix}p`.slice(0, 8),
+      stateDir: join(privateDir, "sdn"),
+      frrDir: join(privateDir, "frr"),
+    });
+    try {
+      await expect(other.apply(nodes, config())).rejects.toThrow(
+        /is not traversable by user frr, so zebra could not reach/,
+      );
+    } finally {
+      await other.teardown();
+      rmSync(privateDir, { recursive: true, force: true });
+    }
+    // The default lives under /run and is traversable: the realiser above runs FRR from there.
+    expect(realiser.frrDir).toBe(`/run/txbox-frr/${prefix}`);
   }, 60_000);
 
   test("teardown removes every namespace and daemon", async () => {

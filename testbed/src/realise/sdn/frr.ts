@@ -92,10 +92,11 @@ export class NodeFrr {
    */
   private async ensureDir(): Promise<void> {
     const parent = dirname(this.dir);
-    if (!existsSync(parent)) {
-      await mkdir(parent, { recursive: true });
-      await chmod(parent, 0o755);
-    }
+    const missing: string[] = [];
+    for (let d = parent; !existsSync(d) && d !== dirname(d); d = dirname(d)) missing.push(d);
+    await mkdir(parent, { recursive: true });
+    // Created here: readable by frr whatever the testbed's umask.
+    for (const d of missing) await chmod(d, 0o755);
     for (let d = parent; ; d = dirname(d)) {
       const st = await stat(d);
       if ((st.mode & 0o001) === 0)
