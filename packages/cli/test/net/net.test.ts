@@ -242,7 +242,7 @@ test("an invalid spec names file, line and field and exits 1", async () => {
   const r = await cli(["net", "plan", "-f", file], { cwd: lab.stateDir });
   expect(r.code).toBe(1);
   expect(r.stderr).toContain(
-    "bad.yaml:15: vnets[0].subnets[0].gateway: 10.9.0.1 is not in subnet 10.10.0.0/24",
+    "bad.yaml:15:18: vnets[0].subnets[0].gateway: 10.9.0.1 is not in subnet 10.10.0.0/24",
   );
   const j = await cli(["net", "apply", "-f", file, "--yes", "--json"], { cwd: lab.stateDir });
   expect(j.code).toBe(1);
