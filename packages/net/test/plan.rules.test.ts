@@ -73,6 +73,9 @@ function observed(firewall: FirewallState): Observed {
     guests: [],
     guestFirewalls: {},
     ledger: { controllers: ["evpnctl"], zones: ["tenanta"] },
+    nodes: ["pve1"],
+    zoneStatus: [{ node: "pve1", zone: "tenanta", status: "available" }],
+    firewall: { datacenter: true, nftables: { pve1: true } },
   };
 }
 const options = { enable: 1, policy_forward: "DROP" };
