@@ -39,7 +39,7 @@ const bashLike = (shell: "bash" | "zsh", line: string): string[] => {
 const CASES: [string, string[]][] = [
   ["txbox t", ["testbed", "tx"]],
   ["txbox tx ", ["list", "audit", "show", "rollback", "recover"]],
-  ["txbox --json net ", ["plan", "apply", "destroy"]],
+  ["txbox --json net ", ["plan", "apply", "verify", "destroy"]],
   ["txbox tx rollback --j", ["--json"]],
 ];
 
