@@ -105,13 +105,25 @@ function judgeCommand(
  * Explain a decision: the parsed facts of every simple command, the knowledge entries that
  * matched, every effect, and the decision the effect table gives. Pure: no I/O.
  */
+/** Options of {@link explain} and {@link decide}. */
+export interface DecideOptions {
+  /**
+   * Content of files earlier commands wrote that this command executes (absolute path → text), as
+   * named by `scriptsToRead`: they are judged as part of the command, and a refusal names the file
+   * and the line.
+   */
+  scripts?: Readonly<Record<string, string>>;
+}
+
 export function explain(
   policy: Policy,
   command: string,
   context: Partial<PolicyContext> = {},
+  options: DecideOptions = {},
 ): Explanation {
   const ctx = resolveContext(context, policy.defaults);
-  const facts = extractFacts(command, ctx);
+  const scripts = options.scripts ?? {};
+  const facts = extractFacts(command, ctx, scripts);
   const matches: RuleMatch[] = [];
   const effects: Effect[] = [];
   const readOnly: boolean[] = [];
@@ -124,6 +136,7 @@ export function explain(
         !j.matches.some((m) => m.effect === undefined && m.decision !== "allow"),
     );
   });
+  const decision = verdict(facts, matches, effects, ctx.headless);
   return {
     command,
     context: ctx,
@@ -131,8 +144,46 @@ export function explain(
     matches,
     readOnly,
     effects,
-    decision: verdict(facts, matches, effects, ctx.headless),
+    decision:
+      Object.keys(scripts).length > 0
+        ? placeInScripts(decision, facts, effects, scripts)
+        : decision,
   };
+}
+
+/**
+ * Name the file and line of a denied effect that comes from a script the command runs:
+ * `t.sh line 1: rm -rf ~`. The line is where the simple command's text (or its target) appears.
+ */
+function placeInScripts(
+  decision: Decision,
+  facts: Explanation["facts"],
+  effects: Effect[],
+  scripts: Readonly<Record<string, string>>,
+): Decision {
+  if (decision.decision !== "deny") return decision;
+  const reasons = decision.reasons.map((reason, k) => {
+    const id = decision.ruleIds[k];
+    const e = effects.find((x) => x.id === id && decideEffect(x.kind, x.remote) === "deny");
+    const c = e === undefined ? undefined : facts.commands[e.command];
+    const via = c?.via.find((v) => v.startsWith("script-file "));
+    if (c === undefined || via === undefined) return reason;
+    const name = via.slice("script-file ".length);
+    const file = Object.keys(scripts).find(
+      (p) => p === name || p.endsWith("/" + name.replace(/^\.\//, "")),
+    );
+    const text = file === undefined ? undefined : scripts[file];
+    if (text === undefined) return reason;
+    const lines = text.split("\n");
+    const needles = [c.text, ...c.argv.filter((a) => a.length > 1)].filter((n) => n !== "");
+    const code = (l: string): boolean => !/^\s*#/.test(l);
+    let line = lines.findIndex((l) => code(l) && l.includes(c.text));
+    if (line < 0) line = lines.findIndex((l) => code(l) && needles.some((n) => l.includes(n)));
+    return line < 0
+      ? `${reason} (in ${name})`
+      : `${reason} (in ${name} line ${line + 1}: ${lines[line]!.trim()})`;
+  });
+  return { ...decision, reasons };
 }
 
 function verdict(
@@ -203,6 +254,7 @@ export function decide(
   policy: Policy,
   command: string,
   context: Partial<PolicyContext> = {},
+  options: DecideOptions = {},
 ): Decision {
-  return explain(policy, command, context).decision;
+  return explain(policy, command, context, options).decision;
 }

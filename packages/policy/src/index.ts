@@ -12,6 +12,8 @@ export {
   type LoadPolicyOptions,
 } from "./policy.js";
 export { evaluateCorpus, readCorpus } from "./corpus.js";
+export { writtenPaths, scriptsToRead } from "./chain.js";
+export type { DecideOptions } from "./explain.js";
 export { checkPolicyReferences } from "./config-check.js";
 export { PolicyPackError } from "./errors.js";
 export { extractFacts } from "./facts/extract.js";

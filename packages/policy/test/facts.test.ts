@@ -144,7 +144,7 @@ describe("nested shell text", () => {
     ["PAGER='rm -rf /' git -p help", ["env PAGER"]],
     ["tar cf x y --checkpoint-action=exec='rm -rf /'", ["tar --checkpoint-action"]],
     ["sed -n '1e rm -rf /' f", ["sed e"]],
-    ["echo 'rm -rf /' > s.sh && sh s.sh", ["script-file sh s.sh"]],
+    ["echo 'rm -rf /' > s.sh && sh s.sh", ["script-file s.sh"]],
   ])("%s reaches rm through %j", (cmd, via) => {
     const rm = facts(cmd).find((c) => c.program === "rm")!;
     expect(rm.via).toEqual(via);

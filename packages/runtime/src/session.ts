@@ -20,6 +20,7 @@ import {
   type RunResult,
   type RunTimings,
 } from "@txbox/tx";
+import { ChainMemory } from "./chain.js";
 import { commandTextProblem } from "./command-text.js";
 import { gate as gateCommand } from "./gate.js";
 import type { RuntimeEnv } from "./environment.js";
@@ -153,6 +154,19 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     const ctx: Partial<PolicyContext> = cwd === undefined ? baseCtx : { ...baseCtx, cwd };
     return gateCommand(policyOf(guest?.vmid), command, ctx);
   };
+  const chain = new ChainMemory(journal);
+  /** The gate with write-then-run chains: scripts earlier commands wrote are read and judged. */
+  const gateWithScripts = async (
+    command: string,
+    guest: GuestRef,
+    cwd: string | undefined,
+    timeoutMs: number,
+  ): Promise<Decision> => {
+    const ctx: Partial<PolicyContext> = cwd === undefined ? baseCtx : { ...baseCtx, cwd };
+    const policy = policyOf(guest.vmid);
+    const scripts = await chain.scriptsFor(exec, guest, policy, command, ctx, timeoutMs);
+    return gateCommand(policy, command, ctx, { scripts });
+  };
   const actor = io.env.TXBOX_ACTOR ?? io.env.USER;
   const engine = new TxEngine({
     ...engineOptionsFromConfig(loaded.config.tx),
@@ -204,7 +218,14 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     const t0 = performance.now();
     const recovery = await recoverIfNeeded(guest);
     const t1 = performance.now();
-    const decision = gate(command, guest, cwd);
+    let decision = gate(command, guest, cwd);
+    // A command that runs a file an earlier command wrote is judged with that file's content.
+    if (decision.decision !== "deny") {
+      const read = await gateWithScripts(command, guest, cwd, input.timeoutMs ?? 30_000).catch(
+        () => undefined,
+      );
+      if (read !== undefined) decision = read;
+    }
     const t2 = performance.now();
     if (decision.decision !== "deny") await warm;
     const t3 = performance.now();

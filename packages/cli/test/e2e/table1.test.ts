@@ -302,4 +302,21 @@ describeAsRoot("Table 1 on the testbed: read-only, destructive, state-corrupting
     expect(await sh(s, VMID, "cat /root/probe/a.txt")).toBe("a\n");
     expect(await txboxSnapshots(s, VMID)).toEqual([]);
   }, 300_000);
+
+  // Write-then-run: the journal remembers what committed commands wrote; running such a file is
+  // judged on the content read back from the guest, and refused naming the file and the line.
+  test("a script written by an earlier command is judged when it runs", async () => {
+    const write = await e.cliJson([
+      "run",
+      "--guest",
+      String(VMID),
+      "--",
+      `printf 'echo ok\nrm -rf ~\n' > ${P}/t.sh`,
+    ]);
+    expect(write.body).toMatchObject({ decision: "transact", outcome: "committed" });
+    const runIt = await e.cli(["run", "--guest", String(VMID), "--", `bash ${P}/t.sh`]);
+    expect(runIt.code).toBe(3);
+    expect(runIt.stderr).toMatch(/t\.sh line 2: rm -rf ~/);
+    expect(await sh(s, VMID, "test -d /root && echo still-there")).toBe("still-there\n");
+  }, 300_000);
 });

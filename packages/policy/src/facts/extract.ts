@@ -13,14 +13,24 @@ import { script } from "./extract/walk.js";
 
 export { expandBraces, normalizeLookalikes } from "./text.js";
 
-/** Extract the facts of a command line. Pure: reads nothing but its arguments. */
-export function extractFacts(command: string, context: Required<PolicyContext>): CommandLineFacts {
+/**
+ * Extract the facts of a command line. Pure: reads nothing but its arguments. `scripts` holds the
+ * content of files earlier commands wrote (absolute path → text), for write-then-run chains.
+ */
+export function extractFacts(
+  command: string,
+  context: Required<PolicyContext>,
+  scripts: Readonly<Record<string, string>> = {},
+): CommandLineFacts {
   const ex = new Extractor(context);
   const normalized = normalizeLookalikes(command);
   const scope: Scope = {
     cwd: context.cwd,
     vars: new Map(),
-    files: new Map(),
+    // Files earlier commands wrote, read back from the guest: judged like files written here.
+    files: new Map(
+      Object.entries(scripts).map(([path, content]) => [path, { content, origin: "literal" }]),
+    ),
     functions: new Set(),
     aliases: new Map(),
   };

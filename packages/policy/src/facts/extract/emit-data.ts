@@ -192,6 +192,18 @@ export function emitData(ex: Extractor, x: EmitContext): void {
     const f = optionValue("--filter");
     if (f !== undefined) shellText(ex, f, env, "split --filter");
   } else if (program === "make" || program === "gmake") {
+    // The makefile's recipes run: name it (the chain memory may hold it) and judge known ones.
+    const dir = optionValue("-C", "--directory");
+    const file = optionValue("-f", "--file", "--makefile") ?? "Makefile";
+    const mf = dir !== undefined && !file.startsWith("/") ? `${dir}/${file}` : file;
+    const f = pathFact(lit(mf), "exec", ps);
+    paths.push(f);
+    const known = env.scope.files.get(f.path);
+    if (known?.content !== undefined) {
+      for (const line of known.content.split("\n"))
+        if (line.startsWith("\t"))
+          shellText(ex, line.slice(1).replace(/^[@+-]+/, ""), env, `script-file ${mf}`);
+    } else if (known !== undefined) env.tags.push("exec-written");
     for (const e of parsed.options["--eval"] ?? []) {
       texts.push(e);
       for (const m of e.matchAll(/\$\(shell\s+([^)]*)\)/g))

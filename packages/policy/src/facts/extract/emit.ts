@@ -167,7 +167,16 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
   if (head.value.includes("/") && !head.dynamic) {
     const abs = absolutize(head.value, ps);
     const f = abs ? env.scope.files.get(abs) : undefined;
-    if (f) fileRun(ex, f, env, head.value);
+    // The program file itself is executed: named for the chain memory (unless judged here).
+    if (abs !== undefined && f?.content === undefined) paths.push(pathFact(head, "exec", ps));
+    if (f)
+      fileRun(
+        ex,
+        f,
+        env,
+        head.value,
+        /^#!.*\b(python|node|ruby|perl|php)/.test(f.content ?? "") ? "code" : "shell",
+      );
   }
   const facts = push(ex, env, program, programPath, argv, parsed, paths, { texts, sql });
   void facts;

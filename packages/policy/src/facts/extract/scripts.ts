@@ -10,8 +10,10 @@ export function fileRun(
   f: { content?: string; origin: string },
   env: CommandEnv,
   name: string,
+  kind: "shell" | "code" = "shell",
 ): void {
-  if (f.content !== undefined) shellText(ex, f.content, env, `script-file ${name}`);
+  if (f.content !== undefined && kind === "code") code(ex, f.content, env, `script-file ${name}`);
+  else if (f.content !== undefined) shellText(ex, f.content, env, `script-file ${name}`);
   else if (f.origin === "network") env.tags.push("exec-downloaded");
   else env.tags.push("exec-written");
 }
@@ -54,7 +56,8 @@ export function scriptFile(
   const known = env.scope.files.get(f.path);
   // A file whose content the gate has judged is read by the interpreter, not run blind.
   paths.push(known?.content !== undefined ? { ...f, role: "read" } : f);
-  if (known) fileRun(ex, known, env, `${program} ${arg.value}`);
+  const kind = SHELLS.has(program) || program === "source" || program === "." ? "shell" : "code";
+  if (known) fileRun(ex, known, env, arg.value, kind);
 }
 
 export function interpreter(
