@@ -14,7 +14,7 @@ function sources(dir: string): string[] {
   });
 }
 
-/** Every `"E_…"` string literal in the packages' and the testbed's sources. */
+/** Every `"E_…"` string literal, and every `[E_…]` printed inside a message, in the sources. */
 function codesInSource(): Map<string, string> {
   const found = new Map<string, string>();
   const dirs = [
@@ -29,7 +29,7 @@ function codesInSource(): Map<string, string> {
       continue;
     }
     for (const file of files)
-      for (const m of readFileSync(file, "utf8").matchAll(/"(E_[A-Z0-9_]+)"/g))
+      for (const m of readFileSync(file, "utf8").matchAll(/["[](E_[A-Z0-9_]+)["\]]/g))
         if (!found.has(m[1]!)) found.set(m[1]!, file.slice(root.length + 1));
   }
   return found;

@@ -59,10 +59,11 @@ export async function buildProgram(
       "Safe headless AI coding agents on Proxmox: a policy gate, snapshot transactions and isolated networks",
     )
     .version(version(), "-V, --version")
-    .showHelpAfterError("(run with --help for usage)")
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      // Usage errors are printed by main() in txbox's own shape (or as JSON), not by commander.
+      outputError: () => {},
     })
     .enablePositionalOptions()
     .exitOverride();
@@ -104,10 +105,30 @@ export async function main(
       ) {
         return EXIT.ok;
       }
-      // Commander already printed its message; usage errors exit 2.
-      if (json) return reportError(io, new UsageError(error.message.replace(/^error: /, "")), true);
-      return EXIT.usage;
+      return reportError(io, usageErrorOf(error, program, argv), json);
     }
     return reportError(io, error, json);
   }
+}
+
+/**
+ * A commander parse error as a txbox usage error: the first line is the message, commander's
+ * suggestion ("Did you mean list?") and the pointer to --help become the hint.
+ */
+function usageErrorOf(error: CommanderError, program: Command, argv: string[]): UsageError {
+  const [first = "usage error", ...rest] = error.message.replace(/^error: /, "").split("\n");
+  // The command path the user reached: leading words that name subcommands, nothing else.
+  const path: string[] = [];
+  let at = program;
+  for (const word of argv.slice(2)) {
+    if (word === "--") break;
+    if (word.startsWith("-")) continue;
+    const sub = at.commands.find((c) => c.name() === word);
+    if (!sub) break;
+    path.push(word);
+    at = sub;
+  }
+  const help = `run ${["txbox", ...path].join(" ")} --help for usage`;
+  const suggestion = rest.map((l) => l.replace(/^\((.*)\)$/, "$1")).join(" ");
+  return new UsageError(first, { hint: suggestion ? `${suggestion}; ${help}` : help });
 }
