@@ -12,8 +12,15 @@ const lazyColdHost: Host = {
   warm: false,
   config: (io, file) => configFor(io, file),
   policies: (loaded, extra) => guestPolicies(loaded, extra),
-  withSession: async (io, options, fn) =>
-    await (await import("@txbox/runtime")).coldHost.withSession(io, options, fn),
+  withSession: async (io, options, fn) => {
+    // Loading the session's modules is part of opening the session.
+    const t0 = performance.now();
+    const { coldHost } = await import("@txbox/runtime");
+    const loadMs = performance.now() - t0;
+    return await coldHost.withSession(io, options, (s, opened) =>
+      fn(s, { sessionMs: loadMs + opened.sessionMs }),
+    );
+  },
 };
 
 /** Where this command's config, policy and session come from: the daemon's, or its own. */

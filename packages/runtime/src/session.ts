@@ -204,10 +204,13 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     if (commandTextProblem(command) !== undefined) {
       // Refused on its text alone: no recovery, no connection, no snapshot; still audited.
       const t = performance.now();
-      const r = await engine.run({ ...run, decision: gate(command, guest, cwd) });
+      const decision = gate(command, guest, cwd);
+      const t1 = performance.now();
+      const r = await engine.run({ ...run, decision });
+      const engineMs = performance.now() - t1;
       return {
         ...r,
-        timings: withRuntime({ ...r.timings, policyMs: performance.now() - t }, 0, 0),
+        timings: withRuntime({ ...r.timings, totalMs: engineMs, policyMs: t1 - t }, 0, 0),
       };
     }
     // The SSH handshake overlaps recovery check and gate; a failure surfaces from the exec itself.
@@ -230,7 +233,13 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     if (decision.decision !== "deny") await warm;
     const t3 = performance.now();
     const r = await engine.run({ ...run, decision });
-    const timings = withRuntime({ ...r.timings, policyMs: t2 - t1 }, t1 - t0, t3 - t2);
+    // The engine's own total may be taken before its last journal write: time the call here.
+    const engineMs = performance.now() - t3;
+    const timings = withRuntime(
+      { ...r.timings, totalMs: engineMs, policyMs: t2 - t1 },
+      t1 - t0,
+      t3 - t2,
+    );
     return { ...r, timings, ...(recovery === undefined ? {} : { recovery }) };
   };
 
