@@ -10,14 +10,10 @@
  * without a transaction; the read-only fast path (policy + allow) vs plain SSH.
  * Needs the CLI built (`pnpm exec tsc -b packages/cli`).
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
-import { findTestbedState, openSession } from "@txbox/runtime";
+import { openSession } from "@txbox/runtime";
+import { benchTestbed, median } from "./testbed.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -32,65 +28,11 @@ const HEAVY = Number(args["heavy-reps"]);
 const guest = { vmid: Number(args.guest) };
 const P = "/root/project/bench";
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const r1 = (x) => Math.round(x * 10) / 10;
 const r2 = (x) => Math.round(x * 100) / 100;
 const log = (t) => void (args.json ? process.stderr : process.stdout).write(`${t}\n`);
 
-let io = {
-  stdout: new PassThrough().resume(),
-  stderr: process.stderr,
-  stdin: new PassThrough(),
-  env: { ...process.env },
-  cwd: process.cwd(),
-};
-let stopOwn;
-if (findTestbedState(io) === undefined) {
-  if (process.getuid?.() !== 0) {
-    console.error("no testbed is up (txbox testbed up), and starting one needs root");
-    process.exit(2);
-  }
-  const { startTestbed } = await import("@txbox/testbed");
-  const root = mkdtempSync(join(tmpdir(), "txbox-bench-"));
-  log(`starting a testbed in ${root} …`);
-  // Host testbeds share one management network: wait (up to 10 min) for another one to go.
-  let tb;
-  for (const deadline = Date.now() + 600_000; ;) {
-    try {
-      tb = await startTestbed({
-        stateDir: join(root, "testbed"),
-        port: 0,
-        config: { api: { authFailDelayMs: 0 } },
-      });
-      break;
-    } catch (error) {
-      if (!/another testbed/.test(String(error?.message)) || Date.now() > deadline) throw error;
-      await sleep(3000);
-    }
-  }
-  mkdirSync(join(root, "project", ".txbox"), { recursive: true });
-  const state = join(root, "project", ".txbox", "testbed.json");
-  writeFileSync(
-    state,
-    JSON.stringify({
-      url: tb.url,
-      fingerprint: tb.fingerprint,
-      tokenId: tb.tokenId,
-      secret: tb.secret,
-      node: tb.node,
-      stateDir: tb.stateDir,
-    }),
-  );
-  io = { ...io, cwd: join(root, "project"), env: { ...io.env, TXBOX_TESTBED_STATE: state } };
-  stopOwn = async () => {
-    await tb.stop({ teardown: true });
-    rmSync(root, { recursive: true, force: true });
-  };
-}
+const { io, stop: stopOwn } = await benchTestbed(log);
 
 const s = await openSession(io);
 const TRANSACT = { decision: "transact", ruleIds: ["bench"], reasons: ["benchmark"] };

@@ -14,7 +14,7 @@ import {
   type RetryPolicy,
 } from "./retry.js";
 import { Sdn } from "./sdn.js";
-import { waitTask, type TaskResult, type WaitTaskOptions } from "./tasks.js";
+import { waitTask, type TaskPoll, type TaskResult, type WaitTaskOptions } from "./tasks.js";
 import { createDispatcher } from "./tls.js";
 import { Transport } from "./transport.js";
 import { parseUpid } from "./upid.js";
@@ -40,6 +40,8 @@ export interface EffectOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   onProgress?: WaitTaskOptions["onProgress"];
+  /** How the task is polled (default {@link POLL.long}); each Guest method picks its operation's. */
+  poll?: TaskPoll;
 }
 
 export interface ConnectOptions {
@@ -180,6 +182,7 @@ export class ProxmoxClient {
           timeoutMs: options.timeoutMs ?? this.taskTimeoutMs,
           ...(options.signal ? { signal: options.signal } : {}),
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          ...(options.poll ? { poll: options.poll } : {}),
         });
         return { ...r, durationMs: Date.now() - sent };
       } catch (err) {

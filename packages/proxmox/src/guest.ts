@@ -1,7 +1,7 @@
 import { ApiError, Locked, NotFound, TaskFailed, Timeout } from "./errors.js";
 import type { EffectOptions, ProxmoxClient } from "./client.js";
 import { RETRY, sleep } from "./retry.js";
-import type { TaskResult } from "./tasks.js";
+import { POLL, type TaskPoll, type TaskResult } from "./tasks.js";
 
 export type GuestType = "qemu" | "lxc";
 
@@ -106,6 +106,7 @@ export class Guest {
     if ((await this.status()).status === "running") return noop();
     return await this.tolerate(/already running/i, () =>
       this.client.effect("POST", `${this.path}/status/start`, undefined, {
+        poll: POLL.quick,
         ...options,
         alreadyDone: async () => ((await this.status()).status === "running" ? noop() : undefined),
       }),
@@ -117,6 +118,7 @@ export class Guest {
     if ((await this.status()).status === "stopped") return noop();
     return await this.tolerate(/not running/i, () =>
       this.client.effect("POST", `${this.path}/status/stop`, undefined, {
+        poll: POLL.quick,
         ...options,
         alreadyDone: async () => ((await this.status()).status === "stopped" ? noop() : undefined),
       }),
@@ -135,6 +137,7 @@ export class Guest {
     };
     return await this.tolerate(/not running/i, () =>
       this.client.effect("POST", `${this.path}/status/shutdown`, params, {
+        poll: POLL.long,
         ...effect,
         alreadyDone: async () => ((await this.status()).status === "stopped" ? noop() : undefined),
       }),
@@ -171,6 +174,7 @@ export class Guest {
       ...(storage !== undefined ? { storage } : {}),
     };
     return await this.client.effect("POST", `${this.path}/clone`, params, {
+      poll: POLL.long,
       ...effect,
       alreadyDone: async () => {
         const exists = (await this.client.resources("vm")).some((r) => Number(r.vmid) === newid);
@@ -189,6 +193,7 @@ export class Guest {
         this.path,
         purge !== undefined ? { purge } : undefined,
         {
+          poll: POLL.long,
           ...effect,
           alreadyDone: async () => {
             const exists = (await this.client.resources("vm")).some(
@@ -261,6 +266,7 @@ export class Guest {
     };
     try {
       return await this.client.effect("POST", `${this.path}/snapshot`, params, {
+        poll: POLL.quick,
         ...effect,
         alreadyDone: ours,
       });
@@ -285,6 +291,7 @@ export class Guest {
       `${this.path}/snapshot/${encodeURIComponent(name)}/rollback`,
       start !== undefined ? { start } : undefined,
       {
+        poll: POLL.rollback,
         ...effect,
         // A rollback that started holds the `rollback` lock: wait for it instead of sending another.
         alreadyDone: async () => {
@@ -309,6 +316,7 @@ export class Guest {
         `${this.path}/snapshot/${encodeURIComponent(name)}`,
         force !== undefined ? { force } : undefined,
         {
+          poll: POLL.quick,
           ...effect,
           alreadyDone: async () => {
             const s = await this.findSnapshot(name);
@@ -367,10 +375,11 @@ export class Guest {
     what: string,
     check: () => Promise<boolean>,
     timeoutMs?: number,
+    poll: TaskPoll = POLL.quick,
   ): Promise<void> {
     const budget = timeoutMs ?? this.client.taskTimeoutMs;
     const end = Date.now() + budget;
-    let interval = 200;
+    let interval = poll.firstMs;
     while (!(await check())) {
       if (Date.now() > end) {
         throw new Timeout(`guest ${this.vmid}: ${what} after ${budget} ms`, {
@@ -378,7 +387,7 @@ export class Guest {
         });
       }
       await sleep(interval);
-      interval = Math.min(2000, interval * 1.5);
+      interval = Math.min(poll.maxMs, interval * poll.factor);
     }
   }
 
@@ -387,6 +396,7 @@ export class Guest {
       `still locked (${lock})`,
       async () => (await this.status()).lock !== lock,
       timeoutMs,
+      lock === "rollback" ? POLL.rollback : POLL.quick,
     );
   }
 

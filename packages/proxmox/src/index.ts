@@ -23,6 +23,8 @@ export {
 } from "./retry.js";
 export {
   waitTask,
+  POLL,
+  type TaskPoll,
   taskLog,
   type Requester,
   type TaskStatus,

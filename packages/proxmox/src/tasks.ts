@@ -29,6 +29,30 @@ export interface TaskResult {
   durationMs: number;
 }
 
+/**
+ * How a task is polled: the first poll after `firstMs`, each next one `factor` times later, never
+ * more than `maxMs` apart. A poll is one small GET on a kept-alive connection, so short operations
+ * can afford to start at a few milliseconds: the wait then ends within a poll or two of the task.
+ */
+export interface TaskPoll {
+  readonly firstMs: number;
+  readonly maxMs: number;
+  readonly factor: number;
+}
+
+/**
+ * Poll presets per kind of operation:
+ * - `quick`: snapshot create/delete, start, stop — tens of milliseconds on CoW storage.
+ * - `rollback`: stop, restore, start — hundreds of milliseconds to seconds, and what an agent waits
+ *   for after a failed command, so the poll stays within 100 ms of the task's end.
+ * - `long`: clone, create, destroy, SDN apply — seconds to minutes; polling fast buys nothing.
+ */
+export const POLL = {
+  quick: { firstMs: 10, maxMs: 250, factor: 1.5 },
+  rollback: { firstMs: 10, maxMs: 100, factor: 1.5 },
+  long: { firstMs: 100, maxMs: 2000, factor: 1.5 },
+} as const satisfies Record<string, TaskPoll>;
+
 export interface WaitTaskOptions {
   /** Budget for the whole wait, separate from (and longer than) the HTTP timeout. */
   timeoutMs: number;
@@ -37,9 +61,8 @@ export interface WaitTaskOptions {
   onProgress?: (status: TaskStatus) => void;
   /** How long a freshly created task may be unknown (`400 no such task`), default 5 s. */
   unknownGraceMs?: number;
-  /** First and largest poll interval (default 200 ms → 2 s). */
-  pollMinMs?: number;
-  pollMaxMs?: number;
+  /** How to poll (default {@link POLL.long}). */
+  poll?: TaskPoll;
 }
 
 function isNoSuchTask(err: unknown): boolean {
@@ -81,11 +104,10 @@ export async function waitTask(
   const started = Date.now();
   const deadline = started + options.timeoutMs;
   const grace = options.unknownGraceMs ?? 5000;
-  const minMs = options.pollMinMs ?? 200;
-  const maxMs = options.pollMaxMs ?? 2000;
+  const poll = options.poll ?? POLL.long;
   const vmid = Number(parseUpid(upid)?.id) || undefined;
   const path = `/nodes/${node}/tasks/${encodeURIComponent(upid)}/status`;
-  let interval = minMs;
+  let interval = poll.firstMs;
   for (;;) {
     if (options.signal?.aborted) throw options.signal.reason;
     let status: TaskStatus | undefined;
@@ -132,7 +154,7 @@ export async function waitTask(
       });
     }
     await sleep(Math.min(interval, left), options.signal);
-    interval = Math.min(maxMs, Math.round(interval * 1.5));
+    interval = Math.min(poll.maxMs, Math.round(interval * poll.factor));
   }
 }
 

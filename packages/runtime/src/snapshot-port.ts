@@ -1,12 +1,4 @@
-import {
-  Locked,
-  parseUpid,
-  RETRY,
-  TaskFailed,
-  type Guest,
-  type ProxmoxClient,
-  type TaskResult,
-} from "@txbox/proxmox";
+import type { Guest, ProxmoxClient } from "@txbox/proxmox";
 import type { GuestRef, SnapshotInfo, SnapshotPort } from "@txbox/tx";
 
 /** Disk keys of a guest config that may hold its root volume, in the order Proxmox boots them. */
@@ -29,52 +21,14 @@ export function rootStorage(config: Record<string, unknown>): string | undefined
 
 /**
  * {@link SnapshotPort} over `@txbox/proxmox`. The Guest methods are already idempotent (create of
- * our own snapshot, delete of a missing one, start of a running guest are successes).
+ * our own snapshot, delete of a missing one, start of a running guest are successes), retry what
+ * provably did not run, and poll their tasks at their operation's pace (`POLL` presets).
  */
 export class ProxmoxSnapshotPort implements SnapshotPort {
   private readonly guests = new Map<string, Promise<Guest>>();
   private readonly newestOnly = new Map<string, Promise<boolean>>();
 
-  /**
-   * @param pollMinMs First task poll (backing off ×1.5 to 1 s): snapshot tasks on fast storage end
-   *   in tens of milliseconds, and the client's default first poll (200 ms) would dominate a
-   *   transaction's overhead.
-   */
-  constructor(
-    private readonly client: ProxmoxClient,
-    private readonly pollMinMs = 20,
-  ) {}
-
-  /**
-   * Start a task without waiting (`start` is an idempotent Guest method with `wait: false`), then
-   * poll it quickly. Like the client's own effects: a task that failed at a lock check changed
-   * nothing and is started again while the lock budget lasts; `done` recognises failures that
-   * mean the work is already done.
-   */
-  private async fast(
-    guest: Guest,
-    start: () => Promise<TaskResult>,
-    done: (error: TaskFailed) => boolean = () => false,
-  ): Promise<void> {
-    const began = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      const started = await start();
-      if (started.upid === null) return; // already done (or resolved by an idempotency check)
-      try {
-        await this.client.waitTask(parseUpid(started.upid)?.node ?? guest.node, started.upid, {
-          pollMinMs: this.pollMinMs,
-          pollMaxMs: 1000,
-        });
-        return;
-      } catch (error) {
-        if (error instanceof TaskFailed && done(error)) return;
-        const nothingChanged =
-          error instanceof Locked || (error instanceof TaskFailed && error.retryable);
-        if (!nothingChanged || Date.now() - began > RETRY.effect.lockWaitMs) throw error;
-        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** Math.min(attempt, 5))));
-      }
-    }
-  }
+  constructor(private readonly client: ProxmoxClient) {}
 
   /** The Guest object of a ref, resolved once (type and node through /cluster/resources). */
   guest(ref: GuestRef): Promise<Guest> {
@@ -89,14 +43,7 @@ export class ProxmoxSnapshotPort implements SnapshotPort {
   }
 
   async create(ref: GuestRef, name: string, description: string): Promise<void> {
-    const g = await this.guest(ref);
-    try {
-      await this.fast(g, () => g.createSnapshot(name, { description, wait: false }));
-    } catch (error) {
-      // A re-sent create that did run fails with "already used": the waiting create checks it is ours.
-      if (!(error instanceof TaskFailed && /already used/.test(error.exitstatus))) throw error;
-      await g.createSnapshot(name, { description });
-    }
+    await (await this.guest(ref)).createSnapshot(name, { description });
   }
 
   async rollback(ref: GuestRef, name: string): Promise<void> {
@@ -104,12 +51,7 @@ export class ProxmoxSnapshotPort implements SnapshotPort {
   }
 
   async remove(ref: GuestRef, name: string): Promise<void> {
-    const g = await this.guest(ref);
-    await this.fast(
-      g,
-      () => g.deleteSnapshot(name, { wait: false }),
-      (error) => /does not exist/.test(error.exitstatus),
-    );
+    await (await this.guest(ref)).deleteSnapshot(name);
   }
 
   async list(ref: GuestRef): Promise<SnapshotInfo[]> {
