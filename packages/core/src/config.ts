@@ -8,8 +8,8 @@ import { z } from "zod";
  */
 
 const duration = z
-  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/)])
-  .describe("A duration: a number of milliseconds, or a string such as 500ms, 30s, 5m, 1h");
+  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/)])
+  .describe("A duration: a number of milliseconds, or a string such as 500ms, 30s, 5m, 1h, 7d");
 
 const logSchema = z
   .object({
@@ -98,9 +98,19 @@ const txSchema = z
     journal: z.string().default(".txbox/journal.db"),
     retention: z
       .enum(["delete", "keep"])
-      .default("delete")
-      .describe("What to do with a committed transaction's snapshot"),
-    keepLast: z.number().int().min(0).default(5).describe("Kept snapshots per guest when pruning"),
+      .default("keep")
+      .describe(
+        "What to do with a committed transaction's snapshot: keep it in the guest's rolling window (keepLast, keepFor) so `txbox tx rollback` can undo the commit, or delete it at once",
+      ),
+    keepLast: z
+      .number()
+      .int()
+      .min(0)
+      .default(5)
+      .describe("Committed snapshots kept per guest; older ones are pruned at each commit"),
+    keepFor: duration
+      .default("7d")
+      .describe("Committed snapshots older than this are pruned at each commit (0: no age limit)"),
     execTimeout: duration.default("10m"),
     verifyTimeout: duration.default("2m"),
     protectedPaths: z
@@ -148,9 +158,9 @@ export function configJsonSchema(): Record<string, unknown> {
 /** Milliseconds of a {@link duration} value. */
 export function durationMs(value: number | string): number {
   if (typeof value === "number") return value;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value);
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value);
   if (!m) throw new RangeError(`not a duration: ${value}`);
   const n = Number(m[1]);
-  const unit = m[2] as "ms" | "s" | "m" | "h";
-  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit];
+  const unit = m[2] as "ms" | "s" | "m" | "h" | "d";
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit];
 }

@@ -22,7 +22,7 @@ describe("loadConfig", () => {
     const loaded = loadConfig({ cwd: dir, env: {} });
     expect(loaded.file).toBeUndefined();
     expect(loaded.config.policy.headless).toBe(true);
-    expect(loaded.config.tx.retention).toBe("delete");
+    expect(loaded.config.tx).toMatchObject({ retention: "keep", keepLast: 5, keepFor: "7d" });
     expect(loaded.config.log).toEqual({ level: "info", format: "pretty" });
   });
 

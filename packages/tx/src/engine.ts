@@ -65,16 +65,25 @@ export class TxEngine {
   }
 
   /**
-   * Return the guest to its state before a committed transaction whose snapshot was kept.
-   * Refuses with `NestedSnapshot` on zfspool when newer snapshots exist, `TxStateError` when
-   * the transaction is not committed or its snapshot is gone.
+   * Return the guest to its state before a committed transaction whose snapshot was kept; later
+   * commits on the guest are undone with it (listed in `superseded`, now REVERTED). Refuses with
+   * `NestedSnapshot` on zfspool when a newer snapshot that is not a later commit's exists,
+   * `TxStateError` when the transaction is not committed or its snapshot is gone.
    */
-  rollbackTransaction(txid: string): Promise<TxRecord> {
+  rollbackTransaction(txid: string): Promise<TxRecord & { superseded: string[] }> {
     return revertCommitted(this.e, txid);
   }
 
-  /** Delete kept snapshots of committed transactions beyond the newest `keepLast` per guest. */
-  pruneSnapshots(options: { guest?: GuestRef; keepLast: number }): Promise<PrunedSnapshot[]> {
+  /**
+   * Delete kept snapshots of committed transactions beyond the newest `keepLast` per guest, or
+   * older than `keepForMs` (0 or absent: no age limit). Commits prune their guest's window
+   * themselves; this is the operator's command.
+   */
+  pruneSnapshots(options: {
+    guest?: GuestRef;
+    keepLast: number;
+    keepForMs?: number;
+  }): Promise<PrunedSnapshot[]> {
     return pruneSnapshots(this.e, options);
   }
 }

@@ -378,8 +378,11 @@ export class Journal {
     return this.getTx(txid);
   }
 
-  /** Change fields without a state change (e.g. `snapshotRemoved` after a cleanup). */
-  update(txid: string, patch: TxPatch): TxRecord {
+  /**
+   * Change fields without a state change (e.g. `snapshotRemoved` after a cleanup). With `expect`,
+   * refuses ({@link InvalidTransition}) unless the stored state is that one.
+   */
+  update(txid: string, patch: TxPatch, expect?: TxState): TxRecord {
     const at = this.now();
     this.write("update", () => {
       const row = this.db
@@ -387,6 +390,12 @@ export class Journal {
         .get(txid) as Row | undefined;
       if (row === undefined)
         throw new TxNotFound(`no transaction ${txid} in the journal`, { details: { txid } });
+      if (expect !== undefined && row.state !== expect) {
+        throw new InvalidTransition(
+          `transaction ${txid} is ${String(row.state)}, expected ${expect}`,
+          { details: { txid, state: row.state, expected: expect } },
+        );
+      }
       this.applyPatch(txid, patch, row, at, row.state as TxState);
     });
     return this.getTx(txid);

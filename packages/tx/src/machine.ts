@@ -22,6 +22,7 @@
  * | ROLLING_BACK  | ROLLBACK_OK      | ROLLED_BACK   | removeSnapshot                  |
  * | ROLLING_BACK  | ROLLBACK_FAILED  | FAILED        | – (snapshot kept for operator)  |
  * | COMMITTED     | REVERT_BEGIN     | REVERTING     | rollback                        |
+ * | COMMITTED     | SUPERSEDED       | REVERTED      | removeSnapshot (an older one was reverted) |
  * | REVERTING     | ROLLBACK_OK      | REVERTED      | removeSnapshot                  |
  * | REVERTING     | ROLLBACK_FAILED  | FAILED        | –                               |
  * | INTENT        | RECOVER          | ABORTED       | removeSnapshot if it exists     |
@@ -30,6 +31,10 @@
  * | EXECUTING, EXECUTED, VERIFYING, ROLLING_BACK | RECOVER | ROLLING_BACK, or FAILED without snapshot | rollback |
  * | REVERTING     | RECOVER          | REVERTING, or FAILED without snapshot | rollback             |
  * | COMMITTING    | RECOVER          | COMMITTING    | commit(keepSnapshot)            |
+ *
+ * A COMMITTED transaction whose snapshot is kept (retention `keep`) stays revertible until the
+ * rolling window prunes its snapshot. Reverting it also undoes every later commit on the guest:
+ * those are SUPERSEDED (journaled before their snapshots are removed, see docs/adr/0007).
  *
  * The command has not run before EXECUTING is journaled, so a crash before it aborts without
  * rollback; from EXECUTING on, an outcome that was not journaled as a commit is rolled back.
@@ -87,6 +92,7 @@ export type TxEvent =
   | { type: "ROLLBACK_OK" }
   | { type: "ROLLBACK_FAILED"; error: string }
   | { type: "REVERT_BEGIN" }
+  | { type: "SUPERSEDED"; by: string }
   | { type: "RECOVER"; snapshotExists: boolean; keepSnapshot: boolean };
 
 export type TxEventType = TxEvent["type"];
@@ -153,6 +159,7 @@ const TABLE: Record<TxState, Row> = {
   },
   COMMITTED: {
     REVERT_BEGIN: () => to("REVERTING", { kind: "rollback" }),
+    SUPERSEDED: () => to("REVERTED", { kind: "removeSnapshot" }),
   },
   ROLLING_BACK: {
     ROLLBACK_OK: () => to("ROLLED_BACK", { kind: "removeSnapshot" }),

@@ -218,7 +218,7 @@ describe("recover() housekeeping", () => {
 
   it("clears a stale snapshot-delete lock and finishes the commit", async () => {
     f.guests.faults.removeLeavesLock = 1;
-    const engine = f.engine();
+    const engine = f.engine({ retention: "delete" });
     const r = await engine.run({
       guest: G,
       command: CHANGE,

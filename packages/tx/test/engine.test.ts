@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { SimulatedCrash } from "../src/index.js";
+import { SimulatedCrash, openJournal } from "../src/index.js";
 import { GuestBusy, NestedSnapshot, TxNotFound, TxStateError } from "../src/errors.js";
 import type { CrashStep } from "../src/crash.js";
 import { ALLOW, DENY, TRANSACT, fixture, type Fixture } from "./support/setup.js";
@@ -19,9 +19,9 @@ afterEach(() => f.cleanup());
 const states = (txid: string): string[] => f.journal.events(txid).map((e) => e.to);
 
 describe("TxEngine.run — transact", () => {
-  it("commits a verified command and deletes its snapshot", async () => {
+  it("commits a verified command and deletes its snapshot (retention delete)", async () => {
     const r = await f
-      .engine()
+      .engine({ retention: "delete" })
       .run({ guest: G, command: "echo hi; echo new > data.txt", decision: TRANSACT });
     expect(r).toMatchObject({
       guest: G,
@@ -370,9 +370,53 @@ describe("operations", () => {
   });
 
   it("refuses to roll back a transaction whose snapshot was deleted", async () => {
-    const e = f.engine();
+    const e = f.engine({ retention: "delete" });
     const r = await e.run({ guest: G, command: "true", decision: TRANSACT });
     await expect(e.rollbackTransaction(r.txid)).rejects.toMatchObject({ code: "E_TX_STATE" });
+  });
+
+  it("keeps committed snapshots by default, in a window pruned at each commit", async () => {
+    const e = f.engine({ window: { keepLast: 2, keepForMs: 0 } });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++)
+      ids.push((await e.run({ guest: G, command: `echo ${i} > n`, decision: TRANSACT })).txid);
+    expect(f.guests.meta(G).snapshots.map((s) => s.name)).toEqual(
+      [ids[2], ids[3]].map((id) => `txbox-${id}`),
+    );
+    expect(ids.map((id) => f.journal.getTx(id!).snapshotRemoved)).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    // Kept snapshots are not orphans.
+    expect((await e.recover()).orphansRemoved).toEqual([]);
+    expect(f.guests.meta(G).snapshots).toHaveLength(2);
+  });
+
+  it("prunes committed snapshots older than the window's age at the next commit", async () => {
+    let now = 1_000_000;
+    const clock = { now: () => now, sleep: async () => {} };
+    const journal = openJournal(join(f.dir, "aged.db"), { now: clock.now });
+    const e = f.engine({ journal, clock, window: { keepLast: 10, keepForMs: 60_000 } });
+    const old = await e.run({ guest: G, command: "echo a > n", decision: TRANSACT });
+    now += 61_000;
+    const fresh = await e.run({ guest: G, command: "echo b > n", decision: TRANSACT });
+    expect(journal.getTx(old.txid).snapshotRemoved).toBe(true);
+    expect(journal.getTx(fresh.txid).snapshotRemoved).toBe(false);
+    journal.close();
+  });
+
+  it("reverting a commit undoes the later ones too: they end REVERTED, snapshots removed", async () => {
+    const e = f.engine();
+    const r1 = await e.run({ guest: G, command: "echo one > data.txt", decision: TRANSACT });
+    const r2 = await e.run({ guest: G, command: "echo two > data.txt", decision: TRANSACT });
+    const done = await e.rollbackTransaction(r1.txid);
+    expect(done).toMatchObject({ state: "REVERTED", superseded: [r2.txid] });
+    expect(f.read(101, "data.txt")).toBe("original\n");
+    expect(f.journal.getTx(r2.txid)).toMatchObject({ state: "REVERTED", snapshotRemoved: true });
+    expect(f.journal.events(r2.txid).at(-1)?.event).toEqual({ type: "SUPERSEDED", by: r1.txid });
+    expect(f.guests.meta(G).snapshots).toEqual([]);
   });
 
   it("prunes kept snapshots beyond keepLast, newest kept", async () => {
@@ -394,13 +438,30 @@ describe("zfspool: only the newest snapshot can be rolled back to", () => {
     f.guests.ensure(G, { "data.txt": "original\n" });
   });
 
-  it("refuses to revert an older transaction while a newer snapshot exists (E_NESTED)", async () => {
+  it("reverts an older commit by first discarding the later commits' snapshots", async () => {
     const e = f.engine({ retention: "keep" });
     const r1 = await e.run({ guest: G, command: "echo one > data.txt", decision: TRANSACT });
     const r2 = await e.run({ guest: G, command: "echo two > data.txt", decision: TRANSACT });
+    expect(await e.rollbackTransaction(r1.txid)).toMatchObject({
+      state: "REVERTED",
+      superseded: [r2.txid],
+    });
+    expect(f.read(101, "data.txt")).toBe("original\n");
+    expect(f.guests.meta(G).snapshots).toEqual([]);
+  });
+
+  it("refuses to revert while a newer snapshot that is not a later commit's exists (E_NESTED)", async () => {
+    const e = f.engine({ retention: "keep" });
+    const r1 = await e.run({ guest: G, command: "echo one > data.txt", decision: TRANSACT });
+    await f.guests.snapshotPort().create(G, "operator-snap", "someone else's snapshot");
+    const r2 = await e.run({ guest: G, command: "echo two > data.txt", decision: TRANSACT });
     await expect(e.rollbackTransaction(r1.txid)).rejects.toThrow(NestedSnapshot);
-    await expect(e.rollbackTransaction(r1.txid)).rejects.toMatchObject({ code: "E_NESTED" });
+    await expect(e.rollbackTransaction(r1.txid)).rejects.toMatchObject({
+      code: "E_NESTED",
+      details: { newer: ["operator-snap"] },
+    });
     expect(f.read(101, "data.txt")).toBe("two\n");
+    expect(f.journal.getTx(r2.txid).state).toBe("COMMITTED");
     expect((await e.rollbackTransaction(r2.txid)).state).toBe("REVERTED");
     expect(f.read(101, "data.txt")).toBe("one\n");
   });

@@ -13,9 +13,10 @@ describe("options", () => {
   });
 
   it("maps the tx section of txbox.yaml", () => {
-    const tx = configSchema.parse({ tx: { retention: "keep", execTimeout: "90s" } }).tx;
+    const tx = configSchema.parse({ tx: { keepFor: "2d", execTimeout: "90s" } }).tx;
     expect(engineOptionsFromConfig(tx)).toEqual({
       retention: "keep",
+      window: { keepLast: 5, keepForMs: 2 * 86_400_000 },
       execTimeoutMs: 90_000,
       verify: {
         timeoutMs: 120_000,

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { durationMs } from "@txbox/core";
 import type { Register } from "../main.js";
 import { EXIT, printJson, println } from "../output.js";
 import { withSession } from "../session.js";
@@ -8,7 +9,9 @@ export const registerSnapshot: Register = (program, io, outcome) => {
   const snapshot = program.command("snapshot").description("txbox snapshots of guests");
 
   withTxCommon(snapshot.command("prune") as Command)
-    .description("delete kept snapshots of committed transactions beyond the newest N per guest")
+    .description(
+      "delete kept snapshots of committed transactions beyond the newest N per guest or older than tx.keepFor (commits prune their guest's window themselves)",
+    )
     .option("--guest <vmid>", "only this guest")
     .option("--keep-last <n>", "snapshots to keep per guest (default: tx.keepLast of txbox.yaml)")
     .action(async (opts: TxCommonOptions & { guest?: string; keepLast?: string }) => {
@@ -18,6 +21,7 @@ export const registerSnapshot: Register = (program, io, outcome) => {
         s.engine.pruneSnapshots({
           ...(guest === undefined ? {} : { guest }),
           keepLast: keepArg ?? s.loaded.config.tx.keepLast,
+          keepForMs: durationMs(s.loaded.config.tx.keepFor),
         }),
       );
       if (opts.json) printJson(io, { pruned });

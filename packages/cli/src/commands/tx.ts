@@ -159,7 +159,7 @@ export const registerTx: Register = (program, io, outcome) => {
 
   withTxCommon(tx.command("rollback") as Command)
     .description(
-      "return the guest to its state before a committed transaction whose snapshot was kept",
+      "return the guest to its state before a committed transaction whose snapshot was kept (later commits on the guest are undone with it)",
     )
     .argument("<txid>", "the transaction id")
     .action(async (txid: string, opts: TxCommonOptions) => {
@@ -168,7 +168,10 @@ export const registerTx: Register = (program, io, outcome) => {
       else
         println(
           io,
-          `transaction ${txid} reverted: guest ${done.guest.vmid} is back at snapshot ${done.snapshotName}`,
+          `transaction ${txid} reverted: guest ${done.guest.vmid} is back at snapshot ${done.snapshotName}` +
+            (done.superseded.length > 0
+              ? `; later commits undone with it: ${done.superseded.join(", ")}`
+              : ""),
         );
       outcome.code = EXIT.ok;
     });

@@ -3,7 +3,7 @@
  * commit; the two on the same guest are serialised (one's command ends before the other's starts).
  */
 import type { Session } from "@txbox/runtime";
-import { describeAsRoot, sh, startE2E, txboxSnapshots, type E2E } from "../support/e2e.js";
+import { describeAsRoot, sh, startE2E, type E2E, orphanSnapshots } from "../support/e2e.js";
 
 const P = "/root/project";
 
@@ -51,7 +51,7 @@ describeAsRoot("concurrency: 8 transactions on 4 guests at once", () => {
       expect(kinds.map((k) => k.split(" ")[0])).toEqual(["start", "end", "start", "end"]);
       expect(kinds[0]?.split(" ")[1]).toBe(kinds[1]?.split(" ")[1]);
       expect(kinds[2]?.split(" ")[1]).toBe(kinds[3]?.split(" ")[1]);
-      expect(await txboxSnapshots(s, vmid)).toEqual([]);
+      expect(await orphanSnapshots(s, vmid)).toEqual([]);
     }
     expect(s.journal.locks()).toEqual([]);
     expect(s.journal.listTxs({ limit: 100 }).filter((t) => t.state === "COMMITTED")).toHaveLength(

@@ -10,8 +10,8 @@ import {
   sh,
   startE2E,
   treeDigest,
-  txboxSnapshots,
   type E2E,
+  orphanSnapshots,
 } from "../support/e2e.js";
 
 const P = "/root/project";
@@ -69,7 +69,7 @@ describeAsRoot("fault matrix: testbed faults, SSH cuts, guest kills, API restart
     } else {
       expect(await treeDigest(s, VMID, P)).toBe(before);
     }
-    expect(await txboxSnapshots(s, VMID)).toEqual([]);
+    expect(await orphanSnapshots(s, VMID)).toEqual([]);
     expect(s.journal.locks()).toEqual([]);
     expect((await s.snapshots.state({ vmid: VMID })).lock).toBeUndefined();
     expect((await s.snapshots.state({ vmid: VMID })).running).toBe(true);

@@ -11,8 +11,8 @@ import {
   sh,
   startE2E,
   treeDigest,
-  txboxSnapshots,
   type E2E,
+  orphanSnapshots,
 } from "../support/e2e.js";
 
 const P = "/root/project";
@@ -176,7 +176,7 @@ describeAsRoot("Table 1 on the testbed: read-only, destructive, state-corrupting
     expect(failing.code).toBe(0);
     expect(failing.body).toMatchObject({ decision: "allow", outcome: "executed", exitCode: 1 });
     expect(await treeDigest(s, VMID, P)).toBe(before);
-    expect(await txboxSnapshots(s, VMID)).toEqual([]);
+    expect(await orphanSnapshots(s, VMID)).toEqual([]);
   }, 300_000);
 
   test("20 destructive commands are denied with a rule, and nothing changes", async () => {
@@ -219,7 +219,7 @@ describeAsRoot("Table 1 on the testbed: read-only, destructive, state-corrupting
       expect(r.exitCode).not.toBe(0);
       expect({ command, tree: await treeDigest(s, VMID, P) }).toEqual({ command, tree: before });
     }
-    expect(await txboxSnapshots(s, VMID)).toEqual([]);
+    expect(await orphanSnapshots(s, VMID)).toEqual([]);
   }, 600_000);
 
   test("20 valid changes commit, each one visible afterwards", async () => {
@@ -253,7 +253,9 @@ describeAsRoot("Table 1 on the testbed: read-only, destructive, state-corrupting
     }
     expect(await sh(s, VMID, `cat ${P}/src/app.py`)).toBe('print("hi")\n');
     expect(await sh(s, VMID, `stat -c %a ${P}/src/app.py`)).toBe("755\n");
-    expect(await txboxSnapshots(s, VMID)).toEqual([]);
+    expect(await orphanSnapshots(s, VMID)).toEqual([]);
+    // The rolling window (tx.keepLast: 5) keeps the newest commits' snapshots, older ones pruned.
+    expect(await txboxSnapshots(s, VMID)).toHaveLength(5);
     // The journal lists transactions only (allowed and denied commands are audit records).
     const listed = await e.cliJson<{ state: string }[]>([
       "tx",

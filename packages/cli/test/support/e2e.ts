@@ -207,3 +207,17 @@ export async function txboxSnapshots(session: Session, vmid: number): Promise<st
     .map((s) => s.name)
     .filter((n) => n.startsWith("txbox-"));
 }
+
+/**
+ * txbox snapshots of a guest that no transaction keeps: every one but those of COMMITTED
+ * transactions in the retention window. Recovery must leave none.
+ */
+export async function orphanSnapshots(session: Session, vmid: number): Promise<string[]> {
+  const kept = new Set(
+    session.journal
+      .listTxs({ guest: { vmid }, states: ["COMMITTED"] })
+      .filter((t) => t.keepSnapshot && !t.snapshotRemoved)
+      .map((t) => t.snapshotName),
+  );
+  return (await txboxSnapshots(session, vmid)).filter((n) => !kept.has(n));
+}

@@ -35,7 +35,7 @@ export function openTransaction(
     ruleIds: decision.ruleIds,
     reasons: decision.reasons,
     snapshotName: snapshotName(txid),
-    keepSnapshot: (e.options.retention ?? "delete") === "keep",
+    keepSnapshot: (e.options.retention ?? "keep") === "keep",
   });
 }
 

@@ -44,6 +44,8 @@ export interface DriveContext {
   /** Whether crash points fire (never during recovery). */
   crash: boolean;
   error?: unknown;
+  /** Later commits a revert undid too (set by the rollback of a REVERTING transaction). */
+  superseded?: string[];
 }
 
 /** One command's drive: the results of effects that the next effects need. */

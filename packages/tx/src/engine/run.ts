@@ -2,7 +2,8 @@
  * One command, end to end: gate it, then refuse it (deny), run it directly (allow) or drive a
  * transaction (transact), and write one audit record of what happened.
  */
-import { UsageError, newId } from "@txbox/core";
+import { UsageError, errorMessage, newId } from "@txbox/core";
+import { pruneWindow } from "./commit.js";
 import { NestedSnapshot, RecoveryFailed } from "../errors.js";
 import type { TxRecord } from "../journal.js";
 import { outcomeOf } from "../machine.js";
@@ -107,10 +108,26 @@ async function runTransaction(e: Engine, g: Gated): Promise<RunResult> {
       if (isCrashSignal(error)) crashed = true;
       throw error;
     }
+    if (tx.state === "COMMITTED" && tx.keepSnapshot) await pruneAfterCommit(e, tx);
     return finish(e, g, tx, ctx);
   } finally {
     // A simulated crash leaves the lock behind, as a real one would.
     if (!crashed) e.journal.unlock(guest, owner);
+  }
+}
+
+/** Keep the guest's rolling window; a prune that fails is retried at the next commit. */
+async function pruneAfterCommit(e: Engine, tx: TxRecord): Promise<void> {
+  try {
+    const pruned = await pruneWindow(e, tx.guest);
+    if (pruned.length > 0) {
+      e.log("info", `pruned ${pruned.length} committed snapshot(s) outside the window`, {
+        txid: tx.txid,
+        pruned: pruned.map((p) => p.snapshot),
+      });
+    }
+  } catch (error) {
+    e.log("warn", `pruning the snapshot window failed: ${errorMessage(error)}`, { txid: tx.txid });
   }
 }
 

@@ -24,8 +24,13 @@ export interface EngineOptions {
   clock?: Clock;
   /** The policy gate, used when {@link RunInput.decision} is not given. */
   decide?: DecideFn;
-  /** Default `delete`. */
+  /**
+   * `keep` (default): a commit keeps its snapshot in the guest's rolling {@link window}, so that
+   * `rollbackTransaction` can undo it; `delete`: a commit removes it (no undo).
+   */
   retention?: Retention;
+  /** The rolling window of kept snapshots, pruned at each commit (default 5 per guest, 7 days). */
+  window?: RetentionWindow;
   /** Budget of the command itself (default 10 min). */
   execTimeoutMs?: number;
   /** Verification policy; unset fields take {@link DEFAULT_VERIFY_POLICY}. */
@@ -51,6 +56,16 @@ export interface EngineOptions {
   /** Progress and diagnostics (a winston logger fits). */
   log?: (level: "info" | "warn" | "debug", message: string, meta?: Record<string, unknown>) => void;
 }
+
+/** Which committed snapshots a guest keeps: the newest `keepLast`, none older than `keepForMs`. */
+export interface RetentionWindow {
+  keepLast: number;
+  /** 0: no age limit. */
+  keepForMs: number;
+}
+
+/** The window when none is configured (the defaults of txbox.yaml's `tx` section). */
+export const DEFAULT_WINDOW: RetentionWindow = { keepLast: 5, keepForMs: 7 * 86_400_000 };
 
 /** One command to run on one guest. */
 export interface RunInput {
@@ -111,7 +126,7 @@ export interface RecoveryReport {
   errors: { guest: GuestRef; txid?: string; message: string }[];
 }
 
-/** A snapshot deleted by {@link TxEngine.pruneSnapshots}. */
+/** A snapshot deleted by {@link TxEngine.pruneSnapshots} or the window at a commit. */
 export interface PrunedSnapshot {
   txid: string;
   guest: GuestRef;
@@ -129,12 +144,18 @@ export function parseGuestKey(key: string): GuestRef {
 /** Engine options from the `tx` section of txbox.yaml (`@txbox/core` TxConfig). */
 export function engineOptionsFromConfig(tx: {
   retention: Retention;
+  keepLast?: number;
+  keepFor?: number | string;
   execTimeout: number | string;
   verifyTimeout: number | string;
   protectedPaths: string[];
-}): Pick<EngineOptions, "retention" | "execTimeoutMs" | "verify"> {
+}): Pick<EngineOptions, "retention" | "window" | "execTimeoutMs" | "verify"> {
   return {
     retention: tx.retention,
+    window: {
+      keepLast: tx.keepLast ?? DEFAULT_WINDOW.keepLast,
+      keepForMs: tx.keepFor === undefined ? DEFAULT_WINDOW.keepForMs : durationMs(tx.keepFor),
+    },
     execTimeoutMs: durationMs(tx.execTimeout),
     verify: { timeoutMs: durationMs(tx.verifyTimeout), protectedPaths: [...tx.protectedPaths] },
   };
