@@ -13,6 +13,7 @@ import {
   treeDigest,
   type E2E,
   orphanSnapshots,
+  txboxSnapshots,
 } from "../support/e2e.js";
 
 const P = "/root/project";
