@@ -78,6 +78,16 @@ export function formatOutcome(
       }
       return lines.join("\n");
     }
+    case "timed-out":
+      return [
+        `outcome: TIMED OUT${tx}: the command ran past its time budget and was killed.`,
+        `why: ${o.reason}`,
+        o.txid === undefined || o.decision !== "transact"
+          ? "undone: nothing — the command ran directly; whatever it did before it was killed stays."
+          : `undone: every change made by \`${command}\` was reverted; the guest is exactly as it was before this command.`,
+        ...output(o, limit),
+        "next: make the command finish sooner (smaller input, a bound on waits, run it in the background), then try again.",
+      ].join("\n");
     case "failed":
       return [
         `outcome: FAILED${tx}: txbox could not complete this command.`,

@@ -41,6 +41,7 @@ export interface AgentSummary {
   committed: number;
   denied: number;
   rolledBack: number;
+  timedOut: number;
   failed: number;
   /** The model's own summary, when it said it was done. */
   doneSummary?: string;
@@ -135,7 +136,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     { role: "user", content: options.task },
   ];
   const transcript: TranscriptEntry[] = [];
-  const counts = { executed: 0, committed: 0, denied: 0, rolledBack: 0, failed: 0 };
+  const counts = { executed: 0, committed: 0, denied: 0, rolledBack: 0, timedOut: 0, failed: 0 };
   let stubbornness = initialStubbornness();
   let steps = 0;
   emit({ type: "start", task: options.task, model: options.model.name, at: started });
@@ -182,7 +183,12 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       threshold,
     });
     stubbornness = observed.state;
-    const key = outcome.outcome === "rolled-back" ? "rolledBack" : outcome.outcome;
+    const key =
+      outcome.outcome === "rolled-back"
+        ? "rolledBack"
+        : outcome.outcome === "timed-out"
+          ? "timedOut"
+          : outcome.outcome;
     counts[key]++;
     const feedback = formatOutcome(action.command, outcome, observed.verdict);
     transcript.push({

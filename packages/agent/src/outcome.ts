@@ -3,43 +3,15 @@
  * the transaction engine produced, and the port through which the agent asks for it. The agent
  * package never imports the gate or the engine; the CLI wires a {@link TxboxPort} from them.
  */
+import type { CommandRecord } from "@txbox/core";
 
-/** The gate's tier for a command. */
-export type Decision = "allow" | "transact" | "deny";
+/** The gate's tier, what happened and the phase timings: one definition, in `@txbox/core`. */
+export type { Decision, Outcome as OutcomeKind, PhaseTimings as OutcomeTimings } from "@txbox/core";
 
-/** What happened to a command: run directly, committed or rolled back in a transaction, refused. */
-export type OutcomeKind = "executed" | "committed" | "rolled-back" | "denied" | "failed";
-
-/** Milliseconds spent in each phase of one command. Phases that did not run are 0. */
-export interface OutcomeTimings {
-  policyMs: number;
-  snapshotMs: number;
-  execMs: number;
-  verifyMs: number;
-  commitMs?: number;
-  rollbackMs?: number;
-  totalMs: number;
-}
-
-/** The outcome of running one command through txbox (policy → transaction). */
-export interface CommandOutcome {
-  /** The transaction id, when the command ran inside a transaction. */
-  txid?: string;
+/** The outcome of running one command through txbox (policy → transaction), on a named guest. */
+export interface CommandOutcome extends CommandRecord {
   /** The guest it ran on (name or vmid). */
   guest: string;
-  decision: Decision;
-  outcome: OutcomeKind;
-  /** Null when the command did not run, was killed or timed out. */
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  /** Ids of the policy rules that matched. */
-  rules: string[];
-  /** Why the gate decided so, or why the transaction was rolled back / failed. */
-  reason: string;
-  /** A safer command or approach, when the gate knows one. */
-  alternative?: string;
-  timings: OutcomeTimings;
 }
 
 /** Options of one command run through the port. */

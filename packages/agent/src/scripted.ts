@@ -5,13 +5,13 @@
  */
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { loadYamlFile, parseYaml } from "@txbox/core";
+import { OUTCOMES, loadYamlFile, parseYaml } from "@txbox/core";
 import { z } from "zod";
 import { ScriptError } from "./errors.js";
 import type { AgentEvent, TranscriptEntry } from "./loop.js";
 import type { AgentModel, AssistantTurn } from "./model.js";
 
-const outcomeKind = z.enum(["executed", "committed", "rolled-back", "denied", "failed"]);
+const outcomeKind = z.enum(OUTCOMES);
 
 const stepSchema = z.union([
   z

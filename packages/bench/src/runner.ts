@@ -2,34 +2,13 @@
  * The ports of the benchmark harness. The harness never imports the transaction engine, the gate
  * or the testbed: the CLI wires a {@link BenchRunner} from them, tests pass test doubles.
  */
+import type { CommandRecord, Decision as BenchDecision } from "@txbox/core";
 
-/** The gate's tier for a command. */
-export type BenchDecision = "allow" | "transact" | "deny";
+/** The gate's tier and what happened to a command: one definition, in `@txbox/core`. */
+export type { Decision as BenchDecision, Outcome as BenchOutcomeKind } from "@txbox/core";
 
-/** What happened to a command run through txbox. */
-export type BenchOutcomeKind = "executed" | "committed" | "rolled-back" | "denied" | "failed";
-
-/**
- * The outcome of one command run through txbox: a structural subset of `@txbox/agent`'s
- * `CommandOutcome`, so the same adapter serves both.
- */
-export interface BenchOutcome {
-  txid?: string;
-  decision: BenchDecision;
-  outcome: BenchOutcomeKind;
-  exitCode: number | null;
-  rules: string[];
-  reason: string;
-  timings: {
-    policyMs: number;
-    snapshotMs: number;
-    execMs: number;
-    verifyMs: number;
-    commitMs?: number;
-    rollbackMs?: number;
-    totalMs: number;
-  };
-}
+/** The outcome of one command run through txbox: the shared record without its output. */
+export type BenchOutcome = Omit<CommandRecord, "stdout" | "stderr" | "alternative">;
 
 /** The result of a command run directly in the guest, with no gate and no transaction. */
 export interface PlainResult {

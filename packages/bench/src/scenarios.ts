@@ -3,7 +3,7 @@
  * the overhead workloads. Data lives in YAML shipped with the package (`scenarios/paper.yaml`).
  */
 import { fileURLToPath } from "node:url";
-import { loadYamlFile, parseYaml } from "@txbox/core";
+import { OUTCOMES, loadYamlFile, parseYaml } from "@txbox/core";
 import { z } from "zod";
 import { BenchError } from "./errors.js";
 
@@ -11,7 +11,7 @@ import { BenchError } from "./errors.js";
 export const CATEGORIES = ["read-only", "destructive", "state-corrupting", "valid-change"] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-const outcomeKind = z.enum(["executed", "committed", "rolled-back", "denied", "failed"]);
+const outcomeKind = z.enum(OUTCOMES);
 const commandSchema = z.union([
   z.string().min(1),
   z.object({ run: z.string().min(1), check: z.string().min(1).optional() }).strict(),

@@ -40,3 +40,11 @@ export {
   type LoggerOptions,
 } from "./logger.js";
 export { newId, idTime } from "./ids.js";
+export {
+  DECISIONS,
+  OUTCOMES,
+  type Decision,
+  type Outcome,
+  type PhaseTimings,
+  type CommandRecord,
+} from "./record.js";

@@ -1,4 +1,4 @@
-import type { Guest, ProxmoxClient } from "@txbox/proxmox";
+import { NotFound, type Guest, type ProxmoxClient } from "@txbox/proxmox";
 import type { GuestRef, SnapshotInfo, SnapshotPort } from "@txbox/tx";
 
 /** Disk keys of a guest config that may hold its root volume, in the order Proxmox boots them. */
@@ -40,6 +40,17 @@ export class ProxmoxSnapshotPort implements SnapshotPort {
       this.guests.set(key, g);
     }
     return g;
+  }
+
+  /** False only when the API reports the guest missing (`NotFound`). */
+  async exists(ref: GuestRef): Promise<boolean> {
+    try {
+      await this.guest(ref);
+      return true;
+    } catch (error) {
+      if (error instanceof NotFound) return false;
+      throw error;
+    }
   }
 
   async create(ref: GuestRef, name: string, description: string): Promise<void> {

@@ -39,6 +39,7 @@
  * The command has not run before EXECUTING is journaled, so a crash before it aborts without
  * rollback; from EXECUTING on, an outcome that was not journaled as a commit is rolled back.
  */
+import type { Outcome } from "@txbox/core";
 import { InvalidTransition } from "./errors.js";
 
 export const TX_STATES = [
@@ -193,8 +194,8 @@ export function accepts(state: TxState, type: TxEventType): boolean {
   return TABLE[state][type] !== undefined;
 }
 
-/** The result category of a terminal state, as `txbox run --json` reports it. */
-export type TxOutcome = "executed" | "committed" | "rolled-back" | "denied" | "failed";
+/** The result category of a command (`@txbox/core`'s one definition). */
+export type TxOutcome = Outcome;
 
 /** The outcome the CLI reports for a transaction in `state`. */
 export function outcomeOf(state: TxState): TxOutcome {

@@ -34,6 +34,11 @@ export interface SnapshotPort {
   unlock(guest: GuestRef): Promise<void>;
   /** Start a stopped guest; called after a rollback that left it stopped. */
   start?(guest: GuestRef): Promise<void>;
+  /**
+   * Whether the guest still exists (false only when the API says it does not; other failures
+   * throw). Recovery skips, and reports, guests that were destroyed since their transactions ran.
+   */
+  exists?(guest: GuestRef): Promise<boolean>;
   /** True when the guest's storage rolls back only to the newest snapshot (zfspool). */
   rollbackOnlyNewest?(guest: GuestRef): Promise<boolean>;
 }

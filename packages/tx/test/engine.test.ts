@@ -180,7 +180,7 @@ describe("TxEngine.run — transact", () => {
       decision: TRANSACT,
       timeoutMs: 300,
     });
-    expect(r).toMatchObject({ outcome: "rolled-back", exitCode: null });
+    expect(r).toMatchObject({ outcome: "timed-out", state: "ROLLED_BACK", exitCode: null });
     expect(r.reason).toContain("timed out");
     expect(f.read(101, "data.txt")).toBe("original\n");
     expect(f.journal.getTx(r.txid).timedOut).toBe(true);
@@ -285,6 +285,16 @@ describe("TxEngine.run — transact", () => {
 });
 
 describe("TxEngine.run — allow and deny", () => {
+  it("an allowed command that hits its timeout is timed-out, not executed", async () => {
+    const r = await f
+      .engine()
+      .run({ guest: G, command: "sleep 5; echo late", decision: ALLOW, timeoutMs: 300 });
+    expect(r).toMatchObject({ decision: "allow", outcome: "timed-out", exitCode: null });
+    expect(r.stdout).toBe("");
+    expect(r.reason).toContain("300 ms");
+    expect(f.journal.auditLog()[0]).toMatchObject({ outcome: "timed-out", exitCode: null });
+  });
+
   it("never runs a denied command and audits the refusal", async () => {
     const r = await f
       .engine()
@@ -417,6 +427,36 @@ describe("operations", () => {
     expect(f.journal.getTx(r2.txid)).toMatchObject({ state: "REVERTED", snapshotRemoved: true });
     expect(f.journal.events(r2.txid).at(-1)?.event).toEqual({ type: "SUPERSEDED", by: r1.txid });
     expect(f.guests.meta(G).snapshots).toEqual([]);
+  });
+
+  it("recover skips and reports a guest that no longer exists, and recovers the others", async () => {
+    const ghost = { vmid: 999 };
+    f.journal.createTx({
+      txid: "0000000000ghost01",
+      guest: ghost,
+      command: "true",
+      decision: "transact",
+      ruleIds: [],
+      reasons: [],
+      snapshotName: "txbox-0000000000ghost01",
+      keepSnapshot: false,
+    });
+    f.journal.createTx({
+      txid: "0000000000alive01",
+      guest: G,
+      command: "true",
+      decision: "transact",
+      ruleIds: [],
+      reasons: [],
+      snapshotName: "txbox-0000000000alive01",
+      keepSnapshot: false,
+    });
+    const report = await f.engine().recover();
+    expect(report.skipped).toEqual([{ guest: ghost, reason: "guest 999 no longer exists" }]);
+    expect(report.errors).toEqual([]);
+    expect(report.transactions).toEqual([
+      { txid: "0000000000alive01", guest: G, from: "INTENT", to: "ABORTED" },
+    ]);
   });
 
   it("prunes kept snapshots beyond keepLast, newest kept", async () => {

@@ -1,9 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import Database from "better-sqlite3";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { openJournal, type Journal } from "../src/journal.js";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openJournal, validWalHeader, type Journal } from "../src/journal.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
 import { InvalidTransition, JournalError, TxNotFound } from "../src/errors.js";
 import { ownerAlive, processStartTime } from "../src/lock.js";
 
@@ -139,5 +151,54 @@ describe("journal", () => {
     expect(ownerAlive(me)).toBe(true);
     expect(ownerAlive({ ...me, start: String(Number(me.start) + 1) })).toBe(false);
     expect(ownerAlive({ pid: 2 ** 22 + 12345, start: "", token: "y" })).toBe(false);
+  });
+});
+
+describe("the write-ahead log beside the journal", () => {
+  const file = (): string => join(dir, "w.db");
+  /** A journal whose writer was SIGKILLed: its WAL holds the only copy of a committed row. */
+  function crashedWriter(): void {
+    const script = `const D = require("better-sqlite3"); const db = new D(${JSON.stringify(file())});
+      db.pragma("journal_mode = WAL"); db.exec("CREATE TABLE t (x)"); db.prepare("INSERT INTO t VALUES (1)").run();
+      process.kill(process.pid, "SIGKILL");`;
+    const r = spawnSync(process.execPath, ["-e", script], { cwd: join(here, "..") });
+    expect(r.signal).toBe("SIGKILL");
+  }
+
+  it("a WAL left by a crashed writer is accepted and its frames are read", () => {
+    crashedWriter();
+    expect(statSync(`${file()}-wal`).size).toBeGreaterThan(32);
+    rmSync(`${file()}-shm`, { force: true });
+    const header = Buffer.alloc(32);
+    const fd = openSync(`${file()}-wal`, "r");
+    readSync(fd, header, 0, 32, 0);
+    closeSync(fd);
+    expect(validWalHeader(header)).toBe(true);
+    const again = openJournal(file());
+    again.close();
+    const db = new Database(file(), { readonly: true });
+    expect(db.prepare("SELECT x FROM t").all()).toEqual([{ x: 1 }]);
+    db.close();
+  });
+
+  it("refuses a garbage WAL like a damaged journal", () => {
+    crashedWriter();
+    writeFileSync(`${file()}-wal`, Buffer.alloc(4096, 0x41));
+    expect(() => openJournal(file())).toThrow(JournalError);
+    expect(() => openJournal(file())).toThrow(/write-ahead log .* is damaged \(4096 bytes/);
+  });
+
+  it("refuses an empty WAL that has no shared-memory file", () => {
+    openJournal(file()).close();
+    writeFileSync(`${file()}-wal`, "");
+    rmSync(`${file()}-shm`, { force: true });
+    expect(() => openJournal(file())).toThrow(JournalError);
+    expect(() => openJournal(file())).toThrow(/empty, with no shared-memory file/);
+  });
+
+  it("refuses a WAL shorter than its header", () => {
+    openJournal(file()).close();
+    writeFileSync(`${file()}-wal`, "x");
+    expect(() => openJournal(file())).toThrow(/1 bytes without a valid SQLite WAL header/);
   });
 });

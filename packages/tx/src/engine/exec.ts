@@ -25,6 +25,11 @@ export function execOptions(e: Engine, input: RunInput): ExecOptions {
   };
 }
 
+/** Why a command that ran past its budget ended. */
+export function timedOutReason(timeoutMs: number): string {
+  return `timed out: the command ran past its ${timeoutMs} ms budget and was killed`;
+}
+
 /** Effect `execute`: run the command; a transport failure leaves its outcome unknown. */
 export async function execute(e: Engine, tx: TxRecord, ctx: DriveContext): Promise<Outcome> {
   const elapsed = stopwatch(e);
@@ -75,11 +80,14 @@ export async function runDirect(e: Engine, g: Gated): Promise<RunResult> {
     verifyMs: 0,
     totalMs: total(),
   };
-  const outcome: TxOutcome = result === undefined ? "failed" : "executed";
+  const outcome: TxOutcome =
+    result === undefined ? "failed" : result.timedOut ? "timed-out" : "executed";
   const reason =
     result === undefined
       ? `the command could not run: ${errorMessage(error)}`
-      : decision.reasons.join("; ") || "allowed";
+      : result.timedOut
+        ? timedOutReason(execOptions(e, input).timeoutMs)
+        : decision.reasons.join("; ") || "allowed";
   e.journal.audit({
     txid: base.txid,
     actor,

@@ -28,6 +28,11 @@ export async function recover(
   else for (const key of e.journal.guestKeys()) keys.add(key);
   for (const key of [...keys].sort()) {
     const guest = options.guest !== undefined ? options.guest : parseGuestKey(key);
+    // A guest destroyed since its transactions ran has nothing left to recover; say so, go on.
+    if (e.snapshots.exists !== undefined && !(await e.snapshots.exists(guest).catch(() => true))) {
+      report.skipped.push({ guest, reason: `guest ${key} no longer exists` });
+      continue;
+    }
     const stale = e.journal.locks().find((l) => l.guestKey === key && !ownerAlive(l.owner));
     let owner: LockOwner;
     try {

@@ -18,7 +18,7 @@ import {
   type RunContext,
 } from "./context.js";
 import { drive } from "./drive.js";
-import { runDirect } from "./exec.js";
+import { execOptions, runDirect, timedOutReason } from "./exec.js";
 import { acquire } from "./locks.js";
 import { recoverBeforeRun } from "./recover.js";
 import type { RunInput, RunResult, RunTimings } from "./types.js";
@@ -143,8 +143,12 @@ function finish(e: Engine, g: Gated, tx: TxRecord, ctx: RunContext): RunResult {
     ...(tx.timings.rollbackMs === undefined ? {} : { rollbackMs: tx.timings.rollbackMs }),
     totalMs: total(),
   };
-  const outcome = outcomeOf(tx.state);
-  const reason = reasonOf(tx, ctx, decision);
+  // A command killed by its budget and rolled back is `timed-out`, not an ordinary rollback.
+  const timedOut = ctx.result?.timedOut === true && tx.state === "ROLLED_BACK";
+  const outcome = timedOut ? "timed-out" : outcomeOf(tx.state);
+  const reason = timedOut
+    ? `${timedOutReason(execOptions(e, input).timeoutMs)}; rolled back`
+    : reasonOf(tx, ctx, decision);
   e.journal.audit({
     txid: tx.txid,
     actor,

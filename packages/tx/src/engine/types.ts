@@ -1,6 +1,6 @@
 /** The engine's public types: its options, one run's input and result, recovery's report. */
-import { durationMs } from "@txbox/core";
-import type { TxOutcome, TxState } from "../machine.js";
+import { durationMs, type CommandRecord, type PhaseTimings } from "@txbox/core";
+import type { TxState } from "../machine.js";
 import type {
   Clock,
   DecideFn,
@@ -84,36 +84,18 @@ export interface RunInput {
 }
 
 /** Milliseconds per phase, as `txbox run --json` prints them. */
-export interface RunTimings {
-  policyMs: number;
-  snapshotMs: number;
-  execMs: number;
-  verifyMs: number;
-  commitMs?: number;
-  rollbackMs?: number;
-  totalMs: number;
-}
+export type RunTimings = PhaseTimings;
 
-/** The result of {@link TxEngine.run}, the body of `txbox run --json`. */
-export interface RunResult {
+/** The result of {@link TxEngine.run}, the body of `txbox run --json`: the shared record plus the transaction's own fields. */
+export interface RunResult extends CommandRecord {
   txid: string;
   guest: GuestRef;
-  decision: PolicyDecision["decision"];
-  outcome: TxOutcome;
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  rules: string[];
-  reason: string;
-  /** A safer command the gate suggested (denied commands). */
-  alternative?: string;
   /** The final journal state (transactions only). */
   state?: TxState;
   /** The verification report (transactions that got that far). */
   verify?: VerifyReport;
-  /** Why the outcome is "failed", with a stable code. */
+  /** Why the outcome is "failed" (or "timed-out"), with a stable code. */
   error?: { code: string; message: string };
-  timings: RunTimings;
 }
 
 /** What {@link TxEngine.recover} did; empty arrays mean there was nothing to do. */

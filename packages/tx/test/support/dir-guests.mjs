@@ -84,6 +84,7 @@ export class DirGuests {
   /** The SnapshotPort of these guests. File operations are synchronous on purpose: see crash tests. */
   snapshotPort() {
     return {
+      exists: async (guest) => existsSync(join(this.dir(guest), "meta.json")),
       create: async (guest, name, description) => {
         this.record(guest.vmid, "create", name);
         const meta = this.meta(guest);
