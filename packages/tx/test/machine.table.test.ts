@@ -36,6 +36,7 @@ const EVENTS: Record<Exclude<TxEventType, "RECOVER">, TxEvent> = {
   ROLLBACK_OK: { type: "ROLLBACK_OK" },
   ROLLBACK_FAILED: { type: "ROLLBACK_FAILED", error: "e" },
   REVERT_BEGIN: { type: "REVERT_BEGIN" },
+  SUPERSEDED: { type: "SUPERSEDED", by: "t0" },
 };
 const EVENT_TYPES = [...Object.keys(EVENTS), "RECOVER"] as TxEventType[];
 
@@ -59,6 +60,7 @@ const EDGES: Record<string, TxStep> = {
   "ROLLING_BACK/ROLLBACK_OK": step("ROLLED_BACK", fx("removeSnapshot")),
   "ROLLING_BACK/ROLLBACK_FAILED": step("FAILED"),
   "COMMITTED/REVERT_BEGIN": step("REVERTING", fx("rollback")),
+  "COMMITTED/SUPERSEDED": step("REVERTED", fx("removeSnapshot")),
   "REVERTING/ROLLBACK_OK": step("REVERTED", fx("removeSnapshot")),
   "REVERTING/ROLLBACK_FAILED": step("FAILED"),
 };
@@ -90,9 +92,9 @@ const cells: [TxState, TxEventType][] = TX_STATES.flatMap((s) =>
 );
 
 describe("the transition table, exhaustively", () => {
-  it("covers 14 states × 16 event types", () => {
+  it("covers 14 states × 17 event types", () => {
     expect(TX_STATES).toHaveLength(14);
-    expect(new Set(EVENT_TYPES).size).toBe(16);
+    expect(new Set(EVENT_TYPES).size).toBe(17);
   });
 
   it.each(cells.filter(([, t]) => t !== "RECOVER"))("%s on %s", (state, type) => {
