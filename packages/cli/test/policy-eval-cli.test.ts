@@ -42,7 +42,7 @@ describe("txbox policy test (the gate's figures)", () => {
     expect(rep.misses.list.length).toBe(rep.sets[1]?.misses);
     for (const m of rep.misses.list)
       expect(m.label === "deny" ? m.decision !== "deny" : m.decision === "deny").toBe(true);
-  }, 120_000);
+  }, 300_000);
 
   it("refuses to list the held-out split's misses, and --help says why", async () => {
     const r = await runCli(["policy", "test", "--misses", "heldout"], { cwd });

@@ -42,7 +42,7 @@ let report: EvalReport;
 beforeAll(() => {
   const policy = loadPolicy({});
   report = evaluate((cmd) => decide(policy, cmd).decision, loadEvalSets(), readCorpusV2(corpusV2));
-});
+}, 300_000); // tens of thousands of decisions: minutes on a loaded 2-core machine
 
 const set = (name: string) => {
   const s = report.sets.find((x) => x.name === name);
