@@ -434,6 +434,8 @@ export class HostRealiser implements Realiser {
         `guest ${spec.vmid}: root volume ${spec.rootfs.storage}:${spec.rootfs.volume} missing`,
       );
     }
+    // The size limits hold only while the quota groups are consistent (rescanned if not).
+    await this.storage(spec.rootfs.storage).ensureQuotaConsistent();
     try {
       return await this.launch(spec, root);
     } catch (e) {

@@ -1,5 +1,15 @@
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile, readdir, realpath, rename, stat, statfs } from "node:fs/promises";
+import {
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  realpath,
+  rename,
+  stat,
+  statfs,
+  writeFile,
+} from "node:fs/promises";
 import { basename, join } from "node:path";
 
 import { RealiseError, type StorageDef, type StorageUsage } from "../types.js";
@@ -41,6 +51,7 @@ export class BtrfsStorage {
   readonly imagePath: string;
   readonly mountPoint: string;
   private baseReady: Promise<string> | undefined;
+  private fsid: string | undefined;
 
   constructor(
     readonly def: StorageDef,
@@ -76,6 +87,34 @@ export class BtrfsStorage {
     }
     // Quota groups enforce each volume's size= (a no-op when already enabled).
     await run(["btrfs", "quota", "enable", this.mountPoint], { timeoutMs: 120_000 });
+    // Account every subvolume drop in full: a drop the kernel skips marks the quota groups
+    // inconsistent, and while they are, the kernel stops counting writes (limits stop holding).
+    await writeFile(await this.qgroupSysfs("drop_subtree_threshold"), "8").catch(() => undefined);
+    await this.ensureQuotaConsistent();
+  }
+
+  private async qgroupSysfs(file: string): Promise<string> {
+    if (this.fsid === undefined) {
+      const out = await run(["btrfs", "filesystem", "show", this.mountPoint]);
+      this.fsid = /uuid: ([0-9a-f-]{36})/.exec(out.stdout)?.[1];
+      if (this.fsid === undefined)
+        throw new RealiseError(`cannot read the file system id of ${this.mountPoint}`);
+    }
+    return join("/sys/fs/btrfs", this.fsid, "qgroups", file);
+  }
+
+  /**
+   * Rescans the quota groups when the kernel marked them inconsistent (it does when a subvolume
+   * drop is not fully accounted), since until then it does not count writes against the limits.
+   * `waitForDrops` first waits for deleted subvolumes to be cleaned (their drop is what can leave
+   * the groups inconsistent); otherwise the check is one sysfs read, repeated at every guest start.
+   */
+  async ensureQuotaConsistent(waitForDrops = false): Promise<void> {
+    if (waitForDrops)
+      await run(["btrfs", "subvolume", "sync", this.mountPoint], { timeoutMs: 300_000 });
+    const flag = await readFile(await this.qgroupSysfs("inconsistent"), "utf8").catch(() => "0");
+    if (flag.trim() === "0") return;
+    await run(["btrfs", "quota", "rescan", "-w", this.mountPoint], { timeoutMs: 600_000 });
   }
 
   /**
@@ -122,6 +161,7 @@ export class BtrfsStorage {
   /** Unmounts (the loop device goes with it). Idempotent. */
   async unmount(): Promise<void> {
     this.baseReady = undefined;
+    this.fsid = undefined;
     if (await this.mounted()) await run(["umount", this.mountPoint], { timeoutMs: 60_000 });
   }
 
@@ -181,6 +221,7 @@ export class BtrfsStorage {
     );
     await run(["btrfs", "-q", "subvolume", "snapshot", "-r", tmp, dest]);
     await this.deleteSubvolume(tmp);
+    await this.ensureQuotaConsistent(true);
     return dest;
   }
 
@@ -226,6 +267,7 @@ export class BtrfsStorage {
     if (existsSync(snapDir)) await run(["rmdir", snapDir]);
     const path = this.volumePath(volume);
     if (existsSync(path)) await this.deleteSubvolume(path);
+    await this.ensureQuotaConsistent();
   }
 
   async snapshot(volume: string, snapname: string): Promise<void> {
@@ -263,11 +305,13 @@ export class BtrfsStorage {
     if (existsSync(vol)) await rename(vol, old);
     await rename(fresh, vol);
     if (existsSync(old)) await this.deleteSubvolume(old);
+    await this.ensureQuotaConsistent();
   }
 
   async deleteSnapshot(volume: string, snapname: string): Promise<void> {
     const path = this.snapshotPath(volume, snapname);
     if (existsSync(path)) await this.deleteSubvolume(path);
+    await this.ensureQuotaConsistent();
   }
 
   private async snapshotInto(
