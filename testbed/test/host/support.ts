@@ -200,6 +200,22 @@ export async function waitSsh(
   throw new Error(`ssh to ${host} not ready after ${timeoutMs} ms: ${String(last)}`);
 }
 
+/** Injects a fresh host key pair and the operator's key, starts the guest, waits for its SSH. */
+export async function bootGuest(
+  r: HostRealiser,
+  guest: GuestRuntimeSpec,
+  key: OperatorKey,
+): Promise<{ pins: string[]; address: string }> {
+  const injected = await r.injectSsh(guest.rootfs, {
+    authorizedKeys: [key.publicKey],
+    regenerateHostKeys: true,
+  });
+  await r.startGuest(guest);
+  const address = (await r.guestStatus(guest.vmid)).mgmtAddress ?? "";
+  await waitSsh(address, key, injected.hostKeyFingerprints);
+  return { pins: injected.hostKeyFingerprints, address };
+}
+
 /**
  * Manifest of a directory tree on the host: path → type, mode, owner and content hash (files) or
  * target (symlinks). Two trees are byte-identical when their manifests are equal.
