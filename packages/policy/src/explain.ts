@@ -1,5 +1,6 @@
 import { resolveContext } from "./context.js";
 import { derivedEffects } from "./effects/derive.js";
+import { isWholeTree } from "./effects/paths.js";
 import { serviceTarget, type Target } from "./effects/target.js";
 import { decideEffect, EFFECT_TABLE } from "./effects/table.js";
 import { extractFacts } from "./facts/extract.js";
@@ -88,7 +89,26 @@ function judgeCommand(
       remote: true,
       command: i,
     });
-  else if (!vouched)
+  else if (!vouched && matches.length === 0 && !k.services.has(c.program)) {
+    // A program the gate knows nothing about, given a whole tree (`/`, `~`, `/etc`): judged by
+    // that argument, as if it destroyed it.
+    for (const p of c.paths)
+      if (
+        p.role === "operand" &&
+        p.remote !== true &&
+        isWholeTree(p, home, true) &&
+        p.path.split("/").length <= 2
+      )
+        effects.push({
+          kind: "destroy-tree",
+          id: "unknown.whole-tree",
+          reason: `${c.program} is not known and is given a whole tree: ${p.raw}`,
+          remote: false,
+          command: i,
+          target: p.path,
+        });
+  }
+  if (!vouched && !c.remote)
     effects.push({
       kind: "state",
       id: "default.transact",

@@ -334,9 +334,15 @@ describe("expansion of the command word", () => {
     ["/proc/self/root/usr/bin/rm -rf ~", "rm"],
     ["alias x='rm -rf'; x ~", "rm"],
     ['f() { rm -rf "$1"; }; f ~', "rm"],
+    ['f() { rm "$@"; }; f -rf /', "rm"],
   ])("%s runs %s", (cmd, program) => {
     expect(facts(cmd).map((c) => c.program)).toContain(program);
     expect(uncertain(cmd)).toEqual([]);
+  });
+
+  it("binds a function's arguments when it is called", () => {
+    const rm = facts('f() { rm "$@"; }; f -rf /').filter((c) => c.program === "rm");
+    expect(rm.map((c) => c.argv)).toContainEqual(["-rf", "/"]);
   });
 
   it("reads /proc/<pid>/root/… as the path it aliases", () => {

@@ -1,4 +1,4 @@
-import type { Command, Redirection, Word } from "unbash";
+import type { Command, CommandNode, CompoundList, Redirection, Word } from "unbash";
 import type { CommandFacts, PathFact } from "../../types.js";
 import type { ParsedArgs } from "../argspec.js";
 import { codeEffects } from "../interpreters.js";
@@ -16,8 +16,9 @@ import {
   type CommandEnv,
   Extractor,
   cloneScope,
+  MAX_DEPTH,
 } from "./state.js";
-import { script } from "./walk.js";
+import { commandNode, compound, script } from "./walk.js";
 import { word } from "./words.js";
 import { run } from "./run.js";
 
@@ -115,7 +116,13 @@ export function simple(
     env.assigns.push(a.name);
   }
   const args: ArgValue[] = [];
+  const positional = scope.vars.get("\u0000argv");
   for (const s of cmd.name ? [cmd.name, ...cmd.suffix] : cmd.suffix) {
+    // "$@" in a function called with known arguments is those arguments, one word each.
+    if (s.type === "Word" && positional != null && /^"?\$(@|\{@\})"?$/.test(s.text)) {
+      args.push(...(JSON.parse(positional) as string[]).map((v) => lit(v)));
+      continue;
+    }
     if (s.type === "Word") {
       const v = word(ex, s, scope, frame);
       // `{rm,-rf,~}` is three words: the command word expands like any other.
@@ -157,7 +164,38 @@ export function simple(
   }
   const head = args[0]!;
   if (head.glob && !head.dynamic) return globCommand(ex, head, args, env);
+  const body = scope.bodies?.get(head.value);
+  if (body !== undefined && !frame.wrappers.includes(`function ${head.value}`))
+    return callFunction(ex, head.value, body, args.slice(1), scope, frame);
   return run(ex, args, env);
+}
+
+/** A call of a function defined in the same line: its body, with the call's arguments bound. */
+function callFunction(
+  ex: Extractor,
+  name: string,
+  body: { node: CompoundList | CommandNode; src: string },
+  args: ArgValue[],
+  scope: Scope,
+  frame: Frame,
+): Output {
+  const inner = cloneScope(scope);
+  args.forEach((a, i) => inner.vars.set(String(i + 1), a.dynamic ? null : a.value));
+  const known = args.every((a) => !a.dynamic);
+  inner.vars.set("@", known ? args.map((a) => a.value).join(" ") : null);
+  inner.vars.set("*", known ? args.map((a) => a.value).join(" ") : null);
+  inner.vars.set("#", String(args.length));
+  if (known) inner.vars.set("\u0000argv", JSON.stringify(args.map((a) => a.value)));
+  const called: Frame = {
+    ...frame,
+    depth: frame.depth + 1,
+    via: [...frame.via, `function ${name}`],
+    wrappers: [...frame.wrappers, `function ${name}`],
+  };
+  if (called.depth > MAX_DEPTH) return NONE;
+  if (body.node.type === "CompoundList") compound(ex, body.node, inner, called, body.src);
+  else commandNode(ex, body.node, inner, called, NONE, body.src);
+  return { kind: "unknown", paths: [] };
 }
 
 /** A command word that is a glob runs whichever program it matches: judge every candidate. */

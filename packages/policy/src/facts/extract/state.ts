@@ -1,3 +1,4 @@
+import type { CommandNode, CompoundList } from "unbash";
 import type {
   CommandFacts,
   PathFact,
@@ -20,6 +21,8 @@ export interface Scope {
   /** Files written earlier in the same command line: their content when known. */
   files: Map<string, { content?: string; origin: "literal" | "network" | "unknown" }>;
   functions: Set<string>;
+  /** Bodies of functions defined so far: a call is judged with its arguments bound. */
+  bodies?: Map<string, { node: CompoundList | CommandNode; src: string }>;
   aliases: Map<string, string>;
   inFunction?: string;
 }
@@ -147,6 +150,7 @@ export function cloneScope(s: Scope): Scope {
     // The filesystem is shared by subshells and pipeline elements.
     files: s.files,
     functions: new Set(s.functions),
+    bodies: new Map(s.bodies),
     aliases: new Map(s.aliases),
     inFunction: s.inFunction,
   };

@@ -161,6 +161,7 @@ export function commandNode(
     case "Function": {
       const name = node.name.value;
       scope.functions.add(name);
+      (scope.bodies ??= new Map()).set(name, { node: node.body, src });
       const inner: Scope = { ...scope, inFunction: name };
       if (node.body.type === "CompoundList") compound(ex, node.body, inner, frame, src);
       else commandNode(ex, node.body, inner, frame, NONE, src);
