@@ -74,6 +74,10 @@ export class LocalExecutor implements Executor<LocalTarget> {
         stderr: stderr.text(),
         stdoutTruncated: stdout.truncated,
         stderrTruncated: stderr.truncated,
+        stdoutBytes: stdout.total,
+        stderrBytes: stderr.total,
+        stdoutSha256: stdout.sha256(),
+        stderrSha256: stderr.sha256(),
         durationMs: Math.round(performance.now() - started),
         timedOut,
       };

@@ -396,6 +396,10 @@ export class SshExecutor implements Executor<SshTarget> {
           stderr: stderr.text(),
           stdoutTruncated: stdout.truncated,
           stderrTruncated: stderr.truncated,
+          stdoutBytes: stdout.total,
+          stderrBytes: stderr.total,
+          stdoutSha256: stdout.sha256(),
+          stderrSha256: stderr.sha256(),
           durationMs: Math.round(performance.now() - started),
           timedOut,
         });

@@ -9,6 +9,12 @@ export interface ExecResult {
   /** The stream produced more than `maxOutputBytes`; only the first bytes are kept. */
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
+  /** Bytes each stream produced in all (more than kept when truncated). */
+  stdoutBytes: number;
+  stderrBytes: number;
+  /** SHA-256 (hex) of every byte each stream produced: the exact output, not its decoded text. */
+  stdoutSha256: string;
+  stderrSha256: string;
   durationMs: number;
   /** The command ran past `timeoutMs` (or was aborted) and its process group was killed. */
   timedOut: boolean;

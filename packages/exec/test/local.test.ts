@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,6 +50,21 @@ describe("LocalExecutor", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("size and digest are of the exact bytes: binary output, and output past the cap", async () => {
+    // Bytes that are not UTF-8 (0xff, a lone continuation byte) and a NUL.
+    const bytes = Buffer.from([0x61, 0xff, 0x00, 0x80, 0x0a]);
+    const r = await local.run("local", "printf 'a\\377\\000\\200\\n'; head -c 3000 /dev/zero >&2", {
+      timeoutMs: 10_000,
+      maxOutputBytes: 1000,
+    });
+    expect(r.stdoutBytes).toBe(5);
+    expect(r.stdoutSha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+    expect(r.stdoutTruncated).toBe(false);
+    expect(r.stderrBytes).toBe(3000);
+    expect(r.stderrTruncated).toBe(true);
+    expect(r.stderrSha256).toBe(createHash("sha256").update(Buffer.alloc(3000)).digest("hex"));
   });
 
   test("a missing cwd fails the command, as over SSH; bad options are refused up front", async () => {

@@ -77,6 +77,12 @@ export class SshExecPort implements ExecPort {
       stderr: r.stderr,
       timedOut: r.timedOut,
       durationMs: r.durationMs,
+      stdoutSha256: r.stdoutSha256,
+      stderrSha256: r.stderrSha256,
+      stdoutBytes: r.stdoutBytes,
+      stderrBytes: r.stderrBytes,
+      stdoutTruncated: r.stdoutTruncated,
+      stderrTruncated: r.stderrTruncated,
     };
   }
 

@@ -51,6 +51,17 @@ export interface ExecResult {
   stderr: string;
   timedOut: boolean;
   durationMs: number;
+  /**
+   * SHA-256 (hex) of every byte each stream produced, when the executor computed it: the audit
+   * then records the exact output (binary, or beyond the kept cap), not a hash of decoded text.
+   */
+  stdoutSha256?: string;
+  stderrSha256?: string;
+  /** Bytes each stream produced in all, and whether only the first of them were kept. */
+  stdoutBytes?: number;
+  stderrBytes?: number;
+  stdoutTruncated?: boolean;
+  stderrTruncated?: boolean;
 }
 
 export interface ExecOptions {

@@ -295,6 +295,29 @@ describe("TxEngine.run — allow and deny", () => {
     expect(f.journal.auditLog()[0]).toMatchObject({ outcome: "timed-out", exitCode: null });
   });
 
+  it("audits the executor's digest of the exact output bytes when it gives one", async () => {
+    const port = f.guests.execPort();
+    const exact = "e".repeat(64);
+    const e = f.engine({
+      exec: {
+        ...port,
+        run: async (guest, command, options) => ({
+          ...(await port.run(guest, command, options)),
+          stdoutSha256: exact,
+        }),
+      },
+    });
+    const allowed = await e.run({ guest: G, command: "cat data.txt", decision: ALLOW });
+    const tx = await e.run({ guest: G, command: "echo x > y", decision: TRANSACT });
+    expect(f.journal.auditLog().map((a) => [a.txid, a.stdoutSha256])).toEqual(
+      expect.arrayContaining([
+        [allowed.txid, exact],
+        [tx.txid, exact],
+      ]),
+    );
+    expect(f.journal.getTx(tx.txid).stdoutSha256).toBe(exact);
+  });
+
   it("never runs a denied command and audits the refusal", async () => {
     const r = await f
       .engine()

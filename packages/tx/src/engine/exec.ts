@@ -55,8 +55,8 @@ export async function execute(e: Engine, tx: TxRecord, ctx: DriveContext): Promi
       exitCode: result.exitCode,
       signal: result.signal,
       timedOut: result.timedOut,
-      stdoutSha256: sha256(result.stdout),
-      stderrSha256: sha256(result.stderr),
+      stdoutSha256: result.stdoutSha256 ?? sha256(result.stdout),
+      stderrSha256: result.stderrSha256 ?? sha256(result.stderr),
       timings: { execMs: elapsed() },
     },
   };
@@ -98,8 +98,8 @@ export async function runDirect(e: Engine, g: Gated): Promise<RunResult> {
     reason,
     outcome,
     exitCode: result?.exitCode ?? null,
-    stdoutSha256: result === undefined ? null : sha256(result.stdout),
-    stderrSha256: result === undefined ? null : sha256(result.stderr),
+    stdoutSha256: result === undefined ? null : (result.stdoutSha256 ?? sha256(result.stdout)),
+    stderrSha256: result === undefined ? null : (result.stderrSha256 ?? sha256(result.stderr)),
     timings: { ...timings },
   });
   return {
