@@ -1,6 +1,7 @@
 export type { RuntimeEnv } from "./environment.js";
 export { commandTextProblem, type CommandTextProblem } from "./command-text.js";
 export { gate } from "./gate.js";
+export { ChainMemory } from "./chain.js";
 export { configFor, findConfigFile, policyFor, guestPolicies, policyContext } from "./policy.js";
 export { coldHost, WarmHost, type Host } from "./host.js";
 export { loggerFor } from "./logger.js";
