@@ -75,12 +75,23 @@ export const faultsSchema = z
 
 export type Faults = z.infer<typeof faultsSchema>;
 
+/**
+ * A storage definition (`/etc/pve/storage.cfg`). Every type is realised on btrfs; the API layer
+ * keeps each type's rules: which are shared, which can snapshot, which roll back only to the
+ * newest snapshot (api/storage.ts).
+ */
 const storageSchema = z
   .object({
     id: z.string().regex(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i),
-    type: z.enum(["btrfs", "zfspool", "dir"]),
+    type: z.enum(["btrfs", "zfspool", "zfs", "dir", "nfs", "cifs", "lvm", "lvmthin", "rbd"]),
     content: z.array(z.enum(["images", "rootdir", "vztmpl", "iso", "backup", "snippets"])),
     sizeBytes: z.number().int().positive().optional(),
+    /** storage.cfg `shared`: the same volumes on every node (always on for nfs/cifs/rbd/zfs). */
+    shared: z.boolean().optional(),
+    /** PVE 9: snapshots as qcow2 volume chains (dir, nfs, cifs, thick lvm). */
+    "snapshot-as-volume-chain": z.boolean().optional(),
+    /** Nodes the storage is available on (default: all). */
+    nodes: z.array(z.string()).optional(),
   })
   .strict();
 

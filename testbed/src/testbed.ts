@@ -259,6 +259,19 @@ export async function startTestbed(options: StartTestbedOptions): Promise<Testbe
       }
       return out.sort((a, b) => (a.vmid as number) - (b.vmid as number));
     }
+    // A snapshot made on the storage outside PVE (`zfs snapshot`): PVE does not list it, yet the
+    // storage counts it when it decides whether a rollback is possible.
+    const foreign = /^\/testbed\/guests\/(\d+)\/volume-snapshot$/.exec(path);
+    if (foreign !== null && method === "POST") {
+      const g = cluster.guests.byId.get(Number(foreign[1]));
+      const name = (body as { name?: unknown } | undefined)?.name;
+      if (g === undefined || typeof name !== "string" || !/^[A-Za-z0-9_.:-]+$/.test(name))
+        throw new ApiError(400, "Parameter verification failed.", {
+          name: "a guest and a snapshot name",
+        });
+      await cluster.guests.snaps.foreign(g, name);
+      return null;
+    }
     if (path === "/testbed/info" && method === "GET")
       return {
         node: cluster.defaultNode,

@@ -21,10 +21,13 @@ import {
   type SdnSubnet,
   type SdnVnet,
   type SdnZone,
+  type StorageInfo,
 } from "@txbox/net";
 import {
   Guest,
   isProxmoxError,
+  isSharedStorage,
+  type StorageDef,
   NotFound,
   type FirewallScope,
   type ProxmoxClient,
@@ -229,6 +232,42 @@ export class ProxmoxNetPort implements NetPort {
   enableNodeNftables = (node: string) =>
     this.client.firewall.setOptions({ kind: "node", node }, { nftables: 1 });
 
+  /** `GET /storage`, with PVE's shared-storage rule applied (`isSharedStorage`). */
+  async listStorages(): Promise<StorageInfo[]> {
+    const defs = await this.client.get<StorageDef[]>("/storage");
+    return defs.map((d) => ({
+      storage: d.storage,
+      shared: isSharedStorage(d),
+      ...(typeof d.nodes === "string" && d.nodes !== ""
+        ? { nodes: d.nodes.split(/[,;\s]+/).filter(Boolean) }
+        : {}),
+    }));
+  }
+
+  /**
+   * PVE 9's SDN lock around the SDN writes. Its token is kept in the state directory while held,
+   * so that a run killed while holding it releases it on the next apply (the lock never expires).
+   */
+  withSdnLock<T>(fn: () => Promise<T>): Promise<T> {
+    const file = join(this.options.stateDir, "sdn-lock.json");
+    return this.client.sdn.withLock(fn, {
+      load: async () => {
+        try {
+          const t = (JSON.parse(await readFile(file, "utf8")) as { token?: unknown }).token;
+          return typeof t === "string" ? t : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      save: async (token) => {
+        if (token === undefined) return rm(file, { force: true });
+        await mkdir(this.options.stateDir, { recursive: true });
+        await writeFile(`${file}.tmp`, `${JSON.stringify({ token })}\n`, { mode: 0o600 });
+        await rename(`${file}.tmp`, file);
+      },
+    });
+  }
+
   private async firewallState(scope: FirewallScope): Promise<FirewallState> {
     const [options, rules] = await Promise.all([
       this.client.firewall.options(scope),
@@ -299,6 +338,7 @@ export class ProxmoxNetPort implements NetPort {
       template.clone(r.vmid, {
         name: r.name,
         full: !r.linked,
+        ...(r.storage === undefined ? {} : { storage: r.storage }),
         ...(r.templateNode === r.node ? {} : { target: r.node }),
         ...(opts.signal ? { signal: opts.signal } : {}),
       }),

@@ -46,13 +46,14 @@ export async function observe(
   name: string,
   opts: CallOptions = {},
 ): Promise<Observed> {
-  const [controllers, zones, vnets, guests, ledger, nodes] = await Promise.all([
+  const [controllers, zones, vnets, guests, ledger, nodes, storages] = await Promise.all([
     port.listControllers(opts),
     port.listZones(opts),
     port.listVnets(opts),
     port.listGuests(opts),
     port.loadLedger(name, opts),
     port.listNodes(opts),
+    port.listStorages?.(opts),
   ]);
   const [zoneStatus, firewall] = await Promise.all([
     port.listZoneStatus(nodes, opts),
@@ -78,6 +79,7 @@ export async function observe(
     nodes,
     zoneStatus,
     firewall,
+    ...(storages === undefined ? {} : { storages }),
   };
 }
 
@@ -308,7 +310,8 @@ export async function apply(
     save: () => port.saveLedger(p.name, ledger.value, callOpts),
   };
   let applied = 0;
-  for (const [i, action] of p.actions.entries()) {
+  const runOne = async (i: number): Promise<void> => {
+    const action = p.actions[i]!;
     const label = `${action.op} ${action.kind} ${action.id}`;
     if (signal?.aborted)
       throw new ApplyAbortedError(
@@ -354,6 +357,33 @@ export async function apply(
       action,
       message: `[${i + 1}/${total}] ${label}: done`,
     });
+  };
+  const run = async (from: number, to: number): Promise<void> => {
+    for (let i = from; i < to; i++) await runOne(i);
+  };
+  // PVE 9's global SDN lock is held around the SDN writes and their commit, where the API has it
+  const sdn = p.actions.map((a) => /^(sdn|subnet)-/.test(a.step.type));
+  const first = sdn.indexOf(true);
+  const last = sdn.lastIndexOf(true);
+  if (first < 0 || port.withSdnLock === undefined) await run(0, total);
+  else {
+    await run(0, first);
+    await port
+      .withSdnLock(() => run(first, last + 1), callOpts)
+      .catch((cause: unknown) => {
+        if (cause instanceof ApplyError || cause instanceof ApplyAbortedError) throw cause;
+        if (signal?.aborted)
+          throw new ApplyAbortedError(`apply of "${p.name}" aborted while taking the SDN lock`, {
+            details: { applied, total },
+            cause,
+          });
+        throw new ApplyError(`taking the SDN lock failed: ${errorMessage(cause)}`, {
+          details: { applied, total },
+          hint: "another client holds PVE's SDN lock: wait for it, or release a stale one on a node with `pvesh delete /cluster/sdn/lock --force 1`",
+          cause,
+        });
+      });
+    await run(last + 1, total);
   }
   return { plan: p, applied };
 }

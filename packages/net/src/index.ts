@@ -52,7 +52,9 @@ export type {
   SdnSubnet,
   ZoneStatus,
   FirewallSwitches,
+  StorageInfo,
 } from "./ports.js";
+export { decideClone, type CloneDecision } from "./clone-rule.js";
 export {
   SpecError,
   PlanConflictError,

@@ -1,4 +1,5 @@
 import { compileSpec, guestTag, marker, within, type Desired, type DesiredSdn } from "./desired.js";
+import { decideClone } from "./clone-rule.js";
 import type {
   CloneRequest,
   FirewallRule,
@@ -543,12 +544,26 @@ function planDesired(desired: Desired, observed: Observed): Plan {
         );
         continue;
       }
+      const how = decideClone(g, template, observed.storages);
+      if (!how.ok) {
+        conflicts.push(how.reason);
+        continue;
+      }
       fresh = true;
       guestUpserts.push({
         op: "create",
         kind: "guest",
         id: guestLabel(g),
-        changes: allFields({ template: g.template, linked: g.linked ? 1 : 0, ...d.config }, false),
+        changes: allFields(
+          {
+            template: g.template,
+            linked: how.linked ? 1 : 0,
+            ...(how.storage === undefined ? {} : { storage: how.storage }),
+            ...(how.note === undefined ? {} : { note: how.note }),
+            ...d.config,
+          },
+          false,
+        ),
         step: {
           type: "guest-create",
           clone: {
@@ -556,7 +571,8 @@ function planDesired(desired: Desired, observed: Observed): Plan {
             template: g.template,
             templateNode: template.node,
             name: g.name,
-            linked: g.linked,
+            linked: how.linked,
+            ...(how.storage === undefined ? {} : { storage: how.storage }),
           },
           config: d.config,
           ssh: guestSsh(g.ssh),

@@ -95,6 +95,14 @@ export interface ObservedGuest extends GuestRef {
   config: Record<string, string | number>;
 }
 
+/** A storage as the planner needs it (`GET /storage`): shared across nodes, and where enabled. */
+export interface StorageInfo {
+  storage: string;
+  shared: boolean;
+  /** Nodes the storage is enabled on; undefined = all. */
+  nodes?: string[];
+}
+
 /**
  * What txbox created and PVE cannot mark itself (controllers and zones have no comment field).
  * Vnets (alias), guests (tags) and firewall rules (comment) carry their own marker.
@@ -140,6 +148,8 @@ export interface Observed {
   /** Per node and zone of the running config (absent = not reported: treated as available). */
   zoneStatus: ZoneStatus[];
   firewall: FirewallSwitches;
+  /** Storage definitions, when the backend lists them (cross-node clones need shared storage). */
+  storages?: StorageInfo[];
 }
 
 export interface CallOptions {
@@ -152,6 +162,8 @@ export interface CloneRequest extends GuestRef {
   templateNode: string;
   name: string;
   linked: boolean;
+  /** Target storage of a full clone. */
+  storage?: string;
 }
 
 /** The effects {@link apply} needs. One implementation per backend. */
@@ -180,7 +192,7 @@ export interface NetPort {
     opts?: CallOptions,
   ): Promise<void>;
   deleteSubnet(vnet: string, id: string, opts?: CallOptions): Promise<void>;
-  /** `PUT /cluster/sdn`, then wait for the `reloadnetworkall` task. */
+  /** `PUT /cluster/sdn`, then wait for the `reloadnetworkall` task; a node whose reload failed is an error. */
   applySdn(opts?: CallOptions): Promise<void>;
   /** The cluster's node names (`GET /nodes`). */
   listNodes(opts?: CallOptions): Promise<string[]>;
@@ -192,6 +204,10 @@ export interface NetPort {
   enableDatacenterFirewall(opts?: CallOptions): Promise<void>;
   /** `PUT /nodes/{node}/firewall/options nftables=1`. */
   enableNodeNftables(node: string, opts?: CallOptions): Promise<void>;
+  /** Storage definitions (`GET /storage`), where the backend has them. */
+  listStorages?(opts?: CallOptions): Promise<StorageInfo[]>;
+  /** Run `fn` holding the cluster's SDN lock (PVE 9's lock token), where the backend has one. */
+  withSdnLock?<T>(fn: () => Promise<T>, opts?: CallOptions): Promise<T>;
 
   getVnetFirewall(vnet: string, opts?: CallOptions): Promise<FirewallState>;
   setVnetFirewallOptions(

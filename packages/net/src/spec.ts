@@ -135,6 +135,19 @@ export const guestSchema = z
     type: z.enum(["lxc", "qemu"]).default("lxc"),
     template: z.number().int().min(100).describe("VM/CT id of the template to clone"),
     linked: z.boolean().default(true).describe("Linked clone (copy-on-write) instead of full copy"),
+    full: z
+      .boolean()
+      .optional()
+      .describe(
+        "Full copy instead of a linked clone (PVE's `full`; `full: true` = `linked: false`)",
+      ),
+    storage: z
+      .string()
+      .regex(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i)
+      .optional()
+      .describe(
+        "Storage of a full clone; across nodes it must be shared (PVE clones across nodes only from or onto shared storage)",
+      ),
     node: nodeName,
     vnet: sdnId.describe("Vnet of the guest's first NIC"),
     ip: cidr.describe("Address of the guest on its vnet, e.g. 10.10.1.10/24"),

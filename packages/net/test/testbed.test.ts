@@ -54,7 +54,15 @@ beforeAll(async () => {
       realiser: "memory",
       nodes: ["pve1", "pve2"],
       api: { host: "127.0.0.1", port: 0, authFailDelayMs: 0 },
-      lab: { templates: [{ vmid: 9001, type: "qemu", name: "tpl-vm", start: false }], guests: [] },
+      // PVE clones to another node only from shared storage (clone_vm): the template lives there
+      storages: [
+        { id: "local-btrfs", type: "btrfs", content: ["images", "rootdir"] },
+        { id: "shared", type: "btrfs", shared: true, content: ["images", "rootdir"] },
+      ],
+      lab: {
+        templates: [{ vmid: 9001, type: "qemu", name: "tpl-vm", storage: "shared", start: false }],
+        guests: [],
+      },
     },
   });
   port = new PveHttpPortForTests(tb, join(dir, "ledger"));

@@ -157,7 +157,11 @@ export class ProxmoxClient {
     method: string,
     path: string,
     params: Record<string, unknown> | undefined,
-    options: EffectOptions & { alreadyDone?: () => Promise<TaskResult | undefined> } = {},
+    options: EffectOptions & {
+      alreadyDone?: () => Promise<TaskResult | undefined>;
+      /** Decide after a transient task failure (`got timeout`): send again, or the result. */
+      afterTransient?: (err: TaskFailed) => Promise<"resend" | TaskResult>;
+    } = {},
   ): Promise<TaskResult> {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
@@ -186,6 +190,12 @@ export class ProxmoxClient {
         });
         return { ...r, durationMs: Date.now() - sent };
       } catch (err) {
+        // A config-lock timeout may come from a task's late phase, after its effect: the caller
+        // reads the state to say whether sending again is safe, or the effect is done.
+        if (err instanceof TaskFailed && err.retryable && options.afterTransient) {
+          const verdict = await options.afterTransient(err);
+          if (verdict !== "resend") return verdict;
+        }
         const nothingChanged =
           err instanceof Locked || (err instanceof TaskFailed && err.retryable);
         if (!nothingChanged || Date.now() - started > RETRY.effect.lockWaitMs) throw err;

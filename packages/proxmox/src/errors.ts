@@ -145,3 +145,42 @@ export class TlsFingerprintMismatch extends ProxmoxError {
     });
   }
 }
+
+/**
+ * `PUT /cluster/sdn` committed the configuration, but the network reload failed on some nodes:
+ * PVE's `reloadnetworkall` task only warns (`WARNINGS: N`). `nodes` names them.
+ */
+export class SdnReloadFailed extends ProxmoxError {
+  readonly nodes: string[];
+  readonly log: string[];
+  constructor(message: string, nodes: string[], log: string[], options: Options = {}) {
+    super("E_SDN_RELOAD", message, {
+      hint: `the SDN configuration is committed; check the network of ${nodes.join(", ") || "the nodes"} (journalctl -u networking, ifreload -a), then apply again`,
+      ...options,
+      details: { nodes, log: log.slice(-20), ...options.details },
+    });
+    this.nodes = nodes;
+    this.log = log;
+  }
+}
+
+/**
+ * A rollback the storage refuses (`volume_rollback_is_possible`): ZFS, and qcow2 volume chains,
+ * roll back only to the newest snapshot. `blockers` are the newer snapshots PVE lists;
+ * `outsidePve` is true when PVE lists none, so they were made on the storage directly.
+ */
+export class RollbackBlocked extends ProxmoxError {
+  readonly blockers: string[];
+  readonly outsidePve: boolean;
+  constructor(message: string, blockers: string[], outsidePve: boolean, options: Options = {}) {
+    super("E_ROLLBACK_BLOCKED", message, {
+      hint: outsidePve
+        ? "a snapshot made on the storage outside Proxmox (zfs snapshot, a replication or backup tool) is newer; remove it on the node, or roll back to it"
+        : "delete the newer snapshots first (they are lost), or roll back to the newest",
+      ...options,
+      details: { blockers, outsidePve, ...options.details },
+    });
+    this.blockers = blockers;
+    this.outsidePve = outsidePve;
+  }
+}

@@ -2,6 +2,15 @@ import { ApiError, Locked, NotFound, TaskFailed, Timeout } from "./errors.js";
 import type { EffectOptions, ProxmoxClient } from "./client.js";
 import { RETRY, sleep } from "./retry.js";
 import { POLL, type TaskPoll, type TaskResult } from "./tasks.js";
+import {
+  afterLateTimeout,
+  assertRollbackPossible,
+  blockedByOutsideSnapshot,
+  clearHalfDeleted,
+  isPowerMgmtDenied,
+  rollsBackOnlyToNewestSnapshot,
+  waitStartAfterRollback,
+} from "./guest-rules.js";
 
 export type GuestType = "qemu" | "lxc";
 
@@ -76,7 +85,8 @@ const noop = (exitstatus = "OK"): TaskResult => ({ upid: null, exitstatus, durat
  */
 export class Guest {
   constructor(
-    private readonly client: ProxmoxClient,
+    /** The client this guest's calls go through. */
+    readonly client: ProxmoxClient,
     readonly vmid: number,
     readonly node: string,
     readonly type: GuestType,
@@ -269,6 +279,7 @@ export class Guest {
         poll: POLL.quick,
         ...effect,
         alreadyDone: ours,
+        afterTransient: (err) => afterLateTimeout(this, "snapshot", name, err),
       });
     } catch (err) {
       // Raced with ourselves (a re-sent request that did run): recognise our own snapshot.
@@ -280,27 +291,51 @@ export class Guest {
     }
   }
 
-  /** Roll back to `name` (guest stopped first by PVE); `start` starts it afterwards. */
+  /**
+   * Roll back to `name` (PVE stops the guest first); `start` starts it afterwards — PVE does that
+   * in a task of its own, which this waits for. Checked before any effect: on storage that rolls
+   * back only to the newest snapshot, a newer one PVE lists is a {@link RollbackBlocked}; one made
+   * outside PVE is reported the same way when the storage refuses.
+   */
   async rollback(
     name: string,
     options: EffectOptions & { start?: boolean } = {},
   ): Promise<TaskResult> {
     const { start, ...effect } = options;
-    return await this.client.effect(
-      "POST",
-      `${this.path}/snapshot/${encodeURIComponent(name)}/rollback`,
-      start !== undefined ? { start } : undefined,
-      {
-        poll: POLL.rollback,
-        ...effect,
-        // A rollback that started holds the `rollback` lock: wait for it instead of sending another.
-        alreadyDone: async () => {
-          if ((await this.status()).lock !== "rollback") return undefined;
-          await this.waitLockGone("rollback", effect.timeoutMs);
-          return noop();
+    await assertRollbackPossible(this, name);
+    const send = (withStart: boolean): Promise<TaskResult> =>
+      this.client.effect(
+        "POST",
+        `${this.path}/snapshot/${encodeURIComponent(name)}/rollback`,
+        withStart ? { start: true } : undefined,
+        {
+          poll: POLL.rollback,
+          ...effect,
+          // A rollback that started holds the `rollback` lock: wait for it instead of sending another.
+          alreadyDone: async () => {
+            if ((await this.status()).lock !== "rollback") return undefined;
+            await this.waitLockGone("rollback", effect.timeoutMs);
+            return noop();
+          },
+          afterTransient: (err) => afterLateTimeout(this, "rollback", name, err),
         },
-      },
-    );
+      );
+    let r: TaskResult;
+    try {
+      r = await send(start === true);
+    } catch (err) {
+      // qemu-server checks VM.PowerMgmt for start=1 up front: roll back, then start on its own
+      if (start === true && isPowerMgmtDenied(err)) r = await send(false);
+      else throw blockedByOutsideSnapshot(this, name, err);
+    }
+    if (start === true && effect.wait !== false)
+      await waitStartAfterRollback(this, r, effect.timeoutMs);
+    return r;
+  }
+
+  /** Whether a disk of this guest is on storage that rolls back only to the newest snapshot. */
+  rollsBackOnlyToNewest(): Promise<boolean> {
+    return rollsBackOnlyToNewestSnapshot(this);
   }
 
   /** Delete snapshot `name`; a snapshot that does not exist is success. */
@@ -308,8 +343,11 @@ export class Guest {
     name: string,
     options: EffectOptions & { force?: boolean } = {},
   ): Promise<TaskResult> {
-    const { force, ...effect } = options;
-    if (!(await this.findSnapshot(name))) return noop();
+    const { force: asked, ...effect } = options;
+    const snap = await this.findSnapshot(name);
+    if (!snap) return noop();
+    // a leftover of a failed delete: PVE needs the lock cleared, and force
+    const force = (await clearHalfDeleted(this, snap)) ? true : asked;
     try {
       return await this.client.effect(
         "DELETE",
@@ -318,6 +356,7 @@ export class Guest {
         {
           poll: POLL.quick,
           ...effect,
+          afterTransient: (err) => afterLateTimeout(this, "delsnapshot", name, err),
           alreadyDone: async () => {
             const s = await this.findSnapshot(name);
             if (!s) return noop();

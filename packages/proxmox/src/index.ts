@@ -9,10 +9,26 @@ export {
   ApiError,
   TransportError,
   TlsFingerprintMismatch,
+  SdnReloadFailed,
+  RollbackBlocked,
   type ProxmoxErrorContext,
 } from "./errors.js";
 export { isProxmoxError } from "./guards.js";
-export { mapHttpError, mapTaskExit, isTaskSuccess, lockOf } from "./mapping.js";
+export {
+  mapHttpError,
+  mapTaskExit,
+  isTaskSuccess,
+  lockOf,
+  rollbackBlockedOn,
+  failedReloadNodes,
+} from "./mapping.js";
+export {
+  isSharedStorage,
+  storageOnNode,
+  rollsBackOnlyToNewest,
+  diskStorages,
+  type StorageDef,
+} from "./storage.js";
 export {
   RETRY,
   withRetry,
@@ -62,7 +78,8 @@ export {
   type SnapshotTreeNode,
   type SnapshotList,
 } from "./guest.js";
-export { Sdn, type SdnObject, type SdnPending } from "./sdn.js";
+export { Sdn, type SdnObject, type SdnPending, type SdnLockKeeper } from "./sdn.js";
+export { afterLateTimeout } from "./guest-rules.js";
 export {
   Firewall,
   type FirewallScope,

@@ -15,8 +15,28 @@ export function lockOf(message: string): string | undefined {
 
 const NOT_FOUND =
   /does not exist|not found|no such (?:vm|ct|container|snapshot|zone|vnet|subnet|controller|rule)|unable to find/i;
-/** PVE's config-file lock contention and worker start failures: the effect did not happen. */
-const TRANSIENT_500 = /got timeout|got no worker upid|try again|temporarily/i;
+/**
+ * PVE's config-file lock contention, the SDN cluster lock (`cfs-lock 'domain-sdn' error: got lock
+ * request timeout`) and worker start failures: the lock was not had, the effect did not happen —
+ * except when a task met the config lock in a late phase (see `Guest`, which reads the state).
+ */
+const TRANSIENT_500 =
+  /got timeout|got lock request timeout|got no worker upid|try again|temporarily/i;
+
+/** `can't rollback, '<snap>' is not most recent snapshot on '<vol>'` → the volume. */
+export function rollbackBlockedOn(message: string): string | undefined {
+  return /can't rollback, '[^']+' is not most recent snapshot on '([^']+)'/.exec(message)?.[1];
+}
+
+/** `WARN: command 'pvesh set /nodes/<node>/network ...' failed` lines of `reloadnetworkall`. */
+export function failedReloadNodes(log: string[]): string[] {
+  const nodes = new Set<string>();
+  for (const line of log) {
+    const m = /pvesh set \/nodes\/([^/\s]+)\/network/.exec(line);
+    if (m && /fail|error/i.test(line)) nodes.add(m[1]!);
+  }
+  return [...nodes];
+}
 
 /** The vmid in an API path such as `/nodes/n1/qemu/100/status/current`. */
 export function vmidOfPath(path: string | undefined): number | undefined {

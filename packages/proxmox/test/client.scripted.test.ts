@@ -267,6 +267,12 @@ describe("retries", () => {
       status: 200,
       data: [{ n: 1, t: "TASK ERROR: VM is locked (backup)" }],
     }));
+    // start=1: PVE starts the guest in a task of its own; here it is already running
+    srv.route("GET", "/nodes/pve/tasks", () => ({ status: 200, data: [] }));
+    srv.route("GET", "/nodes/pve/qemu/100/status/current", () => ({
+      status: 200,
+      data: { status: "running" },
+    }));
     const g = await client.guest(100);
     const r = await g.rollback("s1", { start: true });
     expect(r.upid).toBe(UPID("qmrollback", 2));

@@ -88,17 +88,15 @@ export class ProxmoxSnapshotPort implements SnapshotPort {
     await (await this.guest(ref)).start();
   }
 
-  /** zfspool rolls back only to the newest snapshot; the root volume's storage type decides. */
+  /**
+   * Whether the guest rolls back only to its newest snapshot: a disk on ZFS (zfspool, ZFS over
+   * iSCSI) or on qcow2 volume chains (dir/NFS/CIFS/thick LVM with `snapshot-as-volume-chain`).
+   */
   rollbackOnlyNewest(ref: GuestRef): Promise<boolean> {
     const key = `${ref.node ?? ""}/${ref.vmid}`;
     let r = this.newestOnly.get(key);
     if (r === undefined) {
-      r = (async () => {
-        const storage = rootStorage(await (await this.guest(ref)).config());
-        if (storage === undefined) return false;
-        const all = await this.client.get<{ storage: string; type: string }[]>("/storage");
-        return all.find((s) => s.storage === storage)?.type === "zfspool";
-      })();
+      r = (async () => (await this.guest(ref)).rollsBackOnlyToNewest())();
       r.catch(() => this.newestOnly.delete(key));
       this.newestOnly.set(key, r);
     }

@@ -8,6 +8,7 @@ import { Firewall } from "./firewall.js";
 import { Guests } from "./guests.js";
 import { ConfigLocks } from "./locks.js";
 import { Sdn } from "./sdn.js";
+import { enabledOn, isShared } from "./storage.js";
 import type { Store } from "./store.js";
 import { parseUpid, TaskManager, type TaskRecord } from "./tasks.js";
 import type { Faults } from "../config.js";
@@ -54,6 +55,7 @@ export class Cluster {
       nodes: cfg.nodes,
       authorizedKeys: d.authorizedKeys,
       realiseFault: (op) => this.realiseFault(op),
+      lateLockHolds: () => d.faults().lateLockHolds,
     });
     this.firewall = new Firewall({
       store: d.store,
@@ -243,8 +245,8 @@ export class Cluster {
               node: n,
               plugintype: s.type,
               content: s.content.join(","),
-              shared: 0,
-              status: "available",
+              shared: isShared(s) ? 1 : 0,
+              status: enabledOn(s, n) ? "available" : "unknown",
               disk: u.used,
               maxdisk: u.total,
             });
@@ -262,6 +264,9 @@ export class Cluster {
           storage: s.id,
           type: s.type,
           content: s.content.join(","),
+          ...(isShared(s) ? { shared: 1 } : {}),
+          ...(s.nodes === undefined ? {} : { nodes: s.nodes.join(",") }),
+          ...(s["snapshot-as-volume-chain"] ? { "snapshot-as-volume-chain": 1 } : {}),
           digest: "0".repeat(40),
         }));
     r["GET /nodes/{node}/storage"] = async (req) => {
@@ -281,8 +286,8 @@ export class Cluster {
           type: s.type,
           content: s.content.join(","),
           active: u.active ? 1 : 0,
-          enabled: 1,
-          shared: 0,
+          enabled: enabledOn(s, req.params.node as string) ? 1 : 0,
+          shared: isShared(s) ? 1 : 0,
           total: u.total,
           used: u.used,
           avail: u.avail,

@@ -18,8 +18,12 @@ export type { RunningSdnConfig };
 
 export type GuestType = "qemu" | "lxc";
 
-/** Storage types the testbed realises. `zfspool` is realised on btrfs but keeps ZFS's rules. */
-export type StorageType = "btrfs" | "zfspool" | "dir";
+/**
+ * Storage types the testbed models (PVE's plugin names: `zfs` is ZFS over iSCSI, `lvm` thick LVM).
+ * Every type is realised on btrfs; the API layer keeps each type's rules (api/storage.ts).
+ */
+export type StorageType =
+  "btrfs" | "zfspool" | "zfs" | "dir" | "nfs" | "cifs" | "lvm" | "lvmthin" | "rbd";
 
 export interface StorageDef {
   /** Storage id as Proxmox names it (`local-btrfs`, `tank`). */
@@ -29,6 +33,12 @@ export interface StorageDef {
   content: string[];
   /** Size of the backing image in bytes (btrfs/zfspool). */
   sizeBytes?: number;
+  /** `shared` in storage.cfg; nfs, cifs, rbd and zfs (over iSCSI) are always shared. */
+  shared?: boolean;
+  /** PVE 9's `snapshot-as-volume-chain` (qcow2 snapshot chains on dir/nfs/cifs and thick LVM). */
+  "snapshot-as-volume-chain"?: boolean;
+  /** Nodes the storage is available on (default: all). */
+  nodes?: string[];
 }
 
 export interface StorageUsage {

@@ -36,7 +36,8 @@ const PATH = "/api2/json/nodes/pve1";
 describe("tasks and locks", () => {
   test("a snapshot task is running with lock: snapshot and snapstate prepare, then stops OK", async () => {
     const bed = await bedWith();
-    bed.tb.faults.set({ realiseLatencyMs: 400 });
+    // long enough for four requests on a loaded machine
+    bed.tb.faults.set({ realiseLatencyMs: 2000 });
     const upid = (await bed.raw("POST", `${PATH}/qemu/101/snapshot`, { body: "snapname=slow" }))
       .body.data as string;
     const running = await bed.raw("GET", `${PATH}/tasks/${encodeURIComponent(upid)}/status`);
@@ -69,17 +70,19 @@ describe("tasks and locks", () => {
     );
   });
 
-  test("clone and rollback hold lock: clone / lock: rollback while they run", async () => {
+  test("clone and rollback hold their locks while they run (LXC: template `disk`, new CT `create`)", async () => {
     const bed = await bedWith();
     const n = bed.api.nodes.$("pve1");
     bed.tb.faults.set({ realiseLatencyMs: 400 });
     const clone = await n.lxc.$(9000).clone.$post({ newid: 260 });
-    expect((await n.lxc.$(260).status.current.$get()).lock).toBe("clone");
+    expect((await n.lxc.$(260).status.current.$get()).lock).toBe("create");
+    expect((await n.lxc.$(9000).status.current.$get()).lock).toBe("disk");
     expect(
       (await bed.raw("PUT", `${PATH}/lxc/260/config`, { body: "description=x" })).body.message,
-    ).toBe("CT is locked (clone)\n");
+    ).toBe("CT is locked (create)\n");
     expect(await run(bed, clone)).toBe("OK");
     expect(await n.lxc.$(260).status.current.$get()).not.toHaveProperty("lock");
+    expect(await n.lxc.$(9000).status.current.$get()).not.toHaveProperty("lock");
     expect(await run(bed, n.lxc.$(260).snapshot.$post({ snapname: "r1" }))).toBe("OK");
     const rb = await n.lxc.$(260).snapshot.$("r1").rollback.$post();
     await until("lock: rollback", async () =>
@@ -209,11 +212,16 @@ describe("snapshot failures and ZFS", () => {
     expect(await run(bed, qm.snapshot.$("keep").rollback.$post())).toBe(
       "unable to rollback to incomplete snapshot (snapstate = delete)",
     );
-    // force deletes it (and would ignore storage errors)
+    // force does not skip the lock check (set_lock), so with the lock back it still fails…
     await bed.root.nodes
       .$("pve1")
       .qemu.$(101)
       .config.$put({ lock: "snapshot-delete", skiplock: true });
+    expect(await run(bed, qm.snapshot.$("keep").$delete({ force: true }))).toBe(
+      "VM is locked (snapshot-delete)",
+    );
+    // …and once unlocked, force deletes it, storage errors turned into warnings
+    await bed.root.nodes.$("pve1").qemu.$(101).config.$put({ delete: "lock", skiplock: true });
     bed.tb.faults.set({
       taskFailures: [{ type: "realise:deleteVolumeSnapshot", error: "dataset is busy", count: 1 }],
     });
@@ -303,8 +311,20 @@ describe("persistence", () => {
 });
 
 describe("several nodes", () => {
-  test("guests live on one node; clone with target moves to another", async () => {
-    const bed = await bedWith({ config: { nodes: ["pve1", "pve2"] } });
+  test("guests live on one node; clone with target moves to another (shared storage)", async () => {
+    const bed = await bedWith({
+      config: {
+        nodes: ["pve1", "pve2"],
+        storages: [
+          { id: "local-btrfs", type: "btrfs", content: ["images", "rootdir"] },
+          { id: "shared", type: "btrfs", shared: true, content: ["images", "rootdir"] },
+        ],
+        lab: {
+          templates: [],
+          guests: [{ vmid: 101, type: "qemu", name: "agent1", storage: "shared", start: false }],
+        },
+      },
+    });
     expect((await bed.api.nodes.$get()).map((n: { node: string }) => n.node)).toEqual([
       "pve1",
       "pve2",

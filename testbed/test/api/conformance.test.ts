@@ -181,7 +181,8 @@ describe("guests", () => {
     );
     const clash = await failure(node.lxc.$(9000).clone.$post({ newid: 300 }));
     expect(clash.status).toBe(500);
-    expect(clash.message).toBe("unable to create CT 300: config file already exists");
+    // pve-container: create_and_lock_config → check_vmid_unused
+    expect(clash.message).toBe("CT 300 already exists on node 'pve1'");
     expect((await failure(node.qemu.$(101).clone.$post({ newid: 101 }))).message).toBe(
       "unable to create VM 101: config file already exists",
     );
@@ -195,7 +196,7 @@ describe("guests", () => {
       "cloneVolume local-btrfs:vm-101-disk-0 tank:vm-301-disk-0 linked=0",
     );
     expect((await failure(node.qemu.$(101).clone.$post({ newid: 302, full: 0 }))).message).toBe(
-      "Linked clone feature is not available",
+      "Linked clone feature is not supported for 'local-btrfs:vm-101-disk-0' (scsi0)",
     );
     expect(await run(bed, node.qemu.$(301).$delete())).toBe("OK");
     expect(bed.realiser.calls).toContain("destroyVolume local-btrfs:subvol-300-disk-0");

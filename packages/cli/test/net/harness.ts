@@ -92,10 +92,15 @@ export async function startNetLab(): Promise<NetLab> {
       realiser: "memory",
       nodes: ["pve1", "pve2"],
       api: { host: "127.0.0.1", port: 0, authFailDelayMs: 0 },
+      // PVE clones to another node only from shared storage (clone_vm): the templates live there
+      storages: [
+        { id: "local-btrfs", type: "btrfs", content: ["images", "rootdir"] },
+        { id: "shared", type: "btrfs", shared: true, content: ["images", "rootdir"] },
+      ],
       lab: {
         templates: [
-          { vmid: 9000, type: "lxc", name: "tpl-ct", start: false },
-          { vmid: 9001, type: "qemu", name: "tpl-vm", start: false },
+          { vmid: 9000, type: "lxc", name: "tpl-ct", storage: "shared", start: false },
+          { vmid: 9001, type: "qemu", name: "tpl-vm", storage: "shared", start: false },
         ],
         guests: [],
       },
