@@ -72,6 +72,8 @@ ${guests}`,
     "fidelity.yaml",
   );
 }
+/** The firewall prerequisites (datacenter switch, nftables) are not what these tests are about. */
+const FW = { enableFirewall: true };
 const guest = (g: string): string =>
   `  - { ${g}, vnet: fidnet, ssh: { user: root, publicKey: "${KEY}" } }\n`;
 
@@ -81,6 +83,7 @@ test("a qemu guest on another node than its local-storage template is refused at
       guest("name: farvm, vmid: 3301, type: qemu, template: 9001, node: pve2, ip: 10.31.0.11/24"),
     ),
     port,
+    FW,
   ).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(PlanConflictError);
   expect(String((err as Error).message)).toMatch(
@@ -99,6 +102,7 @@ test("an LXC guest on another node is a full clone onto shared storage when the 
       ),
     ),
     port,
+    FW,
   );
   const create = r.plan.actions.find((a) => a.kind === "guest" && a.op === "create");
   expect(create?.changes).toEqual(
@@ -119,6 +123,7 @@ test("a node whose network reload fails makes net apply fail, naming the node", 
       guest("name: nearct, vmid: 3303, type: lxc, template: 9000, node: pve1, ip: 10.31.0.13/24"),
     ),
     port,
+    FW,
   ).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ApplyError);
   expect((err as Error).message).toMatch(
@@ -134,6 +139,7 @@ test("PVE 9's SDN lock: held around the SDN writes and released; contention is r
       guest("name: lockct, vmid: 3304, type: lxc, template: 9000, node: pve1, ip: 10.31.0.14/24"),
     ),
     port,
+    FW,
   );
   // released: anyone can take it now; while another client holds it, apply stops clearly
   const token = await client.request<string>("POST", "/cluster/sdn/lock");
@@ -143,6 +149,7 @@ test("PVE 9's SDN lock: held around the SDN writes and released; contention is r
       ", mtu: 1400",
     ),
     port,
+    FW,
   ).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ApplyError);
   expect(String((err as Error).message)).toMatch(/invalid lock token provided!/);
@@ -158,6 +165,7 @@ test("two clones of one LXC template at once: the second waits for the template'
       guest("name: twinct, vmid: 3306, type: lxc, template: 9000, node: pve1, ip: 10.31.0.16/24"),
     ),
     port,
+    FW,
   );
   expect(r.applied).toBe(r.plan.actions.length);
   await client.waitTask("pve1", upid);
@@ -167,6 +175,7 @@ test("two clones of one LXC template at once: the second waits for the template'
       guest("name: twinct, vmid: 3306, type: lxc, template: 9000, node: pve1, ip: 10.31.0.16/24"),
     ),
     port,
+    FW,
   );
   expect(again.plan.actions).toEqual([]);
 });
