@@ -37,7 +37,7 @@ export default {
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   mutate: target.mutate,
   // The sandbox needs the sources, the built libraries of the other packages and the configs.
-  ignorePatterns: ["/docs", "/infra", "/testbed/test", "/reports", "/.stryker-tmp"],
+  ignorePatterns: ["/docs", "/testbed/test", "/reports", "/.stryker-tmp"],
   coverageAnalysis: "perTest",
   ignoreStatic: target.ignoreStatic === true,
   // The machine is shared (2 cores, several developers): two runners at most, one checker.

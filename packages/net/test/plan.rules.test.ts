@@ -169,3 +169,16 @@ test("formatRule names every field that matters to a reader", () => {
     "in DROP iface=net0 any -> any icmp",
   );
 });
+
+test("an empty field as PVE returns it equals an absent one: no change", () => {
+  const observedLikePve = { ...egress, iface: "" };
+  expect(planned([intra, observedLikePve, foreign]).actions).toEqual([]);
+  const { dport: _d, proto: _p, ...noPort } = egress;
+  expect(planned([intra, { ...noPort, proto: "", dport: "" }, foreign]).actions).toHaveLength(1);
+});
+
+test("fields are compared one by one, not as one run of text", () => {
+  // "10.11.0.0/2" + "40.0.0.0/0" reads like "10.11.0.0/24" + "0.0.0.0/0" when glued together
+  const shifted = { ...egress, source: "10.11.0.0/2", dest: "40.0.0.0/0" };
+  expect(planned([intra, shifted, foreign]).actions.map((a) => a.kind)).toEqual(["vnet-firewall"]);
+});
