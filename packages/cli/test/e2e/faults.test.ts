@@ -49,6 +49,21 @@ describeAsRoot("fault matrix: testbed faults, SSH cuts, guest kills, API restart
     before = await treeDigest(s, VMID, P);
   }, 120_000);
 
+  /**
+   * Wait until the command under test is running in the guest (its `sleep 6` exists), however
+   * long the CLI's start and the snapshot take on a loaded machine: a fault injected before the
+   * command starts tests something else.
+   */
+  async function runningInGuest(timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = await sh(s, VMID, "pgrep -f 'slee[p] 6' || true");
+      if (found.trim() !== "") return;
+      await sleep(100);
+    }
+    throw new Error(`the command did not start in the guest within ${timeoutMs} ms`);
+  }
+
   const run = (command: string) =>
     e.cliJson<RunBody>(["run", "--guest", String(VMID), "--", command]);
 
@@ -116,7 +131,7 @@ describeAsRoot("fault matrix: testbed faults, SSH cuts, guest kills, API restart
 
   test("the SSH connection is cut mid-command: rolled back", async () => {
     const pending = run(`echo after > ${P}/state.txt; sleep 6; echo done`);
-    await sleep(2500);
+    await runningInGuest();
     // Kill the sshd process serving the command (the parent of its shell), not the command.
     await sh(
       s,
@@ -130,7 +145,7 @@ describeAsRoot("fault matrix: testbed faults, SSH cuts, guest kills, API restart
 
   test("the guest is killed mid-command: rolled back and running again", async () => {
     const pending = run(`echo after > ${P}/state.txt; sleep 6; echo done`);
-    await sleep(2500);
+    await runningInGuest();
     const guest = await s.snapshots.guest({ vmid: VMID });
     await guest.stop();
     const r = await pending;
