@@ -34,7 +34,7 @@
  *
  * A COMMITTED transaction whose snapshot is kept (retention `keep`) stays revertible until the
  * rolling window prunes its snapshot. Reverting it also undoes every later commit on the guest:
- * those are SUPERSEDED (journaled before their snapshots are removed, see docs/adr/0007).
+ * those are SUPERSEDED (journaled before their snapshots are removed, see docs/adr/0009-snapshot-retention-window.md).
  *
  * The command has not run before EXECUTING is journaled, so a crash before it aborts without
  * rollback; from EXECUTING on, an outcome that was not journaled as a commit is rolled back.

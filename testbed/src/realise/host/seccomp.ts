@@ -1,5 +1,5 @@
 /**
- * The guest's seccomp filter, assembled here as a classic BPF program (see docs/adr/0007): pure
+ * The guest's seccomp filter, assembled here as a classic BPF program (see docs/adr/0007-guest-seccomp.md): pure
  * data in, bytes out, so the policy is one table that tests read and an interpreter checks.
  *
  * Shape (a deny list with an architecture gate, as LXC's default profile, widened to the calls
