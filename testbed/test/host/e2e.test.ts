@@ -198,6 +198,11 @@ describeHost("testbed API on the host realiser (end to end, as root)", () => {
         await api.nodes.$(node).lxc.$(102).snapshot.$("s1").rollback.$post({ start: true }),
       ),
     ).toBe("OK");
+    // As in PVE, start=1 starts the guest in a separate task: wait for it before using the guest.
+    for (let i = 0; (await guests()).get(102)?.status !== "running"; i++) {
+      if (i > 600) throw new Error("guest 102 did not start after the rollback with start=1");
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(await sshTo(102, LIST)).toBe(atS1);
   }, 240_000);
 });

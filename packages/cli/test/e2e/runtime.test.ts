@@ -42,6 +42,7 @@ describeAsRoot("runtime: one call to gate and run, timed end to end", () => {
     ["a lone surrogate (invalid UTF-8)", `echo \ud800 > ${P}/f`, "input.utf8"],
   ])("%s is refused before any snapshot, and audited", async (_what, command, rule) => {
     const txsBefore = s.journal.listTxs({ guest, limit: 1000 }).length;
+    const snapshotsBefore = await txboxSnapshots(s, VMID);
     const r = await s.execute({ guest, command });
     expect({ decision: r.decision, outcome: r.outcome, rules: r.rules }).toEqual({
       decision: "deny",
@@ -50,7 +51,7 @@ describeAsRoot("runtime: one call to gate and run, timed end to end", () => {
     });
     expect(r.timings.snapshotMs).toBe(0);
     expect(s.journal.listTxs({ guest, limit: 1000 })).toHaveLength(txsBefore);
-    expect(await txboxSnapshots(s, VMID)).toEqual([]);
+    expect(await txboxSnapshots(s, VMID)).toEqual(snapshotsBefore);
     expect(await sh(s, VMID, `cat ${P}/f`)).toBe("before\n");
     const [last] = s.journal.auditLog({ guest, limit: 1 }).slice(-1);
     expect(last).toMatchObject({ decision: "deny", outcome: "denied", ruleIds: [rule] });
