@@ -43,8 +43,12 @@ describeAsRoot("the EVPN lab on a CLI-started three-node testbed", () => {
       [
         "nodes: [pve1, pve2, pve3]",
         "api: { port: 0, authFailDelayMs: 0 }",
+        // PVE clones to another node only from shared storage (clone_vm): the template lives there.
+        "storages:",
+        "  - { id: local-btrfs, type: btrfs, content: [images, rootdir] }",
+        "  - { id: shared, type: btrfs, shared: true, content: [images, rootdir] }",
         "lab:",
-        "  templates: [{ vmid: 9000, type: lxc, name: tpl-debian, start: false, memory: 512, cores: 1 }]",
+        "  templates: [{ vmid: 9000, type: lxc, name: tpl-debian, storage: shared, start: false, memory: 512, cores: 1 }]",
         "  guests: []",
         "",
       ].join("\n"),
