@@ -17,10 +17,23 @@ export function clip(text: string, limit = DEFAULT_OUTPUT_LIMIT): string {
   return `${text.slice(0, half)}\n[… ${cut} characters cut …]\n${text.slice(text.length - half)}`;
 }
 
+/** How a stream is shown: bytes that are not UTF-8 come as base64; a cut stream says where it all is. */
+function label(o: CommandOutcome, which: "stdout" | "stderr"): string {
+  const s = o.streams?.[which];
+  if (s === undefined) return `${which}:`;
+  const notes = [
+    ...(s.encoding === "base64" ? ["not UTF-8, shown as base64"] : []),
+    ...(s.truncated
+      ? [`cut: ${s.bytes} bytes in all${s.file === undefined ? "" : `, whole in ${s.file}`}`]
+      : []),
+  ];
+  return notes.length === 0 ? `${which}:` : `${which} (${notes.join("; ")}):`;
+}
+
 function output(o: CommandOutcome, limit: number): string[] {
   const lines: string[] = [];
-  if (o.stdout !== "") lines.push("stdout:", clip(o.stdout.trimEnd(), limit));
-  if (o.stderr !== "") lines.push("stderr:", clip(o.stderr.trimEnd(), limit));
+  if (o.stdout !== "") lines.push(label(o, "stdout"), clip(o.stdout.trimEnd(), limit));
+  if (o.stderr !== "") lines.push(label(o, "stderr"), clip(o.stderr.trimEnd(), limit));
   if (o.stdout === "" && o.stderr === "") lines.push("(no output)");
   return lines;
 }

@@ -4,7 +4,7 @@ import { PassThrough } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadConfig, UsageError } from "@txbox/core";
-import { exitFor, runJson } from "../src/commands/run.js";
+import { exitFor, runJson, writeStreams } from "../src/commands/run.js";
 import { parseCount, parseGuest } from "../src/commands/common-tx.js";
 import {
   findTestbedState,
@@ -220,6 +220,55 @@ describe("options and outcomes", () => {
       alternative: "instead",
       timings: { policyMs: 1, snapshotMs: 0, execMs: 0, verifyMs: 0, totalMs: 1 },
     });
+  });
+});
+
+describe("txbox run prints the command's output exactly", () => {
+  const BIN = Buffer.from([0x00, 0xff, 0x80, 0x61]); // no newline at the end either
+  const record = {
+    txid: "t2",
+    guest: { vmid: 101 },
+    decision: "allow" as const,
+    outcome: "executed" as const,
+    exitCode: 0,
+    stdout: BIN.toString("base64"),
+    stderr: "warn",
+    streams: {
+      stdout: {
+        encoding: "base64" as const,
+        bytes: 9000,
+        sha256: "h",
+        truncated: true,
+        file: "/j/output/t2.stdout",
+      },
+      stderr: { encoding: "utf8" as const, bytes: 4, sha256: "h2", truncated: false },
+    },
+    rules: [],
+    reason: "reads",
+    timings: { policyMs: 1, snapshotMs: 0, execMs: 1, verifyMs: 0, totalMs: 2 },
+  };
+
+  function capture(): { stream: PassThrough; bytes: () => Buffer } {
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    return { stream, bytes: () => Buffer.concat(chunks) };
+  }
+
+  test("stdout gets the bytes themselves; stderr too, then a note on the cut stream", () => {
+    const out = capture();
+    const err = capture();
+    writeStreams({ stdout: out.stream, stderr: err.stream }, record);
+    expect(out.bytes().equals(BIN)).toBe(true);
+    expect(err.bytes().toString()).toBe(
+      "warn\ntxbox: stdout cut at the cap: 9000 bytes in all, whole in /j/output/t2.stdout\n",
+    );
+  });
+
+  test("--json keeps the encoding, size, digest and file of each stream", () => {
+    const body = runJson(record);
+    expect(body.stdout).toBe(BIN.toString("base64"));
+    expect(body.streams).toEqual(record.streams);
   });
 });
 

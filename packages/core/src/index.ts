@@ -47,4 +47,7 @@ export {
   type Outcome,
   type PhaseTimings,
   type CommandRecord,
+  type StreamInfo,
+  encodeStream,
+  streamBytes,
 } from "./record.js";

@@ -1,6 +1,6 @@
 import { execa } from "execa";
 import { ExecError } from "./errors.js";
-import { CappedBuffer } from "./output.js";
+import { CappedBuffer, streamFields } from "./output.js";
 import { preamble, shellQuote } from "./shell.js";
 import {
   validateRunOptions,
@@ -22,8 +22,8 @@ export class LocalExecutor implements Executor<LocalTarget> {
     validateRunOptions(options);
     const started = performance.now();
     const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-    const stdout = new CappedBuffer(limit);
-    const stderr = new CappedBuffer(limit);
+    const stdout = new CappedBuffer(limit, options.spill?.stdout);
+    const stderr = new CappedBuffer(limit, options.spill?.stderr);
     // cwd through the shell, as over SSH: a missing directory is a failed command, not a spawn error.
     const script =
       options.cwd === undefined
@@ -70,18 +70,13 @@ export class LocalExecutor implements Executor<LocalTarget> {
       return {
         exitCode: result.exitCode ?? null,
         signal: result.signal ?? null,
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        stdoutTruncated: stdout.truncated,
-        stderrTruncated: stderr.truncated,
-        stdoutBytes: stdout.total,
-        stderrBytes: stderr.total,
-        stdoutSha256: stdout.sha256(),
-        stderrSha256: stderr.sha256(),
+        ...streamFields(stdout, stderr),
         durationMs: Math.round(performance.now() - started),
         timedOut,
       };
     } finally {
+      stdout.end();
+      stderr.end();
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
     }

@@ -3,7 +3,7 @@ import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import { errorMessage } from "@txbox/core";
 import { ExecError } from "./errors.js";
 import { hostKeyFingerprint, normaliseFingerprint } from "./fingerprint.js";
-import { CappedBuffer } from "./output.js";
+import { CappedBuffer, streamFields } from "./output.js";
 import { PGID_MARKER, killGroupScript, remoteScript } from "./shell.js";
 import {
   DEFAULT_MAX_OUTPUT_BYTES,
@@ -292,8 +292,8 @@ export class SshExecutor implements Executor<SshTarget> {
   ): Promise<ExecResult> {
     const { channel, exit } = await this.openExec(client, script);
     const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-    const stdout = new CappedBuffer(limit);
-    const stderr = new CappedBuffer(limit);
+    const stdout = new CappedBuffer(limit, options.spill?.stdout);
+    const stderr = new CappedBuffer(limit, options.spill?.stderr);
     let pgid: number | undefined;
     let head: Buffer | undefined = Buffer.alloc(0);
     let timedOut = false;
@@ -369,6 +369,9 @@ export class SshExecutor implements Executor<SshTarget> {
       const finish = (): void => {
         if (settled) return;
         settled = true;
+        if (head !== undefined && head.length > 0 && !head.toString().startsWith(PGID_MARKER)) {
+          stdout.push(head);
+        }
         cleanup();
         const { code: exitCode, signal: exitSignal } = exit;
         if (exitCode === null && exitSignal === null && !timedOut) {
@@ -386,26 +389,18 @@ export class SshExecutor implements Executor<SshTarget> {
           );
           return;
         }
-        if (head !== undefined && head.length > 0 && !head.toString().startsWith(PGID_MARKER)) {
-          stdout.push(head);
-        }
         resolve({
           exitCode,
           signal: exitSignal,
-          stdout: stdout.text(),
-          stderr: stderr.text(),
-          stdoutTruncated: stdout.truncated,
-          stderrTruncated: stderr.truncated,
-          stdoutBytes: stdout.total,
-          stderrBytes: stderr.total,
-          stdoutSha256: stdout.sha256(),
-          stderrSha256: stderr.sha256(),
+          ...streamFields(stdout, stderr),
           durationMs: Math.round(performance.now() - started),
           timedOut,
         });
       };
       channel.on("close", finish);
       function cleanup(): void {
+        stdout.end();
+        stderr.end();
         clearTimeout(timer);
         if (graceTimer) clearTimeout(graceTimer);
         options.signal?.removeEventListener("abort", onAbort);

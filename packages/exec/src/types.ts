@@ -4,8 +4,12 @@ export interface ExecResult {
   exitCode: number | null;
   /** Name of the terminating signal (`SIGKILL`), or null. */
   signal: string | null;
+  /** The kept bytes decoded as UTF-8 (lossy where they are not UTF-8: use `stdoutData`). */
   stdout: string;
   stderr: string;
+  /** The kept bytes exactly as the command wrote them. */
+  stdoutData: Buffer;
+  stderrData: Buffer;
   /** The stream produced more than `maxOutputBytes`; only the first bytes are kept. */
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
@@ -15,6 +19,11 @@ export interface ExecResult {
   /** SHA-256 (hex) of every byte each stream produced: the exact output, not its decoded text. */
   stdoutSha256: string;
   stderrSha256: string;
+  /** The file holding the whole stream, when it outgrew the cap and {@link RunOptions.spill} named one. */
+  stdoutFile?: string;
+  stderrFile?: string;
+  /** Why a stream past the cap could not be kept whole in its spill file. */
+  spillError?: string;
   durationMs: number;
   /** The command ran past `timeoutMs` (or was aborted) and its process group was killed. */
   timedOut: boolean;
@@ -32,6 +41,11 @@ export interface RunOptions {
   stdin?: string | Buffer;
   /** Cap per stream on the kept output (default 8 MiB); streaming callbacks still see everything. */
   maxOutputBytes?: number;
+  /**
+   * Files to write a stream to, whole, once it outgrows `maxOutputBytes` (created 0600 only then):
+   * the result names them, so output past the cap is never lost.
+   */
+  spill?: { stdout?: string; stderr?: string };
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
   /** Aborting kills the command like a timeout does. */

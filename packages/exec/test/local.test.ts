@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalExecutor } from "../src/local.js";
@@ -65,6 +65,39 @@ describe("LocalExecutor", () => {
     expect(r.stderrBytes).toBe(3000);
     expect(r.stderrTruncated).toBe(true);
     expect(r.stderrSha256).toBe(createHash("sha256").update(Buffer.alloc(3000)).digest("hex"));
+  });
+
+  test("the kept bytes are exact; a stream past the cap is spilled whole, or the reason it is not given", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "txbox-local-spill-"));
+    try {
+      const r = await local.run(
+        "local",
+        "printf 'a\\377\\000\\200'; head -c 5000 /dev/urandom >&2",
+        {
+          timeoutMs: 10_000,
+          maxOutputBytes: 1000,
+          spill: { stdout: join(dir, "o"), stderr: join(dir, "e") },
+        },
+      );
+      expect(r.stdoutData.equals(Buffer.from([0x61, 0xff, 0x00, 0x80]))).toBe(true);
+      expect(r.stdoutFile).toBeUndefined();
+      expect(r.stderrFile).toBe(join(dir, "e"));
+      const whole = readFileSync(join(dir, "e"));
+      expect(whole.length).toBe(5000);
+      expect(createHash("sha256").update(whole).digest("hex")).toBe(r.stderrSha256);
+      expect(whole.subarray(0, 1000).equals(r.stderrData)).toBe(true);
+      // A spill that cannot be written does not fail the command: the result says why.
+      const bad = await local.run("local", "head -c 2000 /dev/zero", {
+        timeoutMs: 10_000,
+        maxOutputBytes: 10,
+        spill: { stdout: join(dir, "missing", "o") },
+      });
+      expect(bad.exitCode).toBe(0);
+      expect(bad.stdoutFile).toBeUndefined();
+      expect(bad.spillError).toMatch(/cannot keep the whole stream in .*ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a missing cwd fails the command, as over SSH; bad options are refused up front", async () => {

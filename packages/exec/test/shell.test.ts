@@ -36,7 +36,7 @@ test("CappedBuffer keeps the first bytes and flags truncation", () => {
   expect(b.truncated).toBe(false);
   b.push(Buffer.from("defg"));
   b.push(Buffer.from("h"));
-  expect(b.text()).toBe("abcde");
+  expect(b.data().toString()).toBe("abcde");
   expect(b.truncated).toBe(true);
 });
 

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExecError } from "../src/errors.js";
@@ -112,6 +113,45 @@ describe("SshExecutor against a real sshd", () => {
     expect(r.stderr).toBe("e\n");
     expect(r.stderrTruncated).toBe(false);
     expect(streamed).toBe(200000);
+  });
+
+  test("every byte 0..255 crosses the channel unchanged, on both streams", async () => {
+    // All 256 byte values twice (invalid UTF-8, NUL, CR, lone continuation bytes), then a tail
+    // without a newline: nothing decoded, translated or appended on the way.
+    const all = Buffer.from([...Array(256).keys(), ...Array(256).keys(), 0xe2, 0x82]);
+    const octal = [...all].map((b) => `\\${b.toString(8).padStart(3, "0")}`).join("");
+    const r = await exec.run(target, `printf '${octal}'; printf '${octal}' >&2`, {
+      timeoutMs: 10_000,
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdoutData.equals(all)).toBe(true);
+    expect(r.stderrData.equals(all)).toBe(true);
+    expect(r.stdoutBytes).toBe(all.length);
+    expect(r.stdoutSha256).toBe(createHash("sha256").update(all).digest("hex"));
+  });
+
+  test("a stream past the cap is kept whole in its spill file (0600), the other is not spilled", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "txbox-spill-"));
+    try {
+      const spill = { stdout: join(dir, "o"), stderr: join(dir, "e") };
+      const r = await exec.run(target, "head -c 300000 /dev/urandom; echo e >&2", {
+        timeoutMs: 20_000,
+        maxOutputBytes: 1000,
+        spill,
+      });
+      expect(r.stdoutTruncated).toBe(true);
+      expect(r.stdoutFile).toBe(spill.stdout);
+      const whole = readFileSync(spill.stdout);
+      expect(whole.length).toBe(300000);
+      expect(r.stdoutBytes).toBe(300000);
+      expect(createHash("sha256").update(whole).digest("hex")).toBe(r.stdoutSha256);
+      expect(whole.subarray(0, 1000).equals(r.stdoutData)).toBe(true);
+      expect(statSync(spill.stdout).mode & 0o777).toBe(0o600);
+      expect(r.stderrFile).toBeUndefined();
+      expect(existsSync(spill.stderr)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a timeout kills the whole remote process group", async () => {

@@ -20,6 +20,7 @@ export function outcomeOf(r: RunResult): CommandOutcome {
     exitCode: r.exitCode,
     stdout: r.stdout,
     stderr: r.stderr,
+    ...(r.streams === undefined ? {} : { streams: r.streams }),
     rules: r.rules,
     reason: r.error ? `${r.reason} [${r.error.code}: ${r.error.message}]` : r.reason,
     ...(r.alternative === undefined ? {} : { alternative: r.alternative }),

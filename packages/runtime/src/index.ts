@@ -15,6 +15,7 @@ export {
 } from "./testbed-state.js";
 export { resolveTarget, journalPath, type Target, type GuestSsh } from "./target.js";
 export { SshExecPort } from "./ssh-port.js";
+export { OutputStore, DEFAULT_OUTPUT_BYTES, type OutputRetention } from "./output-store.js";
 export { ProxmoxSnapshotPort, rootStorage } from "./snapshot-port.js";
 export {
   openSession,

@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { LoadedConfig } from "@txbox/core";
 import { SshExecutor } from "@txbox/exec";
@@ -26,6 +26,7 @@ import { gate as gateCommand } from "./gate.js";
 import type { RuntimeEnv } from "./environment.js";
 import { loggerFor } from "./logger.js";
 import { configFor, guestPolicies, policyContext } from "./policy.js";
+import { DEFAULT_OUTPUT_BYTES, OutputStore } from "./output-store.js";
 import { SshExecPort } from "./ssh-port.js";
 import { ProxmoxSnapshotPort } from "./snapshot-port.js";
 import { journalPath, resolveTarget, type Target } from "./target.js";
@@ -145,10 +146,16 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
   const executor = new SshExecutor();
   const snapshots = new ProxmoxSnapshotPort(client);
   const logger = loggerFor(io, loaded);
+  const engineConfig = engineOptionsFromConfig(loaded.config.tx);
+  const output = new OutputStore(join(dirname(journalFile), "output"), {
+    maxAgeMs: engineConfig.window?.keepForMs ?? 0,
+    maxBytes: DEFAULT_OUTPUT_BYTES,
+  });
   const exec = new SshExecPort(
     executor,
     (vmid) => target.ssh(vmid),
     (message) => logger.debug(message),
+    output,
   );
   const gate = (command: string, guest: GuestRef | undefined, cwd?: string): Decision => {
     const ctx: Partial<PolicyContext> = cwd === undefined ? baseCtx : { ...baseCtx, cwd };
@@ -169,7 +176,7 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
   };
   const actor = io.env.TXBOX_ACTOR ?? io.env.USER;
   const engine = new TxEngine({
-    ...engineOptionsFromConfig(loaded.config.tx),
+    ...engineConfig,
     journal,
     snapshots,
     exec,

@@ -1,5 +1,6 @@
 import { ExecError, type SshExecutor, type SshTarget } from "@txbox/exec";
 import type { ExecOptions, ExecPort, ExecResult, GuestRef } from "@txbox/tx";
+import type { OutputStore } from "./output-store.js";
 import type { GuestSsh } from "./target.js";
 
 /**
@@ -14,6 +15,8 @@ export class SshExecPort implements ExecPort {
     private readonly executor: SshExecutor,
     private readonly resolveSsh: (vmid: number) => Promise<GuestSsh>,
     private readonly log: (message: string) => void = () => undefined,
+    /** Where streams past the kept cap are written whole; without it they are only cut. */
+    private readonly output?: OutputStore,
   ) {}
 
   private endpoint(vmid: number): Promise<GuestSsh> {
@@ -68,13 +71,17 @@ export class SshExecPort implements ExecPort {
         timeoutMs: options.timeoutMs,
         ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
         ...(options.env === undefined ? {} : { env: options.env }),
+        ...(this.output === undefined ? {} : { spill: this.output.paths(options.label) }),
       }),
     );
+    if (r.stdoutFile !== undefined || r.stderrFile !== undefined) this.output?.prune();
     return {
       exitCode: r.exitCode,
       signal: r.signal,
       stdout: r.stdout,
       stderr: r.stderr,
+      stdoutData: r.stdoutData,
+      stderrData: r.stderrData,
       timedOut: r.timedOut,
       durationMs: r.durationMs,
       stdoutSha256: r.stdoutSha256,
@@ -83,6 +90,9 @@ export class SshExecPort implements ExecPort {
       stderrBytes: r.stderrBytes,
       stdoutTruncated: r.stdoutTruncated,
       stderrTruncated: r.stderrTruncated,
+      stdoutFile: r.stdoutFile,
+      stderrFile: r.stderrFile,
+      spillError: r.spillError,
     };
   }
 

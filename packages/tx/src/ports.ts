@@ -62,10 +62,20 @@ export interface ExecResult {
   stderrBytes?: number;
   stdoutTruncated?: boolean;
   stderrTruncated?: boolean;
+  /** The kept bytes exactly (binary safe); when absent, the UTF-8 of `stdout`/`stderr`. */
+  stdoutData?: Buffer;
+  stderrData?: Buffer;
+  /** Files holding a whole stream that outgrew the kept cap. */
+  stdoutFile?: string;
+  stderrFile?: string;
+  /** Why a stream past the cap could not be kept whole. */
+  spillError?: string;
 }
 
 export interface ExecOptions {
   timeoutMs: number;
+  /** The command's id (its transaction's): names the files that keep output past the cap. */
+  label?: string;
   cwd?: string;
   env?: Record<string, string>;
 }

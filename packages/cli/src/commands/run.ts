@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { UsageError } from "@txbox/core";
+import { streamBytes, UsageError } from "@txbox/core";
 import type { ExecuteResult, SessionOptions, Timings } from "@txbox/runtime";
 import type { RecoveryReport, RunResult } from "@txbox/tx";
 import type { Register } from "../main.js";
@@ -52,6 +52,7 @@ export function runJson(r: RunResult): Record<string, unknown> {
     exitCode: r.exitCode,
     stdout: r.stdout,
     stderr: r.stderr,
+    ...(r.streams === undefined ? {} : { streams: r.streams }),
     rules: r.rules,
     reason: r.reason,
     timings: r.timings,
@@ -66,6 +67,25 @@ function ms(n: number | undefined): string {
   return n === undefined ? "-" : `${Math.round(n)} ms`;
 }
 
+/**
+ * The command's own output, byte for byte: stdout exactly as the command wrote it (what a pipe
+ * after `txbox run` reads); stderr too, then txbox's own lines start on a line of their own.
+ * A stream cut at the cap is followed by a note naming its full size and the file holding it.
+ */
+export function writeStreams(io: Pick<Io, "stdout" | "stderr">, r: RunResult): void {
+  const out = streamBytes(r, "stdout");
+  const err = streamBytes(r, "stderr");
+  if (out.length > 0) io.stdout.write(out);
+  if (err.length > 0) io.stderr.write(err);
+  if (err.length > 0 && err[err.length - 1] !== 0x0a) io.stderr.write("\n");
+  for (const which of ["stdout", "stderr"] as const) {
+    const s = r.streams?.[which];
+    if (s === undefined || !s.truncated) continue;
+    const where = s.file === undefined ? (s.fileError ?? "not kept") : `whole in ${s.file}`;
+    io.stderr.write(`txbox: ${which} cut at the cap: ${s.bytes} bytes in all, ${where}\n`);
+  }
+}
+
 function printHuman(io: Io, r: ExecuteResult): void {
   const e = (t: string): void => void io.stderr.write(`${t}\n`);
   e(`txbox: ${r.decision.toUpperCase()} → ${r.outcome}  (tx ${r.txid}, guest ${r.guest.vmid})`);
@@ -75,8 +95,7 @@ function printHuman(io: Io, r: ExecuteResult): void {
     if (r.alternative) e(`  instead: ${r.alternative}`);
     return;
   }
-  if (r.stdout) io.stdout.write(r.stdout.endsWith("\n") ? r.stdout : `${r.stdout}\n`);
-  if (r.stderr) io.stderr.write(r.stderr.endsWith("\n") ? r.stderr : `${r.stderr}\n`);
+  writeStreams(io, r);
   if (r.outcome !== "executed" && r.outcome !== "committed") e(`  why: ${r.reason}`);
   if (r.error) e(`  error [${r.error.code}]: ${r.error.message}`);
   const phases = Object.entries(r.timings)

@@ -3,7 +3,7 @@ import { errorMessage } from "@txbox/core";
 import type { TxRecord } from "../journal.js";
 import type { TxOutcome } from "../machine.js";
 import type { ExecOptions, ExecResult } from "../ports.js";
-import { sha256 } from "../verify.js";
+import { digestOf, outputOf } from "./output.js";
 import {
   crashPoint,
   errorInfo,
@@ -17,9 +17,10 @@ import {
 import type { RunInput, RunResult, RunTimings } from "./types.js";
 
 /** The options of one command's execution. */
-export function execOptions(e: Engine, input: RunInput): ExecOptions {
+export function execOptions(e: Engine, input: RunInput, label?: string): ExecOptions {
   return {
     timeoutMs: input.timeoutMs ?? e.options.execTimeoutMs ?? 600_000,
+    ...(label === undefined ? {} : { label }),
     ...(input.cwd === undefined ? {} : { cwd: input.cwd }),
     ...(input.env === undefined ? {} : { env: input.env }),
   };
@@ -34,7 +35,7 @@ export function timedOutReason(timeoutMs: number): string {
 export async function execute(e: Engine, tx: TxRecord, ctx: DriveContext): Promise<Outcome> {
   const elapsed = stopwatch(e);
   const run = requireRun(ctx);
-  const p = e.exec.run(tx.guest, tx.command, execOptions(e, run.input));
+  const p = e.exec.run(tx.guest, tx.command, execOptions(e, run.input, tx.txid));
   p.catch(() => {});
   await crashPoint(e, ctx, "during-exec");
   let result: ExecResult;
@@ -55,8 +56,8 @@ export async function execute(e: Engine, tx: TxRecord, ctx: DriveContext): Promi
       exitCode: result.exitCode,
       signal: result.signal,
       timedOut: result.timedOut,
-      stdoutSha256: result.stdoutSha256 ?? sha256(result.stdout),
-      stderrSha256: result.stderrSha256 ?? sha256(result.stderr),
+      stdoutSha256: digestOf(result, "stdout"),
+      stderrSha256: digestOf(result, "stderr"),
       timings: { execMs: elapsed() },
     },
   };
@@ -69,7 +70,7 @@ export async function runDirect(e: Engine, g: Gated): Promise<RunResult> {
   let result: ExecResult | undefined;
   let error: unknown;
   try {
-    result = await e.exec.run(input.guest, input.command, execOptions(e, input));
+    result = await e.exec.run(input.guest, input.command, execOptions(e, input, base.txid));
   } catch (err) {
     error = err;
   }
@@ -98,16 +99,15 @@ export async function runDirect(e: Engine, g: Gated): Promise<RunResult> {
     reason,
     outcome,
     exitCode: result?.exitCode ?? null,
-    stdoutSha256: result === undefined ? null : (result.stdoutSha256 ?? sha256(result.stdout)),
-    stderrSha256: result === undefined ? null : (result.stderrSha256 ?? sha256(result.stderr)),
+    stdoutSha256: result === undefined ? null : digestOf(result, "stdout"),
+    stderrSha256: result === undefined ? null : digestOf(result, "stderr"),
     timings: { ...timings },
   });
   return {
     ...base,
     outcome,
     exitCode: result?.exitCode ?? null,
-    stdout: result?.stdout ?? "",
-    stderr: result?.stderr ?? "",
+    ...outputOf(result),
     reason,
     ...(error === undefined ? {} : { error: errorInfo(error) }),
     timings,

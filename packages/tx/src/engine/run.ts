@@ -19,6 +19,7 @@ import {
 } from "./context.js";
 import { drive } from "./drive.js";
 import { execOptions, runDirect, timedOutReason } from "./exec.js";
+import { outputOf } from "./output.js";
 import { acquire } from "./locks.js";
 import { recoverBeforeRun } from "./recover.js";
 import type { RunInput, RunResult, RunTimings } from "./types.js";
@@ -170,8 +171,7 @@ function finish(e: Engine, g: Gated, tx: TxRecord, ctx: RunContext): RunResult {
     ...base,
     outcome,
     exitCode: ctx.result?.exitCode ?? null,
-    stdout: ctx.result?.stdout ?? "",
-    stderr: ctx.result?.stderr ?? "",
+    ...outputOf(ctx.result),
     reason,
     state: tx.state,
     ...(ctx.report === undefined ? {} : { verify: ctx.report }),
