@@ -202,7 +202,7 @@ export function family(name: string): string {
 
 /** Index of the wrapped command in a wrapper's argv: after its options and `skip` operands. */
 export function firstCommandIndex(
-  values: string[],
+  values: readonly string[],
   spec: { valued: readonly string[] },
   skip = 0,
 ): number {

@@ -1,41 +1,20 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { errorMessage, isTxboxError, parseYaml } from "@txbox/core";
 import { resolveContext } from "../context.js";
 import { PolicyPackError } from "../errors.js";
 import { extractFacts } from "../facts/extract.js";
 import { compileService, serviceTarget, type ServiceRule } from "../effects/target.js";
 import { programsFileSchema, servicesFileSchema } from "./schema.js";
-import type { z } from "zod";
+import { knowledgeDir, readKnowledge } from "./read.js";
+import { runnerIndex } from "./runners.js";
+import { basename, family } from "../facts/programs.js";
+import type { PolicyContext } from "../types.js";
 
-/** Directory of the shipped knowledge files (works from `src/` and from the built `lib/`). */
-export const knowledgeDir: string = fileURLToPath(new URL("../../knowledge/", import.meta.url));
+export { knowledgeDir };
 
 /** Program knowledge the effect derivation consults, compiled for lookups by program name. */
 export interface Knowledge {
   services: Map<string, ServiceRule>;
   metadataOnly: ReadonlySet<string>;
   extractors: ReadonlySet<string>;
-}
-
-function readKnowledge<T>(name: string, schema: z.ZodType<T>): T {
-  const file = `${knowledgeDir}${name}`;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (cause) {
-    throw new PolicyPackError(`${file}: cannot read program knowledge: ${errorMessage(cause)}`, {
-      details: { file },
-      cause,
-    });
-  }
-  try {
-    return parseYaml(text, schema, file);
-  } catch (cause) {
-    if (isTxboxError(cause))
-      throw new PolicyPackError(cause.message, { details: { file, ...cause.details }, cause });
-    throw cause;
-  }
 }
 
 let cached: Knowledge | undefined;
@@ -74,6 +53,12 @@ export function loadKnowledge(): Knowledge {
       details: { file: `${knowledgeDir}services.yaml`, failures },
       hint: "Fix the entry's host options or the example",
     });
+  failures.push(...runnerExampleFailures(ctx));
+  if (failures.length > 0)
+    throw new PolicyPackError(failures.join("\n"), {
+      details: { file: `${knowledgeDir}runners.yaml`, failures },
+      hint: "Fix the entry's options or the example",
+    });
   const programs = readKnowledge("programs.yaml", programsFileSchema);
   cached = {
     services,
@@ -81,4 +66,37 @@ export function loadKnowledge(): Knowledge {
     extractors: new Set(programs.extractors),
   };
   return cached;
+}
+
+/**
+ * Check every runner example: the command it runs must be judged as run (`shell`: an interactive
+ * shell; `nothing`: no command but the runner itself).
+ */
+function runnerExampleFailures(ctx: Required<PolicyContext>): string[] {
+  const failures: string[] = [];
+  const seen = new Set<unknown>();
+  for (const list of runnerIndex().values())
+    for (const spec of list) {
+      if (seen.has(spec)) continue;
+      seen.add(spec);
+      for (const { cmd, runs } of spec.examples) {
+        const facts = extractFacts(cmd, ctx);
+        const shell = facts.commands.some((c) => c.tags.includes("interactive-shell"));
+        const own = family(basename(cmd.split(/\s+/)[0] ?? "").toLowerCase());
+        const want = family(basename(runs).toLowerCase());
+        const ok =
+          runs === "shell"
+            ? shell
+            : runs === "nothing"
+              ? !shell && facts.commands.every((c) => c.program === own)
+              : facts.commands.some(
+                  (c) => c.program === want && c.wrappers.length + c.via.length > 0,
+                );
+        if (!ok)
+          failures.push(
+            `runners.yaml: ${spec.programs[0]!}: example ${JSON.stringify(cmd)} should run ${runs}; judged: ${facts.commands.map((c) => c.program).join(", ") || "nothing"}${shell ? " (interactive shell)" : ""}`,
+          );
+      }
+    }
+  return failures;
 }

@@ -33,3 +33,71 @@ export const programsFileSchema = z
   .strict();
 
 export type ServiceSpec = z.infer<typeof serviceSchema>;
+
+const options = z.array(z.string().regex(/^[-+]/, "an option starts with - or +")).default([]);
+
+/**
+ * A program that runs another command: from its operands (`nice -n 5 CMD`), from an option's
+ * value (`flock -c 'CMD'`, `gdb -ex '!CMD'`), or an interactive shell when given none.
+ */
+export const runnerSchema = z
+  .object({
+    programs: names.describe("Program names (lower-case basenames)"),
+    subcommand: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("Words after the program that select this entry (`netns exec`)"),
+    source: z.string().min(1).describe("Where the knowledge comes from (manual page, --help)"),
+    valued: options.describe("The program's own options that take a value"),
+    long_single_dash: z.boolean().default(false).describe("`-ex` is one option, not `-e -x`"),
+    skip: z.number().int().min(0).default(0).describe("Operands before the command (a priority)"),
+    operands: z
+      .enum(["command", "files", "none"])
+      .default("command")
+      .describe("The operands after `skip`: the command it runs, files, or its own subcommands"),
+    join: z.boolean().default(false).describe("The operands are joined and run by a shell"),
+    join_unless: options.describe("Flags under which the operands are an argv, not a shell line"),
+    command_options: options.describe("Options whose value is a shell command line"),
+    program_options: options.describe("Options whose value is a program (a path) it runs"),
+    code_options: options.describe("Options whose value is code in the program's own language"),
+    rest_options: options.describe("Options after which the remaining words are the command"),
+    shell_rest_options: options.describe("Options after which the remaining words go to a shell"),
+    escape_options: options.describe("Options whose value is the program's command language"),
+    escapes: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Prefixes of a command-language line that runs the rest in a shell (`!`)"),
+    shell_commands: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Command-language lines that open an interactive shell (`:shell`)"),
+    when_empty: z
+      .enum(["nothing", "shell"])
+      .default("nothing")
+      .describe("What runs when no command is given: nothing, or an interactive shell"),
+    shell_flags: options.describe("Flags that start an interactive shell when no command is given"),
+    own_flags: options.describe("Flags under which it runs no command (`sudo -l`)"),
+    privileged: z.boolean().default(false).describe("The command runs with raised privilege"),
+    tags: z.array(z.string().min(1)).default([]).describe("Tags every use carries"),
+    examples: z
+      .array(
+        z
+          .object({
+            cmd: z.string().min(1),
+            runs: z
+              .string()
+              .min(1)
+              .describe("Program the command runs, `shell` (an interactive shell) or `nothing`"),
+          })
+          .strict(),
+      )
+      .min(1)
+      .describe("Checked when the policy loads"),
+  })
+  .strict();
+
+export const runnersFileSchema = z
+  .object({ name: z.string(), runners: z.array(runnerSchema) })
+  .strict();
+
+export type RunnerSpec = z.infer<typeof runnerSchema>;

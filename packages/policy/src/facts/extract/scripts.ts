@@ -120,4 +120,13 @@ export function interpreter(
     }
   }
   if (env.stdin.kind !== "none") stdinAsCode(ex, env, "code", program);
+  else if (!argv.some((a) => INFO_FLAGS.has(a) || (INFO_FLAGS_OF[program]?.includes(a) ?? false))) {
+    // No code, no script, no stdin: a REPL reading from the terminal, which the gate never sees.
+    env.tags.push("interactive-shell");
+  }
 }
+
+/** Flags under which an interpreter prints something and exits. */
+const INFO_FLAGS = new Set(["-v", "-V", "--version", "-h", "--help", "-help", "-version"]);
+/** Per language: php(1) -i prints phpinfo(), -m the compiled modules, --ini the ini files. */
+const INFO_FLAGS_OF: Record<string, readonly string[]> = { php: ["-i", "-m", "--ini", "--info"] };

@@ -1,0 +1,91 @@
+import { decide, loadPolicy } from "../src/policy.js";
+import { extractFacts } from "../src/facts/extract.js";
+import { resolveContext } from "../src/context.js";
+import { runnerIndex } from "../src/knowledge/runners.js";
+
+const policy = loadPolicy({});
+const ctx = resolveContext({});
+const programs = (cmd: string): string[] => extractFacts(cmd, ctx).commands.map((c) => c.program);
+
+describe("programs that run other commands (knowledge/runners.yaml)", () => {
+  it("judges the command in a runner's operands, after its options and skipped operands", () => {
+    expect(programs("chrt 1 rm -rf ~")).toEqual(["rm"]);
+    expect(programs("timeout -s KILL 5 make test")).toEqual(["make"]);
+    expect(programs("flock /tmp/l -c 'make test'")).toEqual(["make", "flock"]);
+    expect(programs("setarch x86_64 -R ./a.out")).toEqual(["a.out"]);
+    expect(programs("ip netns exec lab ping -c1 10.0.0.1")).toEqual(["ping"]);
+    expect(decide(policy, "taskset 0x3 rm -rf ~").decision).toBe("deny");
+    expect(decide(policy, "sudo -u bob ls -l").decision).toBe("allow");
+  });
+
+  it("reads the runner's own flags only before the command", () => {
+    // `-l` belongs to ls, not to sudo (where it would mean "list")
+    expect(programs("sudo -u bob ls -l")).toEqual(["ls"]);
+    expect(programs("sudo -l")).toEqual(["sudo"]);
+  });
+
+  it("judges commands carried by options: shell lines, programs, code and command languages", () => {
+    expect(programs("certbot renew --post-hook 'systemctl reload nginx'")).toEqual([
+      "systemctl",
+      "certbot",
+    ]);
+    expect(programs("dhclient -sf ./hook.sh eth1")).toContain("hook.sh");
+    expect(programs("vim -c ':!make' -c ':q' a.c")).toEqual(
+      expect.arrayContaining(["make", "vim"]),
+    );
+    expect(programs("gdb -batch -ex 'shell id' ./a.out")).toEqual(["id", "gdb"]);
+    expect(programs("mysql -e '\\! id'")).toEqual(["id", "mysql"]);
+    expect(decide(policy, "vim -c ':!rm -rf ~' a.c").decision).toBe("deny");
+    expect(decide(policy, "vim -c ':wq' a.txt").decision).toBe("transact");
+  });
+
+  it("denies an interactive shell or REPL: what it runs never passes the gate", () => {
+    for (const cmd of [
+      "bash",
+      "sh -i",
+      "python3",
+      "node",
+      "env /bin/sh",
+      "chrt 1 /bin/sh",
+      "nsenter -t 1 -a",
+      "capsh --",
+      "vi -c ':shell'",
+      "script -q /dev/null",
+      "gdb -ex '!/bin/sh'",
+      "php -r 'system(\"/bin/sh -i\");'",
+      "less /etc/hosts\n!/bin/sh",
+    ]) {
+      const d = decide(policy, cmd);
+      expect([cmd, d.decision]).toEqual([cmd, "deny"]);
+      expect(d.ruleIds).toContain("exec.opaque-shell");
+    }
+  });
+
+  it("keeps shells and interpreters that run text the gate reads, and version queries", () => {
+    for (const cmd of [
+      "sh -c 'ls'",
+      "echo ls | sh",
+      "bash build.sh",
+      "python3 -c 'print(1)'",
+      "python3 --version",
+      "php -m",
+      "tmux ls",
+      "capsh -- -c 'id'",
+    ])
+      expect([cmd, decide(policy, cmd).decision]).not.toEqual([cmd, "deny"]);
+  });
+
+  it("indexes entries by program, the longer subcommand first", () => {
+    const ip = runnerIndex().get("ip") ?? [];
+    expect(ip.map((s) => s.subcommand)).toEqual([
+      ["netns", "exec"],
+      ["vrf", "exec"],
+    ]);
+    // every entry names its source and carries examples (checked when the policy loads)
+    for (const list of runnerIndex().values())
+      for (const s of list) {
+        expect(s.source.length).toBeGreaterThan(0);
+        expect(s.examples.length).toBeGreaterThan(0);
+      }
+  });
+});
