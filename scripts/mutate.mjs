@@ -5,6 +5,7 @@
 //
 //   pnpm mutate                 every target
 //   pnpm mutate tx net          some targets
+//   pnpm mutate net:c           one part of a target that has parts (stryker/targets.mjs)
 //   pnpm mutate --report [..]   only print the scores and survivors of the last runs
 //   pnpm mutate --force [..]    ignore the incremental files (a full run)
 import { spawnSync } from "node:child_process";
@@ -25,28 +26,57 @@ if (flags.has("--help") || unknownFlag !== undefined) {
   );
   process.exit(unknownFlag ? 2 : 0);
 }
-const unknown = names.filter((n) => !(n in TARGETS));
+/** A name is `target` or `target:part`; a target with parts runs as each of them. */
+const parse = (n) => {
+  const [target, part] = n.split(":");
+  return { target, part };
+};
+const unknown = names.filter((n) => {
+  const { target, part } = parse(n);
+  return (
+    !(target in TARGETS) || (part !== undefined && TARGETS[target].parts?.[part] === undefined)
+  );
+});
 if (unknown.length > 0) {
   console.error(
-    `unknown target ${unknown.join(", ")}; targets: ${Object.keys(TARGETS).join(", ")}`,
+    `unknown target ${unknown.join(", ")}; targets: ${Object.entries(TARGETS)
+      .map(([t, v]) => (v.parts ? `${t}[:${Object.keys(v.parts).join("|")}]` : t))
+      .join(", ")}`,
   );
   process.exit(2);
 }
 const selected = names.length > 0 ? names : Object.keys(TARGETS);
-const reportOf = (name) => join(root, "reports", "mutation", name, "mutation.json");
+/** The runs a name stands for: [target, part or undefined]. */
+const runsOf = (n) => {
+  const { target, part } = parse(n);
+  const parts = TARGETS[target].parts;
+  if (part !== undefined || parts === undefined) return [[target, part]];
+  return Object.keys(parts).map((p) => [target, p]);
+};
+const reportOf = (target, part) =>
+  join(root, "reports", "mutation", target, ...(part === undefined ? [] : [part]), "mutation.json");
 
 let failed = false;
 if (!flags.has("--report")) {
-  for (const name of selected) {
-    console.log(`\n== mutate ${name}: ${TARGETS[name].title}`);
+  for (const [name, part] of selected.flatMap(runsOf)) {
+    const label = part === undefined ? name : `${name}:${part}`;
+    console.log(`\n== mutate ${label}: ${TARGETS[name].title}`);
     const stryker = join(root, "node_modules", ".bin", "stryker");
     const r = spawnSync(
       stryker,
       ["run", "stryker/stryker.config.mjs", ...(flags.has("--force") ? ["--force"] : [])],
-      { cwd: root, stdio: "inherit", env: { ...process.env, TXBOX_MUTATE_TARGET: name } },
+      {
+        cwd: root,
+        stdio: "inherit",
+        env: {
+          ...process.env,
+          TXBOX_MUTATE_TARGET: name,
+          ...(part === undefined ? {} : { TXBOX_MUTATE_PART: part }),
+        },
+      },
     );
     if (r.status !== 0) {
-      console.error(`mutate ${name}: stryker exited ${r.status ?? r.signal}`);
+      console.error(`mutate ${label}: stryker exited ${r.status ?? r.signal}`);
       failed = true;
     }
   }
@@ -55,42 +85,56 @@ if (!flags.has("--report")) {
 const DETECTED = new Set(["Killed", "Timeout"]);
 const UNDETECTED = new Set(["Survived", "NoCoverage"]);
 
-/** Counts, score and survivors of one target's last report, or undefined without one. */
-function summarise(name) {
-  const file = reportOf(name);
-  if (!existsSync(file)) return undefined;
-  const report = JSON.parse(readFileSync(file, "utf8"));
+/**
+ * Counts, score and survivors of a name's last reports (a target adds up its parts), or
+ * undefined without any; `missing` lists the parts that have no report yet.
+ */
+function summarise(n) {
+  const runs = runsOf(n);
   const counts = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, Ignored: 0, other: 0 };
   const survivors = [];
-  for (const [path, f] of Object.entries(report.files)) {
-    for (const m of f.mutants) {
-      if (m.status in counts) counts[m.status]++;
-      else counts.other++;
-      if (UNDETECTED.has(m.status)) {
-        const at = `${relative(root, join(root, path))}:${m.location.start.line}:${m.location.start.column}`;
-        survivors.push(
-          `${at} ${m.status} ${m.mutatorName}: ${JSON.stringify(m.replacement ?? "")}`,
-        );
+  const missing = [];
+  for (const [target, part] of runs) {
+    const file = reportOf(target, part);
+    if (!existsSync(file)) {
+      missing.push(part ?? target);
+      continue;
+    }
+    const report = JSON.parse(readFileSync(file, "utf8"));
+    for (const [path, f] of Object.entries(report.files)) {
+      for (const m of f.mutants) {
+        if (m.status in counts) counts[m.status]++;
+        else counts.other++;
+        if (UNDETECTED.has(m.status)) {
+          const at = `${relative(root, join(root, path))}:${m.location.start.line}:${m.location.start.column}`;
+          survivors.push(
+            `${at} ${m.status} ${m.mutatorName}: ${JSON.stringify(m.replacement ?? "")}`,
+          );
+        }
       }
     }
   }
-  const detected = [...DETECTED].reduce((n, s) => n + counts[s], 0);
-  const valid = detected + [...UNDETECTED].reduce((n, s) => n + counts[s], 0);
+  if (missing.length === runs.length) return undefined;
+  const detected = [...DETECTED].reduce((k, s) => k + counts[s], 0);
+  const valid = detected + [...UNDETECTED].reduce((k, s) => k + counts[s], 0);
   const score = valid === 0 ? NaN : (100 * detected) / valid;
-  return { counts, score, survivors };
+  return { counts, score, survivors, missing };
 }
 
 const rows = [];
 const lines = [];
 for (const name of selected) {
   const s = summarise(name);
+  const title = TARGETS[parse(name).target].title;
   if (s === undefined) {
     rows.push(`| ${name} | – | – | – | – | – | – | no report (run: pnpm mutate ${name}) |`);
     continue;
   }
   const c = s.counts;
+  const partial =
+    s.missing.length > 0 ? ` — PARTIAL: no report for part ${s.missing.join(", ")}` : "";
   rows.push(
-    `| ${name} | ${s.score.toFixed(1)} % | ${c.Killed} | ${c.Timeout} | ${c.Survived} | ${c.NoCoverage} | ${c.Ignored} | ${TARGETS[name].title} |`,
+    `| ${name} | ${s.score.toFixed(1)} % | ${c.Killed} | ${c.Timeout} | ${c.Survived} | ${c.NoCoverage} | ${c.Ignored} | ${title}${partial} |`,
   );
   if (s.survivors.length > 0)
     lines.push(`\n${name}: ${s.survivors.length} undetected`, ...s.survivors.map((l) => `  ${l}`));

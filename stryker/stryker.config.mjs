@@ -10,7 +10,11 @@ const target = TARGETS[name];
 if (target === undefined) {
   throw new Error(`TXBOX_MUTATE_TARGET must be one of ${Object.keys(TARGETS).join(", ")}`);
 }
-const out = `reports/mutation/${name}`;
+const part = process.env.TXBOX_MUTATE_PART ?? "";
+if (part !== "" && target.parts?.[part] === undefined) {
+  throw new Error(`target ${name} has no part ${part}`);
+}
+const out = part === "" ? `reports/mutation/${name}` : `reports/mutation/${name}/${part}`;
 
 export default {
   packageManager: "pnpm",
@@ -35,15 +39,19 @@ export default {
   checkers: ["typescript"],
   tsconfigFile: `${target.root}/tsconfig.json`,
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
-  mutate: target.mutate,
+  mutate: part === "" ? target.mutate : target.parts[part],
   // The sandbox needs the sources, the built libraries of the other packages and the configs.
   ignorePatterns: ["/docs", "/testbed/test", "/reports", "/.stryker-tmp"],
   coverageAnalysis: "perTest",
   ignoreStatic: target.ignoreStatic === true,
   // The machine is shared (2 cores, several developers): two runners at most, one checker.
   concurrency: Number(process.env.TXBOX_MUTATE_CONCURRENCY ?? 2),
-  // A mutant that loops (a mutated regex or loop bound) costs this long: keep it short.
-  timeoutMS: 8000,
+  // A mutant's tests time out after factor × their dry-run time + timeoutMS. Runs are niced on a
+  // shared machine: when its load peaks, a short budget records mutants as Timeout that only
+  // waited for a core (counted as detected: a false score) and restarts the test runner after
+  // each, which costs more than the budget. A mutant that really loops costs the budget once.
+  timeoutMS: Number(process.env.TXBOX_MUTATE_TIMEOUT_MS ?? 30000),
+  timeoutFactor: 3,
   incremental: true,
   incrementalFile: `${out}/incremental.json`,
   reporters: ["clear-text", "progress-append-only", "json", "html"],
@@ -51,6 +59,6 @@ export default {
   jsonReporter: { fileName: `${out}/mutation.json` },
   htmlReporter: { fileName: `${out}/index.html` },
   // Outside the checkout, so that lint, format and jest runs there never see the sandbox.
-  tempDirName: join(tmpdir(), "txbox-stryker", name),
+  tempDirName: join(tmpdir(), "txbox-stryker", part === "" ? name : `${name}-${part}`),
   cleanTempDir: true,
 };
