@@ -140,6 +140,14 @@ export const testbedConfigSchema = z
                       .string()
                       .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
                       .optional(),
+                    /**
+                     * Privilege separation: the token's privileges are its own ACLs intersected
+                     * with its user's. PVE creates tokens with privsep=1; the testbed's default
+                     * is 0 so that a configured token acts as its user, as it always did here.
+                     */
+                    privsep: z.boolean().default(false),
+                    /** Expiry, seconds since the epoch; 0 = never (PVE's token-expire). */
+                    expire: z.number().int().nonnegative().default(0),
                   })
                   .strict(),
               )
@@ -147,7 +155,27 @@ export const testbedConfigSchema = z
           })
           .strict(),
       )
-      .default([{ userid: "root@pam", tokens: [{ id: "txbox" }] }]),
+      .default([{ userid: "root@pam", tokens: [{ id: "txbox", privsep: false, expire: 0 }] }]),
+    /**
+     * Access control list entries (PVE's user.cfg `acl:` lines): `ugid` is a user (`u@realm`) or
+     * an API token (`u@realm!id`); roles are PVE's built-in ones or those under `roles`.
+     */
+    acl: z
+      .array(
+        z
+          .object({
+            path: z.string().regex(/^\//),
+            ugid: z
+              .string()
+              .regex(/^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+(![A-Za-z][A-Za-z0-9.\-_]+)?$/),
+            roles: z.array(z.string()).min(1),
+            propagate: z.boolean().default(true),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Custom roles: name → privileges (PVE's `role:` lines). */
+    roles: z.record(z.string(), z.array(z.string())).default({}),
     api: z
       .object({
         host: z.string().default("127.0.0.1"),

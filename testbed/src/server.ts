@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorMessage } from "@txbox/core";
-import { Reply, type Caller } from "./api/context.js";
+import { Reply, authidOf, type Caller } from "./api/context.js";
 import { ApiError, paramError } from "./api/errors.js";
 import type { Cluster } from "./api/cluster.js";
 import type { Faults } from "./config.js";
@@ -218,6 +218,8 @@ async function handle(d: HttpDeps, req: IncomingMessage, res: ServerResponse): P
   }
   for (const [k, v] of Object.entries(found.vars)) raw[k] = v;
 
+  // pve-manager's rest_handler checks permissions on the raw parameters before verifying them
+  if (!isLogin) d.cluster().access.checkApi(info.permissions, authidOf(caller), raw);
   const checked = checkParams(info.parameters, raw);
   if (Object.keys(checked.errors).length > 0) throw paramError(checked.errors);
 

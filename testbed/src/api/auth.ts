@@ -43,7 +43,7 @@ export class Auth {
 
   constructor(
     private readonly store: Store,
-    config: TestbedConfig,
+    private readonly config: TestbedConfig,
     private readonly ticketLifetimeS: number,
   ) {
     const existing = store.read<AuthState>("users.json");
@@ -109,8 +109,14 @@ export class Auth {
       const m = TOKEN_RE.exec(authz.trim());
       const user = m === null ? undefined : this.state.users.find((u) => u.userid === m[1]);
       const tok = user?.tokens.find((t) => t.id === m?.[2]);
-      if (m === null || tok === undefined || !safeEqual(tok.secret, m[3]!))
-        throw new ApiError(401, "authentication failure");
+      if (m === null || tok === undefined) throw new ApiError(401, "authentication failure");
+      const expire = this.config.users
+        .find((u) => u.userid === m[1])
+        ?.tokens.find((t) => t.id === m[2])?.expire;
+      // AccessControl.pm verify_token: an expired token is refused before its value is checked
+      if (expire !== undefined && expire > 0 && expire < Date.now() / 1000)
+        throw new ApiError(401, `token '${m[2]!}' access expired`);
+      if (!safeEqual(tok.secret, m[3]!)) throw new ApiError(401, "authentication failure");
       return { user: m[1]!, tokenid: m[2]! };
     }
     const cookie = typeof headers.cookie === "string" ? headers.cookie : "";

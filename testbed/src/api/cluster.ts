@@ -1,8 +1,9 @@
 import { cpus, totalmem, freemem, loadavg, uptime as osUptime, release } from "node:os";
 import type { TestbedConfig } from "../config.js";
 import type { Realiser } from "../realise/types.js";
+import { Access } from "./access.js";
 import { Auth } from "./auth.js";
-import { flag, num, str, Reply, type Routes } from "./context.js";
+import { authidOf, flag, num, str, Reply, type Routes } from "./context.js";
 import { ApiError, paramError } from "./errors.js";
 import { Firewall } from "./firewall.js";
 import { Guests } from "./guests.js";
@@ -37,6 +38,7 @@ export class Cluster {
   readonly sdn: Sdn;
   readonly firewall: Firewall;
   readonly auth: Auth;
+  readonly access: Access;
   readonly routes: Routes;
   readonly defaultNode: string;
 
@@ -44,6 +46,7 @@ export class Cluster {
     const cfg = d.config;
     this.defaultNode = cfg.nodes[0]!;
     this.auth = new Auth(d.store, cfg, cfg.api.ticketLifetimeS);
+    this.access = new Access(cfg);
     this.tasks = new TaskManager(d.store, () => d.faults());
     this.locks = new ConfigLocks(() => cfg.api.lockTimeoutMs);
     this.guests = new Guests({
@@ -78,6 +81,7 @@ export class Cluster {
     );
     this.routes = {
       ...this.miscRoutes(),
+      ...this.accessRoutes(),
       ...this.guests.routes(),
       ...this.sdn.routes(),
       ...this.firewall.routes(),
@@ -136,6 +140,33 @@ export class Cluster {
     // pve-manager API2/Tasks.pm: `raise_param_exc({ upid => "no such task" }) if ! -f $filename`
     if (t === undefined || parsed.node !== node) throw paramError({ upid: "no such task" });
     return t;
+  }
+
+  /** pve-access-control's API2/AccessControl.pm `permissions`, API2/User.pm `read_token`; HA list. */
+  private accessRoutes(): Routes {
+    const r: Routes = {};
+    r["GET /access/permissions"] = (req) => {
+      const authid = authidOf(req.caller);
+      const userid = str(req.params, "userid") ?? authid;
+      const owner = userid.split("!")[0];
+      // each user/token may read its own; a user its tokens'; others need Sys.Audit on /access
+      if (userid !== authid && owner !== authid)
+        this.access.check(authid, "/access", ["Sys.Audit"], false);
+      const path = str(req.params, "path");
+      if (path !== undefined) return { [path]: this.access.permissions(userid, path) };
+      return this.access.effective(userid);
+    };
+    r["GET /access/users/{userid}/token/{tokenid}"] = (req) => {
+      const userid = req.params.userid as string;
+      const tokenid = req.params.tokenid as string;
+      const info = this.access.token(userid, tokenid);
+      if (info === undefined)
+        throw new ApiError(500, `no such token '${tokenid}' for user '${userid}'`);
+      return { privsep: info.privsep ? 1 : 0, expire: info.expire };
+    };
+    // The testbed runs no HA manager: no guest is HA-managed, as on a cluster without HA resources.
+    r["GET /cluster/ha/resources"] = () => [];
+    return r;
   }
 
   private miscRoutes(): Routes {

@@ -6,6 +6,10 @@ export interface Caller {
   tokenid?: string;
 }
 
+/** The id PVE checks permissions of: `user@realm`, or `user@realm!token` for an API token. */
+export const authidOf = (c: Caller): string =>
+  c.tokenid === undefined ? c.user : `${c.user}!${c.tokenid}`;
+
 /** One validated request as handlers see it. */
 export interface Request {
   method: string;

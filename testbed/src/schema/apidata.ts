@@ -34,6 +34,8 @@ export interface MethodInfo {
   returns?: SchemaProp;
   protected?: number;
   allowtoken?: number;
+  /** `{user: "all"}`, `{check: [...]}` or absent (root@pam only), as `exec_api2_perm_check` reads it. */
+  permissions?: { user?: string; check?: unknown[]; description?: string };
 }
 
 interface RawNode {
