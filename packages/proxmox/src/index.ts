@@ -86,3 +86,13 @@ export {
   type FirewallRule,
   type FirewallRuleInput,
 } from "./firewall.js";
+export {
+  PVE_CALLS,
+  concreteNeeds,
+  missingPrivileges,
+  type PveCall,
+  type PrivilegeNeed,
+  type CallFeature,
+  type ConcreteNeed,
+  type PrivilegeScope,
+} from "./privileges.js";

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestbed, type TestbedHandle } from "@txbox/testbed";
+import { unlistedCalls } from "./privilege-coverage.js";
 import { ProxmoxClient } from "../src/client.js";
 import { connectionFromTestbedState } from "../src/connection.js";
 import {
@@ -290,4 +291,8 @@ test("Locked is typed for a lock that outlives the effect budget", async () => {
     await new Promise((r) => setTimeout(r, 200));
   }
   expect((await g.status()).lock).toBeUndefined();
+});
+
+test("every call made above is in the privilege table", () => {
+  expect(unlistedCalls(answered)).toEqual([]);
 });

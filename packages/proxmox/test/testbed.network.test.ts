@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestbed, type TestbedHandle } from "@txbox/testbed";
+import { unlistedCalls } from "./privilege-coverage.js";
 import { ProxmoxClient } from "../src/client.js";
 import { configSchema } from "@txbox/core";
 import { ApiError, AuthFailed } from "../src/errors.js";
@@ -11,12 +12,14 @@ import type { FirewallScope } from "../src/firewall.js";
 let tb: TestbedHandle;
 let dir: string;
 let client: ProxmoxClient;
+const answered: { method?: unknown; path?: unknown }[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "txbox-pve-net-"));
   tb = await startTestbed({
     stateDir: dir,
     port: 0,
+    log: (line) => answered.push(line),
     config: {
       realiser: "memory",
       api: { port: 0, authFailDelayMs: 0 },
@@ -152,4 +155,8 @@ test("ticket login: reads and CSRF-protected writes; a wrong password is AuthFai
     credentials: { kind: "ticket", username: "root@pam", password: "wrong" },
   });
   await expect(bad).rejects.toBeInstanceOf(AuthFailed);
+});
+
+test("every call made above is in the privilege table", () => {
+  expect(unlistedCalls(answered)).toEqual([]);
 });
