@@ -65,6 +65,7 @@ export {
 } from "./errors.js";
 export {
   firewallPrerequisites,
+  missingSwitches,
   describePrerequisites,
   involvedNodes,
   type FirewallPrerequisite,

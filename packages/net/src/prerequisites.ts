@@ -36,6 +36,14 @@ export function firewallPrerequisites(
   clusterNodes: string[],
 ): FirewallPrerequisite[] {
   if (desired.vnets.length === 0 && desired.guests.length === 0) return [];
+  return missingSwitches(switches, involvedNodes(desired, clusterNodes));
+}
+
+/** The firewall switches still off for guests on `nodes`: the datacenter's, each node's nftables. */
+export function missingSwitches(
+  switches: FirewallSwitches,
+  nodes: readonly string[],
+): FirewallPrerequisite[] {
   const out: FirewallPrerequisite[] = [];
   if (!switches.datacenter)
     out.push({
@@ -45,7 +53,7 @@ export function firewallPrerequisites(
       required: 1,
       call: "PUT /cluster/firewall/options enable=1",
     });
-  for (const node of involvedNodes(desired, clusterNodes))
+  for (const node of nodes)
     if (switches.nftables[node] !== true)
       out.push({
         scope: node,

@@ -27,6 +27,7 @@ export {
   storageOnNode,
   rollsBackOnlyToNewest,
   diskStorages,
+  snapshotSupport,
   type StorageDef,
 } from "./storage.js";
 export {
@@ -96,3 +97,4 @@ export {
   type ConcreteNeed,
   type PrivilegeScope,
 } from "./privileges.js";
+export { SUPPORTED_PVE_MAJORS, checkPveVersion } from "./version.js";

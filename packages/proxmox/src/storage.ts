@@ -51,3 +51,26 @@ export function diskStorages(config: Record<string, unknown>): string[] {
   }
   return [...out];
 }
+
+/**
+ * Whether PVE can snapshot a guest disk on this storage (the plugins' `volume_has_feature`
+ * snapshot): ZFS, btrfs, LVM-thin, RBD and ZFS over iSCSI always; file storages (dir, NFS, CIFS)
+ * only for a VM's qcow2 disks; thick LVM only with PVE 9's `snapshot-as-volume-chain`. `why` says
+ * what stands in the way.
+ */
+export function snapshotSupport(
+  def: StorageDef,
+  guestType: "qemu" | "lxc",
+): { ok: boolean; why: string } {
+  if (["zfspool", "zfs", "btrfs", "lvmthin", "rbd"].includes(def.type))
+    return { ok: true, why: `${def.type} snapshots` };
+  if (["dir", "nfs", "cifs"].includes(def.type))
+    return guestType === "qemu"
+      ? { ok: true, why: `qcow2 disks on ${def.type} (raw disks there cannot be snapshot)` }
+      : { ok: false, why: `a container's volumes on ${def.type} storage cannot be snapshot` };
+  if (def.type === "lvm")
+    return on(def["snapshot-as-volume-chain"]) && guestType === "qemu"
+      ? { ok: true, why: "thick LVM with snapshot-as-volume-chain (PVE 9)" }
+      : { ok: false, why: "thick LVM snapshots need PVE 9's snapshot-as-volume-chain (VMs only)" };
+  return { ok: false, why: `${def.type} storage has no snapshots` };
+}

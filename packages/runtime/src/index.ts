@@ -29,3 +29,4 @@ export {
 } from "./session.js";
 export { outcomeOf, sessionPort, sessionBenchRunner, type PortOptions } from "./adapters.js";
 export { testbedFaults, faultPatch, TESTBED_FAULT_KINDS } from "./faults.js";
+export { runDoctor, type Check, type DoctorReport, type DoctorOptions } from "./doctor/index.js";

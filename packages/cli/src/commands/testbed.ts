@@ -35,13 +35,19 @@ export const registerTestbed: Register = (program, io, outcome) => {
   program
     .command("testbed")
     .description(
-      "the local Proxmox-compatible testbed: up, status, down, logs, ssh (txbox testbed --help)",
+      "the local Proxmox-compatible testbed: up, status, down, logs, ssh, doctor (txbox testbed --help)",
     )
     .helpOption(false)
     .allowUnknownOption()
     .passThroughOptions()
     .argument("[args...]", "testbed subcommand and its options")
     .action(async (args: string[]) => {
+      if (args[0] === "doctor") {
+        // what running the testbed needs on this machine: answered here, not by the testbed
+        const { doctorCommand } = await import("./doctor.js");
+        outcome.code = await doctorCommand(io, { testbed: true, json: args.includes("--json") });
+        return;
+      }
       const bin = findTestbedBin(io);
       if (!bin) {
         throw new TxboxError("E_TESTBED_MISSING", "the testbed is not installed here", {
