@@ -46,6 +46,7 @@ export function scriptsToRead(
   const ctx = resolveContext(context, policy.defaults);
   const out = new Set<string>();
   for (const c of extractFacts(command, ctx).commands)
-    for (const p of c.paths) if (p.role === "exec" && memory.has(p.path)) out.add(p.path);
+    for (const p of [...c.paths, ...c.inputs])
+      if ((p.role === "exec" || p.runs === true) && memory.has(p.path)) out.add(p.path);
   return [...out];
 }

@@ -67,6 +67,8 @@ export interface PathFact {
   classes: PathClass[];
   /** Path on another host (`host:/path` of scp/rsync). */
   remote?: boolean;
+  /** The program runs commands written in this file (a package manifest's scripts). */
+  runs?: boolean;
 }
 
 /** A redirection of a simple command. */

@@ -75,6 +75,16 @@ describe("programs that run other commands (knowledge/runners.yaml)", () => {
       expect([cmd, decide(policy, cmd).decision]).not.toEqual([cmd, "deny"]);
   });
 
+  it("finds shell commands embedded in a program's own language", () => {
+    expect(programs("pdflatex --shell-escape '\\write18{make figs}\\end'")).toContain("make");
+    // without --shell-escape, TeX does not run \write18
+    expect(programs("pdflatex '\\write18{make figs}\\end'")).not.toContain("make");
+    expect(programs("echo 'esyscmd(date)' | m4")).toContain("date");
+    expect(programs("rpm --eval '%(date)'")).toContain("date");
+    expect(decide(policy, "rpm --eval '%(rm -rf ~)'").decision).toBe("deny");
+    expect(decide(policy, "ghc -e 'System.Process.callCommand \"/bin/sh\"'").decision).toBe("deny");
+  });
+
   it("indexes entries by program, the longer subcommand first", () => {
     const ip = runnerIndex().get("ip") ?? [];
     expect(ip.map((s) => s.subcommand)).toEqual([

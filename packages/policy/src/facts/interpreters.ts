@@ -21,7 +21,7 @@ export interface CodeEffects {
 const STRING = String.raw`("""[\s\S]*?"""|'''[\s\S]*?'''|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|\x60(?:\\.|[^\x60\\])*\x60)`;
 
 const EXEC_CALL = new RegExp(
-  String.raw`\b(os\.system|os\.popen|os\.exec\w*|os\.spawn\w*|subprocess\.\w+|commands\.getoutput|commands\.getstatusoutput|pty\.spawn|child_process\.\w+|execSync|execFileSync|spawnSync|execFile|exec|spawn|system|shell_exec|passthru|popen|proc_open|pcntl_exec|os\.execute|io\.popen|IO\.popen|Open3\.\w+|Kernel\.system|Process\.spawn|qx|Deno\.run|Bun\.spawn\w*|\$\.?sh|Popen|check_output|check_call|getoutput|getstatusoutput)\s*(\(|\s|\{)`,
+  String.raw`\b(os\.system|os\.popen|os\.exec\w*|os\.spawn\w*|subprocess\.\w+|commands\.getoutput|commands\.getstatusoutput|pty\.spawn|child_process\.\w+|execSync|execFileSync|spawnSync|execFile|exec|spawn|system|shell_exec|passthru|popen|proc_open|pcntl_exec|os\.execute|io\.popen|IO\.popen|Open3\.\w+|Kernel\.system|Process\.spawn|qx|Deno\.run|Bun\.spawn\w*|\$\.?sh|Popen|check_output|check_call|getoutput|getstatusoutput|callCommand|spawnCommand|rawSystem|readProcess|ProcessBuilder|Runtime\.getRuntime\(\)\.exec)\s*(\(|\s|\{)`,
   "g",
 );
 const DELETE_CALL = new RegExp(
@@ -109,7 +109,11 @@ export function codeEffects(code: string): CodeEffects {
   for (const m of code.matchAll(EXEC_CALL)) {
     const name = m[1]!;
     const open = m[2]!;
-    if (open !== "(" && !/^(system|exec|qx|spawn)$/.test(name)) continue;
+    if (
+      open !== "(" &&
+      !/^(system|exec|qx|spawn|callCommand|spawnCommand|rawSystem|readProcess)$/.test(name)
+    )
+      continue;
     const before = code.slice(Math.max(0, m.index - 1), m.index);
     if (before === "." && name === "exec" && !/child_process|cp\./.test(code)) {
       // regex.exec(...) and friends are not process calls

@@ -28,6 +28,13 @@ export const INTERPRETERS: Record<string, string[]> = {
   luajit: ["-e"],
   rscript: ["-e"],
   tclsh: [],
+  // R(1) -e, guile(1) -c, ghc(1) -e (evaluate an expression), jrunscript(1) -e; ghci and jjs are REPLs
+  r: ["-e"],
+  guile: ["-c"],
+  ghc: ["-e"],
+  ghci: [],
+  jrunscript: ["-e"],
+  jjs: [],
   osascript: ["-e"],
   pwsh: ["-c", "-command"],
   powershell: ["-c", "-command"],

@@ -5,6 +5,7 @@ import { compileService, serviceTarget, type ServiceRule } from "../effects/targ
 import { programsFileSchema, servicesFileSchema } from "./schema.js";
 import { knowledgeDir, readKnowledge } from "./read.js";
 import { runnerIndex } from "./runners.js";
+import { manifestIndex } from "./manifests.js";
 import { basename, family } from "../facts/programs.js";
 import type { PolicyContext } from "../types.js";
 
@@ -53,10 +54,10 @@ export function loadKnowledge(): Knowledge {
       details: { file: `${knowledgeDir}services.yaml`, failures },
       hint: "Fix the entry's host options or the example",
     });
-  failures.push(...runnerExampleFailures(ctx));
+  failures.push(...runnerExampleFailures(ctx), ...manifestExampleFailures(ctx));
   if (failures.length > 0)
     throw new PolicyPackError(failures.join("\n"), {
-      details: { file: `${knowledgeDir}runners.yaml`, failures },
+      details: { file: knowledgeDir, failures },
       hint: "Fix the entry's options or the example",
     });
   const programs = readKnowledge("programs.yaml", programsFileSchema);
@@ -97,6 +98,20 @@ function runnerExampleFailures(ctx: Required<PolicyContext>): string[] {
             `runners.yaml: ${spec.programs[0]!}: example ${JSON.stringify(cmd)} should run ${runs}; judged: ${facts.commands.map((c) => c.program).join(", ") || "nothing"}${shell ? " (interactive shell)" : ""}`,
           );
       }
+    }
+  return failures;
+}
+
+/** Check every manifest example: the program its scripts run must be among the commands judged. */
+function manifestExampleFailures(ctx: Required<PolicyContext>): string[] {
+  const failures: string[] = [];
+  for (const spec of new Set(manifestIndex().values()))
+    for (const { cmd, runs } of spec.examples) {
+      const got = extractFacts(cmd, ctx).commands.map((c) => c.program);
+      if (!got.includes(runs))
+        failures.push(
+          `manifests.yaml: ${spec.programs[0]!}: example ${JSON.stringify(cmd)} should run ${runs}; judged: ${got.join(", ")}`,
+        );
     }
   return failures;
 }

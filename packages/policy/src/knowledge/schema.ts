@@ -71,6 +71,23 @@ export const runnerSchema = z
       .array(z.string().min(1))
       .default([])
       .describe("Command-language lines that open an interactive shell (`:shell`)"),
+    embedded: z
+      .array(
+        z
+          .object({
+            pattern: regex.describe("Group 1 is a shell command line the program runs"),
+            from: z
+              .array(z.string().min(1))
+              .min(1)
+              .describe("Where to look: `operands`, `stdin` or option names"),
+            requires: options.describe("Flags without which the construct runs nothing"),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe(
+        "Shell commands embedded in the program's own language (TeX \\write18, m4 esyscmd)",
+      ),
     when_empty: z
       .enum(["nothing", "shell"])
       .default("nothing")
@@ -101,3 +118,30 @@ export const runnersFileSchema = z
   .strict();
 
 export type RunnerSpec = z.infer<typeof runnerSchema>;
+
+/** A package manager that runs commands written in a manifest (`npm run x` runs `scripts.x`). */
+export const manifestSchema = z
+  .object({
+    programs: names,
+    file: z.string().min(1).describe("The manifest's file name in the project directory"),
+    source: z.string().min(1),
+    dir_options: options.describe("Options whose value is the project directory"),
+    valued: options.describe("Other options that take a value"),
+    run: z.array(z.string().min(1)).default([]).describe("Subcommands that run a named script"),
+    implicit_run: z.boolean().default(false).describe("`PROGRAM <script>` runs the script"),
+    lifecycle: z
+      .record(z.string(), z.array(z.string().min(1)))
+      .default({})
+      .describe("Scripts each subcommand runs (`install`: preinstall, install, …); `` = none"),
+    pre_post: z.boolean().default(true).describe("A script runs its pre<name> and post<name>"),
+    examples: z
+      .array(z.object({ cmd: z.string().min(1), runs: z.string().min(1) }).strict())
+      .min(1),
+  })
+  .strict();
+
+export const manifestsFileSchema = z
+  .object({ name: z.string(), manifests: z.array(manifestSchema) })
+  .strict();
+
+export type ManifestSpec = z.infer<typeof manifestSchema>;

@@ -8,6 +8,7 @@ import { shellText } from "./simple.js";
 import { xargs, parallel } from "./fanout.js";
 import { emit } from "./emit.js";
 import { runRunner, type Wrap } from "./runner.js";
+import { manifestScripts } from "./manifests.js";
 
 /** Peel wrappers and analyse the effective command. */
 export function run(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
@@ -36,6 +37,7 @@ export function run(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
     rest.map((a) => a.value),
   );
   if (runner !== undefined) return runRunner(ex, runner.spec, runner.consumed, args, env, wrap);
+  manifestScripts(ex, name, args, env);
   switch (name) {
     case "su":
     case "runuser":

@@ -27,6 +27,7 @@ function optionSpec(spec: RunnerSpec): OptionSpec {
         ...spec.program_options,
         ...spec.code_options,
         ...spec.escape_options,
+        ...spec.embedded.flatMap((e) => e.from.filter((f) => f.startsWith("-"))),
       ],
       longSingleDash: spec.long_single_dash,
     };
@@ -73,6 +74,43 @@ function escapeLines(
       if (spec.shell_commands.includes(word)) interactiveShell(env, spec.privileged);
     }
   }
+}
+
+const embeddedPatterns = new WeakMap<RunnerSpec, RegExp[]>();
+
+/** Shell commands embedded in the program's language: in its operands, stdin or option values. */
+function embeddedCommands(
+  ex: Extractor,
+  spec: RunnerSpec,
+  name: string,
+  p: { flags: string[]; options: Record<string, string[]>; positionals: string[] },
+  env: CommandEnv,
+): boolean {
+  if (spec.embedded.length === 0) return false;
+  let res = embeddedPatterns.get(spec);
+  if (res === undefined) {
+    res = spec.embedded.map((e) => new RegExp(e.pattern, "g"));
+    embeddedPatterns.set(spec, res);
+  }
+  let ran = false;
+  spec.embedded.forEach((e, k) => {
+    if (e.requires.length > 0 && !e.requires.some((f) => p.flags.includes(f))) return;
+    const texts = e.from.flatMap((f) =>
+      f === "operands"
+        ? p.positionals
+        : f === "stdin"
+          ? env.stdin.kind === "literal"
+            ? [env.stdin.text]
+            : []
+          : (p.options[f] ?? []),
+    );
+    for (const t of texts)
+      for (const m of t.matchAll(res[k]!)) {
+        ran = true;
+        shellText(ex, m[1] ?? "", env, `${name} embedded`);
+      }
+  });
+  return ran;
 }
 
 /** The commands an entry's options carry; true when any option carried one. */
@@ -139,7 +177,8 @@ export function runRunner(
   const p = parseArgs(own.slice(0, at), grammar);
   env.tags.push(...spec.tags);
   const patch: Partial<Frame> = spec.privileged ? { privileged: true } : {};
-  const ran = optionCommands(ex, spec, name, rest, p.options, env, wrap);
+  const fromOptions = optionCommands(ex, spec, name, rest, p.options, env, wrap);
+  const ran = embeddedCommands(ex, spec, name, p, env) || fromOptions;
   if (restAt >= 0) {
     const after = rest.slice(restAt + 1);
     const shell = spec.shell_rest_options.includes(values[restAt]!);
