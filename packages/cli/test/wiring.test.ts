@@ -4,7 +4,7 @@ import { PassThrough } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadConfig, UsageError } from "@txbox/core";
-import { exitFor, runJson, writeStreams } from "../src/commands/run.js";
+import { exitFor, passThroughExit, runJson, writeStreams } from "../src/commands/run.js";
 import { parseCount, parseGuest } from "../src/commands/common-tx.js";
 import {
   findTestbedState,
@@ -191,6 +191,23 @@ describe("options and outcomes", () => {
     ["failed", 1],
   ] as const)("outcome %s exits %i", (outcome, code) => {
     expect(exitFor({ outcome })).toBe(code);
+  });
+
+  test.each([
+    ["executed", 0, 0],
+    ["executed", 7, 7],
+    ["committed", 0, 0],
+    ["rolled-back", 3, 3],
+    ["rolled-back", 0, 125], // rolled back by a verify check: the command's success did not stand
+    ["rolled-back", undefined, 125],
+    ["timed-out", 143, 124],
+    ["denied", undefined, 126],
+    ["failed", 0, 125],
+    ["executed", 300, 44], // a status is a byte
+  ] as const)("--exit-code: outcome %s with status %s exits %i", (outcome, exitCode, code) => {
+    expect(passThroughExit({ outcome, ...(exitCode === undefined ? {} : { exitCode }) })).toBe(
+      code,
+    );
   });
 
   test("runJson has the documented fields", () => {

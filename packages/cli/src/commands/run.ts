@@ -3,7 +3,15 @@ import { streamBytes, UsageError } from "@txbox/core";
 import type { ExecuteResult, SessionOptions, Timings } from "@txbox/runtime";
 import type { RecoveryReport, RunResult } from "@txbox/tx";
 import type { Register } from "../main.js";
-import { commandText, epochNow, EXIT, printJson, type CommandClock, type Io } from "../output.js";
+import {
+  commandText,
+  epochNow,
+  EXIT,
+  printJson,
+  reportError,
+  type CommandClock,
+  type Io,
+} from "../output.js";
 import { withSession } from "../session.js";
 import {
   parseDuration,
@@ -21,6 +29,7 @@ interface RunOptions extends TxCommonOptions {
   cwd?: string;
   timeout?: string;
   policy?: string[];
+  exitCode?: boolean;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -39,6 +48,34 @@ export function exitFor(result: Pick<RunResult, "outcome">): number {
       return EXIT.rolledBack;
     default:
       return EXIT.failure;
+  }
+}
+
+/**
+ * `txbox run --exit-code`: txbox exits with the command's own status, as `ssh` and `docker run`
+ * do, and keeps a few statuses for what is not the command's (after `timeout` and `docker run`):
+ * 124 the command was killed by its timeout, 125 txbox failed (or rolled back a command that
+ * exited 0: a `--verify` check or the guest's health failed, so its success did not stand),
+ * 126 the gate denied it (it never ran).
+ */
+export const PASS_THROUGH = { timedOut: 124, txboxFailed: 125, denied: 126 } as const;
+
+export function passThroughExit(result: Pick<RunResult, "outcome" | "exitCode">): number {
+  const code = result.exitCode;
+  switch (result.outcome) {
+    case "denied":
+      return PASS_THROUGH.denied;
+    case "timed-out":
+      return PASS_THROUGH.timedOut;
+    case "executed":
+    case "committed":
+    case "rolled-back":
+      if (typeof code !== "number") return PASS_THROUGH.txboxFailed;
+      // a rollback of a command that succeeded is not the command's success
+      if (result.outcome === "rolled-back" && code === 0) return PASS_THROUGH.txboxFailed;
+      return code & 0xff;
+    default:
+      return PASS_THROUGH.txboxFailed;
   }
 }
 
@@ -180,35 +217,54 @@ export const registerRun: Register = (program, io, outcome) => {
     .option("--timeout <duration>", "budget of the command (e.g. 90s, 5m); default tx.execTimeout")
     .option("--policy <file>", "an extra rule pack (repeatable)", collect)
     .option("--no-daemon", "run in this process instead of through `txbox serve`")
+    .option(
+      "--exit-code",
+      "exit with the command's own status (124 timed out, 125 txbox failed, 126 denied)",
+    )
     .argument("[command...]", "the command, after --")
     .addHelpText(
       "after",
-      "\nExit status: 0 executed or committed, 3 denied, 4 rolled back, 1 txbox failed, 2 usage.\nExample: txbox run --guest 101 -- 'pip install -r requirements.txt'",
+      "\nExit status: 0 executed or committed, 3 denied, 4 rolled back, 1 txbox failed, 2 usage.\nWith --exit-code: the command's own status; 124 timed out, 125 txbox failed (or rolled back a\ncommand that exited 0), 126 denied.\nExample: txbox run --guest 101 -- 'pip install -r requirements.txt'",
     )
     .action(async (words: string[], opts: RunOptions) => {
-      const actionStart = epochNow();
-      const guest = parseGuest(opts.guest);
-      if (guest === undefined) throw new UsageError("--guest is required");
-      const command = commandText(words);
-      const result = await runCommand(io, {
-        guest: guest.vmid,
-        command,
-        ...(opts.config === undefined ? {} : { config: opts.config }),
-        ...(opts.policy === undefined ? {} : { policy: opts.policy }),
-        ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
-        ...(opts.keepSnapshot ? { keepSnapshot: true } : {}),
-        ...(opts.timeout === undefined
-          ? {}
-          : { execTimeoutMs: parseDuration(opts.timeout, "--timeout") }),
-        ...(opts.verify === undefined ? {} : { checks: opts.verify }),
-        onRecovery: (report) => {
-          if (!recoveryEmpty(report))
-            printRecovery(io, report, (t) => void io.stderr.write(`txbox: ${t}\n`));
-        },
-      });
-      const timed = { ...result, timings: commandTimings(result.timings, io.clock, actionStart) };
-      if (opts.json) printJson(io, runJson(timed));
-      else printHuman(io, timed);
-      outcome.code = exitFor(result);
+      if (!opts.exitCode) {
+        outcome.code = await runAction(io, words, opts);
+        return;
+      }
+      try {
+        outcome.code = await runAction(io, words, opts);
+      } catch (err) {
+        // txbox's own failure must not pass for one of the command's statuses
+        reportError(io, err, opts.json === true);
+        outcome.code = PASS_THROUGH.txboxFailed;
+      }
     });
 };
+
+/** Gate and run one command; its exit status as txbox reports it (or passes it through). */
+async function runAction(io: Io, words: string[], opts: RunOptions): Promise<number> {
+  const actionStart = epochNow();
+  const guest = parseGuest(opts.guest);
+  if (guest === undefined) throw new UsageError("--guest is required");
+  const command = commandText(words);
+  const result = await runCommand(io, {
+    guest: guest.vmid,
+    command,
+    ...(opts.config === undefined ? {} : { config: opts.config }),
+    ...(opts.policy === undefined ? {} : { policy: opts.policy }),
+    ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    ...(opts.keepSnapshot ? { keepSnapshot: true } : {}),
+    ...(opts.timeout === undefined
+      ? {}
+      : { execTimeoutMs: parseDuration(opts.timeout, "--timeout") }),
+    ...(opts.verify === undefined ? {} : { checks: opts.verify }),
+    onRecovery: (report) => {
+      if (!recoveryEmpty(report))
+        printRecovery(io, report, (t) => void io.stderr.write(`txbox: ${t}\n`));
+    },
+  });
+  const timed = { ...result, timings: commandTimings(result.timings, io.clock, actionStart) };
+  if (opts.json) printJson(io, runJson(timed));
+  else printHuman(io, timed);
+  return opts.exitCode ? passThroughExit(result) : exitFor(result);
+}

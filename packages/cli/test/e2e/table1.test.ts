@@ -321,4 +321,17 @@ describeAsRoot("Table 1 on the testbed: read-only, destructive, state-corrupting
     expect(runIt.stderr).toMatch(/t\.sh line 2: rm -rf ~/);
     expect(await sh(s, VMID, "test -d /root && echo still-there")).toBe("still-there\n");
   }, 300_000);
+
+  test("--exit-code: the command's own status; 126 denied", async () => {
+    const code = async (command: string) =>
+      (await e.cli(["run", "--exit-code", "--guest", String(VMID), "--", command])).code;
+    expect(await code(`ls ${P}/no-such-file`)).toBe(2); // allowed, executed, ls's 2
+    expect(await code(`touch ${P}/junk9; exit 5`)).toBe(5); // transacted, rolled back
+    expect(await sh(s, VMID, `test -e ${P}/junk9 || echo gone`)).toBe("gone\n");
+    expect(await code(`touch ${P}/kept`)).toBe(0); // committed
+    expect(await code("kill -9 1")).toBe(126); // denied: never ran
+    // without the flag, txbox's own statuses: an executed command is 0 whatever it returned
+    const plain = await e.cli(["run", "--guest", String(VMID), "--", `ls ${P}/no-such-file`]);
+    expect(plain.code).toBe(0);
+  }, 300_000);
 });
