@@ -47,3 +47,16 @@ export class FirewallOffError extends TxboxError {
     super("E_NET_FIREWALL_OFF", message, options);
   }
 }
+
+/**
+ * A saved plan (`net plan --out`) no longer describes what apply would do: the cluster, the spec
+ * or the target changed since it was made. `details.reason` says which; plan again.
+ */
+export class PlanStaleError extends TxboxError {
+  constructor(message: string, options: TxboxErrorOptions = {}) {
+    super("E_NET_PLAN_STALE", message, {
+      hint: "review the changes again: txbox net plan --out PLAN, then txbox net apply PLAN",
+      ...options,
+    });
+  }
+}

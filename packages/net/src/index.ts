@@ -58,6 +58,7 @@ export { decideClone, type CloneDecision } from "./clone-rule.js";
 export {
   SpecError,
   PlanConflictError,
+  PlanStaleError,
   ApplyError,
   ApplyAbortedError,
   AlreadyExistsError,
@@ -86,3 +87,12 @@ export {
   type VerifyReport,
 } from "./probes.js";
 export { verify, type ProbeRunner, type VerifyOptions } from "./verify.js";
+export {
+  SAVED_PLAN_FORMAT,
+  savePlan,
+  isSavedPlan,
+  parseSavedPlan,
+  checkSavedPlan,
+  planDigest,
+  type SavedPlan,
+} from "./saved-plan.js";

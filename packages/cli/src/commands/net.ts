@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
@@ -6,6 +7,10 @@ import {
   apply,
   ApplyAbortedError,
   checkPrerequisites,
+  checkSavedPlan,
+  isSavedPlan,
+  parseSavedPlan,
+  savePlan,
   formatPlan,
   formatVerify,
   verify,
@@ -17,11 +22,12 @@ import {
   type NetSpec,
   type Plan,
   type ProgressEvent,
+  type SavedPlan,
 } from "@txbox/net";
 import { ProxmoxClient } from "@txbox/proxmox";
 import type { Register } from "../main.js";
 import { ProxmoxNetPort } from "../net-port.js";
-import { EXIT, printJson, println, type Io } from "../output.js";
+import { EXIT, printJson, println, reportError, type Io } from "../output.js";
 import { configFor, resolveTarget, type Target } from "@txbox/runtime";
 
 interface NetOptions {
@@ -32,6 +38,8 @@ interface NetOptions {
   yes?: boolean;
   enableFirewall?: boolean;
   verify?: boolean;
+  out?: string;
+  detailedExitcode?: boolean;
 }
 
 function withNetCommon(cmd: Command, effect: boolean): Command {
@@ -67,7 +75,7 @@ function parseTimeout(value: string): number {
   throw new UsageError(`--timeout: not a duration: ${JSON.stringify(value)} (e.g. 90s, 10m, 1500)`);
 }
 
-function specFile(io: Io, positional: string | undefined, opts: NetOptions): string {
+function specPath(io: Io, positional: string | undefined, opts: NetOptions): string {
   if (
     positional !== undefined &&
     opts.file !== undefined &&
@@ -103,7 +111,7 @@ async function openNet(
   opts: NetOptions,
 ): Promise<NetSession> {
   const timeoutMs = parseTimeout(opts.timeout);
-  const spec = loadNetSpec(specFile(io, positional, opts));
+  const spec = loadNetSpec(specPath(io, positional, opts));
   const loaded = configFor(io, opts.config);
   const target = resolveTarget(io, loaded);
   const controller = new AbortController();
@@ -264,23 +272,33 @@ export const registerNet: Register = (program, io, outcome) => {
 
   withNetCommon(net.command("plan"), false)
     .description(
-      "show what apply would change, field by field (changes pending do not change the exit status)",
+      "show what apply would change, field by field; --out saves it for `net apply FILE`",
+    )
+    .option(
+      "--out <file>",
+      "save the plan; `txbox net apply FILE` then does exactly it, or refuses",
+    )
+    .option(
+      "--detailed-exitcode",
+      "exit 0 when the cluster matches, 2 when there are changes, 1 on an error or conflict",
     )
     .action(async (positional: string | undefined, opts: NetOptions) => {
-      const s = await openNet(io, positional, opts);
+      if (!opts.detailedExitcode) {
+        outcome.code = await planAction(io, positional, opts);
+        return;
+      }
       try {
-        const p = plan(s.spec, await observe(s.port, s.spec.name, { signal: s.signal }));
-        if (opts.json) printJson(io, { ...p, changes: changes(p) });
-        else println(io, formatPlan(p));
-        outcome.code = EXIT.ok;
-      } finally {
-        await s.close();
+        outcome.code = await planAction(io, positional, opts);
+      } catch (err) {
+        // 2 means "changes" here: no error may exit with it
+        reportError(io, err, opts.json === true);
+        outcome.code = EXIT.failure;
       }
     });
 
   withNetCommon(net.command("apply"), true)
     .description(
-      "make the cluster match the spec; idempotent and resumable (run it again after a failure)",
+      "make the cluster match the spec (or carry out a plan saved by `net plan --out`); idempotent and resumable",
     )
     .option(
       "--enable-firewall",
@@ -288,6 +306,12 @@ export const registerNet: Register = (program, io, outcome) => {
     )
     .option("--verify", "after applying, probe the isolation from inside the guests (net verify)")
     .action(async (positional: string | undefined, opts: NetOptions) => {
+      const file = positional ?? opts.file;
+      const text = file === undefined ? "" : readText(resolve(io.cwd, file));
+      if (isSavedPlan(text)) {
+        outcome.code = await applySaved(io, parseSavedPlan(text, resolve(io.cwd, file!)), opts);
+        return;
+      }
       const s = await openNet(io, positional, opts);
       try {
         const p = plan(s.spec, await observe(s.port, s.spec.name, { signal: s.signal }));
@@ -349,3 +373,67 @@ export const registerNet: Register = (program, io, outcome) => {
       }
     });
 };
+
+/** A file's text, or "" when it cannot be read (the spec loader then names the problem). */
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** `net plan`: print the plan, save it with `--out`; the exit status `--detailed-exitcode` asks for. */
+async function planAction(
+  io: Io,
+  positional: string | undefined,
+  opts: NetOptions,
+): Promise<number> {
+  const s = await openNet(io, positional, opts);
+  try {
+    const p = plan(s.spec, await observe(s.port, s.spec.name, { signal: s.signal }));
+    if (opts.json) printJson(io, { ...p, changes: changes(p) });
+    else println(io, formatPlan(p));
+    if (opts.out !== undefined) {
+      const specFile = specPath(io, positional, opts);
+      const saved = savePlan(p, {
+        target: s.target.connection.url,
+        specFile,
+        specText: readFileSync(specFile, "utf8"),
+        now: new Date(),
+      });
+      const out = resolve(io.cwd, opts.out);
+      writeFileSync(out, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
+      io.stderr.write(
+        `Saved the plan to ${out}: apply exactly it with \`txbox net apply ${opts.out}\`\n`,
+      );
+    }
+    if (!opts.detailedExitcode) return EXIT.ok;
+    if (p.conflicts.length > 0) return EXIT.failure;
+    return changes(p) > 0 ? 2 : EXIT.ok;
+  } finally {
+    await s.close();
+  }
+}
+
+/**
+ * `net apply PLAN`: observe and plan again from the same spec; refuse unless that is the saved
+ * plan (the cluster, the spec and the target unchanged); then apply without asking, as the plan
+ * was reviewed when it was saved.
+ */
+async function applySaved(io: Io, saved: SavedPlan, opts: NetOptions): Promise<number> {
+  const s = await openNet(io, saved.specFile, { ...opts, file: undefined });
+  try {
+    const fresh = plan(s.spec, await observe(s.port, s.spec.name, { signal: s.signal }));
+    checkSavedPlan(saved, {
+      target: s.target.connection.url,
+      specText: readText(saved.specFile),
+      fresh,
+    });
+    if (!opts.json && fresh.actions.length > 0) io.stderr.write(`${formatPlan(fresh)}\n\n`);
+    checkPrerequisites(fresh, opts.enableFirewall === true);
+    return await run(io, s, fresh, opts, "apply");
+  } finally {
+    await s.close();
+  }
+}
