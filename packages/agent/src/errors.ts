@@ -21,3 +21,18 @@ export class ScriptError extends TxboxError {
     super("E_SCRIPT", message, options);
   }
 }
+
+/**
+ * `txbox init agent` cannot set an agent up. Codes: `E_AGENT_CONFIG` (an existing configuration
+ * file cannot be read as its format; `details.path`), `E_AGENT_CONFLICT` (a user setting
+ * contradicts txbox's and `--force` was not given; `details.conflicts`).
+ */
+export class AgentInitError extends TxboxError {
+  constructor(
+    code: "E_AGENT_CONFIG" | "E_AGENT_CONFLICT",
+    message: string,
+    options: TxboxErrorOptions = {},
+  ) {
+    super(code, message, options);
+  }
+}

@@ -6,7 +6,7 @@ export type {
   RunOptions,
   TxboxPort,
 } from "./outcome.js";
-export { ModelError, ScriptError } from "./errors.js";
+export { AgentInitError, ModelError, ScriptError } from "./errors.js";
 export type {
   AgentModel,
   AssistantTurn,
@@ -64,7 +64,35 @@ export {
   claudeCodeHookInput,
   RUN_COMMAND_TOOL,
   type ClaudeCodeHookInput,
-  type GateVerdict,
-  type HookAnswer,
-  type TransactMode,
 } from "./hooks/claude-code.js";
+export {
+  answerPreToolUse,
+  preToolUseInput,
+  CLAUDE_CODE_DIALECT,
+  CODEX_DIALECT,
+  QWEN_CODE_DIALECT,
+  MCP_RUN_COMMAND,
+  type HookAnswer,
+  type PreToolUseDialect,
+  type PreToolUseInput,
+} from "./hooks/pre-tool-use.js";
+export {
+  answerOpencodeHook,
+  opencodeHookInput,
+  OPENCODE_RUN_COMMAND,
+  type OpencodeHookInput,
+} from "./hooks/opencode.js";
+export { decideShellCall, type GateVerdict, type TransactMode } from "./hooks/shell-call.js";
+export { AGENTS, AGENT_HOOKS, isAgentName, type AgentName, type AgentHook } from "./hooks/index.js";
+export {
+  applyInit,
+  previewInit,
+  planInit,
+  opencodePlugin,
+  MCP_SERVER_NAME,
+  type Change,
+  type Conflict,
+  type InitPlan,
+  type InitRequest,
+  type PlannedFile,
+} from "./init/index.js";

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   agent: async () => (await import("./commands/agent.js")).registerAgent,
   mcp: async () => (await import("./commands/mcp.js")).registerMcp,
   hook: async () => (await import("./commands/hook.js")).registerHook,
+  init: async () => (await import("./commands/init.js")).registerInit,
   serve: async () => (await import("./commands/serve.js")).registerServe,
   bench: async () => (await import("./commands/bench.js")).registerBench,
   testbed: async () => (await import("./commands/testbed.js")).registerTestbed,

@@ -89,9 +89,59 @@ describe("txbox hook claude-code", () => {
   });
 
   test("unknown agents and modes are usage errors", async () => {
-    expect((await runCli(["hook", "vim"], { cwd, stdin: "{}" })).code).toBe(2);
+    const vim = await runCli(["hook", "vim"], { cwd, stdin: "{}" });
+    expect(vim.code).toBe(2);
+    expect(vim.stderr).toContain("known: claude-code, codex, qwen-code, opencode");
     expect(
       (await runCli(["hook", "claude-code", "--transact", "maybe"], { cwd, stdin: "{}" })).code,
     ).toBe(2);
+  });
+});
+
+describe("txbox hook for Codex, Qwen Code and opencode", () => {
+  const codex = (command: string) =>
+    JSON.stringify({
+      session_id: "s",
+      turn_id: "t",
+      transcript_path: null,
+      cwd: "/p",
+      hook_event_name: "PreToolUse",
+      model: "m",
+      permission_mode: "default",
+      tool_name: "Bash",
+      tool_input: { command },
+      tool_use_id: "u",
+    });
+
+  test("codex: a read is allowed silently, a denied command answered with the documented JSON", async () => {
+    const read = await runCli(["hook", "codex"], { cwd, stdin: codex("ls -la") });
+    expect(read).toMatchObject({ code: 0, stdout: "" });
+    const denied = await runCli(["hook", "codex"], { cwd, stdin: codex("rm -rf ~") });
+    expect(JSON.parse(denied.stdout).hookSpecificOutput).toMatchObject({
+      hookEventName: "PreToolUse",
+      permissionDecision: "deny",
+    });
+  });
+
+  test("qwen-code: run_shell_command is gated", async () => {
+    const r = await runCli(["hook", "qwen-code"], {
+      cwd,
+      stdin: preToolUse("run_shell_command", { command: "npm install" }),
+    });
+    const answer = JSON.parse(r.stdout) as Answer;
+    expect(answer.hookSpecificOutput.permissionDecision).toBe("deny");
+    expect(answer.hookSpecificOutput.permissionDecisionReason).toContain("mcp__txbox__run_command");
+  });
+
+  test("opencode: the plugin's question gets txbox's answer", async () => {
+    const stdin = JSON.stringify({
+      tool: "bash",
+      sessionID: "s",
+      callID: "c",
+      args: { command: "rm -rf ~" },
+    });
+    const r = await runCli(["hook", "opencode"], { cwd, stdin });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ decision: "deny" });
   });
 });

@@ -1,4 +1,4 @@
-import { answerClaudeCodeHook, claudeCodeHookInput, type TransactMode } from "@txbox/agent";
+import { AGENT_HOOKS, AGENTS, isAgentName, type TransactMode } from "@txbox/agent";
 import { errorMessage, UsageError } from "@txbox/core";
 import type { Register } from "../main.js";
 import type { Io } from "../output.js";
@@ -6,10 +6,10 @@ import { gate, policyContext } from "@txbox/runtime/gate";
 import { hostOf } from "../session.js";
 import { parseGuest } from "./common-tx.js";
 
-/** Agents whose pre-tool hook txbox answers, with the documentation of each format. */
-const AGENTS = ["claude-code"] as const;
-
-/** Claude Code's documented "blocking error" exit: the call is refused, stderr is the reason. */
+/**
+ * The documented "blocking error" exit of Claude Code, Qwen Code and Codex hooks: the call is
+ * refused, stderr is the reason (txbox's opencode plugin refuses on any exit but 0).
+ */
 const BLOCK = 2;
 const STDIN_TIMEOUT_MS = 10_000;
 
@@ -44,9 +44,9 @@ export const registerHook: Register = (program, io, outcome) => {
   program
     .command("hook")
     .description(
-      "answer a coding agent's pre-tool hook with the txbox gate (Claude Code: PreToolUse JSON " +
-        "on stdin, the documented decision JSON on stdout). Anything txbox cannot read is " +
-        "refused (exit 2), never let through",
+      "answer a coding agent's pre-tool hook with the txbox gate (Claude Code, Qwen Code, Codex: " +
+        "PreToolUse JSON on stdin, the documented decision JSON on stdout; opencode: the JSON of " +
+        "txbox's plugin). Anything txbox cannot read is refused (exit 2), never let through",
     )
     .argument("<agent>", `the agent whose hook format to speak: ${AGENTS.join(", ")}`)
     .option(
@@ -63,14 +63,15 @@ export const registerHook: Register = (program, io, outcome) => {
     .option("--guest <vmid>", "add the packs txbox.yaml lists for this guest (guests[].policy)")
     .option("--json", "accepted for uniformity: the answer is always the agent's JSON")
     .action(async (agent: string, opts: HookOptions) => {
-      if (!(AGENTS as readonly string[]).includes(agent))
+      if (!isAgentName(agent))
         throw new UsageError(`hook: unknown agent ${agent} (known: ${AGENTS.join(", ")})`);
+      const hook = AGENT_HOOKS[agent];
       if (opts.transact !== "redirect" && opts.transact !== "allow")
         throw new UsageError(`--transact: expected redirect or allow, got ${opts.transact}`);
       let input;
       try {
         const raw: unknown = JSON.parse(await readAll(io, STDIN_TIMEOUT_MS));
-        input = claudeCodeHookInput.parse(raw);
+        input = hook.input.parse(raw);
       } catch (cause) {
         io.stderr.write(`txbox hook: refused: unreadable hook input (${errorMessage(cause)})\n`);
         outcome.code = BLOCK;
@@ -80,7 +81,7 @@ export const registerHook: Register = (program, io, outcome) => {
       const loaded = host.config(io, opts.config);
       const policy = host.policies(loaded, opts.policy)(parseGuest(opts.guest)?.vmid);
       const ctx = policyContext(loaded);
-      const result = answerClaudeCodeHook(
+      const result = hook.answer(
         input,
         (cmd) => gate(policy, cmd, ctx),
         opts.transact as TransactMode,
