@@ -85,6 +85,16 @@ export const TARGETS = {
     title: "policy: decision core (facts → effects → decision)",
     root: "packages/policy",
     mutate: ["packages/policy/src/explain.ts", "packages/policy/src/effects/*.ts"],
+    parts: {
+      // effects → decision: the table's lookup, derived tags, knowledge matches, verdict
+      a: [
+        "packages/policy/src/explain.ts",
+        "packages/policy/src/effects/table.ts",
+        "packages/policy/src/effects/derive.ts",
+      ],
+      b: ["packages/policy/src/effects/paths.ts"], // path facts → effects
+      c: ["packages/policy/src/effects/target.ts"], // guest or remote target
+    },
     // decide.test.ts drives the default pack through decide(); chain.test.ts the scripts a
     // command runs; paths.test.ts the path classes. The packs' own example checks (packs.test.ts)
     // add little and double the time per mutant.

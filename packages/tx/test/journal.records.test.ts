@@ -41,6 +41,16 @@ const blank = {
   error: null,
 };
 
+/** The error `fn` throws (undefined if none), to assert on its class, message and details. */
+function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "txbox-journal-rec-"));
   file = join(dir, "j.db");
@@ -122,6 +132,13 @@ describe("a transaction as the journal stores it", () => {
       createdAt: 1000,
       updatedAt: 3000,
     });
+    // A field the patch does not name keeps its value.
+    clock = 3500;
+    expect(j.update("t1", { timings: { c: 3 } })).toStrictEqual({
+      ...t,
+      timings: { a: 1, b: 2, c: 3 },
+      updatedAt: 3500,
+    });
     // false and null are values too: they overwrite, and a later timing replaces an earlier one.
     clock = 4000;
     const u = j.transition(
@@ -185,12 +202,18 @@ describe("a transaction as the journal stores it", () => {
     expect(u).toMatchObject({ state: "INTENT", snapshotRemoved: true, updatedAt: 5000 });
     expect(u.timings).toStrictEqual({ cleanupMs: 9 });
     expect(j.update("t1", { error: "e" }, "INTENT").error).toBe("e");
-    expect(() => j.update("t1", { error: "f" }, "COMMITTED")).toThrow(
-      new InvalidTransition("transaction t1 is INTENT, expected COMMITTED"),
-    );
+    expect(caught(() => j.update("t1", { error: "f" }, "COMMITTED"))).toMatchObject({
+      constructor: InvalidTransition,
+      message: "transaction t1 is INTENT, expected COMMITTED",
+      details: { txid: "t1", state: "INTENT", expected: "COMMITTED" },
+    });
     expect(j.getTx("t1").error).toBe("e");
     expect(j.events("t1")).toHaveLength(1);
-    expect(() => j.update("nope", { error: "x" })).toThrow(TxNotFound);
+    expect(caught(() => j.update("nope", { error: "x" }))).toMatchObject({
+      constructor: TxNotFound,
+      message: "no transaction nope in the journal",
+      details: { txid: "nope" },
+    });
   });
 
   it("an unknown transaction is TxNotFound (not a journal failure), naming the journal", () => {
@@ -204,9 +227,14 @@ describe("a transaction as the journal stores it", () => {
     expect(err).toBeInstanceOf(TxNotFound);
     expect((err as TxNotFound).message).toBe(`no transaction nope in the journal ${file}`);
     expect((err as TxNotFound).hint).toBe("List transactions with `txbox tx list`");
-    expect(() => j.transition("nope", "INTENT", "SNAPSHOTTING", { type: "BEGIN" })).toThrow(
-      new TxNotFound("no transaction nope in the journal"),
-    );
+    expect((err as TxNotFound).details).toEqual({ txid: "nope" });
+    expect(
+      caught(() => j.transition("nope", "INTENT", "SNAPSHOTTING", { type: "BEGIN" })),
+    ).toMatchObject({
+      constructor: TxNotFound,
+      message: "no transaction nope in the journal",
+      details: { txid: "nope" },
+    });
   });
 });
 

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// Re-apply mutants from a target's last Stryker report to the source, one at a time, and run the
+// given tests against each: the check by hand that a test added for a surviving mutant fails on
+// it (or that a Timeout is a real one). The source is restored after each mutant, and on exit.
+//
+//   node stryker/recheck.mjs <target[:part]> [--status Survived,NoCoverage] [--at file:line] -- <jest args>
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const argv = process.argv.slice(2);
+const sep = argv.indexOf("--");
+const own = sep < 0 ? argv : argv.slice(0, sep);
+const jestArgs = sep < 0 ? [] : argv.slice(sep + 1);
+const name = own[0];
+const opt = (flag) => {
+  const i = own.indexOf(flag);
+  return i < 0 ? undefined : own[i + 1];
+};
+if (name === undefined || jestArgs.length === 0) {
+  console.error("usage: recheck.mjs <target[:part]> [--status S,..] [--at file:line] -- <tests>");
+  process.exit(2);
+}
+const statuses = new Set((opt("--status") ?? "Survived,NoCoverage").split(","));
+const at = opt("--at");
+const [target, part] = name.split(":");
+const report = JSON.parse(
+  readFileSync(
+    join(root, "reports/mutation", target, ...(part ? [part] : []), "mutation.json"),
+    "utf8",
+  ),
+);
+
+/** Offset of a report location (line and column both 1-based) in `text`. */
+function offset(text, { line, column }) {
+  let o = 0;
+  for (let l = 1; l < line; l++) o = text.indexOf("\n", o) + 1;
+  return o + column - 1;
+}
+
+const originals = new Map();
+const restore = () => {
+  for (const [f, t] of originals) writeFileSync(f, t);
+};
+process.on("exit", restore);
+process.on("SIGINT", () => process.exit(130));
+
+let failedToKill = 0;
+for (const [path, f] of Object.entries(report.files)) {
+  const file = join(root, path);
+  const original = readFileSync(file, "utf8");
+  originals.set(file, original);
+  for (const m of f.mutants) {
+    if (!statuses.has(m.status)) continue;
+    const where = `${path}:${m.location.start.line}`;
+    if (at !== undefined && where !== at) continue;
+    const a = offset(original, m.location.start);
+    const b = offset(original, m.location.end);
+    writeFileSync(file, original.slice(0, a) + m.replacement + original.slice(b));
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--experimental-vm-modules",
+        "--no-warnings=ExperimentalWarning",
+        join(root, "node_modules/jest/bin/jest.js"),
+        "--runInBand",
+        "--silent",
+        ...jestArgs,
+      ],
+      { cwd: root, encoding: "utf8", timeout: 180_000 },
+    );
+    writeFileSync(file, original);
+    const killed = r.status !== 0;
+    if (!killed) failedToKill++;
+    const code = JSON.stringify(original.slice(a, b).slice(0, 60));
+    console.log(
+      `${killed ? "KILLED  " : "SURVIVES"} ${where}:${m.location.start.column} ${m.mutatorName} ${code} -> ${JSON.stringify(m.replacement)}${r.error ? ` (${r.error.message})` : ""}`,
+    );
+  }
+}
+restore();
+process.exit(failedToKill > 0 ? 1 : 0);
