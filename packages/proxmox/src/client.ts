@@ -1,7 +1,7 @@
 import { proxmoxApi, type Proxmox } from "proxmox-api";
 import type { Agent } from "undici";
 import type { Logger, ProxmoxConfig } from "@txbox/core";
-import { Locked, NotFound, TaskFailed } from "./errors.js";
+import { Locked, NotFound, TaskFailed, Unsupported } from "./errors.js";
 import { connectionFromConfig, type ProxmoxConnection } from "./connection.js";
 import { Firewall } from "./firewall.js";
 import { Guest, type GuestType } from "./guest.js";
@@ -18,6 +18,7 @@ import { waitTask, type TaskPoll, type TaskResult, type WaitTaskOptions } from "
 import { createDispatcher } from "./tls.js";
 import { Transport } from "./transport.js";
 import { parseUpid } from "./upid.js";
+import { SUPPORTED_PVE_MAJORS, checkPveVersion } from "./version.js";
 
 /** An entry of `GET /cluster/resources`. */
 export interface ClusterResource {
@@ -48,6 +49,8 @@ export interface ConnectOptions {
   logger?: Logger;
   /** Skip the `GET /version` probe that fails fast on a wrong URL, certificate or secret. */
   skipProbe?: boolean;
+  /** Told when the cluster runs a PVE newer than txbox supports (default: the logger's warn). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -102,13 +105,34 @@ export class ProxmoxClient {
     const client = new ProxmoxClient(connection, options);
     if (!options.skipProbe) {
       try {
-        await client.get("/version");
+        const v = await client.get<{ version?: unknown }>("/version");
+        client.checkVersion(v.version, options);
       } catch (err) {
         await client.close();
         throw err;
       }
     }
     return client;
+  }
+
+  /** The PVE version the probe read (`9.1.1`), when it ran. */
+  pveVersion: string | undefined;
+
+  /**
+   * Hold the cluster's version against the supported range: older than its first major is refused
+   * (its API lacks calls txbox makes), newer or unrecognised only warned about.
+   */
+  private checkVersion(version: unknown, options: ConnectOptions): void {
+    this.pveVersion = typeof version === "string" ? version : undefined;
+    const verdict = checkPveVersion(version);
+    if (verdict.ok) return;
+    if (verdict.major !== undefined && verdict.major < SUPPORTED_PVE_MAJORS[0]!)
+      throw new Unsupported(verdict.reason, {
+        hint: "upgrade the cluster to a supported PVE release (see the README's supported range)",
+        context: { path: "/version" },
+      });
+    const warn = options.onWarning ?? ((m: string) => options.logger?.warn(m));
+    warn(verdict.reason);
   }
 
   /** One request under a retry policy (default: `RETRY.read` for GET, `RETRY.none` otherwise). */

@@ -1,6 +1,7 @@
 // Unit tests of transport, retries and task waiting against a SCRIPTED local HTTPS server.
 import { ProxmoxClient } from "../src/client.js";
 import {
+  Unsupported,
   AuthFailed,
   Locked,
   NotFound,
@@ -359,4 +360,27 @@ describe("waitTask", () => {
 
 test("guest() of a missing vmid is NotFound", async () => {
   await expect(client.guest(999)).rejects.toBeInstanceOf(NotFound);
+});
+
+describe("the PVE version against the supported range (8.x, 9.x)", () => {
+  test.each([
+    ["8.4.1", []],
+    ["9.1.1", []],
+    ["10.0.2", ["PVE 10.0.2 is newer than txbox was tested against (8.x and 9.x)"]],
+  ])("%s connects, warning %j", async (version, warnings) => {
+    srv.route("GET", "/version", () => ({ status: 200, data: { version } }));
+    const seen: string[] = [];
+    const c = await ProxmoxClient.connect(connection(), { onWarning: (m) => seen.push(m) });
+    expect({ version: c.pveVersion, seen }).toEqual({ version, seen: warnings });
+    await c.close();
+  });
+
+  test("an older release is refused with the reason", async () => {
+    srv.route("GET", "/version", () => ({ status: 200, data: { version: "7.4.3" } }));
+    const err = await ProxmoxClient.connect(connection()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Unsupported);
+    expect((err as Unsupported).message).toBe(
+      "PVE 7.4.3 is older than txbox supports (8.x and 9.x): its API lacks calls txbox makes",
+    );
+  });
 });

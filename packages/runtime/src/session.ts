@@ -138,7 +138,9 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
   const journal = openJournal(journalFile);
   let client: ProxmoxClient;
   try {
-    client = await ProxmoxClient.connect(target.connection);
+    client = await ProxmoxClient.connect(target.connection, {
+      onWarning: (m) => void io.stderr.write(`txbox: warning: ${m}\n`),
+    });
   } catch (error) {
     journal.close();
     throw error;

@@ -133,7 +133,9 @@ async function openNet(
   };
   let client: ProxmoxClient;
   try {
-    client = await ProxmoxClient.connect(target.connection);
+    client = await ProxmoxClient.connect(target.connection, {
+      onWarning: (m) => void io.stderr.write(`txbox: warning: ${m}\n`),
+    });
   } catch (error) {
     cleanup();
     throw error;
