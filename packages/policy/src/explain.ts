@@ -5,6 +5,7 @@ import { serviceTarget, type Target } from "./effects/target.js";
 import { decideEffect, EFFECT_TABLE } from "./effects/table.js";
 import { extractFacts } from "./facts/extract.js";
 import { loadKnowledge } from "./knowledge/load.js";
+import { SHELLS, basename } from "./facts/programs.js";
 import type { Policy } from "./policy.js";
 import type {
   CommandFacts,
@@ -91,8 +92,17 @@ function judgeCommand(
     });
   else if (!vouched && matches.length === 0 && !k.services.has(c.program)) {
     // A program the gate knows nothing about, given a whole tree (`/`, `~`, `/etc`): judged by
-    // that argument, as if it destroyed it.
-    for (const p of c.paths)
+    // that argument, as if it destroyed it; given a shell's path, as if it ran that shell.
+    for (const p of c.paths) {
+      if (p.role === "operand" && p.raw.includes("/") && SHELLS.has(basename(p.path)))
+        effects.push({
+          kind: "exec-untrusted",
+          id: "unknown.runs-shell",
+          reason: `${c.program} is not known and is given a shell to run: ${p.raw}; what that shell runs never passes the gate`,
+          remote: false,
+          command: i,
+          target: p.path,
+        });
       if (
         p.role === "operand" &&
         p.remote !== true &&
@@ -107,6 +117,7 @@ function judgeCommand(
           command: i,
           target: p.path,
         });
+    }
   }
   if (!vouched && !c.remote)
     effects.push({

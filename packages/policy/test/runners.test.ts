@@ -85,6 +85,23 @@ describe("programs that run other commands (knowledge/runners.yaml)", () => {
     expect(decide(policy, "ghc -e 'System.Process.callCommand \"/bin/sh\"'").decision).toBe("deny");
   });
 
+  it("reads ip's abbreviated words written out, as ip resolves them", () => {
+    const words = (cmd: string) => extractFacts(cmd, ctx).commands[0]?.words.slice(0, 2);
+    expect(words("ip a d 10.0.0.2/24 dev eth0")).toEqual(["address", "delete"]);
+    expect(words("ip l s eth0 down")).toEqual(["link", "set"]);
+    expect(words("ip -br r sh")).toEqual(["route", "show"]);
+    expect(decide(policy, "sudo ip ru f").decision).toBe("deny");
+    expect(decide(policy, "ip a").decision).not.toBe("deny");
+  });
+
+  it("judges an unknown program given a shell's path as running that shell", () => {
+    const d = decide(policy, "agetty -l /bin/sh -o -p -a root tty");
+    expect(d.decision).toBe("deny");
+    expect(d.ruleIds).toContain("unknown.runs-shell");
+    // known programs that only read it are judged by their knowledge
+    expect(decide(policy, "file /bin/sh").decision).toBe("allow");
+  });
+
   it("indexes entries by program, the longer subcommand first", () => {
     const ip = runnerIndex().get("ip") ?? [];
     expect(ip.map((s) => s.subcommand)).toEqual([

@@ -6,6 +6,7 @@ import { programsFileSchema, servicesFileSchema } from "./schema.js";
 import { knowledgeDir, readKnowledge } from "./read.js";
 import { runnerIndex } from "./runners.js";
 import { manifestIndex } from "./manifests.js";
+import { abbreviationTable } from "./abbreviations.js";
 import { basename, family } from "../facts/programs.js";
 import type { PolicyContext } from "../types.js";
 
@@ -54,7 +55,11 @@ export function loadKnowledge(): Knowledge {
       details: { file: `${knowledgeDir}services.yaml`, failures },
       hint: "Fix the entry's host options or the example",
     });
-  failures.push(...runnerExampleFailures(ctx), ...manifestExampleFailures(ctx));
+  failures.push(
+    ...runnerExampleFailures(ctx),
+    ...manifestExampleFailures(ctx),
+    ...abbreviationExampleFailures(ctx),
+  );
   if (failures.length > 0)
     throw new PolicyPackError(failures.join("\n"), {
       details: { file: knowledgeDir, failures },
@@ -111,6 +116,21 @@ function manifestExampleFailures(ctx: Required<PolicyContext>): string[] {
       if (!got.includes(runs))
         failures.push(
           `manifests.yaml: ${spec.programs[0]!}: example ${JSON.stringify(cmd)} should run ${runs}; judged: ${got.join(", ")}`,
+        );
+    }
+  return failures;
+}
+
+/** Check every abbreviation example: the command's words must resolve as the example says. */
+function abbreviationExampleFailures(ctx: Required<PolicyContext>): string[] {
+  const failures: string[] = [];
+  for (const [program, spec] of Object.entries(abbreviationTable()))
+    for (const { cmd, words } of spec.examples) {
+      const c = extractFacts(cmd, ctx).commands[0];
+      const got = c?.words.slice(0, words.split(" ").length).join(" ");
+      if (got !== words)
+        failures.push(
+          `programs.yaml: ${program}: example ${JSON.stringify(cmd)} should read as ${JSON.stringify(words)}; read as ${JSON.stringify(got)}`,
         );
     }
   return failures;

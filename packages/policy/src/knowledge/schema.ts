@@ -28,9 +28,29 @@ export const servicesFileSchema = z
   .object({ name: z.string(), services: z.array(serviceSchema) })
   .strict();
 
-export const programsFileSchema = z
-  .object({ name: z.string(), metadata_only: names, extractors: names })
+/** A program's abbreviated object and command words and how it resolves them. */
+export const abbreviationSchema = z
+  .object({
+    valued: z.array(z.string()).default([]).describe("Global options that take a value"),
+    objects: names.describe("Object words in the program's lookup order"),
+    commands: z.record(z.string(), names).default({}).describe("Command words per object"),
+    examples: z
+      .array(z.object({ cmd: z.string(), words: z.string() }).strict())
+      .min(1)
+      .describe("Checked when the policy loads: the words the command resolves to"),
+  })
   .strict();
+
+export const programsFileSchema = z
+  .object({
+    name: z.string(),
+    metadata_only: names,
+    extractors: names,
+    abbreviations: z.record(z.string(), abbreviationSchema).default({}),
+  })
+  .strict();
+
+export type AbbreviationSpec = z.infer<typeof abbreviationSchema>;
 
 export type ServiceSpec = z.infer<typeof serviceSchema>;
 

@@ -3,6 +3,7 @@ import { COMMAND_VARS, basename, family, firstCommandIndex } from "../programs.j
 import { splitWords } from "../text.js";
 import { absolutize, type ArgValue } from "../paths.js";
 import { findRunner, runnerIndex } from "../../knowledge/runners.js";
+import { abbreviationTable, expandAbbreviations } from "../../knowledge/abbreviations.js";
 import { type Output, NONE, type CommandEnv, Extractor } from "./state.js";
 import { shellText } from "./simple.js";
 import { xargs, parallel } from "./fanout.js";
@@ -30,6 +31,14 @@ export function run(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
       frame: { ...env.frame, ...patch, wrappers: [...env.frame.wrappers, by] },
     });
   };
+  const abbreviations = abbreviationTable()[name];
+  if (abbreviations !== undefined) {
+    const words = expandAbbreviations(
+      abbreviations,
+      args.slice(1).map((a) => a.value),
+    );
+    args = [args[0]!, ...args.slice(1).map((a, k) => ({ ...a, value: words[k]! }))];
+  }
   const rest = args.slice(1);
   const runner = findRunner(
     runnerIndex(),

@@ -1,0 +1,34 @@
+import { readKnowledge } from "./read.js";
+import { programsFileSchema, type AbbreviationSpec } from "./schema.js";
+
+let cached: Readonly<Record<string, AbbreviationSpec>> | undefined;
+
+/** Programs that accept abbreviated words (`knowledge/programs.yaml`), read once on first use. */
+export function abbreviationTable(): Readonly<Record<string, AbbreviationSpec>> {
+  cached ??= readKnowledge("programs.yaml", programsFileSchema).abbreviations;
+  return cached;
+}
+
+/** The first word of `list` that `word` abbreviates, as the program looks it up. */
+function resolve(word: string, list: readonly string[]): string {
+  const w = word.toLowerCase();
+  return list.find((full) => full.startsWith(w)) ?? word;
+}
+
+/**
+ * The words of `argv` with the object and command words written out (`ip a d` → `ip address
+ * delete`); `argv` itself when the program takes no abbreviations.
+ */
+export function expandAbbreviations(spec: AbbreviationSpec, argv: readonly string[]): string[] {
+  const out = [...argv];
+  let i = 0;
+  while (i < out.length && out[i]!.startsWith("-")) i += spec.valued.includes(out[i]!) ? 2 : 1;
+  if (i >= out.length) return out;
+  const object = resolve(out[i]!, spec.objects);
+  out[i] = object;
+  const commands = spec.commands[object];
+  const next = i + 1;
+  if (commands !== undefined && next < out.length && !out[next]!.startsWith("-"))
+    out[next] = resolve(out[next]!, commands);
+  return out;
+}
