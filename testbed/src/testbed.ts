@@ -174,6 +174,15 @@ export async function startTestbed(options: StartTestbedOptions): Promise<Testbe
     log({ lab: msg }),
   );
   await cluster.guests.redrive((msg) => log({ lab: msg }));
+  // The stored firewall governs traffic from the start, as pve-firewall compiles it at boot; what
+  // cannot be realised is logged as an error (pve-firewall logs its compile errors likewise) and
+  // every later firewall change answers with it.
+  await cluster.firewall.realise().catch((err: unknown) =>
+    log({
+      level: "error",
+      firewall: `not realised: ${err instanceof Error ? err.message : String(err)}`,
+    }),
+  );
 
   const token = cluster.auth.primaryToken();
   if (token === undefined)

@@ -59,6 +59,7 @@ export class Cluster {
       authorizedKeys: d.authorizedKeys,
       realiseFault: (op) => this.realiseFault(op),
       lateLockHolds: () => d.faults().lateLockHolds,
+      configChanged: () => this.firewall.realise(),
     });
     this.firewall = new Firewall({
       store: d.store,
@@ -66,6 +67,7 @@ export class Cluster {
       checkVnet: (vnet) => this.sdn.checkVnet(vnet),
       checkNode: (node) => this.checkNode(node),
       nodes: () => cfg.nodes,
+      guestNics: (type, vmid) => this.guests.firewallNics(type, vmid),
       realise: async (fw) => {
         if (d.realiser.applyFirewall !== undefined) await d.realiser.applyFirewall(fw);
       },
@@ -75,7 +77,7 @@ export class Cluster {
       this.tasks,
       d.realiser,
       () => this.defaultNode,
-      () => ({ vnetFirewalls: this.firewall.vnetFirewalls(), firewall: this.firewall.switches() }),
+      () => this.firewall.realisable(),
       () => cfg.nodes,
       () => d.faults(),
     );

@@ -1,21 +1,17 @@
 import { createHash } from "node:crypto";
+import type { FirewallConfig, FwGuestNic } from "../realise/firewall/types.js";
 import type { SdnFirewallSwitches, SdnVnetFirewall } from "../realise/sdn/types.js";
 import { num, str, type Request, type Routes } from "./context.js";
 import { fail } from "./errors.js";
 import type { Store } from "./store.js";
+import {
+  aliasRoutes,
+  firewallConfigOf,
+  type FirewallState,
+  type Ruleset,
+} from "./firewall-config.js";
 
 type Obj = Record<string, unknown>;
-
-interface Ruleset {
-  options: Obj;
-  rules: Obj[];
-  ipsets: Record<string, { comment?: string; entries: Obj[] }>;
-}
-
-interface FirewallState {
-  scopes: Record<string, Ruleset>;
-  groups: Record<string, { comment?: string; rules: Obj[] }>;
-}
 
 const RULE_CALL_KEYS = new Set([
   "node",
@@ -27,6 +23,7 @@ const RULE_CALL_KEYS = new Set([
   "group",
   "name",
   "cidr",
+  "rename",
 ]);
 
 const emptyRuleset = (): Ruleset => ({ options: {}, rules: [], ipsets: {} });
@@ -41,10 +38,16 @@ export interface FirewallDeps {
   /** Throws PVE's error for an unknown node. */
   checkNode: (node: string) => void;
   nodes: () => string[];
+  /** A guest's node and NICs (absent for a guest that no longer exists). */
+  guestNics: (
+    type: "qemu" | "lxc",
+    vmid: number,
+  ) => { node: string; nics: FwGuestNic[] } | undefined;
   /** Make the traffic obey the new state; throws when it could not. */
   realise: (state: {
     vnetFirewalls: Record<string, SdnVnetFirewall>;
     firewall: SdnFirewallSwitches;
+    firewallConfig: FirewallConfig;
   }) => Promise<void>;
 }
 
@@ -76,7 +79,20 @@ export class Firewall {
 
   /** Realise the current state (after a testbed start, or after an SDN apply). */
   realise(): Promise<void> {
-    return this.deps.realise({ vnetFirewalls: this.vnetFirewalls(), firewall: this.switches() });
+    return this.deps.realise(this.realisable());
+  }
+
+  /** Everything of the firewall that shapes traffic, as the realiser takes it. */
+  realisable(): {
+    vnetFirewalls: Record<string, SdnVnetFirewall>;
+    firewall: SdnFirewallSwitches;
+    firewallConfig: FirewallConfig;
+  } {
+    return {
+      vnetFirewalls: this.vnetFirewalls(),
+      firewall: this.switches(),
+      firewallConfig: firewallConfigOf(this.state, this.deps.guestNics),
+    };
   }
 
   /** Wrap every write: realise it, or restore the previous state and fail. */
@@ -105,6 +121,14 @@ export class Firewall {
       };
     }
     return out;
+  }
+
+  private aliasHelpers() {
+    return {
+      save: () => this.save(),
+      digestOf: (v: unknown) => this.digestOf(v),
+      checkDigest: (req: Request, v: unknown) => this.checkDigest(req, v),
+    };
   }
 
   private save(): void {
@@ -299,6 +323,7 @@ export class Firewall {
     this.rulesRoutes(r, "/cluster/firewall/rules", () => cluster().rules);
     this.optionsRoutes(r, "/cluster/firewall/options", cluster);
     this.ipsetRoutes(r, "/cluster/firewall/ipset", cluster);
+    aliasRoutes(r, "/cluster/firewall/aliases", cluster, this.aliasHelpers());
     const group = (req: Request): { comment?: string; rules: Obj[] } => {
       const g = this.state.groups[req.params.group as string];
       if (g === undefined) throw fail(`no such security group '${String(req.params.group)}'`);
@@ -348,6 +373,7 @@ export class Firewall {
       this.rulesRoutes(r, `${base}/rules`, (req) => guest(req).rules);
       this.optionsRoutes(r, `${base}/options`, guest);
       this.ipsetRoutes(r, `${base}/ipset`, guest);
+      aliasRoutes(r, `${base}/aliases`, guest, this.aliasHelpers());
     }
     const vnet = (req: Request): Ruleset => {
       this.deps.checkVnet(req.params.vnet as string);

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { FwGuestNic } from "../realise/firewall/types.js";
 import type {
   GuestRuntimeSpec,
   GuestType,
@@ -128,6 +129,11 @@ export interface GuestsDeps {
   realiseFault: (op: string) => Promise<void>;
   /** Fault injection: config-lock holds met by a task's late phase (`faults.lateLockHolds`). */
   lateLockHolds: () => { type: string; ms: number; count: number }[];
+  /**
+   * After a config change: the firewall realises again (a NIC's `firewall` flag, address or
+   * bridge may have changed); throws what it could not realise.
+   */
+  configChanged?: () => Promise<void>;
 }
 
 /**
@@ -164,6 +170,19 @@ export class Guests {
       throw fail(
         `hostname lookup '${node}' failed - failed to get address info for: ${node}: Name or service not known`,
       );
+  }
+
+  /** A guest's node and NICs as its firewall sees them (undefined: no such guest of that type). */
+  firewallNics(type: GuestType, vmid: number): { node: string; nics: FwGuestNic[] } | undefined {
+    const g = this.byId.get(vmid);
+    if (g === undefined || g.type !== type) return undefined;
+    const nics = this.spec(g).nets.map((n) => ({
+      netid: n.key,
+      firewall: n.firewall === true,
+      bridge: n.bridge,
+      ...(n.cidr === undefined ? {} : { cidr: n.cidr }),
+    }));
+    return { node: g.node, nics };
   }
 
   /** The guest, or PVE's "does not exist" error for the node/type the path names. */
@@ -227,6 +246,7 @@ export class Guests {
         ...(ipconf.ip !== undefined && ipconf.ip !== "dhcp" ? { cidr: ipconf.ip } : {}),
         ...(ipconf.gw !== undefined ? { gateway: ipconf.gw } : {}),
         ...(hwaddr !== undefined ? { hwaddr } : {}),
+        ...(p.firewall === "1" ? { firewall: true } : {}),
       });
     }
     return {
@@ -396,6 +416,15 @@ export class Guests {
       for (const k of deletes) delete g.config[k];
       this.save(g);
     });
+    if (
+      this.d.configChanged !== undefined &&
+      Object.keys(p).some((k) => /^(net|ipconfig)\d+$/.test(k) || k === "delete")
+    )
+      await this.d.configChanged().catch((err: unknown) => {
+        throw fail(
+          `firewall not applied: ${err instanceof Error ? err.message.trim() : String(err)}`,
+        );
+      });
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------

@@ -93,7 +93,10 @@ export class Sdn {
     private readonly realiser: Realiser,
     private readonly node: () => string,
     /** Vnet firewalls and the cluster's firewall switches, handed to the realiser. */
-    private readonly firewall: () => Pick<RunningSdnConfig, "vnetFirewalls" | "firewall">,
+    private readonly firewall: () => Pick<
+      RunningSdnConfig,
+      "vnetFirewalls" | "firewall" | "firewallConfig"
+    >,
     /** Cluster nodes (each reloads its network in `reloadnetworkall`) and fault injection. */
     private readonly nodes: () => string[] = () => [node()],
     private readonly faults: () => Pick<Faults, "sdnReloadFailures" | "sdnLockTimeouts"> = () => ({

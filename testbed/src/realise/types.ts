@@ -16,6 +16,9 @@ import type { RunningSdnConfig } from "./sdn/types.js";
 /** The SDN configuration handed to {@link Realiser.applySdn} (defined with the SDN realisation). */
 export type { RunningSdnConfig };
 
+/** What {@link Realiser.applyFirewall} realises: every firewall setting that shapes traffic. */
+export type FirewallState = Pick<RunningSdnConfig, "vnetFirewalls" | "firewall" | "firewallConfig">;
+
 export type GuestType = "qemu" | "lxc";
 
 /**
@@ -65,6 +68,8 @@ export interface NetIf {
   hwaddr?: string;
   /** `eth0` for LXC, derived for qemu (`eth<N>`). */
   ifname: string;
+  /** The NIC's `firewall=1` flag (the guest's firewall applies to it). */
+  firewall?: boolean;
 }
 
 export interface GuestRuntimeSpec {
@@ -153,10 +158,10 @@ export interface Realiser {
   applySdn?(running: RunningSdnConfig): Promise<void>;
   /**
    * Optional: realise changed firewall state (vnet firewalls, the datacenter switch, nftables
-   * mode) on the networks of the last `applySdn`, as pve-firewall does within seconds of every
-   * change. Idempotent; throws when the change could not be realised.
+   * mode, guest and cluster rules) on the networks of the last `applySdn`, as pve-firewall does
+   * within seconds of every change. Idempotent; throws when the change could not be realised.
    */
-  applyFirewall?(firewall: Pick<RunningSdnConfig, "vnetFirewalls" | "firewall">): Promise<void>;
+  applyFirewall?(firewall: FirewallState): Promise<void>;
   /** Optional: SSH host-key fingerprints of a guest (for `GET /testbed/guests`). */
   hostKeyFingerprints?(vmid: number): Promise<string[]>;
 }

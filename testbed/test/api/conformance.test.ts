@@ -664,7 +664,22 @@ describe("firewall", () => {
       await g.ipset.$("own").$("10.0.0.5").$put({ comment: "x" });
       await g.ipset.$("own").$("10.0.0.5").$delete();
       await g.ipset.$("own").$delete();
+      await g.aliases.$post({ name: "Peer", cidr: "10.0.0.6" });
+      expect(await g.aliases.$("peer").$get()).toMatchObject({ name: "Peer", cidr: "10.0.0.6" });
+      await g.aliases.$("peer").$put({ cidr: "10.0.0.7", rename: "other" });
+      expect(await g.aliases.$get()).toEqual([
+        expect.objectContaining({ name: "other", cidr: "10.0.0.7", ipversion: 4 }),
+      ]);
+      await g.aliases.$("other").$delete();
     }
+    const dc = bed.api.cluster.firewall.aliases;
+    await dc.$post({ name: "gw", cidr: "10.0.0.1", comment: "gateway" });
+    await expect(dc.$post({ name: "GW", cidr: "10.0.0.2" })).rejects.toThrow(/already exists/);
+    expect(await dc.$("GW").$get()).toMatchObject({ name: "gw", cidr: "10.0.0.1" });
+    await dc.$("gw").$put({ cidr: "10.0.0.3" });
+    expect(await dc.$get()).toEqual([expect.objectContaining({ name: "gw", cidr: "10.0.0.3" })]);
+    await dc.$("gw").$delete();
+    await expect(dc.$("gw").$get()).rejects.toThrow(/no such alias/);
   });
 
   test("the datacenter switch and nftables mode (off by default) reach the realisation", async () => {

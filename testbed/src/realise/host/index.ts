@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { SdnRealiser, type SdnNode } from "../sdn/index.js";
 import {
   RealiseError,
+  type FirewallState,
   type RunningSdnConfig,
   type GuestRuntimeSpec,
   type GuestRuntimeStatus,
@@ -18,6 +19,7 @@ import {
   type VolumeRef,
 } from "../types.js";
 import { GuestCgroup } from "./cgroup.js";
+import { nodeFirewallScripts, type PlacedGuest } from "./firewall.js";
 import { run, waitFor } from "./exec.js";
 import { HostNames } from "./names.js";
 import {
@@ -112,6 +114,15 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** The firewall part of a state handed to the realiser, without absent keys. */
+function pickFirewall(s: FirewallState): FirewallState {
+  const out: FirewallState = {};
+  if (s.vnetFirewalls !== undefined) out.vnetFirewalls = s.vnetFirewalls;
+  if (s.firewall !== undefined) out.firewall = s.firewall;
+  if (s.firewallConfig !== undefined) out.firewallConfig = s.firewallConfig;
+  return out;
+}
+
 /** Resolves true when a TCP connection to host:port succeeds within timeoutMs. */
 function tcpOpen(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -143,9 +154,9 @@ export class HostRealiser implements Realiser {
   /** Present only when constructed with `sdn`: realises the running SDN config, then re-plugs NICs. */
   readonly applySdn?: (running: RunningSdnConfig) => Promise<void>;
   /** Present only when constructed with `sdn`: realises changed firewall state at once. */
-  readonly applyFirewall?: (
-    firewall: Pick<RunningSdnConfig, "vnetFirewalls" | "firewall">,
-  ) => Promise<void>;
+  readonly applyFirewall?: (firewall: FirewallState) => Promise<void>;
+  /** The firewall state last handed in: what guest starts and stops realise again. */
+  private firewallState: FirewallState = {};
   private readonly rootfsTarball: string;
   private names: HostNames;
   private stateDir: string;
@@ -181,16 +192,19 @@ export class HostRealiser implements Realiser {
       this.applySdn = async (running) => {
         if (this.sdn === undefined) throw new RealiseError("realiser not initialised");
         await this.sdn.realiser.apply(nodes, running);
+        this.firewallState = { ...this.firewallState, ...pickFirewall(running) };
         for (const vmid of [...this.guests.keys()]) {
           await this.locked(vmid, async () => {
             const g = this.running(vmid);
             if (g) await this.plugNets(g);
           });
         }
+        await this.realiseNodeFirewalls();
       };
       this.applyFirewall = async (firewall) => {
         if (this.sdn === undefined) throw new RealiseError("realiser not initialised");
         await this.sdn.realiser.applyFirewall(nodes, firewall);
+        await this.realiseNodeFirewalls(firewall);
       };
     }
   }
@@ -456,6 +470,8 @@ export class HostRealiser implements Realiser {
     });
     const { netns, address } = await this.network.attachGuest(spec.vmid, slot);
     await this.plugNets({ spec, slot });
+    // The guest's firewall is in place before anything in it runs.
+    await this.realiseNodeFirewalls(undefined, { spec, slot });
     const logFile = join(this.stateDir, "log", `guest-${spec.vmid}.log`);
     const log = await open(logFile, "a");
     const argv = inCgroupsArgv(
@@ -536,6 +552,30 @@ export class HostRealiser implements Realiser {
       }
       await this.cleanupGuest(vmid);
     });
+    // Its ports are gone and may be reused by the next guest: its rules go with them.
+    await this.realiseNodeFirewalls();
+  }
+
+  /**
+   * Realise the guest and cluster firewall on every node (host/firewall.ts) from the last state
+   * handed in (`applyFirewall`, `applySdn`), for the running guests plus one being started.
+   * Throws (FirewallError, nft's error) when it cannot: never a silent pass.
+   */
+  private async realiseNodeFirewalls(state?: FirewallState, starting?: PlacedGuest): Promise<void> {
+    if (state !== undefined) this.firewallState = { ...this.firewallState, ...pickFirewall(state) };
+    const cfg = this.firewallState.firewallConfig;
+    if (this.sdn === undefined || cfg === undefined) return;
+    const running: PlacedGuest[] = [...this.guests.values()].filter((g) => !g.exited);
+    if (starting !== undefined) running.push(starting);
+    const scripts = nodeFirewallScripts(
+      cfg,
+      this.firewallState.firewall,
+      this.sdn.realiser.nodeBridges(),
+      running,
+      this.names,
+    );
+    for (const change of await this.sdn.realiser.applyNodeFirewalls(scripts))
+      this.log("info", change, {});
   }
 
   /** Kills whatever is left of a guest and removes its cgroup, namespace and veth pair. */

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
+import { FW_MARK_TABLE, FW_TABLE } from "../firewall/ruleset.js";
 import { RealiseError } from "../types.js";
 import { command, inNetns, ipIn, ipJson } from "./exec.js";
 import { NodeFrr } from "./frr.js";
@@ -117,7 +118,7 @@ export class SdnRealiser {
     for (const node of [...this.networks.keys()])
       if (!plan.some((n) => n.node === node)) this.networks.delete(node);
     await writeFile(join(this.stateDir, "networks.json"), JSON.stringify(plan));
-    const { vnetFirewalls: _f, firewall: _s, ...applied } = sdn;
+    const { vnetFirewalls: _f, firewall: _s, firewallConfig: _c, ...applied } = sdn;
     this.applied = applied;
     await writeFile(join(this.stateDir, "applied.json"), JSON.stringify(applied));
     return { changes };
@@ -140,6 +141,42 @@ export class SdnRealiser {
         await this.ensureNft(net, (what) => changes.push(`${net.node}: ${what}`));
       }
       return { changes };
+    });
+  }
+
+  /** Each node of the last apply with its vnet bridges (what the node's firewall judges). */
+  nodeBridges(): { node: string; bridges: string[] }[] {
+    return [...this.networks.values()].map((n) => ({
+      node: n.node,
+      bridges: n.vnets.map((v) => v.bridge),
+    }));
+  }
+
+  /**
+   * Make each node's guest and cluster firewall tables (firewall/ruleset.ts) match `scripts`
+   * (node → script; "" = no tables), one atomic nft transaction per node that differs.
+   */
+  applyNodeFirewalls(scripts: Record<string, string>): Promise<string[]> {
+    return this.serial(async () => {
+      const changes: string[] = [];
+      for (const [node, script] of Object.entries(scripts)) {
+        const net = this.networks.get(node);
+        if (net === undefined || !existsSync(`/run/netns/${net.netns}`)) continue;
+        const file = join(this.stateDir, `${node}.fw.nft`);
+        const applied = existsSync(file) ? await readFile(file, "utf8") : undefined;
+        const listed = await inNetns(net.netns, ["nft", "list", "table", "inet", FW_TABLE], {
+          allowFailure: true,
+        });
+        if (applied === script && (listed.code === 0) === (script !== "")) continue;
+        const reset = [FW_TABLE, FW_MARK_TABLE].map((t, i) => {
+          const family = i === 0 ? "inet" : "bridge";
+          return `table ${family} ${t}\ndelete table ${family} ${t}\n`;
+        });
+        await inNetns(net.netns, ["nft", "-f", "-"], { input: `${reset.join("")}${script}` });
+        await writeFile(file, script);
+        changes.push(`${node}: applied guest and cluster firewall`);
+      }
+      return changes;
     });
   }
 
@@ -219,6 +256,7 @@ export class SdnRealiser {
     await command(["ip", "netns", "del", ns], { allowFailure: true });
     await rm(join(this.frrDir, node), { recursive: true, force: true });
     await rm(join(this.stateDir, `${node}.nft`), { force: true });
+    await rm(join(this.stateDir, `${node}.fw.nft`), { force: true });
     // The veth's underlay end vanishes with its peer; nothing else to remove.
     return [`removed node ${node}`];
   }

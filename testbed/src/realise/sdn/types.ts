@@ -1,3 +1,5 @@
+import type { FirewallConfig } from "../firewall/types.js";
+
 /**
  * The running SDN configuration as the PVE API returns it (`GET /cluster/sdn/{controllers,zones,
  * vnets}?running=1`, `GET /cluster/sdn/vnets/{vnet}/subnets`), plus each vnet's firewall
@@ -72,6 +74,11 @@ export interface RunningSdnConfig {
    * elsewhere routed traffic between vnets passes. Absent = enforced on every node.
    */
   firewall?: SdnFirewallSwitches;
+  /**
+   * The guest and cluster firewall (rules, options, groups, ipsets, aliases; each guest's NICs),
+   * realised on the nodes by the host realiser. Absent = leave it as it is.
+   */
+  firewallConfig?: FirewallConfig;
 }
 
 export interface SdnFirewallSwitches {
