@@ -2,6 +2,8 @@
 // Re-apply mutants from a target's last Stryker report to the source, one at a time, and run the
 // given tests against each: the check by hand that a test added for a surviving mutant fails on
 // it (or that a Timeout is a real one). The source is restored after each mutant, and on exit.
+// It edits the checkout's source in place: never run it while a Stryker run of the same checkout
+// is starting (Stryker copies the source into its sandbox then, and would copy the mutant).
 //
 //   node stryker/recheck.mjs <target[:part]> [--status Survived,NoCoverage] [--at file:line] -- <jest args>
 import { spawnSync } from "node:child_process";

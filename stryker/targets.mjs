@@ -86,14 +86,16 @@ export const TARGETS = {
     root: "packages/policy",
     mutate: ["packages/policy/src/explain.ts", "packages/policy/src/effects/*.ts"],
     parts: {
-      // effects → decision: the table's lookup, derived tags, knowledge matches, verdict
+      // effects → decision: the table's lookup, derived tags, the verdict over all effects
       a: [
-        "packages/policy/src/explain.ts",
-        "packages/policy/src/effects/table.ts",
+        "packages/policy/src/explain.ts:209-272",
+        "packages/policy/src/effects/table.ts:150-160",
         "packages/policy/src/effects/derive.ts",
       ],
-      b: ["packages/policy/src/effects/paths.ts"], // path facts → effects
-      c: ["packages/policy/src/effects/target.ts"], // guest or remote target
+      b: ["packages/policy/src/explain.ts:1-137"], // knowledge matches + target → effects
+      c: ["packages/policy/src/effects/paths.ts"], // path facts → effects
+      d: ["packages/policy/src/effects/target.ts"], // guest or remote target
+      e: ["packages/policy/src/explain.ts:138-208", "packages/policy/src/explain.ts:273-280"],
     },
     // decide.test.ts drives the default pack through decide(); chain.test.ts the scripts a
     // command runs; paths.test.ts the path classes. The packs' own example checks (packs.test.ts)

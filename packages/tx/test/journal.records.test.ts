@@ -542,6 +542,16 @@ describe("WAL headers", () => {
     expect(validWalHeader(walHeader(0x377f0681))).toBe(false);
   });
 
+  it("a refused log names the files and its size, and says how to recover", () => {
+    openJournal(join(dir, "r.db")).close();
+    writeFileSync(join(dir, "r.db-wal"), Buffer.alloc(100, 7));
+    expect(caught(() => openJournal(join(dir, "r.db")))).toMatchObject({
+      constructor: JournalError,
+      details: { file: join(dir, "r.db"), wal: join(dir, "r.db-wal"), size: 100 },
+      hint: "Restore the journal and its -wal file from a backup, or move both aside to start a new journal",
+    });
+  });
+
   it("a log that is only its (valid) header is accepted; an empty one beside a -shm too", () => {
     openJournal(join(dir, "h.db")).close();
     writeFileSync(join(dir, "h.db-wal"), walHeader(0x377f0682));
