@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startTestbed, type TestbedHandle } from "@txbox/testbed";
+import { startSshd, type SshdFixture } from "../../exec/test/fixtures/sshd.js";
 import { runCli } from "./support-io.js";
 
 const OPS_SECRET = "6f1d2a8e-3b4c-4d5e-8f90-a1b2c3d4e5f6";
@@ -66,7 +67,20 @@ afterAll(async () => {
 });
 
 /** A project directory whose txbox.yaml points at the testbed with this token and pin. */
-function project(name: string, tokenId: string, secret: string, fingerprint: string): string {
+const NO_SSH = {
+  port: 1,
+  user: "root",
+  keyFile: "/nonexistent",
+  hostKey: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+};
+
+function project(
+  name: string,
+  tokenId: string,
+  secret: string,
+  fingerprint: string,
+  ssh: { port: number; user: string; keyFile: string; hostKey: string } = NO_SSH,
+): string {
   const p = join(dir, name);
   rmSync(p, { recursive: true, force: true });
   writeFileSync(join(dir, `${name}.secret`), secret, { mode: 0o644 });
@@ -82,9 +96,10 @@ function project(name: string, tokenId: string, secret: string, fingerprint: str
       "guests:",
       "  - vmid: 101",
       "    host: 127.0.0.1",
-      "    port: 1",
-      "    keyFile: /nonexistent",
-      '    hostKey: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"',
+      `    port: ${ssh.port}`,
+      `    user: ${ssh.user}`,
+      `    keyFile: ${ssh.keyFile}`,
+      `    hostKey: "${ssh.hostKey}"`,
       "",
     ].join("\n"),
   );
@@ -160,4 +175,34 @@ test("run as an unprivileged user through the installed command", async () => {
   expect(out.stdout).toContain("FAIL /vms/101 VM.Snapshot");
   expect(out.stdout).not.toMatch(/FAIL root/);
   expect(out.code).toBe(1);
+});
+
+describe("SSH to the guest with the pinned host key", () => {
+  let sshd: SshdFixture;
+  beforeAll(async () => {
+    sshd = await startSshd();
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  test("the right key passes; another pinned host key fails, naming the check", async () => {
+    const ok = project("ssh-ok", tb.tokenId, tb.secret, tb.fingerprint, sshd);
+    const rep = JSON.parse((await runCli(["doctor", "--json"], { cwd: ok })).stdout) as Rep;
+    expect(byName(rep, "ssh")).toMatchObject({
+      ok: true,
+      detail: expect.stringContaining(sshd.hostKey),
+    });
+    expect(rep.ok).toBe(true);
+
+    const other = { ...sshd, hostKey: NO_SSH.hostKey };
+    const bad = project("ssh-bad", tb.tokenId, tb.secret, tb.fingerprint, other);
+    const r = await runCli(["doctor", "--json"], { cwd: bad });
+    const ssh = byName(JSON.parse(r.stdout) as Rep, "ssh")!;
+    expect(ssh).toMatchObject({ ok: false, detail: expect.stringContaining("[E_HOSTKEY]") });
+    expect(ssh.fix).toMatch(
+      /^the guest presents another host key: compare `ssh-keyscan -p \d+ 127\.0\.0\.1/,
+    );
+    expect(r.code).toBe(1);
+  });
 });

@@ -161,9 +161,11 @@ export function concreteNeeds(scope: PrivilegeScope): ConcreteNeed[] {
     for (const n of c.needs) {
       for (const path of fill(n.path, c.call, scope)) {
         const propagate = /\{/.test(n.path.replace(/\{vmid\}|\{node\}/g, "")) && !path.exact;
-        const key = `${path.path}|${[...n.privs].sort().join(",")}|${n.any === true}|${propagate}`;
+        const key = `${path.path}|${[...n.privs].sort().join(",")}|${n.any === true}`;
         const prev = out.get(key);
         if (prev !== undefined) {
+          // one check on the path: propagated when any call needs it below the path
+          prev.propagate ||= propagate;
           if (!prev.calls.includes(c.call)) prev.calls.push(c.call);
           if (FEATURE_RANK[c.feature] < FEATURE_RANK[prev.feature]) prev.feature = c.feature;
           continue;

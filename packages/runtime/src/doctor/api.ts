@@ -203,7 +203,7 @@ function roleFor(priv: string): string {
 }
 
 function missingCheck(need: ConcreteNeed, missing: string[], authid: string): Check {
-  const what = need.any ? `one of ${missing.join(", ")}` : missing.join(", ");
+  const what = need.any && missing.length > 1 ? `one of ${missing.join(", ")}` : missing.join(", ");
   const token = authid.includes("!");
   const grant = `pveum acl modify ${need.path} --${token ? "tokens" : "users"} '${authid}' --roles ${roleFor(missing[0]!)}`;
   return {

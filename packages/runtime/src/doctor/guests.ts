@@ -257,6 +257,13 @@ async function sshCheck(executor: SshExecutor, target: Target, vmid: number): Pr
     }
   }
   const code = last instanceof ExecError ? last.code : "";
+  if (/ENOENT|EACCES|private key|passphrase/i.test(reason(last)))
+    return {
+      ...base,
+      ok: false,
+      detail: `${where}: the key ${ssh.keyFile} cannot be used: ${reason(last)}`,
+      fix: `check guests[].keyFile: an unencrypted private key readable by this user`,
+    };
   return {
     ...base,
     ok: false,

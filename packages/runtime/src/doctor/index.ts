@@ -87,14 +87,14 @@ async function clusterChecks(
     );
     checks.push(...located.checks);
     checks.push(...(await guestChecks(client, located.found)));
-    const guestNodes = [...new Set(located.found.map((g) => g.node))];
-    checks.push(...(await firewallChecks(client, guestNodes.length > 0 ? guestNodes : nodes)));
     checks.push(
       ...(await sshChecks(
         target,
         located.found.map((g) => g.vmid),
       )),
     );
+    const guestNodes = [...new Set(located.found.map((g) => g.node))];
+    checks.push(...(await firewallChecks(client, guestNodes.length > 0 ? guestNodes : nodes)));
     if (vmids.length === 0)
       checks.push({
         feature: "guests",
