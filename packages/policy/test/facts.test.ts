@@ -3,6 +3,7 @@ import { expandBraces, extractFacts, normalizeLookalikes } from "../src/facts/ex
 import { codeEffects } from "../src/facts/interpreters.js";
 import { parseArgs, PROGRAM_SPECS } from "../src/facts/argspec.js";
 import type { CommandFacts } from "../src/types.js";
+import { printfText } from "../src/facts/text.js";
 
 const ctx = resolveContext({});
 
@@ -349,5 +350,24 @@ describe("expansion of the command word", () => {
     const cat = facts("cat /proc/1/root/etc/shadow")[0]!;
     expect(cat.paths[0]).toMatchObject({ path: "/etc/shadow", role: "read" });
     expect(cat.paths[0]!.classes).toContain("credential");
+  });
+});
+
+describe("what printf prints, and how xargs batches it", () => {
+  it("applies printf's format to its arguments, reusing it while arguments remain", () => {
+    expect(printfText("%s\\n", ["a", "b"])).toBe("a\nb\n");
+    expect(printfText("x=%d%%\\n", ["5"])).toBe("x=5%\n");
+    expect(printfText("%b", ["a\\tb"])).toBe("a\tb");
+    expect(printfText("%5.2f", ["1"])).toBeUndefined();
+    expect(printfText("\\x41", [])).toBeUndefined();
+  });
+
+  it("gives xargs every item on one command line unless -I, -L or -n says otherwise", () => {
+    const argvs = (cmd: string) =>
+      extractFacts(cmd, ctx)
+        .commands.filter((c) => c.program === "rm")
+        .map((c) => c.argv);
+    expect(argvs("printf '%s\\n' -rf /srv/a | xargs rm")).toEqual([["-rf", "/srv/a"]]);
+    expect(argvs("printf '%s\\n' a b | xargs -n1 rm")).toEqual([["a"], ["b"]]);
   });
 });

@@ -81,3 +81,57 @@ export function splitWords(text: string): ArgValue[] {
     out.push({ value: m[1] ?? m[2] ?? m[3] ?? "", dynamic: false, glob: false });
   return out;
 }
+
+const SIMPLE_ESCAPES: Record<string, string> = { n: "\n", t: "\t", "\\": "\\", '"': '"', "'": "'" };
+
+/** `\n`, `\t`, `\\` written out; undefined when other escapes (hex, octal) would encode text. */
+export function simpleEscapes(s: string): string | undefined {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c !== "\\" || i === s.length - 1) {
+      out += c;
+      continue;
+    }
+    const e = SIMPLE_ESCAPES[s[i + 1]!];
+    if (e === undefined) return undefined;
+    out += e;
+    i++;
+  }
+  return out;
+}
+
+/**
+ * What `printf FORMAT ARGS…` prints, as printf(1) does for `%s`, `%d`, `%b`, `%c` and `%%`: the
+ * format is reused while arguments remain. Undefined for anything it cannot tell statically.
+ */
+export function printfText(format: string, args: readonly string[]): string | undefined {
+  const fmt = simpleEscapes(format);
+  if (fmt === undefined) return undefined;
+  let out = "";
+  let k = 0;
+  do {
+    let used = false;
+    for (let i = 0; i < fmt.length; i++) {
+      const c = fmt[i]!;
+      if (c !== "%") {
+        out += c;
+        continue;
+      }
+      const m = /^%(-?\d*)([sdbc%])/.exec(fmt.slice(i));
+      if (m === null) return undefined;
+      i += m[0].length - 1;
+      if (m[2] === "%") {
+        out += "%";
+        continue;
+      }
+      used = true;
+      const arg = args[k++] ?? "";
+      const text = m[2] === "b" ? simpleEscapes(arg) : m[2] === "c" ? arg.slice(0, 1) : arg;
+      if (text === undefined) return undefined;
+      out += text;
+    }
+    if (!used) break;
+  } while (k < args.length);
+  return out;
+}

@@ -2,6 +2,7 @@ import { PASS_THROUGH, READERS, PATTERN_FIRST, basename } from "../programs.js";
 import { absolutize, pathFact } from "../paths.js";
 import { lit, type EmitContext, Extractor } from "./state.js";
 import { shellText, stdinAsCode } from "./simple.js";
+import { printfText, simpleEscapes } from "../text.js";
 
 /** ed's own command language on stdin: `e f`/`r f` read a file, `w f` writes one, `!cmd` runs. */
 export function edScript(ex: Extractor, x: EmitContext): void {
@@ -75,11 +76,22 @@ export function emitData(ex: Extractor, x: EmitContext): void {
             .join("")
         : "";
     const payload = words.map((a) => a.value).join(" ");
+    // What it prints: printf's format applied to its arguments, echo -e's simple escapes.
+    const printed =
+      program === "printf"
+        ? printfText(
+            words[0]?.value ?? "",
+            words.slice(1).map((a) => a.value),
+          )
+        : flags.includes("e")
+          ? simpleEscapes(payload)
+          : payload;
     const escapes = /\\(x[0-9a-fA-F]|u[0-9a-fA-F]|[0-7]{1,3}|0[0-7])/.test(payload);
+    const text = printed ?? payload;
     if (words.some((a) => a.dynamic)) x.output = { kind: "unknown", paths: [] };
     else if ((program === "printf" || flags.includes("e")) && escapes)
       x.output = { kind: "decoded" };
-    else x.output = { kind: "literal", text: program === "printf" ? payload : payload + "\n" };
+    else x.output = { kind: "literal", text: program === "printf" ? text : text + "\n" };
   } else if (
     program === "curl" ||
     program === "wget" ||

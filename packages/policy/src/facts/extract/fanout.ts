@@ -14,6 +14,9 @@ import { shellText } from "./simple.js";
 import { run } from "./run.js";
 import { emit } from "./emit.js";
 
+/** xargs options that run the command once per line or per few items. */
+const PER_ITEM = /^(-[Lln]|--max-lines|--max-args)/;
+
 export function xargs(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
   const rest = args.slice(1);
   const values = rest.map((a) => a.value);
@@ -61,7 +64,19 @@ export function xargs(ex: Extractor, args: ArgValue[], env: CommandEnv): Output 
   const template = rest.slice(i);
   if (template.length === 0) template.push(lit("echo"));
   const items = fromFile ? undefined : stdinItems(env.stdin, false);
-  return fanOut(ex, "xargs", template, replace, items, env, args);
+  // Without -I, -L or -n, xargs(1) puts as many items as fit on one command line.
+  const batched = replace === undefined && !values.slice(0, i).some((a) => PER_ITEM.test(a));
+  const together =
+    items !== undefined && batched && items.length > 1
+      ? [
+          {
+            value: items.map((it) => it.value).join(" "),
+            dynamic: items.some((it) => it.dynamic),
+            glob: items.some((it) => it.glob),
+          },
+        ]
+      : items;
+  return fanOut(ex, "xargs", template, replace, together, env, args);
 }
 
 export function parallel(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
