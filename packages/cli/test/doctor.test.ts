@@ -177,6 +177,36 @@ test("run as an unprivileged user through the installed command", async () => {
   expect(out.code).toBe(1);
 });
 
+test("a local testbed as the target: its guests, and its host checks as warnings", async () => {
+  const p = join(dir, "by-state");
+  mkdirSync(join(p, ".txbox"), { recursive: true, mode: 0o755 });
+  writeFileSync(
+    join(p, ".txbox", "testbed.json"),
+    JSON.stringify({
+      url: tb.url,
+      fingerprint: tb.fingerprint,
+      tokenId: tb.tokenId,
+      secret: tb.secret,
+      node: tb.node,
+    }),
+  );
+  const r = await runCli(["doctor", "--json"], { cwd: p, env: { TXBOX_TESTBED_STATE: "" } });
+  const rep = JSON.parse(r.stdout) as Rep & { target: { source: string } };
+  expect(rep.target.source).toBe("testbed");
+  // the lab's running guests are checked (the memory realiser gives them no SSH address)
+  const guests = new Set(
+    rep.checks.filter((c) => c.feature.startsWith("guest ")).map((c) => c.feature),
+  );
+  expect([...guests].sort()).toEqual(["guest 101", "guest 102", "guest 201"]);
+  expect(rep.checks.find((c) => c.feature === "guest 101" && c.name === "ssh")).toMatchObject({
+    ok: false,
+    detail: expect.stringMatching(/no management address/),
+  });
+  const host = rep.checks.filter((c) => c.feature === "testbed");
+  expect(host.length).toBeGreaterThan(5);
+  expect(host.every((c) => c.optional === true)).toBe(true);
+});
+
 describe("SSH to the guest with the pinned host key", () => {
   let sshd: SshdFixture;
   beforeAll(async () => {

@@ -100,8 +100,8 @@ function storageChecks(
         feature,
         name: `storage ${id}`,
         ok: false,
-        detail: "not in /storage",
-        fix: "check the guest's disks",
+        detail: "not listed by GET /storage, so its snapshot support is unknown",
+        fix: `PVE lists only storages the user may see: grant Datastore.Audit on /storage/${id}`,
       };
     const s = snapshotSupport(def, g.type);
     const newest = rollsBackOnlyToNewest(def)
