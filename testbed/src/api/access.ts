@@ -199,6 +199,12 @@ export class Access {
     return out;
   }
 
+  /** `check_any(..., $noerr)`: whether `authid` has any of `privs` on `path` (list filters). */
+  hasAny(authid: string, path: string, privs: string[]): boolean {
+    const have = this.permissions(authid, path);
+    return privs.some((p) => have[p] !== undefined);
+  }
+
   /** `check` / `check_any`: 403 `Permission check failed (<path>, <priv>)` when missing. */
   check(authid: string, path: string, privs: string[], any: boolean): void {
     const have = this.permissions(authid, path);

@@ -250,13 +250,17 @@ export class Cluster {
       while (this.guests.byId.has(id)) id++;
       return id;
     };
+    // pve-manager API2/Cluster.pm `resources`: guests without VM.Audit and storages without
+    // Datastore.Audit are left out of the list, not refused
     r["GET /cluster/resources"] = async (req) => {
       const type = str(req.params, "type");
+      const who = authidOf(req.caller);
       const out: Record<string, unknown>[] = [];
       if (type === undefined || type === "node")
         for (const n of this.d.config.nodes) out.push(await this.nodeItem(n));
       if (type === undefined || type === "vm")
         for (const g of this.guests.byId.values()) {
+          if (!this.access.hasAny(who, `/vms/${g.vmid}`, ["VM.Audit"])) continue;
           const item = await this.guests.listItem(g);
           out.push({
             ...item,
@@ -270,6 +274,7 @@ export class Cluster {
       if (type === undefined || type === "storage")
         for (const n of this.d.config.nodes)
           for (const s of this.d.config.storages) {
+            if (!this.access.hasAny(who, `/storage/${s.id}`, ["Datastore.Audit"])) continue;
             const u = await this.d.realiser.storageUsage(s.id);
             out.push({
               id: `storage/${n}/${s.id}`,
@@ -290,9 +295,17 @@ export class Cluster {
             out.push({ id: `sdn/${n}/${z}`, type: "sdn", sdn: z, node: n, status: "ok" });
       return out;
     };
+    // pve-storage API2/Storage/Config.pm `index`: only storages with Datastore.Audit or
+    // Datastore.AllocateSpace are listed
     r["GET /storage"] = (req) =>
       this.d.config.storages
         .filter((s) => str(req.params, "type") === undefined || s.type === req.params.type)
+        .filter((s) =>
+          this.access.hasAny(authidOf(req.caller), `/storage/${s.id}`, [
+            "Datastore.Audit",
+            "Datastore.AllocateSpace",
+          ]),
+        )
         .map((s) => ({
           storage: s.id,
           type: s.type,

@@ -827,6 +827,11 @@ describe("access control", () => {
     expect((await failure(ops.cluster.sdn.$put())).message).toBe(
       "Permission check failed (/sdn, SDN.Allocate)",
     );
+    // list filters: only the guest with VM.Audit; no storage without Datastore.Audit
+    const vms = await ops.cluster.resources.$get({ type: "vm" });
+    expect(vms.map((v: { vmid?: number }) => v.vmid)).toEqual([101]);
+    expect(await ops.cluster.resources.$get({ type: "storage" })).toEqual([]);
+    expect(await ops.storage.$get()).toEqual([]);
   });
 
   test("token info, HA resources, expired tokens", async () => {
