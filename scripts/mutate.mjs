@@ -91,7 +91,15 @@ const UNDETECTED = new Set(["Survived", "NoCoverage"]);
  */
 function summarise(n) {
   const runs = runsOf(n);
-  const counts = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, Ignored: 0, other: 0 };
+  const counts = {
+    Killed: 0,
+    Timeout: 0,
+    Survived: 0,
+    NoCoverage: 0,
+    CompileError: 0,
+    Ignored: 0,
+    other: 0,
+  };
   const survivors = [];
   const missing = [];
   for (const [target, part] of runs) {
@@ -127,21 +135,21 @@ for (const name of selected) {
   const s = summarise(name);
   const title = TARGETS[parse(name).target].title;
   if (s === undefined) {
-    rows.push(`| ${name} | – | – | – | – | – | – | no report (run: pnpm mutate ${name}) |`);
+    rows.push(`| ${name} | – | – | – | – | – | – | – | no report (run: pnpm mutate ${name}) |`);
     continue;
   }
   const c = s.counts;
   const partial =
     s.missing.length > 0 ? ` — PARTIAL: no report for part ${s.missing.join(", ")}` : "";
   rows.push(
-    `| ${name} | ${s.score.toFixed(1)} % | ${c.Killed} | ${c.Timeout} | ${c.Survived} | ${c.NoCoverage} | ${c.Ignored} | ${title}${partial} |`,
+    `| ${name} | ${s.score.toFixed(1)} % | ${c.Killed} | ${c.Timeout} | ${c.Survived} | ${c.NoCoverage} | ${c.CompileError} | ${c.Ignored} | ${title}${partial} |`,
   );
   if (s.survivors.length > 0)
     lines.push(`\n${name}: ${s.survivors.length} undetected`, ...s.survivors.map((l) => `  ${l}`));
 }
 const table = [
-  "| target | score | killed | timeout | survived | no coverage | ignored (static) | what |",
-  "|---|---|---|---|---|---|---|---|",
+  "| target | score | killed | timeout | survived | no coverage | rejected by the type checker | ignored (static) | what |",
+  "|---|---|---|---|---|---|---|---|---|",
   ...rows,
 ].join("\n");
 console.log(`\nMutation scores (reports/mutation/<target>/index.html):\n${table}`);

@@ -250,3 +250,21 @@ test("a destroy of an empty cluster plans nothing", () => {
     summary: { create: 0, change: 0, delete: 0 },
   });
 });
+
+test("a firewall switch's action names the setting, its value and where it is set", () => {
+  const obs = matching();
+  obs.firewall = { datacenter: false, nftables: { pve1: false, pve2: true } };
+  const switches = plan(spec, obs).actions.filter((a) => a.kind === "firewall-switch");
+  expect(switches.map((a) => [a.id, a.changes, a.step])).toStrictEqual([
+    [
+      "datacenter",
+      [{ field: "enable", before: 0, after: 1 }],
+      { type: "firewall-enable", scope: "datacenter" },
+    ],
+    [
+      "node pve1",
+      [{ field: "nftables", before: 0, after: 1 }],
+      { type: "firewall-enable", scope: "pve1" },
+    ],
+  ]);
+});
