@@ -157,6 +157,8 @@ export interface PaperBenchOptions {
   corpusName?: string;
   faults?: FaultInjector;
   onProgress?: (progress: BenchProgress) => void;
+  /** Trials per fault kind, instead of the size's. */
+  faultTrials?: number;
   /** Which parts to run; default all. */
   parts?: ("scenarios" | "interception" | "faults" | "overhead")[];
   /** Monotonic clock in ms, injected for tests. Default `performance.now`. */
@@ -174,7 +176,10 @@ function median(values: number[]): number {
 export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBenchResult> {
   const { runner } = options;
   const set = options.scenarios ?? loadScenarioSet();
-  const sizes = SIZES[options.size];
+  const sizes = {
+    ...SIZES[options.size],
+    ...(options.faultTrials === undefined ? {} : { faultTrials: options.faultTrials }),
+  };
   const now = options.now ?? (() => performance.now());
   const parts = new Set(options.parts ?? ["scenarios", "interception", "faults", "overhead"]);
   const decide = options.decide ?? runner.decide?.bind(runner);

@@ -121,6 +121,22 @@ describe("runPaperBench against an in-memory runner", () => {
     expect(setupRuns()).toBe(3);
   });
 
+  test("faultTrials overrides the size's trials per fault kind", async () => {
+    const runner = new InMemoryBenchRunner();
+    const result = await runPaperBench({
+      runner,
+      size: "ci",
+      faults: runner.faults(["leaky-crash", "exec-crash"]),
+      faultTrials: 1,
+      now: () => runner.clock,
+      parts: ["faults"],
+    });
+    expect(result.faults?.byKind.map((k) => [k.kind, k.trials])).toEqual([
+      ["leaky-crash", 1],
+      ["exec-crash", 1],
+    ]);
+  });
+
   test("without decide or faults those parts are reported as not run", async () => {
     const runner = new InMemoryBenchRunner();
     const bare = {

@@ -9,6 +9,7 @@ import {
   type BenchProgress,
   type BenchSize,
   type FaultInjector,
+  type PaperBenchOptions,
   type PaperBenchResult,
 } from "@txbox/bench";
 import type { Register } from "../main.js";
@@ -28,6 +29,8 @@ interface BenchOptions extends TxCommonOptions {
   size?: string;
   guest?: string;
   faults?: string | boolean;
+  overhead?: boolean;
+  faultTrials?: string;
   policy?: string[];
 }
 
@@ -91,6 +94,11 @@ export const registerBench: Register = (program, io, outcome) => {
       `comma-separated testbed fault kinds (default all: ${TESTBED_FAULT_KINDS.join(",")})`,
     )
     .option("--no-faults", "skip fault injection")
+    .option(
+      "--no-overhead",
+      "skip the overhead measurement (its pip install workload is the slowest part)",
+    )
+    .option("--fault-trials <n>", "trials per fault kind (default: 2 for ci, 5 for full)")
     .option("--policy <file>", "an extra rule pack (repeatable)", collect)
     .addHelpText(
       "after",
@@ -101,6 +109,11 @@ export const registerBench: Register = (program, io, outcome) => {
       const size = opts.size as BenchSize;
       if (size !== "ci" && size !== "full")
         throw new UsageError(`--size: expected ci or full, got ${JSON.stringify(opts.size)}`);
+      const faultTrials = opts.faultTrials === undefined ? undefined : Number(opts.faultTrials);
+      if (faultTrials !== undefined && !(Number.isInteger(faultTrials) && faultTrials >= 1))
+        throw new UsageError(
+          `--fault-trials: expected a whole number of at least 1, got ${JSON.stringify(opts.faultTrials)}`,
+        );
       const out = resolve(io.cwd, opts.out ?? `.txbox/bench/${stamp()}`);
       const err = (t: string): void => void io.stderr.write(`${t}\n`);
       const result = await withSession(
@@ -145,6 +158,7 @@ export const registerBench: Register = (program, io, outcome) => {
           err(
             `bench: reproducing arXiv:2512.12806 (size ${size}) on guest ${guest.vmid} of ${s.target.source} (${s.target.origin})`,
           );
+          if (opts.overhead === false) err("bench: overhead measurement skipped (--no-overhead)");
           const progress = progressWriter(io);
           const startedAt = Date.now();
           try {
@@ -152,6 +166,16 @@ export const registerBench: Register = (program, io, outcome) => {
               runner: sessionBenchRunner(s, guest),
               size,
               ...(faults === undefined ? {} : { faults }),
+              ...(faultTrials === undefined ? {} : { faultTrials }),
+              ...(opts.overhead === false
+                ? {
+                    parts: [
+                      "scenarios",
+                      "interception",
+                      "faults",
+                    ] satisfies PaperBenchOptions["parts"],
+                  }
+                : {}),
               onProgress: (p) => progress.tick(p),
             });
             progress.end();

@@ -182,15 +182,28 @@ describeAsRoot("txbox agent run, txbox mcp and txbox bench paper on the testbed"
     }
   }, 120_000);
 
+  // Without the overhead part (it asserts nothing here and its pip install runs were two thirds of
+  // this test's time; the harness tests cover its arithmetic on a scripted runner), and one trial
+  // per fault kind: every kind is still injected, and e2e/faults.test.ts covers each in depth.
   test("txbox bench paper --size ci reproduces Table 1 at 100 % and writes its reports", async () => {
     const out = join(e.dir, "bench");
-    const r = await e.cli(["bench", "paper", "--size", "ci", "--out", out], { timeoutMs: 170_000 });
+    const r = await e.cli(
+      ["bench", "paper", "--size", "ci", "--no-overhead", "--fault-trials", "1", "--out", out],
+      { timeoutMs: 170_000 },
+    );
+    // The progress and any failure are on stderr: show them when the run did not end well.
+    expect({ code: r.code, signal: r.signal, stderr: r.code === 0 ? "" : r.stderr }).toEqual({
+      code: 0,
+      signal: null,
+      stderr: "",
+    });
     for (const f of ["report.md", "report.json", "overhead.svg", "phases.svg"])
       expect(existsSync(join(out, f))).toBe(true);
     const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as {
       scenarios: { category: string; rate: number; total: number }[];
       faults: { trials: number; successRate: number; byKind: { kind: string }[] } | null;
       interception: { interceptionRate: number } | null;
+      overhead: unknown[];
     };
     expect(report.scenarios.map((x) => [x.category, x.rate, x.total])).toEqual([
       ["read-only", 1, 5],
@@ -199,11 +212,20 @@ describeAsRoot("txbox agent run, txbox mcp and txbox bench paper on the testbed"
       ["valid-change", 1, 5],
     ]);
     expect(report.interception?.interceptionRate).toBe(1);
-    expect(report.faults?.byKind.length).toBeGreaterThan(0);
+    expect(report.faults?.byKind.map((k) => k.kind)).toEqual([
+      "snapshot-fails",
+      "rollback-fails-once",
+      "api-503",
+      "api-drops",
+      "slow-storage",
+      "guest-locked",
+    ]);
+    expect(report.faults?.trials).toBe(6);
     // Every injected fault (failed snapshot, failed rollback, API 503s and drops, slow storage,
     // a locked guest) still leaves the project exactly as before the failing command.
     expect(report.faults?.successRate).toBe(1);
-    expect(r.code).toBe(0);
+    expect(report.overhead).toEqual([]);
+    expect(r.stderr).toMatch(/overhead measurement skipped \(--no-overhead\)/);
     expect(r.stdout).toMatch(/Destructive commands intercepted\s+100\.0 %\s+100\.0 %/);
   }, 180_000);
 });
