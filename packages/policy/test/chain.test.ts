@@ -46,6 +46,22 @@ describe("write-then-run chains", () => {
     expect(scriptsToRead(policy, "npm run clean", [])).toEqual([]);
   });
 
+  it("judges a file made executable on the line when another program is handed it", () => {
+    const line = "printf 'rm -rf ~\\n' > /srv/hook && chmod +x /srv/hook && tool --hook=/srv/hook";
+    expect(decide(policy, line).decision).toBe("deny");
+    // reading or deleting it runs nothing
+    expect(
+      decide(policy, "printf 'rm -rf ~\\n' > /srv/hook && chmod +x /srv/hook && cat /srv/hook")
+        .decision,
+    ).toBe("transact");
+    // without the execute bit a program given the file may only read it
+    expect(
+      decide(policy, "printf 'rm -rf ~\\n' > /srv/hook && tool --hook=/srv/hook").decision,
+    ).toBe("transact");
+    // a shell reading the terminal is as opaque as a bare shell
+    expect(decide(policy, "sh </dev/tty").decision).toBe("deny");
+  });
+
   it("judges a Python file with the interpreter tables", () => {
     const r = chain(
       "printf 'import shutil\\nshutil.rmtree(\"/etc\")\\n' > x.py",

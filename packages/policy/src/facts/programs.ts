@@ -207,6 +207,18 @@ export function family(name: string): string {
   return name;
 }
 
+const valuedSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** The set of a valued-option list, built once per list. */
+function valuedSet(list: readonly string[]): ReadonlySet<string> {
+  let set = valuedSets.get(list);
+  if (set === undefined) {
+    set = new Set(list);
+    valuedSets.set(list, set);
+  }
+  return set;
+}
+
 /** Index of the wrapped command in a wrapper's argv: after its options and `skip` operands. */
 export function firstCommandIndex(
   values: readonly string[],
@@ -214,7 +226,7 @@ export function firstCommandIndex(
   skip = 0,
 ): number {
   let i = 0;
-  const valued = new Set(spec.valued);
+  const valued = valuedSet(spec.valued);
   while (i < values.length) {
     const a = values[i]!;
     if (a === "--") {

@@ -2,7 +2,7 @@ import type { PathRole } from "../../types.js";
 import { parseArgs } from "../argspec.js";
 import { SHELLS, AWKS, DELETERS, WRITERS, COMMAND_VARS } from "../programs.js";
 import { absolutize, pathFact } from "../paths.js";
-import type { EmitContext, Extractor } from "./state.js";
+import type { CommandEnv, EmitContext, Extractor } from "./state.js";
 import { shellText, stdinAsCode } from "./simple.js";
 import { scriptFile, interpreter } from "./scripts.js";
 import { sed, git, find } from "./tools.js";
@@ -68,7 +68,7 @@ export function emitExec(ex: Extractor, x: EmitContext): boolean {
       if (env.frame.privileged) env.tags.push("root-shell");
     } else if (positionals.length > 0 && positionals[0]!.value !== "-" && !p.flags.includes("-s")) {
       scriptFile(ex, positionals[0]!, env, program, paths);
-    } else if (env.stdin.kind !== "none") {
+    } else if (env.stdin.kind !== "none" && !fromTerminal(env)) {
       stdinAsCode(ex, env, "shell", program);
     } else {
       if (env.frame.privileged) env.tags.push("root-shell");
@@ -234,4 +234,10 @@ export function emitExec(ex: Extractor, x: EmitContext): boolean {
     }
   } else return false;
   return true;
+}
+
+/** Stdin redirected from the terminal (`sh </dev/tty`): what it reads is typed, never gated. */
+function fromTerminal(env: CommandEnv): boolean {
+  const s = env.stdin;
+  return s.kind === "unknown" && s.paths.length > 0 && s.paths.every((p) => p.path === "/dev/tty");
 }

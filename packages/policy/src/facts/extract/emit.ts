@@ -1,6 +1,14 @@
 import type { PathFact, PathRole } from "../../types.js";
 import { PROGRAM_SPECS, parseArgs } from "../argspec.js";
-import { SHELLS, INTERPRETERS, DECODERS, basename, family } from "../programs.js";
+import {
+  SHELLS,
+  INTERPRETERS,
+  DECODERS,
+  READERS,
+  DELETERS,
+  basename,
+  family,
+} from "../programs.js";
 import { absolutize, pathFact, type ArgValue } from "../paths.js";
 import { type Output, NONE, lit, type EmitContext, type CommandEnv, Extractor } from "./state.js";
 import { push } from "./simple.js";
@@ -178,7 +186,46 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
         /^#!.*\b(python|node|ruby|perl|php)/.test(f.content ?? "") ? "code" : "shell",
       );
   }
+  handedExecutables(ex, program, rest, env);
   const facts = push(ex, env, program, programPath, argv, parsed, paths, { texts, sql });
   void facts;
   return output;
+}
+
+/** A mode that sets an execute bit: `+x`, `u+x`, `a+rx`, `755`, `0700`. */
+const EXEC_MODE =
+  /^(?:[ugoa]*[+=][rwxXst]*x[rwxXst]*(?:,.*)?|0?[0-7]?[1357][0-7]{2}|0?[0-7]?[0-7][1357][0-7]|0?[0-7]?[0-7]{2}[1357])$/;
+
+/**
+ * Files written on this line and made executable (`chmod +x f`) are meant to be run: handed to
+ * another program (`--grep-bin f`, `-o ssh_command=f`, `--use f`), that program runs them, so
+ * their content is judged as run. Programs that only read or inspect them are not running them.
+ */
+function handedExecutables(
+  ex: Extractor,
+  program: string,
+  rest: readonly ArgValue[],
+  env: CommandEnv,
+): void {
+  const files = env.scope.files;
+  if (files.size === 0) return;
+  const ps = ex.pathScope(env.scope);
+  if (program === "chmod") {
+    const mode = rest.find((a) => !a.value.startsWith("-") || /^-[rwxXst]+$/.test(a.value));
+    if (mode === undefined || !EXEC_MODE.test(mode.value)) return;
+    for (const a of rest) {
+      const abs = a === mode || a.dynamic ? undefined : absolutize(a.value, ps);
+      const f = abs === undefined ? undefined : files.get(abs);
+      if (f !== undefined) files.set(abs!, { ...f, executable: true });
+    }
+    return;
+  }
+  if (READERS.has(program) || DELETERS.has(program) || SHELLS.has(program)) return;
+  for (const a of rest) {
+    if (a.dynamic) continue;
+    const value = a.value.slice(a.value.lastIndexOf("=") + 1);
+    const abs = value.includes("/") ? absolutize(value, ps) : undefined;
+    const f = abs === undefined ? undefined : files.get(abs);
+    if (f?.executable === true) fileRun(ex, f, env, value);
+  }
 }

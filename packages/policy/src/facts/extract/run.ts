@@ -40,11 +40,14 @@ export function run(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
     args = [args[0]!, ...args.slice(1).map((a, k) => ({ ...a, value: words[k]! }))];
   }
   const rest = args.slice(1);
-  const runner = findRunner(
-    runnerIndex(),
-    name,
-    rest.map((a) => a.value),
-  );
+  const runners = runnerIndex();
+  const runner = runners.has(name)
+    ? findRunner(
+        runners,
+        name,
+        rest.map((a) => a.value),
+      )
+    : undefined;
   if (runner !== undefined) return runRunner(ex, runner.spec, runner.consumed, args, env, wrap);
   manifestScripts(ex, name, args, env);
   switch (name) {

@@ -147,7 +147,7 @@ function optionCommands(
  */
 function commandStart(words: readonly string[], grammar: OptionSpec, skip: number): number {
   const valued = grammar.valued ?? [];
-  let i = firstCommandIndex(words, { valued }, skip);
+  let i = firstCommandIndex(words, grammar as { valued: readonly string[] }, skip);
   while (skip > 0 && i < words.length && words[i]!.startsWith("-") && words[i] !== "-") {
     if (words[i] === "--") return i + 1;
     i += valued.includes(words[i]!) ? 2 : 1;

@@ -19,7 +19,10 @@ export interface Scope {
   cwd: string | undefined;
   vars: Map<string, string | null>;
   /** Files written earlier in the same command line: their content when known. */
-  files: Map<string, { content?: string; origin: "literal" | "network" | "unknown" }>;
+  files: Map<
+    string,
+    { content?: string; origin: "literal" | "network" | "unknown"; executable?: boolean }
+  >;
   functions: Set<string>;
   /** Bodies of functions defined so far: a call is judged with its arguments bound. */
   bodies?: Map<string, { node: CompoundList | CommandNode; src: string }>;
