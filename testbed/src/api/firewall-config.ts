@@ -36,7 +36,7 @@ function scopeOf(r: Ruleset | undefined): FwScope {
         k,
         v.entries.map((e) => ({
           cidr: String(e.cidr),
-          ...(e.nomatch === 1 ? { nomatch: 1 } : {}),
+          ...(e.nomatch === 1 || e.nomatch === true || e.nomatch === "1" ? { nomatch: 1 } : {}),
         })),
       ]),
     ),

@@ -53,27 +53,34 @@ describeHost("guest and cluster firewall through the API (as root)", () => {
 
   const guestFw = (g: { vmid: number }) => `/nodes/${NODE}/lxc/${g.vmid}/firewall`;
 
-  /** From guest B (or A): can it reach `to`? ICMP, and TCP 22 as open / refused / dropped. */
+  const sshTo = new Map<number, { address: string; pins: string[] }>();
+
+  /** From a guest: can it reach `to`? ICMP, and TCP 22 as open / refused / dropped (at once). */
   async function probe(from: { vmid: number }, to: string): Promise<string> {
-    const res = await undiciFetch(`${tb.url}/testbed/guests`, {
-      dispatcher: agent,
-      headers: { authorization: `PVEAPIToken=${tb.tokenId}=${tb.secret}` },
-    });
-    const guests = (
-      (await res.json()) as {
-        data: { vmid: number; mgmtAddress?: string; hostKeyFingerprints: string[] }[];
-      }
-    ).data;
-    const g = guests.find((x) => x.vmid === from.vmid);
-    if (!g?.mgmtAddress) throw new Error(`guest ${from.vmid} has no management address`);
-    await waitSsh(g.mgmtAddress, key, g.hostKeyFingerprints);
+    let g = sshTo.get(from.vmid);
+    if (g === undefined) {
+      const res = await undiciFetch(`${tb.url}/testbed/guests`, {
+        dispatcher: agent,
+        headers: { authorization: `PVEAPIToken=${tb.tokenId}=${tb.secret}` },
+      });
+      const all = (
+        (await res.json()) as {
+          data: { vmid: number; mgmtAddress?: string; hostKeyFingerprints: string[] }[];
+        }
+      ).data;
+      const found = all.find((x) => x.vmid === from.vmid);
+      if (!found?.mgmtAddress) throw new Error(`guest ${from.vmid} has no management address`);
+      g = { address: found.mgmtAddress, pins: found.hostKeyFingerprints };
+      await waitSsh(g.address, key, g.pins);
+      sshTo.set(from.vmid, g);
+    }
     const script = [
-      `ping -c 1 -W 1 ${to} >/dev/null 2>&1 && p=icmp-open || p=icmp-closed`,
-      `out=$(timeout 2 bash -c 'exec 3<>/dev/tcp/${to}/22' 2>&1); rc=$?`,
+      `( ping -c 1 -W 1 ${to} >/dev/null 2>&1 && echo icmp-open || echo icmp-closed ) > /tmp/p &`,
+      `out=$(timeout 1.5 bash -c 'exec 3<>/dev/tcp/${to}/22' 2>&1); rc=$?`,
       `if [ $rc -eq 0 ]; then t=tcp-open; elif echo "$out" | grep -qi refused; then t=tcp-refused; else t=tcp-dropped; fi`,
-      `echo "$p $t"`,
+      `wait; echo "$(cat /tmp/p) $t"`,
     ].join("\n");
-    const out = await sshRun(g.mgmtAddress, key, g.hostKeyFingerprints, script);
+    const out = await sshRun(g.address, key, g.pins, script);
     return out.stdout.trim();
   }
 
@@ -126,11 +133,13 @@ describeHost("guest and cluster firewall through the API (as root)", () => {
       gateway: GW,
     });
     await task(await api("PUT", "/cluster/sdn"));
-    for (const g of [A, B]) {
-      const net0 = `name=eth0,bridge=fwnet,ip=${g.ip}/24,gw=${GW},firewall=1,type=veth`;
-      await api("PUT", `/nodes/${NODE}/lxc/${g.vmid}/config`, { net0 });
-      await task(await api("POST", `/nodes/${NODE}/lxc/${g.vmid}/status/start`));
-    }
+    await Promise.all(
+      [A, B].map(async (g) => {
+        const net0 = `name=eth0,bridge=fwnet,ip=${g.ip}/24,gw=${GW},firewall=1,type=veth`;
+        await api("PUT", `/nodes/${NODE}/lxc/${g.vmid}/config`, { net0 });
+        await task(await api("POST", `/nodes/${NODE}/lxc/${g.vmid}/status/start`));
+      }),
+    );
     // From here on, no SDN apply: every change below is a firewall or config call only.
     await api("PUT", "/cluster/firewall/options", { enable: 1 });
     await api("PUT", `${guestFw(A)}/options`, { enable: 1, policy_in: "ACCEPT" });
