@@ -5,16 +5,19 @@
  * Everything else, `--no-daemon`, `TXBOX_NO_DAEMON=1` and crash simulation run in this process.
  */
 import { spawn } from "node:child_process";
-import { openSync } from "node:fs";
+import { existsSync, openSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  buildInfo,
   configArg,
   encodeFrame,
   frameReader,
+  LEGACY_MISMATCH,
   PROTOCOL_VERSION,
   socketPath,
+  type BuildInfo,
   type ClientFrame,
   type DaemonFrame,
 } from "@txbox/runtime/daemon";
@@ -96,67 +99,192 @@ async function reach(
   }
 }
 
+/** The directory of the txbox package this process runs from. */
+export function packageRoot(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), "..");
+}
+
+/** The build this client runs (computed once per process; a daemon compares it with its own). */
+let own: BuildInfo | undefined;
+export function ownBuild(): BuildInfo {
+  own ??= buildInfo(packageRoot());
+  return own;
+}
+
+/** How one attempt at the daemon ended. */
+type Answer =
+  | { kind: "exit"; code: number }
+  /** The daemon runs another build and has stopped listening: start one of ours. */
+  | { kind: "stale" }
+  /** A protocol-1 daemon (before the build handshake) refused the request and still listens. */
+  | { kind: "legacy" }
+  /** The connection closed mid-command. */
+  | { kind: "lost" };
+
+/**
+ * The command's stdin (MCP's protocol; other commands read none): held back until a daemon
+ * accepts the request, so that nothing is lost to a daemon that turns out to be stale.
+ */
+interface StdinRelay {
+  /** A daemon took the request: send what was held and what follows. */
+  attach(send: (frame: ClientFrame) => boolean): void;
+  /** Done with the daemon: stop reading stdin (or hand it back unread to run in this process). */
+  release(handBack: boolean): void;
+}
+
+function stdinRelay(proc: NodeJS.Process, mcp: boolean): StdinRelay {
+  if (!mcp) return { attach: (send) => void send({ t: "eof" }), release: () => undefined };
+  const held: Buffer[] = [];
+  let ended = false;
+  let sink: ((frame: ClientFrame) => boolean) | undefined;
+  const onData = (d: Buffer): void => {
+    if (sink === undefined) held.push(d);
+    else sink({ t: "in", d: d.toString("base64") });
+  };
+  const onEnd = (): void => {
+    ended = true;
+    sink?.({ t: "eof" });
+  };
+  proc.stdin.on("data", onData);
+  proc.stdin.on("end", onEnd);
+  return {
+    attach(send) {
+      sink = send;
+      for (const d of held.splice(0)) send({ t: "in", d: d.toString("base64") });
+      if (ended) send({ t: "eof" });
+    },
+    release(handBack) {
+      proc.stdin.off("data", onData);
+      proc.stdin.off("end", onEnd);
+      if (!handBack) {
+        proc.stdin.destroy();
+        return;
+      }
+      proc.stdin.pause();
+      if (!ended) for (const d of held.splice(0).reverse()) proc.stdin.unshift(d);
+    },
+  };
+}
+
+/** Send the request on `socket` and relay the answer; resolves how the attempt ended. */
+function exchange(
+  socket: Socket,
+  request: ClientFrame,
+  stdin: StdinRelay,
+  proc: NodeJS.Process,
+): Promise<Answer> {
+  const send = (frame: ClientFrame): boolean => socket.write(encodeFrame(frame));
+  return new Promise<Answer>((resolveAnswer) => {
+    let answer: Answer | undefined;
+    let first = true;
+    let legacy = false;
+    socket.on(
+      "data",
+      frameReader<DaemonFrame>((frame) => {
+        const isFirst = first;
+        first = false;
+        if (answer !== undefined) return;
+        if (frame.t === "ack") stdin.attach(send);
+        else if (frame.t === "stale") {
+          answer = { kind: "stale" };
+          socket.destroy();
+        } else if (frame.t === "out") proc.stdout.write(Buffer.from(frame.d, "base64"));
+        else if (frame.t === "err") {
+          const bytes = Buffer.from(frame.d, "base64");
+          if (isFirst && bytes.toString("utf8") === LEGACY_MISMATCH) legacy = true;
+          else proc.stderr.write(bytes);
+        } else if (frame.t === "exit") {
+          answer = legacy ? { kind: "legacy" } : { kind: "exit", code: frame.code };
+          socket.end();
+        }
+      }),
+    );
+    socket.on("error", () => undefined);
+    socket.on("close", () => resolveAnswer(answer ?? { kind: "lost" }));
+    send(request);
+  });
+}
+
+/** Ask a protocol-1 daemon to stop and wait (briefly) for its socket to go. */
+async function retireLegacy(path: string): Promise<boolean> {
+  await new Promise<void>((done) => {
+    const s = connect(path);
+    s.once("connect", () => s.end(encodeFrame({ t: "ctl", op: "stop" })));
+    s.on("data", () => undefined);
+    s.once("error", () => done());
+    s.once("close", () => done());
+  });
+  const deadline = Date.now() + 3_000;
+  while (existsSync(path)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
 /**
  * Run the command through the daemon; its exit status, or `undefined` when it must run in this
- * process instead (not a daemon command, or the daemon cannot be reached: then a note on stderr).
+ * process instead (not a daemon command, or no daemon of this build can be reached: then a note
+ * on stderr). A daemon of another build (older code, another version) is never used: it stops
+ * listening when it sees this client's build, and a daemon of this build is started instead.
  */
 export async function viaDaemon(
   argv: string[],
   mainStart: number,
   proc: NodeJS.Process = process,
 ): Promise<number | undefined> {
+  const words = optionWords(argv.slice(2));
+  // A daemon's build is taken before it loads anything else of txbox.
+  if (words[0] === "serve") ownBuild();
   if (!forDaemon(argv, proc.env)) return undefined;
   const cwd = proc.cwd();
-  const config = configArg(optionWords(argv.slice(2)));
-  let socket: Socket;
-  try {
-    const path = socketPath(cwd, proc.env, config);
-    socket = await reach(path, cwd, proc.env, config);
-  } catch (error) {
-    proc.stderr.write(
-      `txbox: the daemon is not reachable (${error instanceof Error ? error.message : String(error)}); running in this process\n`,
-    );
-    return undefined;
-  }
+  const config = configArg(words);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(proc.env)) if (v !== undefined) env[k] = v;
-  const send = (frame: ClientFrame): boolean => socket.write(encodeFrame(frame));
-  return await new Promise<number>((resolveCode) => {
-    let code: number | undefined;
-    socket.on(
-      "data",
-      frameReader<DaemonFrame>((frame) => {
-        if (frame.t === "out") proc.stdout.write(Buffer.from(frame.d, "base64"));
-        else if (frame.t === "err") proc.stderr.write(Buffer.from(frame.d, "base64"));
-        else if (frame.t === "exit") {
-          code = frame.code;
-          socket.end();
-        }
-      }),
+  const { version, build } = ownBuild();
+  const stdin = stdinRelay(proc, words[0] === "mcp");
+  const inProcess = (why: string): undefined => {
+    stdin.release(true);
+    proc.stderr.write(`txbox: ${why}; running in this process\n`);
+    return undefined;
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let socket: Socket;
+    let path: string;
+    try {
+      path = socketPath(cwd, proc.env, config);
+      socket = await reach(path, cwd, proc.env, config);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return inProcess(`the daemon is not reachable (${message})`);
+    }
+    const answer = await exchange(
+      socket,
+      {
+        t: "req",
+        v: PROTOCOL_VERSION,
+        version,
+        build,
+        argv,
+        cwd,
+        env,
+        clock: { processStart: performance.timeOrigin, mainStart, sentAt: epochNow() },
+      },
+      stdin,
+      proc,
     );
-    socket.on("error", () => undefined);
-    socket.on("close", () => {
-      if (proc.stdin.listenerCount("data") > 0) proc.stdin.destroy();
-      if (code === undefined) {
-        proc.stderr.write(
-          "txbox: error [E_DAEMON]: the daemon closed the connection mid-command\n",
-        );
-        proc.stderr.write("hint: see `txbox serve --status`; rerun with --no-daemon\n");
-      }
-      resolveCode(code ?? 1);
-    });
-    send({
-      t: "req",
-      v: PROTOCOL_VERSION,
-      argv,
-      cwd,
-      env,
-      clock: { processStart: performance.timeOrigin, mainStart, sentAt: epochNow() },
-    });
-    // MCP speaks over stdin; other commands read none.
-    if (optionWords(argv.slice(2))[0] === "mcp") {
-      proc.stdin.on("data", (d: Buffer) => send({ t: "in", d: d.toString("base64") }));
-      proc.stdin.on("end", () => send({ t: "eof" }));
-    } else send({ t: "eof" });
-  });
+    if (answer.kind === "exit") {
+      stdin.release(false);
+      return answer.code;
+    }
+    if (answer.kind === "lost") {
+      stdin.release(false);
+      proc.stderr.write("txbox: error [E_DAEMON]: the daemon closed the connection mid-command\n");
+      proc.stderr.write("hint: see `txbox serve --status`; rerun with --no-daemon\n");
+      return 1;
+    }
+    if (answer.kind === "legacy" && !(await retireLegacy(path)))
+      return inProcess(`the daemon on ${path} runs an older txbox and is busy`);
+  }
+  return inProcess("no daemon of this build of txbox could be started");
 }

@@ -11,10 +11,13 @@ import {
   encodeFrame,
   frameReader,
   PROTOCOL_VERSION,
+  watchBuild,
   type ClientFrame,
   type DaemonFrame,
+  type BuildInfo,
   type DaemonStatus,
 } from "@txbox/runtime/daemon";
+import { ownBuild, packageRoot } from "./client.js";
 import type { Io } from "./output.js";
 
 /** Options of {@link serve}. */
@@ -63,84 +66,140 @@ function listen(server: Server, target: string | { fd: number }): Promise<void> 
   });
 }
 
+/** What the connections of one daemon share. */
+interface DaemonState {
+  own: BuildInfo;
+  host: WarmHost;
+  main: (argv: string[], io: Io) => Promise<number>;
+  active: number;
+  requests: number;
+  lastActivity: number;
+  stopping: boolean;
+  status(): DaemonStatus;
+  /** Stop listening now and leave once running commands end. */
+  retire(why: string): void;
+}
+
+/** Whether a request comes from a client of this daemon's protocol, version and build. Pure. */
+function sameBuild(frame: Extract<ClientFrame, { t: "req" }>, own: BuildInfo): boolean {
+  return frame.v === PROTOCOL_VERSION && frame.build === own.build && frame.version === own.version;
+}
+
+/** Answer a client of another build: `stale`, and in words for clients that predate the frame. */
+function refuseStale(
+  send: (f: DaemonFrame) => void,
+  d: DaemonState,
+  frame: { v: number; version?: string; build?: string },
+): void {
+  const { own } = d;
+  d.retire(
+    `a client of txbox ${frame.version ?? "?"} (build ${frame.build ?? "?"}, protocol ${frame.v}) asked; this daemon runs ${own.version} (build ${own.build})`,
+  );
+  send({ t: "stale", version: own.version, build: own.build });
+  const words = `txbox: the daemon runs txbox ${own.version} (build ${own.build}), not this client's; it is stopping: run the command again\n`;
+  send({ t: "err", d: Buffer.from(words).toString("base64") });
+  send({ t: "exit", code: 75 });
+}
+
+/** One connection: a control frame, or one command run by `main` with the connection as its Io. */
+function handleConnection(conn: Socket, d: DaemonState): void {
+  const stdin = new PassThrough();
+  let started = false;
+  const send = (frame: DaemonFrame): void => {
+    if (conn.writable) conn.write(encodeFrame(frame));
+  };
+  conn.on("error", () => undefined);
+  conn.on("close", () => stdin.end());
+  conn.on(
+    "data",
+    frameReader<ClientFrame>((frame) => {
+      if (frame.t === "in") stdin.write(Buffer.from(frame.d, "base64"));
+      else if (frame.t === "eof") stdin.end();
+      else if (frame.t === "ctl") {
+        if (frame.op === "stop") d.stopping = true;
+        send({ t: "ctl", status: d.status() });
+        conn.end();
+      } else if (frame.t === "req" && !started) {
+        started = true;
+        if (!sameBuild(frame, d.own)) {
+          refuseStale(send, d, frame);
+          conn.end();
+          return;
+        }
+        send({ t: "ack" });
+        d.active++;
+        d.requests++;
+        d.lastActivity = Date.now();
+        const io: Io = {
+          stdout: frameStream(conn, "out"),
+          stderr: frameStream(conn, "err"),
+          stdin,
+          env: frame.env,
+          cwd: frame.cwd,
+          host: d.host,
+          clock: { ...frame.clock },
+        };
+        void d
+          .main(frame.argv, io)
+          .catch(() => 1)
+          .then((code) => {
+            send({ t: "exit", code });
+            conn.end();
+          })
+          .finally(() => {
+            d.active--;
+            d.lastActivity = Date.now();
+          });
+      }
+    }),
+  );
+}
+
 /**
  * Serve until idle or signalled. Resolves `false` when another daemon already serves the socket
- * (two clients started one each: the second one leaves).
+ * (two clients started one each: the second one leaves). A client of another build makes it stop
+ * listening at once (the socket file goes with the listener, so that client starts a daemon of
+ * its own build) and leave once running commands end; so does a change to what it loaded.
  */
 export async function serve(options: ServeOptions): Promise<boolean> {
+  // Taken when this process started, before it loaded the code it serves.
+  const own = ownBuild();
   const { main } = await import("./main.js");
   const say = (t: string): void => void options.log.write(`${new Date().toISOString()} ${t}\n`);
-  const host = new WarmHost(options.log);
   const startedAt = Date.now();
-  let active = 0;
-  let requests = 0;
-  let lastActivity = Date.now();
-  let stopping = false;
-  const status = (): DaemonStatus => ({
-    pid: process.pid,
-    socket: options.socket,
-    startedAt,
-    requests,
-    active,
-    idleMs: options.idleMs,
-  });
-
-  const handle = (conn: Socket): void => {
-    const stdin = new PassThrough();
-    let started = false;
-    const send = (frame: DaemonFrame): void => {
-      if (conn.writable) conn.write(encodeFrame(frame));
-    };
-    conn.on("error", () => undefined);
-    conn.on("close", () => stdin.end());
-    conn.on(
-      "data",
-      frameReader<ClientFrame>((frame) => {
-        if (frame.t === "in") stdin.write(Buffer.from(frame.d, "base64"));
-        else if (frame.t === "eof") stdin.end();
-        else if (frame.t === "ctl") {
-          if (frame.op === "stop") stopping = true;
-          send({ t: "ctl", status: status() });
-          conn.end();
-        } else if (frame.t === "req" && !started) {
-          started = true;
-          if (frame.v !== PROTOCOL_VERSION) {
-            send({
-              t: "err",
-              d: Buffer.from("txbox: daemon protocol mismatch\n").toString("base64"),
-            });
-            send({ t: "exit", code: 70 });
-            conn.end();
-            return;
-          }
-          active++;
-          requests++;
-          lastActivity = Date.now();
-          const io: Io = {
-            stdout: frameStream(conn, "out"),
-            stderr: frameStream(conn, "err"),
-            stdin,
-            env: frame.env,
-            cwd: frame.cwd,
-            host,
-            clock: { ...frame.clock },
-          };
-          void main(frame.argv, io)
-            .catch(() => 1)
-            .then((code) => {
-              send({ t: "exit", code });
-              conn.end();
-            })
-            .finally(() => {
-              active--;
-              lastActivity = Date.now();
-            });
-        }
-      }),
-    );
+  let retired = false;
+  const d: DaemonState = {
+    own,
+    host: new WarmHost(options.log),
+    main,
+    active: 0,
+    requests: 0,
+    lastActivity: Date.now(),
+    stopping: false,
+    status: () => ({
+      pid: process.pid,
+      socket: options.socket,
+      startedAt,
+      requests: d.requests,
+      active: d.active,
+      idleMs: options.idleMs,
+      version: own.version,
+      build: own.build,
+    }),
+    retire(why) {
+      if (retired) return;
+      retired = true;
+      d.stopping = true;
+      say(`${why}: no longer listening, leaving once ${d.active} running commands end`);
+      if (server.listening) server.close();
+    },
   };
-
-  const server = createServer(handle);
+  const unwatch = watchBuild(packageRoot(), (file) =>
+    d.retire(
+      `${file} changed since this daemon started (txbox ${own.version}, build ${own.build})`,
+    ),
+  );
+  const server = createServer((conn) => handleConnection(conn, d));
   if (isSystemdSocket(process.env)) {
     await listen(server, { fd: 3 });
   } else {
@@ -161,23 +220,24 @@ export async function serve(options: ServeOptions): Promise<boolean> {
 
   await new Promise<void>((resolveStop) => {
     const onSignal = (): void => {
-      stopping = true;
+      d.stopping = true;
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
     const timer = setInterval(() => {
-      const idle = options.idleMs > 0 && Date.now() - lastActivity > options.idleMs;
-      if (active === 0 && host.busy() === 0 && (stopping || idle)) {
+      const idle = options.idleMs > 0 && Date.now() - d.lastActivity > options.idleMs;
+      if (d.active === 0 && d.host.busy() === 0 && (d.stopping || idle)) {
         clearInterval(timer);
         process.off("SIGTERM", onSignal);
         process.off("SIGINT", onSignal);
         resolveStop();
-      } else void host.sweep(Math.max(options.idleMs, 60_000));
+      } else void d.host.sweep(Math.max(options.idleMs, 60_000));
     }, 200);
   });
-  say(`stopping after ${requests} commands`);
-  await new Promise<void>((r) => server.close(() => r()));
-  await host.close();
+  unwatch();
+  say(`stopping after ${d.requests} commands`);
+  if (server.listening) await new Promise<void>((r) => server.close(() => r()));
+  await d.host.close();
   return true;
 }
 

@@ -40,7 +40,7 @@ export const registerServe: Register = (program, io, outcome) => {
         else
           println(
             io,
-            `daemon pid ${status.pid} on ${path}: ${status.requests} commands, ${status.active} running` +
+            `daemon pid ${status.pid} on ${path} (txbox ${status.version ?? "?"}, build ${status.build ?? "?"}): ${status.requests} commands, ${status.active} running` +
               (opts.stop ? "; stopping" : ""),
           );
         outcome.code = status === undefined && opts.status ? EXIT.failure : EXIT.ok;

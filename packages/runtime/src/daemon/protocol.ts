@@ -4,18 +4,36 @@
  * Node itself takes.
  *
  * One connection carries one command. Frames are JSON lines:
- *   client → daemon  {"t":"req", argv, cwd, env, clock}   then stdin as {"t":"in","d":base64}…
- *                    and {"t":"eof"}; or {"t":"ctl","op":"status"|"stop"}
+ *   client → daemon  {"t":"req", v, version, build, argv, cwd, env, clock}   then stdin as
+ *                    {"t":"in","d":base64}… and {"t":"eof"}; or {"t":"ctl","op":"status"|"stop"}
  *   daemon → client  {"t":"out","d":base64} {"t":"err","d":base64}… then {"t":"exit","code":N}
- *                    (or {"t":"ctl", …} answering a control frame)
+ *                    (or {"t":"ctl", …} answering a control frame), after {"t":"ack"} saying
+ *                    the daemon took the request (the client holds stdin back until then); or, when the request's protocol, version or build is not the daemon's own,
+ *                    {"t":"stale", version, build}: the daemon has already stopped listening
+ *                    (its socket is gone) and leaves once its running commands end; the client
+ *                    starts a daemon of its own build and sends the command there.
  * Output is base64 so bytes pass unchanged; the exit frame ends the command.
  */
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
-/** Protocol version; a daemon answers a client of another version by closing with code 70. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Protocol version. 2 added the build handshake; a daemon of version 1 answers a request of
+ * another version with {@link LEGACY_MISMATCH} on stderr and exit 70, and keeps serving.
+ */
+export const PROTOCOL_VERSION = 2;
+
+/** What a version-1 daemon writes to a client of another protocol version. */
+export const LEGACY_MISMATCH = "txbox: daemon protocol mismatch\n";
+
+export {
+  buildInfo,
+  buildPackages,
+  watchBuild,
+  type BuildInfo,
+  type BuildPackage,
+} from "./build.js";
 
 /** The client's timeline so far, as epoch milliseconds (see `CommandClock` in the CLI). */
 export interface WireClock {
@@ -28,6 +46,9 @@ export type ClientFrame =
   | {
       t: "req";
       v: number;
+      /** The client's txbox version and build (see {@link buildInfo}). */
+      version: string;
+      build: string;
       argv: string[];
       cwd: string;
       env: Record<string, string>;
@@ -41,6 +62,9 @@ export type DaemonFrame =
   | { t: "out"; d: string }
   | { t: "err"; d: string }
   | { t: "exit"; code: number }
+  | { t: "stale"; version: string; build: string }
+  /** The daemon took the request (its build is the client's): stdin may follow. */
+  | { t: "ack" }
   | { t: "ctl"; status: DaemonStatus };
 
 /** What `txbox serve --status` prints. */
@@ -51,6 +75,9 @@ export interface DaemonStatus {
   requests: number;
   active: number;
   idleMs: number;
+  /** The txbox version and build the daemon runs. */
+  version: string;
+  build: string;
 }
 
 /** One frame as a line. */
