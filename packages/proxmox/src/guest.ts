@@ -246,9 +246,18 @@ export class Guest {
    */
   async createSnapshot(
     name: string,
-    options: EffectOptions & { description?: string; vmstate?: boolean; marker?: string } = {},
+    options: EffectOptions & {
+      description?: string;
+      vmstate?: boolean;
+      marker?: string;
+      /**
+       * The name was never used (a new transaction's): skip looking for it before the POST. A
+       * re-sent request that did run is still recognised from PVE's "already used" answer.
+       */
+      fresh?: boolean;
+    } = {},
   ): Promise<TaskResult> {
-    const { description, vmstate, marker, ...effect } = options;
+    const { description, vmstate, marker, fresh, ...effect } = options;
     if (vmstate && this.type === "lxc") {
       throw new ApiError(`snapshot ${name}: vmstate is for qemu VMs only`, {
         context: { vmid: this.vmid },
@@ -267,7 +276,7 @@ export class Guest {
       if (s.snapstate === "prepare") await this.waitSnapstateGone(name, effect.timeoutMs);
       return noop();
     };
-    const existing = await ours();
+    const existing = fresh === true ? undefined : await ours();
     if (existing) return existing;
     const params = {
       snapname: name,

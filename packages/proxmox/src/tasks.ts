@@ -42,13 +42,14 @@ export interface TaskPoll {
 
 /**
  * Poll presets per kind of operation:
- * - `quick`: snapshot create/delete, start, stop — tens of milliseconds on CoW storage.
+ * - `quick`: snapshot create/delete, start, stop — tens of milliseconds on CoW storage, hundreds
+ *   on a loaded host: polled at least every 50 ms, so the wait ends within 50 ms of the task.
  * - `rollback`: stop, restore, start — hundreds of milliseconds to seconds, and what an agent waits
  *   for after a failed command, so the poll stays within 100 ms of the task's end.
  * - `long`: clone, create, destroy, SDN apply — seconds to minutes; polling fast buys nothing.
  */
 export const POLL = {
-  quick: { firstMs: 10, maxMs: 250, factor: 1.5 },
+  quick: { firstMs: 10, maxMs: 50, factor: 1.5 },
   rollback: { firstMs: 10, maxMs: 100, factor: 1.5 },
   long: { firstMs: 100, maxMs: 2000, factor: 1.5 },
 } as const satisfies Record<string, TaskPoll>;

@@ -226,6 +226,42 @@ describe("retries", () => {
     expect(srv.count("POST", "/nodes/pve/qemu/100/snapshot")).toBe(0);
   });
 
+  test("a fresh name is created without listing snapshots first; a re-sent one that ran is still ours", async () => {
+    srv.route("POST", "/nodes/pve/qemu/100/snapshot", (_r, n) => ({
+      status: 200,
+      data: UPID("qmsnapshot", n + 1),
+    }));
+    // PVE refuses a used name in the task (snapshot_prepare), not in the API call.
+    srv.route("GET", /^\/nodes\/pve\/tasks\/UPID:.*\/status$/, (r) => ({
+      status: 200,
+      data: {
+        upid: "x",
+        node: "pve",
+        status: "stopped",
+        exitstatus: r.path.includes(":00000002:") ? "snapshot name 's3' already used" : "OK",
+      },
+    }));
+    srv.route("GET", /^\/nodes\/pve\/tasks\/UPID:.*\/log$/, () => ({ status: 200, data: [] }));
+    let listed = 0;
+    srv.route("GET", "/nodes/pve/qemu/100/snapshot", () => ({
+      status: 200,
+      data: [
+        ...(++listed > 0 ? [{ name: "s3", description: "txbox:t3" }] : []),
+        { name: "current", description: "" },
+      ],
+    }));
+    const g = await client.guest(100);
+    const r = await g.createSnapshot("s3", { description: "txbox:t3", fresh: true });
+    expect(r.exitstatus).toBe("OK");
+    expect(listed).toBe(0);
+    // Sent again (a caller that could not tell whether it ran): PVE's answer leads to our snapshot.
+    expect(await g.createSnapshot("s3", { description: "txbox:t3", fresh: true })).toMatchObject({
+      upid: null,
+    });
+    expect(listed).toBe(1);
+    expect(srv.count("POST", "/nodes/pve/qemu/100/snapshot")).toBe(2);
+  });
+
   test("a config-lock timeout is retried, and the task waited for", async () => {
     srv.route("POST", "/nodes/pve/qemu/100/snapshot", (_r, n) =>
       n === 0

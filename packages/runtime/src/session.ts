@@ -179,6 +179,8 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
   const actor = io.env.TXBOX_ACTOR ?? io.env.USER;
   const engine = new TxEngine({
     ...engineConfig,
+    // A commit's result does not wait for the deletes of snapshots that left the window.
+    pruneInBackground: true,
     journal,
     snapshots,
     exec,
@@ -268,6 +270,7 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     recoverIfNeeded,
     execute,
     close: async () => {
+      await engine.settled();
       await executor.close();
       await client.close();
       journal.close();

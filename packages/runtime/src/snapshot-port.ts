@@ -53,8 +53,9 @@ export class ProxmoxSnapshotPort implements SnapshotPort {
     }
   }
 
+  /** The engine creates each transaction's snapshot once, under a name made from its new id. */
   async create(ref: GuestRef, name: string, description: string): Promise<void> {
-    await (await this.guest(ref)).createSnapshot(name, { description });
+    await (await this.guest(ref)).createSnapshot(name, { description, fresh: true });
   }
 
   async rollback(ref: GuestRef, name: string): Promise<void> {

@@ -35,8 +35,14 @@ export class TxEngine {
       options,
       crashHook: options.crash ?? crashHookFromEnv(),
       verifyPolicy: { ...DEFAULT_VERIFY_POLICY, ...options.verify },
+      background: new Map(),
       log: (level, message, meta) => options.log?.(level, message, meta),
     };
+  }
+
+  /** Resolves when work left running after results were returned (background prunes) is done. */
+  async settled(): Promise<void> {
+    while (this.e.background.size > 0) await Promise.all(this.e.background.values());
   }
 
   /** Gate, then run a command: directly (allow), never (deny) or inside a transaction (transact). */

@@ -107,7 +107,11 @@ export async function captureDigests(
   timeoutMs: number,
 ): Promise<Record<string, string>> {
   if (paths.length === 0) return {};
-  const r = await exec.run(guest, digestScript(paths), { timeoutMs });
+  return digestsOf(paths, await exec.run(guest, digestScript(paths), { timeoutMs }));
+}
+
+/** The digests in the result of {@link digestScript}; throws when the probe failed. Pure. */
+function digestsOf(paths: readonly string[], r: ExecResult): Record<string, string> {
   if (r.timedOut || r.exitCode !== 0) {
     throw new Error(
       `digest probe failed (exit ${String(r.exitCode)}${r.timedOut ? ", timed out" : ""}): ${r.stderr.trim()}`,
@@ -167,9 +171,22 @@ export async function verifyOutcome(
   checks.push(judgeExit(result, policy));
   if (!checks[0]?.ok) return done();
 
+  // The digest probe is an SSH command too: when it runs, the guest answers. One round trip
+  // then proves both; a separate ping is sent only without protected paths, or to tell a
+  // transport failure of the probe (unreachable) from one of the guest's answer.
+  let probe: { r?: ExecResult; error?: unknown } | undefined;
   if (policy.requireReachable) {
     await onCheck("reachable");
-    const up = await exec.ping(guest, { timeoutMs: policy.pingTimeoutMs });
+    if (policy.protectedPaths.length > 0) {
+      probe = await exec
+        .run(guest, digestScript(policy.protectedPaths), { timeoutMs: policy.timeoutMs })
+        .then(
+          (r) => ({ r }),
+          (error: unknown) => ({ error }),
+        );
+    }
+    const up =
+      probe?.r !== undefined || (await exec.ping(guest, { timeoutMs: policy.pingTimeoutMs }));
     checks.push({
       check: "reachable",
       ok: up,
@@ -180,7 +197,11 @@ export async function verifyOutcome(
 
   if (policy.protectedPaths.length > 0) {
     await onCheck("protected-paths");
-    const after = await captureDigests(exec, guest, policy.protectedPaths, policy.timeoutMs);
+    if (probe?.error !== undefined) throw probe.error;
+    const after =
+      probe?.r !== undefined
+        ? digestsOf(policy.protectedPaths, probe.r)
+        : await captureDigests(exec, guest, policy.protectedPaths, policy.timeoutMs);
     const changed = changedPaths(baseline, after);
     checks.push({
       check: "protected-paths",

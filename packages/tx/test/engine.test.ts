@@ -427,6 +427,38 @@ describe("operations", () => {
     expect(f.guests.meta(G).snapshots).toHaveLength(2);
   });
 
+  it("with pruneInBackground, a commit returns first and the window is pruned after it", async () => {
+    const e = f.engine({ window: { keepLast: 1, keepForMs: 0 }, pruneInBackground: true });
+    const first = await e.run({ guest: G, command: "echo 1 > n", decision: TRANSACT });
+    // Hold the snapshot delete until released: the next commit's result must not wait for it.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const port = f.guests.snapshotPort();
+    const slow = f.engine({
+      window: { keepLast: 1, keepForMs: 0 },
+      pruneInBackground: true,
+      snapshots: {
+        ...port,
+        remove: async (g, name) => {
+          await gate;
+          return port.remove(g, name);
+        },
+      },
+    });
+    const second = await slow.run({ guest: G, command: "echo 2 > n", decision: TRANSACT });
+    expect(second.outcome).toBe("committed");
+    expect(f.guests.meta(G).snapshots).toHaveLength(2);
+    expect(f.journal.getTx(first.txid).snapshotRemoved).toBe(false);
+    // The next transaction on the guest waits for the prune; settled() waits for all of them.
+    const third = slow.run({ guest: G, command: "echo 3 > n", decision: TRANSACT });
+    release();
+    expect((await third).outcome).toBe("committed");
+    await slow.settled();
+    expect(f.journal.getTx(first.txid).snapshotRemoved).toBe(true);
+    expect(f.guests.meta(G).snapshots.map((s) => s.name)).toEqual([`txbox-${(await third).txid}`]);
+    expect(f.journal.locks()).toEqual([]);
+  });
+
   it("prunes committed snapshots older than the window's age at the next commit", async () => {
     let now = 1_000_000;
     const clock = { now: () => now, sleep: async () => {} };

@@ -109,6 +109,44 @@ describe("verifyOutcome", () => {
     });
   });
 
+  it("with protected paths, one SSH command proves the guest answers and reads the digests", async () => {
+    const calls: string[] = [];
+    const counting: ExecPort = {
+      ping: async (g, o) => (calls.push("ping"), exec.ping(g, o)),
+      run: async (g, c, o) => (calls.push("run"), exec.run(g, c, o)),
+    };
+    const policy = { ...DEFAULT_VERIFY_POLICY, protectedPaths: ["a.txt"] };
+    const baseline = await captureDigests(exec, G, ["a.txt"], 10_000);
+    const report = await verifyOutcome(counting, G, ok, baseline, policy);
+    expect(report.ok).toBe(true);
+    expect(report.checks.map((c) => c.check)).toEqual([
+      "exit-code",
+      "reachable",
+      "protected-paths",
+    ]);
+    expect(calls).toEqual(["run"]);
+  });
+
+  it("a probe that cannot reach the guest is told apart by a ping: unreachable, or a failed check", async () => {
+    const policy = { ...DEFAULT_VERIFY_POLICY, protectedPaths: ["a.txt"] };
+    const down: ExecPort = {
+      ping: async () => false,
+      run: async () => {
+        throw new Error("connect ECONNREFUSED");
+      },
+    };
+    expect(await verifyOutcome(down, G, ok, {}, policy)).toEqual({
+      ok: false,
+      checks: [
+        { check: "exit-code", ok: true, detail: "exit 0" },
+        { check: "reachable", ok: false, detail: "the guest does not answer over SSH" },
+      ],
+      reasons: ["reachable: the guest does not answer over SSH"],
+    });
+    const flaky: ExecPort = { ...down, ping: async () => true };
+    await expect(verifyOutcome(flaky, G, ok, {}, policy)).rejects.toThrow("ECONNREFUSED");
+  });
+
   it("throws when a check cannot run (the engine rolls back)", async () => {
     const broken: ExecPort = {
       ping: async () => true,

@@ -22,6 +22,8 @@ export interface Engine {
   readonly options: EngineOptions;
   readonly crashHook: CrashHook | undefined;
   readonly verifyPolicy: VerifyPolicy;
+  /** Work left running after a result was returned (background prunes), by guest key. */
+  readonly background: Map<string, Promise<void>>;
   log(level: "info" | "warn" | "debug", message: string, meta?: Record<string, unknown>): void;
 }
 
@@ -53,6 +55,8 @@ export interface RunContext extends DriveContext {
   input: RunInput;
   result?: ExecResult;
   baseline: Record<string, string>;
+  /** The baseline digests, taken while the snapshot is made (they are read-only). */
+  baselineP?: Promise<Record<string, string>>;
   report?: VerifyReport;
   verifyPolicy: VerifyPolicy;
 }

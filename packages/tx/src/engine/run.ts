@@ -7,7 +7,7 @@ import { pruneWindow } from "./commit.js";
 import { NestedSnapshot, RecoveryFailed } from "../errors.js";
 import type { TxRecord } from "../journal.js";
 import { outcomeOf } from "../machine.js";
-import type { PolicyDecision } from "../ports.js";
+import { guestKey, type PolicyDecision } from "../ports.js";
 import { openTransaction } from "./begin.js";
 import {
   crashPoint,
@@ -20,7 +20,7 @@ import {
 import { drive } from "./drive.js";
 import { execOptions, runDirect, timedOutReason } from "./exec.js";
 import { outputOf } from "./output.js";
-import { acquire } from "./locks.js";
+import { acquire, withLock } from "./locks.js";
 import { recoverBeforeRun } from "./recover.js";
 import type { RunInput, RunResult, RunTimings } from "./types.js";
 
@@ -86,7 +86,10 @@ function refuse(e: Engine, g: Gated): RunResult {
 async function runTransaction(e: Engine, g: Gated): Promise<RunResult> {
   const { base, decision, input } = g;
   const guest = input.guest;
+  // A prune this process left running holds the guest's lock: wait for it, not by polling.
+  await e.background.get(guestKey(guest));
   const owner = await acquire(e, guest, base.txid);
+  let pruneLater: TxRecord | undefined;
   let crashed = false;
   try {
     await recoverBeforeRun(e, guest);
@@ -109,12 +112,31 @@ async function runTransaction(e: Engine, g: Gated): Promise<RunResult> {
       if (isCrashSignal(error)) crashed = true;
       throw error;
     }
-    if (tx.state === "COMMITTED" && tx.keepSnapshot) await pruneAfterCommit(e, tx);
+    if (tx.state === "COMMITTED" && tx.keepSnapshot) {
+      if (e.options.pruneInBackground) pruneLater = tx;
+      else await pruneAfterCommit(e, tx);
+    }
     return finish(e, g, tx, ctx);
   } finally {
     // A simulated crash leaves the lock behind, as a real one would.
     if (!crashed) e.journal.unlock(guest, owner);
+    if (pruneLater !== undefined) pruneInBackground(e, pruneLater);
   }
+}
+
+/** Prune the guest's window under its lock after the result is returned (see `pruneInBackground`). */
+function pruneInBackground(e: Engine, tx: TxRecord): void {
+  const key = guestKey(tx.guest);
+  const p = withLock(e, tx.guest, null, () => pruneAfterCommit(e, tx))
+    .catch((error: unknown) => {
+      e.log("warn", `pruning the snapshot window failed: ${errorMessage(error)}`, {
+        txid: tx.txid,
+      });
+    })
+    .finally(() => {
+      if (e.background.get(key) === p) e.background.delete(key);
+    });
+  e.background.set(key, p);
 }
 
 /** Keep the guest's rolling window; a prune that fails is retried at the next commit. */

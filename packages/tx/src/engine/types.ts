@@ -31,6 +31,12 @@ export interface EngineOptions {
   retention?: Retention;
   /** The rolling window of kept snapshots, pruned at each commit (default 5 per guest, 7 days). */
   window?: RetentionWindow;
+  /**
+   * Prune the window after a commit's result is returned instead of before (default false): the
+   * deletes of snapshots that fell out of it cost the command nothing. The next transaction on
+   * the guest waits for them; {@link TxEngine.settled} waits for all (call it before closing).
+   */
+  pruneInBackground?: boolean;
   /** Budget of the command itself (default 10 min). */
   execTimeoutMs?: number;
   /** Verification policy; unset fields take {@link DEFAULT_VERIFY_POLICY}. */

@@ -71,16 +71,20 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Polls `probe` until it returns true or `timeoutMs` passes; returns whether it succeeded. */
+/**
+ * Polls `probe` until it returns true or `timeoutMs` passes; returns whether it succeeded. The
+ * first polls come after 1, 2, 4… ms, up to `intervalMs` apart: what settles at once (a cgroup
+ * freezing or thawing) is seen at once instead of after a fixed interval.
+ */
 export async function waitFor(
   probe: () => Promise<boolean> | boolean,
   timeoutMs: number,
   intervalMs = 20,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let wait = 1; ; wait = Math.min(wait * 2, intervalMs)) {
     if (await probe()) return true;
     if (Date.now() >= deadline) return false;
-    await sleep(intervalMs);
+    await sleep(Math.min(wait, intervalMs));
   }
 }
