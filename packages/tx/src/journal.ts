@@ -1,6 +1,8 @@
 /**
  * The durable journal: SQLite (better-sqlite3) in WAL mode with `synchronous=FULL`, so that a
- * state journaled before an effect survives a crash of the process or the host. Tables:
+ * state journaled before an effect survives a crash of the process or the host. Writes that no
+ * effect follows may be made {@link Journal.lazily} (no fsync of their own): they are synced by
+ * the next ordinary write, which the engine makes before any effect and before it returns. Tables:
  * `transactions` (one row per transaction, its current state), `events` (append-only history of
  * every state change), `audit` (append-only, one record per command, whatever the decision) and
  * `guest_locks` (one transaction at a time per guest, across processes).
@@ -321,6 +323,7 @@ export class Journal {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly now: () => number;
+  private lazyDepth = 0;
 
   constructor(file: string, options: JournalOptions = {}) {
     this.file = file;
@@ -340,6 +343,26 @@ export class Journal {
         hint: "Check that the directory is writable and that the file is a txbox journal",
       });
     }
+  }
+
+  /**
+   * Run `fn`, whose writes do not wait for the disk (`synchronous=NORMAL`): for states no effect
+   * follows. The next ordinary write syncs them with it (the write-ahead log is synced in order);
+   * a crash of the process loses none of them, a crash of the host at most these, which nothing
+   * outside the journal has acted on yet.
+   */
+  lazily<T>(fn: () => T): T {
+    if (this.lazyDepth++ === 0) this.db.pragma("synchronous = NORMAL");
+    try {
+      return fn();
+    } finally {
+      if (--this.lazyDepth === 0) this.db.pragma("synchronous = FULL");
+    }
+  }
+
+  /** Whether writes made now wait for the disk (false inside {@link lazily}). */
+  get durable(): boolean {
+    return this.lazyDepth === 0;
   }
 
   /** Run `fn` in an IMMEDIATE transaction (write lock taken up front), mapping SQLite errors. */

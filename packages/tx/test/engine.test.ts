@@ -427,6 +427,58 @@ describe("operations", () => {
     expect(f.guests.meta(G).snapshots).toHaveLength(2);
   });
 
+  it("every state an outside effect follows is synced before it; the result only after a synced write", async () => {
+    const log: string[] = [];
+    const j = f.journal;
+    const wrap = <
+      K extends "transition" | "createTx" | "setLockTx" | "audit" | "unlock" | "tryLock",
+    >(
+      k: K,
+      name: (...a: Parameters<(typeof j)[K]>) => string,
+    ): void => {
+      const orig = (j[k] as (...a: unknown[]) => unknown).bind(j);
+      (j as unknown as Record<string, unknown>)[k] = (...a: Parameters<(typeof j)[K]>) => {
+        log.push(`${name(...a)}${j.durable ? " synced" : ""}`);
+        return orig(...a);
+      };
+    };
+    wrap("transition", (_id, _from, to) => to);
+    wrap("createTx", () => "INTENT");
+    wrap("setLockTx", () => "lock-tx");
+    wrap("audit", () => "audit");
+    wrap("unlock", () => "unlock");
+    wrap("tryLock", () => "lock");
+    const port = f.guests.snapshotPort();
+    const exec = f.guests.execPort();
+    const e = f.engine({
+      snapshots: {
+        ...port,
+        create: async (...a) => (log.push("EFFECT snapshot"), port.create(...a)),
+      },
+      exec: { ...exec, run: async (...a) => (log.push("EFFECT exec"), exec.run(...a)) },
+    });
+    await e.run({ guest: G, command: "echo 1 > n", decision: TRANSACT });
+    log.push("returned");
+    expect(log).toEqual([
+      "lock synced",
+      "INTENT",
+      "lock-tx",
+      "SNAPSHOTTING synced",
+      "EFFECT snapshot",
+      "SNAPSHOTTED",
+      "EXECUTING synced",
+      "EFFECT exec",
+      "EXECUTED",
+      "VERIFYING",
+      "COMMITTING",
+      "COMMITTED",
+      "audit",
+      "unlock synced",
+      "returned",
+    ]);
+    expect(j.durable).toBe(true);
+  });
+
   it("with pruneInBackground, a commit returns first and the window is pruned after it", async () => {
     const e = f.engine({ window: { keepLast: 1, keepForMs: 0 }, pruneInBackground: true });
     const first = await e.run({ guest: G, command: "echo 1 > n", decision: TRANSACT });

@@ -48,6 +48,25 @@ describe("journal", () => {
     db.close();
   });
 
+  it("lazily: writes inside are not synced on their own; synced writes resume after, also on a throw", () => {
+    expect(j.durable).toBe(true);
+    j.lazily(() => {
+      expect(j.durable).toBe(false);
+      j.createTx(tx);
+      j.lazily(() => expect(j.durable).toBe(false));
+      expect(j.durable).toBe(false);
+    });
+    expect(j.durable).toBe(true);
+    expect(() =>
+      j.lazily(() => {
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
+    expect(j.durable).toBe(true);
+    // What was written lazily is there (and on disk with the next synced write).
+    expect(j.getTx("abc").state).toBe("INTENT");
+  });
+
   it("journals transitions with compare-and-set and an append-only history", () => {
     j.createTx(tx);
     j.transition("abc", "INTENT", "SNAPSHOTTING", { type: "BEGIN" });

@@ -26,7 +26,11 @@ export async function drive(
   };
   while (pending !== undefined) {
     const step = next(tx.state, pending.event);
-    tx = e.journal.transition(tx.txid, tx.state, step.state, pending.event, pending.patch);
+    const from = tx;
+    const { event: ev, patch: pt } = pending;
+    const write = (): TxRecord => e.journal.transition(from.txid, from.state, step.state, ev, pt);
+    // Synced before an effect outside the journal; otherwise with the next synced write.
+    tx = step.effects.some(needsDurableIntent) ? write() : e.journal.lazily(write);
     e.log("debug", `tx ${tx.txid} → ${tx.state}`, { txid: tx.txid, state: tx.state });
     pending = undefined;
     for (const effect of step.effects) {
@@ -45,6 +49,19 @@ export async function drive(
     }
   }
   return tx;
+}
+
+/** Whether the state announcing `effect` must be on disk before it runs (it acts outside). */
+function needsDurableIntent(effect: TxEffect): boolean {
+  switch (effect.kind) {
+    case "prepare":
+    case "verify":
+      return false; // reads; user checks run inside the transaction and are rolled back with it
+    case "commit":
+      return !effect.keepSnapshot; // keeping the snapshot touches nothing outside
+    default:
+      return true;
+  }
 }
 
 function perform(e: Engine, tx: TxRecord, effect: TxEffect, ctx: DriveContext): Promise<Outcome> {

@@ -93,8 +93,12 @@ async function runTransaction(e: Engine, g: Gated): Promise<RunResult> {
   let crashed = false;
   try {
     await recoverBeforeRun(e, guest);
-    let tx = openTransaction(e, base.txid, input, decision, g.actor);
-    e.journal.setLockTx(guest, owner, tx.txid);
+    // Synced with the SNAPSHOTTING write that comes before any effect.
+    let tx = e.journal.lazily(() => {
+      const opened = openTransaction(e, base.txid, input, decision, g.actor);
+      e.journal.setLockTx(guest, owner, opened.txid);
+      return opened;
+    });
     const ctx: RunContext = {
       input,
       crash: true,
@@ -172,20 +176,23 @@ function finish(e: Engine, g: Gated, tx: TxRecord, ctx: RunContext): RunResult {
   const reason = timedOut
     ? `${timedOutReason(execOptions(e, input).timeoutMs)}; rolled back`
     : reasonOf(tx, ctx, decision);
-  e.journal.audit({
-    txid: tx.txid,
-    actor,
-    guest: input.guest,
-    command: input.command,
-    decision: "transact",
-    ruleIds: decision.ruleIds,
-    reason,
-    outcome,
-    exitCode: ctx.result?.exitCode ?? null,
-    stdoutSha256: tx.stdoutSha256,
-    stderrSha256: tx.stderrSha256,
-    timings: { ...timings },
-  });
+  // Synced by the unlock that follows before the result is returned.
+  e.journal.lazily(() =>
+    e.journal.audit({
+      txid: tx.txid,
+      actor,
+      guest: input.guest,
+      command: input.command,
+      decision: "transact",
+      ruleIds: decision.ruleIds,
+      reason,
+      outcome,
+      exitCode: ctx.result?.exitCode ?? null,
+      stdoutSha256: tx.stdoutSha256,
+      stderrSha256: tx.stderrSha256,
+      timings: { ...timings },
+    }),
+  );
   if (ctx.error instanceof NestedSnapshot && tx.state === "ABORTED") throw ctx.error;
   const failure =
     outcome === "failed" ? (ctx.error ?? new RecoveryFailed(tx.error ?? reason)) : undefined;
