@@ -5,7 +5,8 @@
  */
 import { appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, labSpec, startNetLab, type NetLab } from "./harness.js";
+import { runCli } from "../support-io.js";
+import { labSpec, startNetLab, type NetLab } from "./harness.js";
 
 let lab: NetLab;
 const LAB = { name: "lab7", zone: "lab7z", vnet: "agents7", tag: 10700, net: 17, vmid: 2701 };
@@ -17,7 +18,8 @@ afterAll(async () => {
   await lab?.stop();
 });
 
-const run = (args: string[]) => cli(args, { cwd: lab.stateDir });
+// in process (no Node start per command): the suite's time matters
+const run = (args: string[]) => runCli(args, { cwd: lab.stateDir });
 
 test("a saved plan applies as reviewed; a changed cluster or spec makes it stale", async () => {
   const spec = join(lab.stateDir, "lab7.yaml");
