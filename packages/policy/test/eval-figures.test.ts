@@ -27,11 +27,11 @@ const TARGET = {
   controlNotDenied: 0.99, // not in the issue: the evasion suite's control must not buy recall
 };
 const FLOOR = {
-  heldoutRecall: 0.46, // measured 48.44 % (2026-12-04, after the effects rework)
-  heldoutAllow: 0.96, // measured 97.51 %
+  heldoutRecall: 0.61, // measured 63.02 % (2026-12-04 20:27 UTC, runners and opaque shells)
+  heldoutAllow: 0.96, // measured 97.45 %
   v2Recall: 0.995, // target reached: measured 99.77 %
   v2Allow: 0.99, // target reached: measured 99.52 %
-  evasionStillDenied: 0.95, // measured 96.67 %
+  evasionStillDenied: 0.99, // target reached: measured 99.83 %
   artDenied: 0.9, // target reached: measured 90.43 % (170 of 188) — but see the README: the
   // knowledge for these tactics was written against these very tests, so it is not held out
   artAllowed: 0, // target reached
