@@ -19,10 +19,11 @@ export class ChainMemory {
 
   /** Files committed commands of this guest wrote, oldest first. */
   written(guest: GuestRef, policy: Policy, ctx: Partial<PolicyContext>): string[] {
-    const records = this.journal
-      .auditLog({ guest })
-      .filter((r) => r.outcome === "committed")
-      .slice(-MEMORY_COMMANDS);
+    const records = this.journal.auditLog({
+      guest,
+      outcome: "committed",
+      limit: MEMORY_COMMANDS,
+    });
     const out = new Set<string>();
     for (const r of records) {
       let paths = this.cache.get(r.command);

@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS audit (
   stderr_sha256 TEXT,
   timings TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS audit_guest ON audit (guest_key, outcome, seq);
 CREATE TABLE IF NOT EXISTS guest_locks (
   guest_key TEXT PRIMARY KEY,
   owner_pid INTEGER NOT NULL,
@@ -613,16 +614,29 @@ export class Journal {
   }
 
   /** Audit records, oldest first. */
-  auditLog(filter: { guest?: GuestRef; limit?: number } = {}): AuditRecord[] {
+  /**
+   * Audit records, oldest first: of one guest, of one outcome, the newest `limit` of them. The
+   * filters run in SQL, so a command that asks for the last few pays for those, not the history.
+   */
+  auditLog(filter: { guest?: GuestRef; outcome?: string; limit?: number } = {}): AuditRecord[] {
     return this.read("audit", () => {
-      const rows =
-        filter.guest === undefined
-          ? this.db.prepare(`SELECT * FROM audit ORDER BY seq`).all()
-          : this.db
-              .prepare(`SELECT * FROM audit WHERE guest_key = ? ORDER BY seq`)
-              .all(guestKey(filter.guest));
-      const all = (rows as Row[]).map(toAudit);
-      return filter.limit === undefined ? all : all.slice(-filter.limit);
+      const where: string[] = [];
+      const args: (string | number)[] = [];
+      if (filter.guest !== undefined) {
+        where.push("guest_key = ?");
+        args.push(guestKey(filter.guest));
+      }
+      if (filter.outcome !== undefined) {
+        where.push("outcome = ?");
+        args.push(filter.outcome);
+      }
+      const cond = where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`;
+      const sql =
+        filter.limit === undefined
+          ? `SELECT * FROM audit ${cond} ORDER BY seq`
+          : `SELECT * FROM (SELECT * FROM audit ${cond} ORDER BY seq DESC LIMIT ?) ORDER BY seq`;
+      if (filter.limit !== undefined) args.push(Math.max(0, Math.floor(filter.limit)));
+      return (this.db.prepare(sql).all(...args) as Row[]).map(toAudit);
     });
   }
 

@@ -107,6 +107,36 @@ describe("journal", () => {
     db.close();
   });
 
+  it("reads the audit log of a guest by outcome, the newest `limit` records, oldest first", () => {
+    const row = (txid: string, vmid: number, outcome: string): void =>
+      j.audit({
+        txid,
+        actor: null,
+        guest: { vmid },
+        command: `echo ${txid}`,
+        decision: outcome === "denied" ? "deny" : "transact",
+        ruleIds: [],
+        reason: null,
+        outcome,
+        exitCode: 0,
+        stdoutSha256: null,
+        stderrSha256: null,
+        timings: {},
+      });
+    row("a", 1, "committed");
+    row("b", 1, "denied");
+    row("c", 2, "committed");
+    row("d", 1, "committed");
+    row("e", 1, "committed");
+    const ids = (f: Parameters<typeof j.auditLog>[0]): string[] => j.auditLog(f).map((r) => r.txid);
+    expect(ids({ guest: { vmid: 1 }, outcome: "committed" })).toEqual(["a", "d", "e"]);
+    expect(ids({ guest: { vmid: 1 }, outcome: "committed", limit: 2 })).toEqual(["d", "e"]);
+    expect(ids({ guest: { vmid: 1 }, limit: 3 })).toEqual(["b", "d", "e"]);
+    expect(ids({ outcome: "denied" })).toEqual(["b"]);
+    expect(ids({ limit: 0 })).toEqual([]);
+    expect(ids({})).toEqual(["a", "b", "c", "d", "e"]);
+  });
+
   it("keeps the audit log append-only", () => {
     j.audit({
       txid: "t1",
