@@ -14,10 +14,17 @@ export class InMemoryTxboxPort implements TxboxPort {
   readonly rolledBack: string[] = [];
   private seq = 0;
 
-  constructor(private readonly rules: PortRule[] = []) {}
+  /** `delayMs`: how long each run takes, for clients that watch progress. */
+  constructor(
+    private readonly rules: PortRule[] = [],
+    private readonly delayMs = 0,
+  ) {}
 
   async run(command: string, opts?: RunOptions): Promise<CommandOutcome> {
     this.calls.push({ command, opts });
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (/^explode/.test(command))
+      throw new Error("cannot open /var/lib/txbox/journal.sqlite: permission denied");
     const rule = this.rules.find((r) => r.match.test(command));
     const kind = rule?.outcome.outcome ?? "executed";
     const transactional = kind === "committed" || kind === "rolled-back";

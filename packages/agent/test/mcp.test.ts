@@ -21,7 +21,7 @@ type TextContent = { type: string; text: string }[];
 
 async function connect(port: InMemoryTxboxPort): Promise<Client> {
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  const server = createMcpServer(port, { stubbornThreshold: 2 });
+  const server = createMcpServer(port, { stubbornThreshold: 2, progressIntervalMs: 20 });
   await server.connect(serverTransport);
   const client = new Client({ name: "test-client", version: "1.0.0" });
   await client.connect(clientTransport);
@@ -94,6 +94,93 @@ describe("createMcpServer over an in-memory transport", () => {
     const bad = await client.callTool({ name: "rollback", arguments: { txid: "nope" } });
     expect(bad.isError).toBe(true);
     expect((bad.content as TextContent)[0]!.text).toMatch(/no transaction nope/);
+    await client.close();
+  });
+
+  test("every tool carries annotations and an output schema", async () => {
+    const client = await connect(new InMemoryTxboxPort());
+    const { tools } = await client.listTools();
+    const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
+    expect(byName.run_command!.annotations).toEqual({
+      title: "Run a shell command through txbox",
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: false,
+      openWorldHint: true,
+    });
+    expect(byName.list_transactions!.annotations).toMatchObject({
+      readOnlyHint: true,
+      destructiveHint: false,
+    });
+    expect(byName.rollback!.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+    });
+    expect(byName.run_command!.description).toMatch(/allow — .*transact — .*deny — /);
+    expect(byName.run_command!.outputSchema).toMatchObject({
+      type: "object",
+      required: expect.arrayContaining(["decision", "outcome", "exitCode", "stdout", "stderr"]),
+    });
+    for (const t of tools) expect(t.outputSchema?.type).toBe("object");
+    await client.close();
+  });
+
+  test("run_command's structured result carries decision, outcome, exit code, output and txid", async () => {
+    const client = await connect(new InMemoryTxboxPort(rules));
+    await client.listTools(); // the client now checks structuredContent against outputSchema
+    const ok = await client.callTool({ name: "run_command", arguments: { command: "touch a" } });
+    expect(ok.structuredContent).toEqual({
+      command: "touch a",
+      guest: "test-guest",
+      decision: "transact",
+      outcome: "committed",
+      exitCode: 0,
+      stdout: "ran: touch a\n",
+      stderr: "",
+      txid: "tx1",
+      rules: [],
+      reason: "",
+      stopRetrying: false,
+      timings: { policyMs: 1, snapshotMs: 0, execMs: 2, verifyMs: 0, totalMs: 3 },
+    });
+    const denied = await client.callTool({
+      name: "run_command",
+      arguments: { command: "rm -rf /" },
+    });
+    expect(denied.structuredContent).toMatchObject({
+      decision: "deny",
+      outcome: "denied",
+      exitCode: null,
+      rules: ["fs.rm-root"],
+      alternative: "rm -rf ./build",
+    });
+    await client.close();
+  });
+
+  test("a long command reports progress to a client that asked for it", async () => {
+    const client = await connect(new InMemoryTxboxPort(rules, 150));
+    const seen: { progress: number; message?: string }[] = [];
+    await client.callTool({ name: "run_command", arguments: { command: "sleep 1" } }, undefined, {
+      onprogress: (p) => seen.push(p),
+    });
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen.map((p) => p.progress)).toEqual(seen.map((_, i) => i + 1));
+    expect(seen[0]!.message).toMatch(/^running `sleep 1`: \d+ s$/);
+    await client.close();
+  });
+
+  test("an error reaches the client without this machine's paths, and passes its output-schema check", async () => {
+    const client = await connect(new InMemoryTxboxPort());
+    await client.listTools(); // the client now validates structuredContent against outputSchema
+    const r = await client.callTool({ name: "run_command", arguments: { command: "explode" } });
+    expect(r.isError).toBe(true);
+    expect((r.content as TextContent)[0]!.text).toBe(
+      "error [E_INTERNAL]: cannot open …/journal.sqlite: permission denied",
+    );
+    expect(r.structuredContent).toBeUndefined();
+    const bad = await client.callTool({ name: "rollback", arguments: { txid: "nope" } });
+    expect(bad.isError).toBe(true);
     await client.close();
   });
 
