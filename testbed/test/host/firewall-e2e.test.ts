@@ -2,7 +2,8 @@
 // change takes effect when the API call answers, with no SDN apply; guest rules only with the
 // guest's `enable`, the NIC's `firewall=1` and the datacenter switch; security groups, ipsets
 // and a cluster rule; a change that cannot be realised is refused and undone. Two real guests on
-// one vnet, real sshd, real nftables, real traffic. One testbed for the whole file.
+// one vnet (probes run in their network namespaces), real nftables, real traffic. One testbed
+// for the whole file.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -10,7 +11,8 @@ import { Agent, fetch as undiciFetch } from "undici";
 
 import type { HostRealiser } from "../../src/realise/host/index.js";
 import { startTestbed, type TestbedHandle } from "../../src/testbed.js";
-import { describeHost, newRealiser, removeStateDir, sshRun, waitSsh } from "./support.js";
+import { run as hostRun } from "../../src/realise/host/exec.js";
+import { describeHost, newRealiser, removeStateDir, waitSsh } from "./support.js";
 
 const NODE = "pve1";
 const A = { vmid: 351, ip: "10.41.0.11" }; // the guest whose firewall is configured
@@ -53,35 +55,52 @@ describeHost("guest and cluster firewall through the API (as root)", () => {
 
   const guestFw = (g: { vmid: number }) => `/nodes/${NODE}/lxc/${g.vmid}/firewall`;
 
-  const sshTo = new Map<number, { address: string; pins: string[] }>();
-
-  /** From a guest: can it reach `to`? ICMP, and TCP 22 as open / refused / dropped (at once). */
+  /**
+   * From a guest: can it reach `to`? ICMP, and TCP 22 as open / refused / dropped, both at once.
+   * Run in the guest's own network namespace (its eth0, its addresses, its routes): the traffic
+   * is the guest's, without an SSH session per probe.
+   */
   async function probe(from: { vmid: number }, to: string): Promise<string> {
-    let g = sshTo.get(from.vmid);
-    if (g === undefined) {
-      const res = await undiciFetch(`${tb.url}/testbed/guests`, {
-        dispatcher: agent,
-        headers: { authorization: `PVEAPIToken=${tb.tokenId}=${tb.secret}` },
-      });
-      const all = (
-        (await res.json()) as {
-          data: { vmid: number; mgmtAddress?: string; hostKeyFingerprints: string[] }[];
-        }
-      ).data;
-      const found = all.find((x) => x.vmid === from.vmid);
-      if (!found?.mgmtAddress) throw new Error(`guest ${from.vmid} has no management address`);
-      g = { address: found.mgmtAddress, pins: found.hostKeyFingerprints };
-      await waitSsh(g.address, key, g.pins);
-      sshTo.set(from.vmid, g);
-    }
     const script = [
-      `( ping -c 1 -W 1 ${to} >/dev/null 2>&1 && echo icmp-open || echo icmp-closed ) > /tmp/p &`,
+      `( ping -c 1 -W 1 ${to} >/dev/null 2>&1 && echo icmp-open || echo icmp-closed ) > "$P" &`,
       `out=$(timeout 1.5 bash -c 'exec 3<>/dev/tcp/${to}/22' 2>&1); rc=$?`,
       `if [ $rc -eq 0 ]; then t=tcp-open; elif echo "$out" | grep -qi refused; then t=tcp-refused; else t=tcp-dropped; fi`,
-      `wait; echo "$(cat /tmp/p) $t"`,
+      `wait; echo "$(cat "$P") $t"; rm -f "$P"`,
     ].join("\n");
-    const out = await sshRun(g.address, key, g.pins, script);
+    const ns = r.hostNames.guestNetns(from.vmid);
+    const out = await hostRun(
+      [
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "env",
+        `P=/tmp/txbox-fw-probe-${process.pid}`,
+        "bash",
+        "-c",
+        script,
+      ],
+      {
+        timeoutMs: 10_000,
+      },
+    );
     return out.stdout.trim();
+  }
+
+  /** The guest's sshd answers over its management NIC (it booted; probes need no more). */
+  async function booted(vmid: number): Promise<void> {
+    const res = await undiciFetch(`${tb.url}/testbed/guests`, {
+      dispatcher: agent,
+      headers: { authorization: `PVEAPIToken=${tb.tokenId}=${tb.secret}` },
+    });
+    const all = (
+      (await res.json()) as {
+        data: { vmid: number; mgmtAddress?: string; hostKeyFingerprints: string[] }[];
+      }
+    ).data;
+    const g = all.find((x) => x.vmid === vmid);
+    if (!g?.mgmtAddress) throw new Error(`guest ${vmid} has no management address`);
+    await waitSsh(g.mgmtAddress, key, g.hostKeyFingerprints);
   }
 
   beforeAll(async () => {
@@ -103,12 +122,16 @@ describeHost("guest and cluster firewall through the API (as root)", () => {
         ],
         api: { port: 0, authFailDelayMs: 0, host: "127.0.0.1" },
         lab: {
-          templates: [],
+          // One template and two linked clones: one root file system unpacked, not two.
+          templates: [
+            { vmid: 9350, type: "lxc", name: "fwtpl", storage: "local-btrfs", start: false },
+          ],
           guests: [A, B].map((g) => ({
             vmid: g.vmid,
             type: "lxc" as const,
             name: `fw${g.vmid}`,
             storage: "local-btrfs",
+            from: 9350,
             start: false,
           })),
         },
@@ -138,6 +161,7 @@ describeHost("guest and cluster firewall through the API (as root)", () => {
         const net0 = `name=eth0,bridge=fwnet,ip=${g.ip}/24,gw=${GW},firewall=1,type=veth`;
         await api("PUT", `/nodes/${NODE}/lxc/${g.vmid}/config`, { net0 });
         await task(await api("POST", `/nodes/${NODE}/lxc/${g.vmid}/status/start`));
+        await booted(g.vmid);
       }),
     );
     // From here on, no SDN apply: every change below is a firewall or config call only.
