@@ -57,6 +57,12 @@ export function claudeCodeSetup(req: InitRequest): AgentSetup {
         },
       },
     ],
-    notes: [],
+    notes: global
+      ? []
+      : [
+          // Seen with the 2.1.332 binary: `claude mcp get txbox` stays "Pending approval" with the
+          // project's enabledMcpjsonServers alone, and connects once ~/.claude/settings.json has it.
+          'Claude Code approves a project\'s .mcp.json servers only from your own settings while the workspace is not trusted: approve txbox when claude asks, or start it with --mcp-config .mcp.json (headless runs), or add "txbox" to enabledMcpjsonServers in ~/.claude/settings.json.',
+        ],
   };
 }
