@@ -48,6 +48,7 @@ const restore = () => {
 };
 process.on("exit", restore);
 process.on("SIGINT", () => process.exit(130));
+process.on("SIGTERM", () => process.exit(143));
 
 let failedToKill = 0;
 for (const [path, f] of Object.entries(report.files)) {

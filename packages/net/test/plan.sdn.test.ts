@@ -267,4 +267,37 @@ test("a firewall switch's action names the setting, its value and where it is se
       { type: "firewall-enable", scope: "pve1" },
     ],
   ]);
+  // Each switch is shown with its own call.
+  expect(formatPlan(plan(spec, obs))).toContain(
+    "~ change firewall node pve1 (needs --enable-firewall: PUT /nodes/pve1/firewall/options nftables=1)",
+  );
+});
+
+test("conflicts lead the text, one per line, set apart from the actions", () => {
+  const obs = matching();
+  obs.ledger.zones = [];
+  obs.guests[0]!.status = "stopped";
+  expect(formatPlan(plan(spec, obs))).toBe(
+    [
+      'Plan for "lab" cannot be applied:',
+      '  ! zone tenanta exists and is not managed by txbox spec "lab"',
+      "",
+      'txbox will perform these actions for "lab":',
+      "",
+      "  ~ start  guest a1 (301@pve1)",
+      '      status : "stopped" -> "running"',
+      "",
+      "Plan: 0 to create, 1 to change, 0 to delete.",
+    ].join("\n"),
+  );
+  const only = matching();
+  only.ledger.zones = [];
+  expect(formatPlan(plan(spec, only))).toBe(
+    [
+      'Plan for "lab" cannot be applied:',
+      '  ! zone tenanta exists and is not managed by txbox spec "lab"',
+      "",
+      "No changes. The cluster matches the spec.",
+    ].join("\n"),
+  );
 });

@@ -305,7 +305,7 @@ describe("the audit log", () => {
       actor: "agent",
       guest: { vmid: 4, node: "pve1" },
       outcome: "executed",
-      exitCode: 0,
+      exitCode: 2, // not 0: a falsy code would hide a lost value
       stdoutSha256: "o",
       stderrSha256: "e",
     });
@@ -319,7 +319,7 @@ describe("the audit log", () => {
         actor: "agent",
         guest: { vmid: 4, node: "pve1" },
         outcome: "executed",
-        exitCode: 0,
+        exitCode: 2,
         stdoutSha256: "o",
         stderrSha256: "e",
       },
