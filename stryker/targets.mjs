@@ -41,9 +41,9 @@ export const TARGETS = {
     // Parts run (and keep their report) one at a time: row mapping and the WAL check with the
     // constructor; writes and reads of transactions; lists, audit and locks.
     parts: {
-      a: ["packages/tx/src/journal.ts:1-345"],
-      b: ["packages/tx/src/journal.ts:346-511"],
-      c: ["packages/tx/src/journal.ts:512-694"],
+      a: ["packages/tx/src/journal.ts:1-354"],
+      b: ["packages/tx/src/journal.ts:355-535"],
+      c: ["packages/tx/src/journal.ts:536-731"],
     },
     tests: ["packages/tx/test/journal*.test.ts"],
   },
