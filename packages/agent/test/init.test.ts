@@ -77,6 +77,7 @@ describe("claude-code", () => {
       "mcp__txbox__rollback",
     ]);
     expect(s.enabledMcpjsonServers).toEqual(["txbox"]);
+    expect(s.env).toEqual({ MCP_CONNECTION_NONBLOCKING: "false" });
     expect(s.hooks.PreToolUse).toEqual([
       settings.hooks.PreToolUse[0],
       {
@@ -145,6 +146,7 @@ describe("codex", () => {
       args: ["mcp", "--guest", "101"],
       tool_timeout_sec: 3600,
       default_tools_approval_mode: "approve",
+      required: true,
     });
     expect(t.hooks.PreToolUse).toEqual([
       {

@@ -53,6 +53,13 @@ export function claudeCodeSetup(req: InitRequest): AgentSetup {
           ed.union(["permissions", "deny"], ["Bash"]);
           ed.union(["permissions", "allow"], TOOL_RULES);
           if (!global) ed.union(["enabledMcpjsonServers"], [SERVER]);
+          // `claude -p` starts MCP servers without waiting for them: its first turn would have no
+          // txbox tool, with the shell denied. "false" makes it wait (checked on 2.1.332).
+          ed.set(
+            ["env", "MCP_CONNECTION_NONBLOCKING"],
+            "false",
+            "txbox must be up before the first turn",
+          );
           ed.hook(["hooks", "PreToolUse"], hookEntry(req, "Bash"), isTxboxHookEntry("claude-code"));
         },
       },

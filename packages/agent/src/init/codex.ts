@@ -43,6 +43,9 @@ export function codexSetup(req: InitRequest): AgentSetup {
               args,
               tool_timeout_sec: TOOL_TIMEOUT_S,
               default_tools_approval_mode: "approve",
+              // Codex starts MCP servers alongside the first turn, which then lacks txbox's tools;
+              // a required server is waited for, and Codex stops when txbox cannot start.
+              required: true,
             },
             (e) => isTxboxServerArgs(e.args),
             "another server is named txbox",
