@@ -1,13 +1,13 @@
 /**
  * The coding agents people use — Claude Code, Codex, Qwen Code, opencode — driven through txbox
  * on one shared testbed. Each agent is installed at its pinned version (scripts/bootstrap-agents),
- * configured for txbox in its project (by `txbox init agent`, see `configure`), and talks to a scripted model on loopback in its own wire
+ * configured by `txbox init agent`, and talks to a scripted model on loopback in its own wire
  * protocol. The model asks for four commands through txbox's MCP `run_command`: a read, a change
  * that commits, a command the gate denies and a change that fails and is rolled back. The test
  * asserts txbox's records (audit and journal) and the guest, not what the agent prints.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Session } from "@txbox/runtime";
@@ -81,53 +81,12 @@ describeAsRoot("the real coding agents through txbox on a testbed", () => {
     await e?.stop();
   }, 180_000);
 
-  // Interim, until `txbox init agent` is on main: the files it is to write (issue 14 point 1), with
-  // what these runs showed each agent needs (see the README); the test then runs init instead.
-  async function configure(agent: CodingAgent, project: string, _env: NodeJS.ProcessEnv) {
-    const argv = [process.execPath, CLI, "mcp", "--guest", String(VMID)];
-    const w = (p: string, t: string) => {
-      mkdirSync(join(project, p, ".."), { recursive: true });
-      writeFileSync(join(project, p), t);
-    };
-    if (agent.name === "claude-code") {
-      w(
-        ".mcp.json",
-        JSON.stringify({
-          mcpServers: { txbox: { type: "stdio", command: argv[0], args: argv.slice(1) } },
-        }),
-      );
-      w(
-        ".claude/settings.json",
-        JSON.stringify({
-          permissions: { deny: ["Bash"], allow: ["mcp__txbox__run_command"] },
-          enabledMcpjsonServers: ["txbox"],
-          env: { MCP_CONNECTION_NONBLOCKING: "false" },
-        }),
-      );
-    } else if (agent.name === "codex") {
-      w(
-        ".codex/config.toml",
-        `[features]\nshell_tool = false\n[mcp_servers.txbox]\ncommand = ${JSON.stringify(argv[0])}\nargs = ${JSON.stringify(argv.slice(1))}\ntool_timeout_sec = 600\ndefault_tools_approval_mode = "approve"\nrequired = true\n`,
-      );
-    } else if (agent.name === "qwen-code") {
-      w(
-        ".qwen/settings.json",
-        JSON.stringify({
-          mcpServers: {
-            txbox: { command: argv[0], args: argv.slice(1), trust: true, timeout: 600000 },
-          },
-          tools: { exclude: ["run_shell_command"] },
-        }),
-      );
-    } else {
-      w(
-        "opencode.json",
-        JSON.stringify({
-          mcp: { txbox: { type: "local", command: argv, enabled: true } },
-          permission: { bash: "deny" },
-        }),
-      );
-    }
+  async function configure(agent: CodingAgent, project: string, env: NodeJS.ProcessEnv) {
+    const txbox = `${process.execPath} ${CLI}`;
+    const args = ["init", "agent", agent.name, "--guest", String(VMID), "--dir", project];
+    const r = await e!.cli([...args, "--txbox", txbox], { env });
+    if (r.code !== 0)
+      throw new Error(`txbox init agent ${agent.name}: exit ${r.code}\n${r.stderr}`);
   }
 
   for (const agent of CODING_AGENTS) {
