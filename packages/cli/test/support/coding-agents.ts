@@ -82,7 +82,9 @@ export const CODING_AGENTS: readonly CodingAgent[] = [
     // ANTHROPIC_BASE_URL + ANTHROPIC_API_KEY: Claude Code's documented custom endpoint (LLM
     // gateway); -p is its headless mode; an API key means no sign-in. Claude Code ignores a
     // project's permission rules until the user has trusted the folder (its trust dialog, kept in
-    // ~/.claude.json as `hasTrustDialogAccepted`, which is what the dialog writes).
+    // ~/.claude.json as `hasTrustDialogAccepted`, which is what the dialog writes). In -p mode it
+    // waits for MCP servers only a few seconds, however they are configured; a longer wait is read
+    // from the process environment only (not from settings), so the headless run sets it.
     name: "claude-code",
     pkg: "@anthropic-ai/claude-code",
     bin: "claude",
@@ -91,7 +93,12 @@ export const CODING_AGENTS: readonly CodingAgent[] = [
       const trusted = { projects: { [project]: { hasTrustDialogAccepted: true } } };
       write(join(home, ".claude.json"), JSON.stringify(trusted));
       return {
-        env: { ANTHROPIC_BASE_URL: model, ANTHROPIC_API_KEY: KEY, ...QUIET["claude-code"] },
+        env: {
+          ANTHROPIC_BASE_URL: model,
+          ANTHROPIC_API_KEY: KEY,
+          CLAUDE_CODE_MCP_STARTUP_WAIT_MS: "120000",
+          ...QUIET["claude-code"],
+        },
         before: [],
         args: ["-p", task, "--output-format", "json"],
       };
