@@ -26,7 +26,9 @@ describeHost("guest and cluster firewall through the API (as root)", () => {
   let key: { privateKey: string; publicKey: string };
 
   async function api(method: string, path: string, params: Record<string, unknown> = {}) {
-    const body = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+    const body = new URLSearchParams(
+      Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]),
+    );
     const res = await undiciFetch(`${tb.url}/api2/json${path}`, {
       method,
       dispatcher: agent,
