@@ -18,7 +18,7 @@
  * Needs the CLI built (`pnpm -s build`) and OpenSSH's `ssh` client.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { PassThrough } from "node:stream";
@@ -32,6 +32,7 @@ import {
   openSession,
   readTestbedState,
 } from "@txbox/runtime";
+import { benchTestbed, median } from "./testbed.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -46,11 +47,6 @@ const guest = { vmid: VMID };
 const P = "/root/project/bench-runtime";
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "..", "bin", "txbox.js");
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const r1 = (x) => Math.round(x * 10) / 10;
 const r2 = (x) => Math.round(x * 100) / 100;
 const log = (t) => void (args.json ? process.stderr : process.stdout).write(`${t}\n`);
@@ -69,54 +65,12 @@ function timed(cmd, argv, options = {}) {
   });
 }
 
-let env = { ...process.env };
+// The testbed that is up, or (as root) one started here with 5 extra guests: 8 in all.
+const { io: bed, stop: stopOwn } = await benchTestbed(log, {}, { guests: 5 });
+const cwd = bed.cwd;
+let env = { ...bed.env };
 delete env.TXBOX_NO_DAEMON;
 delete env.TXBOX_CRASH_AT;
-let cwd = process.cwd();
-let stopOwn;
-if (findTestbedState({ env, cwd }) === undefined) {
-  if (process.getuid?.() !== 0) {
-    console.error("no testbed is up (txbox testbed up), and starting one needs root");
-    process.exit(2);
-  }
-  const { startTestbed } = await import("@txbox/testbed");
-  const root = mkdtempSync(join(tmpdir(), "txbox-bench-runtime-"));
-  log(`starting a testbed with 8 guests in ${root} …`);
-  let tb;
-  for (const deadline = Date.now() + 600_000; ;) {
-    try {
-      tb = await startTestbed({
-        stateDir: join(root, "testbed"),
-        port: 0,
-        guests: 5,
-        config: { api: { authFailDelayMs: 0 } },
-      });
-      break;
-    } catch (error) {
-      if (!/another testbed/.test(String(error?.message)) || Date.now() > deadline) throw error;
-      await sleep(3000);
-    }
-  }
-  mkdirSync(join(root, "project", ".txbox"), { recursive: true });
-  const state = join(root, "project", ".txbox", "testbed.json");
-  writeFileSync(
-    state,
-    JSON.stringify({
-      url: tb.url,
-      fingerprint: tb.fingerprint,
-      tokenId: tb.tokenId,
-      secret: tb.secret,
-      node: tb.node,
-      stateDir: tb.stateDir,
-    }),
-  );
-  cwd = join(root, "project");
-  env = { ...env, TXBOX_TESTBED_STATE: state };
-  stopOwn = async () => {
-    await tb.stop({ teardown: true });
-    rmSync(root, { recursive: true, force: true });
-  };
-}
 // A private daemon for this run: its own socket directory, stopped at the end.
 const xdg = mkdtempSync(join(tmpdir(), "txbox-bench-xdg-"));
 env = { ...env, XDG_RUNTIME_DIR: xdg };

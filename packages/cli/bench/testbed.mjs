@@ -13,9 +13,10 @@ import { findTestbedState } from "@txbox/runtime";
 /**
  * @param {(line: string) => void} log
  * @param {object} [config] testbed config of a testbed started here (api.authFailDelayMs is 0)
+ * @param {{ guests?: number }} [start] extra lab guests of a testbed started here
  * @returns {Promise<{ io: object, stop?: () => Promise<void> }>}
  */
-export async function benchTestbed(log, config = {}) {
+export async function benchTestbed(log, config = {}, start = {}) {
   const io = {
     stdout: new PassThrough().resume(),
     stderr: process.stderr,
@@ -30,7 +31,7 @@ export async function benchTestbed(log, config = {}) {
   }
   const { startTestbed } = await import("@txbox/testbed");
   const root = mkdtempSync(join(tmpdir(), "txbox-bench-"));
-  log(`starting a testbed in ${root} …`);
+  log(`starting a testbed${start.guests ? ` with ${start.guests} extra guests` : ""} in ${root} …`);
   // Host testbeds share one management network: wait (up to 10 min) for another one to go.
   let tb;
   for (const deadline = Date.now() + 600_000; ;) {
@@ -38,6 +39,7 @@ export async function benchTestbed(log, config = {}) {
       tb = await startTestbed({
         stateDir: join(root, "testbed"),
         port: 0,
+        ...(start.guests === undefined ? {} : { guests: start.guests }),
         config: { ...config, api: { ...config.api, authFailDelayMs: 0 } },
       });
       break;
