@@ -15,6 +15,11 @@ if (part !== "" && target.parts?.[part] === undefined) {
   throw new Error(`target ${name} has no part ${part}`);
 }
 const out = part === "" ? `reports/mutation/${name}` : `reports/mutation/${name}/${part}`;
+// A part is its `file:lines` ranges, or `{ mutate, tests }` when it needs other tests than the
+// target's (each test file a mutant run loads costs its module setup once per mutant).
+const partSpec = part === "" ? undefined : target.parts[part];
+const mutate = partSpec === undefined ? target.mutate : (partSpec.mutate ?? partSpec);
+const tests = partSpec?.tests ?? target.tests;
 
 export default {
   packageManager: "pnpm",
@@ -31,7 +36,7 @@ export default {
     // `roots` keeps jest's module map to the package: a third of the time per mutant.
     config: {
       roots: [`<rootDir>/${target.root}`],
-      testMatch: target.tests.map((t) => `<rootDir>/${t}`),
+      testMatch: tests.map((t) => `<rootDir>/${t}`),
       reporters: [],
     },
     enableFindRelatedTests: false,
@@ -39,7 +44,7 @@ export default {
   checkers: ["typescript"],
   tsconfigFile: `${target.root}/tsconfig.json`,
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
-  mutate: part === "" ? target.mutate : target.parts[part],
+  mutate,
   // The sandbox needs the sources, the built libraries of the other packages and the configs.
   ignorePatterns: ["/docs", "/testbed/test", "/reports", "/.stryker-tmp"],
   coverageAnalysis: "perTest",

@@ -85,24 +85,37 @@ export const TARGETS = {
     title: "policy: decision core (facts → effects → decision)",
     root: "packages/policy",
     mutate: ["packages/policy/src/explain.ts", "packages/policy/src/effects/*.ts"],
+    // Parts at top-level statements of explain.ts as of 2026-12-04 22:20 (291 lines).
     parts: {
-      // effects → decision: the table's lookup, derived tags, the verdict over all effects
+      // effects → decision: the verdict over all effects, the table's lookup, derived tags
       a: [
-        "packages/policy/src/explain.ts:209-272",
+        "packages/policy/src/explain.ts:220-291",
         "packages/policy/src/effects/table.ts:150-160",
         "packages/policy/src/effects/derive.ts",
       ],
-      b: ["packages/policy/src/explain.ts:1-137"], // knowledge matches + target → effects
+      b: ["packages/policy/src/explain.ts:1-147"], // a command's knowledge matches + target → effects
       c: ["packages/policy/src/effects/paths.ts"], // path facts → effects
       d: ["packages/policy/src/effects/target.ts"], // guest or remote target
-      e: ["packages/policy/src/explain.ts:138-208", "packages/policy/src/explain.ts:273-280"],
+      // explain() and the file and line of a refusal inside a script a command runs: the only
+      // part that needs the write-then-run chains (a second loadPolicy per mutant)
+      e: {
+        mutate: ["packages/policy/src/explain.ts:148-219"],
+        tests: [
+          "packages/policy/test/core*.test.ts",
+          "packages/policy/test/decide*.test.ts",
+          "packages/policy/test/chain*.test.ts",
+        ],
+      },
     },
-    // decide.test.ts drives the default pack through decide(); chain.test.ts the scripts a
-    // command runs; paths.test.ts the path classes. The packs' own example checks (packs.test.ts)
-    // add little and double the time per mutant.
+    // A mutant run loads every listed test file; a file that calls loadPolicy({}) costs the
+    // default pack's compile and its ~400 example checks, plus the knowledge's (~1-2 s, once per
+    // file per mutant). So: the decision core's own unit tests (core*.test.ts: hand-built rules
+    // and knowledge, no pack), the path classes, and decide.test.ts once (the default pack on
+    // whole command lines and its held-out corpus lists; a mutant active while it loads the
+    // pack also meets the pack's examples). packs.test.ts and corpus.test.ts re-load the pack.
     tests: [
+      "packages/policy/test/core*.test.ts",
       "packages/policy/test/decide*.test.ts",
-      "packages/policy/test/chain*.test.ts",
       "packages/policy/test/paths*.test.ts",
     ],
   },
