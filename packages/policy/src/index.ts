@@ -7,6 +7,7 @@ export {
   decide,
   explain,
   defaultPackPath,
+  effectsPackPath,
   type Policy,
   type CompiledRule,
   type LoadPolicyOptions,

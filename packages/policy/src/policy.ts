@@ -15,6 +15,14 @@ export const defaultPackPath: string = fileURLToPath(
   new URL("../packs/default.yaml", import.meta.url),
 );
 
+/**
+ * The shipped program knowledge by effect (sends, credential stores, persistence, escapes), kept
+ * apart from the default pack's rules and loaded with it: `defaultPack: false` drops both.
+ */
+export const effectsPackPath: string = fileURLToPath(
+  new URL("../packs/effects.yaml", import.meta.url),
+);
+
 /** A rule ready to evaluate. */
 export interface CompiledRule {
   id: string;
@@ -145,7 +153,7 @@ export function loadPolicy(
 ): Policy {
   const baseDir = options.baseDir ?? process.cwd();
   const files = [
-    ...(config.defaultPack === false ? [] : [defaultPackPath]),
+    ...(config.defaultPack === false ? [] : [defaultPackPath, effectsPackPath]),
     ...(config.packs ?? []).map((p) => (isAbsolute(p) ? p : resolve(baseDir, p))),
   ];
   const loaded = files.map((f) => ({ file: f, ...readPack(f) }));

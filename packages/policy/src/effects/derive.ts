@@ -11,6 +11,14 @@ const TAG_EFFECTS: Record<string, { kind: EffectKind; why: string }> = {
     why: "the command word is built by an expansion (its value is known, but it is never allowed)",
   },
   "namespace-enter": { kind: "escape", why: "enters another process's namespaces" },
+  "embedded-shell": {
+    kind: "exec-untrusted",
+    why: "hands a shell to a program inside an argument (the program runs it; its commands never pass the gate)",
+  },
+  "handed-shell-file": {
+    kind: "exec-untrusted",
+    why: "a file this command line wrote starts a shell, and a later program reads it as configuration or code",
+  },
 };
 
 /**

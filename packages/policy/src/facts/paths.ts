@@ -78,6 +78,22 @@ const CREDENTIAL_HOME = [
   /^\.terraform\.d\/credentials/,
   /^\.cargo\/credentials/,
   /^\.password-store(\/|$)/,
+  // Browser profiles: saved passwords, their keys and session cookies (Firefox, Thunderbird,
+  // Chromium-based browsers), and desktop keyrings.
+  /^\.(mozilla\/firefox|thunderbird|librewolf|waterfox)\/.*\/(logins\.json|key[34]\.db|signons\.sqlite|cookies\.sqlite)$/,
+  /^\.config\/(google-chrome[^/]*|chromium|BraveSoftware\/[^/]+|microsoft-edge[^/]*|vivaldi|opera)\/.*\/?(Login Data|Cookies|Web Data|Local State)$/,
+  /^\.local\/share\/(keyrings|kwalletd)(\/|$)/,
+  // Cloud, storage and registry clients' saved credentials.
+  /^\.config\/rclone\/rclone\.conf$/,
+  /^\.s3cfg$/,
+  /^\.boto$/,
+  /^\.oci\/config$/,
+  /^\.databrickscfg$/,
+  /^\.pulumi\/credentials\.json$/,
+  /^\.config\/(doctl\/config\.yaml|hub|glab-cli\/config\.yml|composer\/auth\.json)$/,
+  /^\.composer\/auth\.json$/,
+  /^\.m2\/settings-security\.xml$/,
+  /^\.config\/keybase(\/|$)/,
 ];
 const CREDENTIAL_SYSTEM = [
   /^\/etc\/(shadow|gshadow|sudoers|master\.passwd|spwd\.db)(-|$|\.)/,
@@ -87,9 +103,12 @@ const CREDENTIAL_SYSTEM = [
   /^\/etc\/ssl\/private(\/|$)/,
   /^\/root\/\.ssh\/id_[^.]*$/,
   /^\/proc\/[^/]+\/environ$/,
+  // VPN, PPP, IPsec and Kerberos secrets; saved Wi-Fi and VPN connections.
+  /^\/etc\/(ipsec\.secrets|krb5\.keytab|ppp\/(chap|pap)-secrets|security\/opasswd)$/,
+  /^\/etc\/(wireguard|NetworkManager\/system-connections)(\/|$)/,
 ];
 const CREDENTIAL_NAME =
-  /(^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$)|\.(pem|key|p12|pfx|jks|keystore|ppk)$/i;
+  /(^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$)|\.(pem|key|p12|pfx|jks|keystore|ppk|kdbx|keytab)$/i;
 const SHELL_RC =
   /^(\.shrc|\.mkshrc|\.bashrc|\.bash_profile|\.bash_login|\.bash_logout|\.profile|\.zshrc|\.zshenv|\.zprofile|\.zlogin|\.kshrc|\.cshrc|\.tcshrc|\.inputrc|\.config\/fish\/config\.fish)$/;
 

@@ -14,6 +14,14 @@ export const SHELLS = new Set([
   "csh",
   "rbash",
   "busybox-sh",
+  // Further POSIX shells Debian packages register in /etc/shells (add-shell in their postinst):
+  // each runs `-c TEXT` as sh would and is interactive without it. Shells with their own
+  // languages (elvish, rc, xonsh, nu, ysh) are runners (knowledge/runners.yaml).
+  "lksh",
+  "posh",
+  "sash",
+  "hush",
+  "osh",
 ]);
 export const INTERPRETERS: Record<string, string[]> = {
   python: ["-c"],

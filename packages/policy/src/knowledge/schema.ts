@@ -91,6 +91,16 @@ export const runnerSchema = z
       .array(z.string().min(1))
       .default([])
       .describe("Command-language lines that open an interactive shell (`:shell`)"),
+    upload_commands: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Command-language lines that send a local file to the other host (`put FILE`)"),
+    typed: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Reads its command language from stdin when no command is given: later lines of a script read from stdin are typed into it",
+      ),
     embedded: z
       .array(
         z

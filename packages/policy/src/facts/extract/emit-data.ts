@@ -1,3 +1,4 @@
+import { sendsLocalData } from "./senders.js";
 import { PASS_THROUGH, READERS, PATTERN_FIRST, basename } from "../programs.js";
 import { absolutize, pathFact } from "../paths.js";
 import { lit, type EmitContext, Extractor } from "./state.js";
@@ -196,6 +197,7 @@ export function emitData(ex: Extractor, x: EmitContext): void {
         }
       }
     }
+    if (sendsLocalData(program, argv, env)) env.tags.push("upload");
     x.output = { kind: "network" };
   } else if (program === "compgen" || program === "complete") {
     const c = optionValue("-C");

@@ -1,3 +1,4 @@
+import { embeddedShell, handedShellFiles } from "./handed.js";
 import type { PathFact, PathRole } from "../../types.js";
 import { PROGRAM_SPECS, parseArgs } from "../argspec.js";
 import {
@@ -187,6 +188,8 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
       );
   }
   handedExecutables(ex, program, rest, env);
+  embeddedShell(program, rest, env);
+  handedShellFiles(program, rest, env, ps, ex.home);
   const facts = push(ex, env, program, programPath, argv, parsed, paths, { texts, sql });
   void facts;
   return output;

@@ -65,6 +65,8 @@ function escapeLines(
       else shellText(ex, { ...value, value: cmd }, env, via);
       continue;
     }
+    const verb = line.split(/\s+/)[0] ?? "";
+    if (spec.upload_commands.includes(verb) && line.length > verb.length) env.tags.push("upload");
     for (const part of line.split("|")) {
       const word =
         part
@@ -74,6 +76,22 @@ function escapeLines(
       if (spec.shell_commands.includes(word)) interactiveShell(env, spec.privileged);
     }
   }
+}
+
+/**
+ * An interactive program run with nothing on stdin and no command of its own, followed by more
+ * lines: when the shell reads its script from stdin (`ssh host sh < script`, a piped heredoc) the
+ * program reads those lines as typed input, so they are judged as its command language too.
+ */
+function typedLines(
+  ex: Extractor,
+  spec: RunnerSpec,
+  name: string,
+  env: CommandEnv,
+  ran: boolean,
+): void {
+  if (!spec.typed || ran || env.stdin.kind !== "none" || ex.following.trim() === "") return;
+  escapeLines(ex, spec, lit(ex.following), env, `${name} typed input`);
 }
 
 const embeddedPatterns = new WeakMap<RunnerSpec, RegExp[]>();
@@ -201,6 +219,7 @@ export function runRunner(
       return wrap(name, inner, patch);
     }
   }
+  typedLines(ex, spec, name, env, ran);
   const shellFlag = spec.shell_flags.some((f) => p.flags.includes(f));
   const empty = !ran && (spec.operands !== "none" || p.positionals.length === 0);
   if (shellFlag || (empty && spec.when_empty === "shell")) interactiveShell(env, spec.privileged);

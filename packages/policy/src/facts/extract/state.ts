@@ -94,6 +94,11 @@ export class Extractor {
   readonly commands: CommandFacts[] = [];
   readonly uncertain: Uncertainty[] = [];
   readonly seen = new Set<string>();
+  /**
+   * The script text after the statement being walked: a shell that reads its script from stdin
+   * hands these lines to an interactive program of the statement, which reads them as typed input.
+   */
+  following = "";
 
   readonly home: string;
   readonly projects: string[];

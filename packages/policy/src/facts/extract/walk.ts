@@ -44,6 +44,7 @@ export function walkList(
 ): Output {
   let out: Output = NONE;
   for (const st of statements) {
+    ex.following = src.slice(st.end);
     out = pipelineNode(
       ex,
       st.command,
