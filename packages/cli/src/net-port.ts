@@ -334,15 +334,25 @@ export class ProxmoxNetPort implements NetPort {
 
   async cloneGuest(r: CloneRequest, opts: CallOptions = {}): Promise<void> {
     const template = new Guest(this.client, r.template, r.templateNode, r.type);
-    await create(() =>
-      template.clone(r.vmid, {
-        name: r.name,
-        full: !r.linked,
-        ...(r.storage === undefined ? {} : { storage: r.storage }),
-        ...(r.templateNode === r.node ? {} : { target: r.node }),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      }),
-    );
+    const signal = opts.signal ? { signal: opts.signal } : {};
+    const clone = () =>
+      create(() =>
+        template.clone(r.vmid, {
+          name: r.name,
+          full: !r.linked,
+          ...(r.storage === undefined ? {} : { storage: r.storage }),
+          ...(r.templateNode === r.node || r.migrate === true ? {} : { target: r.node }),
+          ...signal,
+        }),
+      );
+    if (r.migrate !== true) return clone();
+    try {
+      await clone();
+    } catch (error) {
+      // Cloned before a crash (the planner lets us here only for our own guest): move it on.
+      if (!(error instanceof AlreadyExistsError)) throw error;
+    }
+    await new Guest(this.client, r.vmid, r.templateNode, r.type).migrate(r.node, signal);
   }
 
   async configureGuest(g: GuestRef, config: Record<string, string | number>): Promise<void> {

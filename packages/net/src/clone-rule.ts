@@ -1,8 +1,12 @@
 import type { ObservedGuest, StorageInfo } from "./ports.js";
 
-/** How a guest is cloned from its template, or why PVE would refuse it. */
+/**
+ * How a guest is cloned from its template, or why PVE would refuse it. `migrate`: a full clone on
+ * the template's node, then an offline migration to the guest's node.
+ */
 export type CloneDecision =
-  { ok: true; linked: boolean; storage?: string; note?: string } | { ok: false; reason: string };
+  | { ok: true; linked: boolean; storage?: string; note?: string; migrate?: boolean }
+  | { ok: false; reason: string };
 
 const DISK = /^(rootfs|mp\d+|scsi\d+|virtio\d+|sata\d+|ide\d+|efidisk\d+|tpmstate\d+)$/;
 
@@ -20,10 +24,11 @@ function storagesOf(config: Record<string, string | number>): string[] {
 /**
  * PVE's `clone_vm` rule for a clone onto another node (qemu-server API2/Qemu.pm, pve-container
  * API2/LXC.pm): every disk must be on shared storage available there, else "can't clone VM/CT to
- * node … (uses local storage)". qemu judges the template's own volumes, so only a template on
- * shared storage crosses nodes; LXC judges the target `storage` when one is given, so a full
- * clone onto shared storage crosses too. A target `storage` must itself be shared
- * ("can't clone to non-shared storage"), and implies a full clone. Pure.
+ * node … (uses local storage)". qemu judges the template's own volumes, LXC the target `storage`
+ * when one is given, so an LXC full clone onto shared storage crosses directly. Every other
+ * crossing from local storage is a full clone on the template's node followed by an offline
+ * migration (`POST …/migrate`, which moves local disks), so the guest owns its disks on its node.
+ * A linked clone cannot cross (its base volume stays behind): `full: false` is refused. Pure.
  */
 export function decideClone(
   guest: {
@@ -42,32 +47,47 @@ export function decideClone(
   const base = guest.storage === undefined ? {} : { storage: guest.storage };
   if (template.node === guest.node || storages === undefined) return { ok: true, linked, ...base };
   const def = (id: string): StorageInfo | undefined => storages.find((s) => s.storage === id);
-  const usable = (id: string): boolean => {
+  const on = (id: string, node: string): boolean => {
     const d = def(id);
-    return d !== undefined && d.shared && (d.nodes === undefined || d.nodes.includes(guest.node));
+    return d !== undefined && (d.nodes === undefined || d.nodes.includes(node));
   };
-  const noun = guest.type === "qemu" ? "VM" : "CT";
+  const usable = (id: string): boolean => def(id)?.shared === true && on(id, guest.node);
   const where = `template ${template.vmid} (node ${template.node})`;
-  if (guest.storage !== undefined && !usable(guest.storage))
-    return {
-      ok: false,
-      reason: `guest ${guest.name}: storage '${guest.storage}' is not shared storage available on ${guest.node}, and PVE clones across nodes only onto shared storage`,
-    };
   const local = storagesOf(template.config).filter((s) => !usable(s));
-  if (local.length === 0) return { ok: true, linked, ...base };
-  if (guest.type === "lxc" && guest.storage !== undefined)
+  const targetShared = guest.storage !== undefined && usable(guest.storage);
+  if (local.length === 0 && (guest.storage === undefined || targetShared))
+    return { ok: true, linked, ...base };
+  if (guest.type === "lxc" && targetShared)
     return {
       ok: true,
       linked: false,
-      storage: guest.storage,
+      storage: guest.storage!,
       note: `full clone onto shared storage '${guest.storage}': ${where} uses local storage ${local.join(", ")}`,
     };
+  // Clone on the template's node, then migrate: the clone's disks must exist there, and local
+  // ones must be enabled on the guest's node too (storage_migrate's storage_check_enabled).
+  const disks = guest.storage === undefined ? local : [guest.storage];
+  const missing = disks.filter(
+    (s) => !on(s, template.node) || (def(s)?.shared !== true && !on(s, guest.node)),
+  );
+  if (missing.length > 0 || guest.full === false)
+    return {
+      ok: false,
+      reason:
+        `guest ${guest.name}: PVE cannot clone ${where} to node ${guest.node} (clone_vm: the template uses local storage ${local.map((s) => `'${s}'`).join(", ")}), ` +
+        (guest.full === false
+          ? "and a linked clone cannot migrate away from its base volume; drop `full: false`"
+          : `nor clone on ${template.node} and migrate: storage ${missing.map((s) => `'${s}'`).join(", ")} is not available on both nodes; set \`storage:\` to one that is, or use a template on ${guest.node}`),
+    };
   return {
-    ok: false,
-    reason:
-      `guest ${guest.name}: PVE cannot clone ${where} to node ${guest.node}: the ${noun} uses local storage ${local.map((s) => `'${s}'`).join(", ")} (clone_vm: "can't clone ${noun} to node '${guest.node}' (${noun} uses local storage)"); ` +
-      (guest.type === "lxc"
-        ? `set \`storage:\` to a shared storage for a full clone, or use a template on ${guest.node} or on shared storage`
-        : `use a template on ${guest.node} or on shared storage`),
+    ok: true,
+    linked: false,
+    ...base,
+    migrate: true,
+    note: `clone on ${template.node}, migrate to ${guest.node}: ${
+      local.length > 0
+        ? `${where} uses local storage ${local.join(", ")}`
+        : `storage '${guest.storage}' is local`
+    }`,
   };
 }

@@ -573,6 +573,7 @@ function planDesired(desired: Desired, observed: Observed): Plan {
             name: g.name,
             linked: how.linked,
             ...(how.storage === undefined ? {} : { storage: how.storage }),
+            ...(how.migrate === true ? { migrate: true } : {}),
           },
           config: d.config,
           ssh: guestSsh(g.ssh),

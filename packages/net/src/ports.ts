@@ -164,6 +164,12 @@ export interface CloneRequest extends GuestRef {
   linked: boolean;
   /** Target storage of a full clone. */
   storage?: string;
+  /**
+   * Clone on `templateNode` (a full clone), then migrate offline to `node`: PVE clones across
+   * nodes only from or onto shared storage, and this is how a guest reaches another node from
+   * local storage.
+   */
+  migrate?: boolean;
 }
 
 /** The effects {@link apply} needs. One implementation per backend. */

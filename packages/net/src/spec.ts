@@ -146,7 +146,7 @@ export const guestSchema = z
       .regex(/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i)
       .optional()
       .describe(
-        "Storage of a full clone; across nodes it must be shared (PVE clones across nodes only from or onto shared storage)",
+        "Storage of a full clone; across nodes from local storage the clone is made on the template's node and migrated (PVE clones across nodes only from or onto shared storage)",
       ),
     node: nodeName,
     vnet: sdnId.describe("Vnet of the guest's first NIC"),

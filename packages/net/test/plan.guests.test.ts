@@ -90,13 +90,34 @@ test("a cross-node clone onto shared storage says why it is a full clone", () =>
   expect(create.step).toMatchObject({ clone: { node: "pve2", templateNode: "pve1" } });
 });
 
-test("a clone PVE would refuse is a conflict, and nothing is planned for that guest", () => {
+test("from local storage to another node: a full clone on the template's node, then a migration", () => {
   const onPve2 = parseNetSpec(specText.replace("node: pve1", "node: pve2"), "lab.yaml");
   const obs = structuredClone(empty);
   obs.guests[0]!.config = { rootfs: "local:9000/base.raw" };
   obs.storages = [{ storage: "local", shared: false }];
   const p = plan(onPve2, obs);
-  expect(p.conflicts).toEqual([expect.stringMatching(/^guest a1: PVE cannot clone template 9000/)]);
+  expect(p.conflicts).toEqual([]);
+  const create = p.actions.find((a) => a.op === "create" && a.kind === "guest")!;
+  expect(create.changes.find((c) => c.field === "note")?.after).toBe(
+    "clone on pve1, migrate to pve2: template 9000 (node pve1) uses local storage local",
+  );
+  expect(create.step).toMatchObject({
+    clone: { node: "pve2", templateNode: "pve1", linked: false, migrate: true },
+  });
+});
+
+test("a clone PVE would refuse is a conflict, and nothing is planned for that guest", () => {
+  const onPve2 = parseNetSpec(specText.replace("node: pve1", "node: pve2"), "lab.yaml");
+  const obs = structuredClone(empty);
+  obs.guests[0]!.config = { rootfs: "local:9000/base.raw" };
+  // local storage that exists on the template's node only: no way for the disk to reach pve2
+  obs.storages = [{ storage: "local", shared: false, nodes: ["pve1"] }];
+  const p = plan(onPve2, obs);
+  expect(p.conflicts).toEqual([
+    expect.stringMatching(
+      /^guest a1: PVE cannot clone template 9000 .* nor clone on pve1 and migrate: storage 'local' is not available on both nodes/,
+    ),
+  ]);
   expect(p.actions.filter((a) => a.kind === "guest")).toEqual([]);
 });
 

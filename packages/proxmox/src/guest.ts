@@ -193,6 +193,26 @@ export class Guest {
     });
   }
 
+  /**
+   * Offline migration to `target` (the guest must be stopped). Local disks move with it: qemu's
+   * offline migration copies them anyway (QemuMigrate `prepare` only demands `with-local-disks`
+   * of a running VM); it is sent so that the request means the same on every PVE version.
+   * Done = the guest is listed on `target`.
+   */
+  async migrate(target: string, options: EffectOptions = {}): Promise<TaskResult> {
+    const params = { target, ...(this.type === "qemu" ? { "with-local-disks": true } : {}) };
+    const onTarget = async (): Promise<boolean> =>
+      (await this.client.resources("vm")).some(
+        (r) => Number(r.vmid) === this.vmid && r.node === target,
+      );
+    if (await onTarget()) return noop();
+    return await this.client.effect("POST", `${this.path}/migrate`, params, {
+      poll: POLL.long,
+      ...options,
+      alreadyDone: async () => ((await onTarget()) ? noop() : undefined),
+    });
+  }
+
   /** Stop if needed and destroy; a guest that does not exist is success. */
   async destroy(options: EffectOptions & { purge?: boolean } = {}): Promise<TaskResult> {
     const { purge, ...effect } = options;

@@ -61,6 +61,8 @@ export function guestRoutes(gs: Guests): Routes {
         skiplock: false,
       });
     r[`POST ${base}/{vmid}/clone`] = (req) => gs.cloner.clone(guest(req), req.params, req.caller);
+    r[`POST ${base}/{vmid}/migrate`] = (req) =>
+      gs.migrator.migrate(guest(req), req.params, req.caller);
     r[`POST ${base}/{vmid}/template`] = async (req) => {
       const g = guest(req);
       if (type === "lxc") {

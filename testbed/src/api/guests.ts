@@ -13,6 +13,7 @@ import { ApiError, fail, paramError } from "./errors.js";
 import type { ConfigLocks } from "./locks.js";
 import type { Store } from "./store.js";
 import { Cloner } from "./clone.js";
+import { Migrator } from "./migrate.js";
 import { guestRoutes } from "./guest-routes.js";
 import { Snapshots } from "./snapshots.js";
 import type { TaskContext, TaskManager } from "./tasks.js";
@@ -62,6 +63,7 @@ const TASK = {
     template: "qmtemplate",
     config: "qmconfig",
     create: "qmcreate",
+    migrate: "qmigrate",
   },
   lxc: {
     snapshot: "vzsnapshot",
@@ -75,6 +77,7 @@ const TASK = {
     template: "vztemplate",
     config: "vzconfig",
     create: "vzcreate",
+    migrate: "vzmigrate",
   },
 } as const;
 
@@ -145,10 +148,12 @@ export class Guests {
 
   readonly snaps: Snapshots;
   readonly cloner: Cloner;
+  readonly migrator: Migrator;
 
   constructor(readonly d: GuestsDeps) {
     this.snaps = new Snapshots(this);
     this.cloner = new Cloner(this);
+    this.migrator = new Migrator(this);
     for (const f of d.store.list("guests")) {
       const g = d.store.read<GuestRecord>(`guests/${f}`);
       if (g !== undefined) this.byId.set(g.vmid, g);

@@ -60,6 +60,11 @@ export class MemoryRealiser implements Realiser {
       this.volumes.set(key(to), { snapshots: [], content: src.content });
   }
 
+  async migrateVolume(ref: VolumeRef, move: { from: string; to: string }): Promise<void> {
+    this.calls.push(`migrateVolume ${key(ref)} ${move.from}->${move.to}`);
+    if (!this.volumes.has(key(ref))) throw new RealiseError(`volume '${key(ref)}' does not exist`);
+  }
+
   async destroyVolume(ref: VolumeRef): Promise<void> {
     this.calls.push(`destroyVolume ${key(ref)}`);
     this.volumes.delete(key(ref));

@@ -128,6 +128,11 @@ export interface Realiser {
    * again. Linked clones of it stay writable. Idempotent.
    */
   setVolumeReadOnly?(ref: VolumeRef, readOnly: boolean): Promise<void>;
+  /**
+   * Optional: move a volume of a local storage to another node (PVE's `storage_migrate`: export
+   * on the source, import on the target, source removed). The guest is stopped. Idempotent.
+   */
+  migrateVolume?(ref: VolumeRef, move: { from: string; to: string }): Promise<void>;
   /** Destroy a volume and all its snapshots. Missing = success. */
   destroyVolume(ref: VolumeRef): Promise<void>;
   /** Read-only snapshot; the caller has made the guest consistent (see freeze). */

@@ -2,7 +2,8 @@
  * The EVPN lab of infra/ on a three-node testbed started by the CLI (`txbox testbed up`), as a
  * user would: FRR zebra and bgpd per node (they drop to user frr, so their directories must be
  * reachable from the testbed's private state directory), `net apply --enable-firewall --verify`
- * of infra/lab-evpn-3node.yaml, probes across nodes, then destroy and `testbed down`.
+ * of infra/lab-evpn-3node.yaml from a template on local storage (full clones on the template's
+ * node, migrated to theirs), probes across nodes, then destroy and `testbed down`.
  */
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -43,12 +44,12 @@ describeAsRoot("the EVPN lab on a CLI-started three-node testbed", () => {
       [
         "nodes: [pve1, pve2, pve3]",
         "api: { port: 0, authFailDelayMs: 0 }",
-        // PVE clones to another node only from shared storage (clone_vm): the template lives there.
+        // Local storage only, as on most clusters: PVE clones to another node only from shared
+        // storage (clone_vm), so txbox clones a2, b1, b2 in full on pve1 and migrates them.
         "storages:",
         "  - { id: local-btrfs, type: btrfs, content: [images, rootdir] }",
-        "  - { id: shared, type: btrfs, shared: true, content: [images, rootdir] }",
         "lab:",
-        "  templates: [{ vmid: 9000, type: lxc, name: tpl-debian, storage: shared, start: false, memory: 512, cores: 1 }]",
+        "  templates: [{ vmid: 9000, type: lxc, name: tpl-debian, storage: local-btrfs, start: false, memory: 512, cores: 1 }]",
         "  guests: []",
         "",
       ].join("\n"),
@@ -75,6 +76,14 @@ describeAsRoot("the EVPN lab on a CLI-started three-node testbed", () => {
 
   test("apply brings EVPN up on every node and net verify passes across nodes", async () => {
     const spec = "infra/lab-evpn-3node.yaml";
+    const planned = await cli(["net", "plan", spec], { cwd: dir });
+    const notes = [...planned.stdout.matchAll(/note\s+= "(clone on [^"]*)"/g)].map((m) => m[1]);
+    expect(notes).toEqual(
+      ["pve2", "pve2", "pve3"].map(
+        (n) =>
+          `clone on pve1, migrate to ${n}: template 9000 (node pve1) uses local storage local-btrfs`,
+      ),
+    );
     const applied = await cli(
       ["net", "apply", spec, "--yes", "--enable-firewall", "--verify", "--json", "--timeout", "8m"],
       { cwd: dir, timeoutMs: 540_000 },

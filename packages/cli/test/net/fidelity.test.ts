@@ -77,17 +77,49 @@ const FW = { enableFirewall: true };
 const guest = (g: string): string =>
   `  - { ${g}, vnet: fidnet, ssh: { user: root, publicKey: "${KEY}" } }\n`;
 
-test("a qemu guest on another node than its local-storage template is refused at plan time, with the reason", async () => {
-  const err = await converge(
+test("a qemu guest on another node than its local-storage template is a full clone there, migrated to its node", async () => {
+  const r = await converge(
     spec(
       guest("name: farvm, vmid: 3301, type: qemu, template: 9001, node: pve2, ip: 10.31.0.11/24"),
+    ),
+    port,
+    FW,
+  );
+  const create = r.plan.actions.find((a) => a.kind === "guest" && a.op === "create");
+  expect(create?.changes).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ field: "linked", after: 0 }),
+      expect.objectContaining({
+        field: "note",
+        after: expect.stringMatching(
+          /^clone on pve1, migrate to pve2: template 9001 \(node pve1\) uses local storage local-btrfs$/,
+        ),
+      }),
+    ]),
+  );
+  const vm = await client.guest(3301);
+  expect(vm.node).toBe("pve2");
+  expect(String((await vm.config()).scsi0)).toMatch(/^local-btrfs:vm-3301-disk-0,/);
+  // the clone ran on the template's node (its task carries the template's id), then the move
+  const tasks = (await client.get<{ type: string; id: string }[]>("/nodes/pve1/tasks")).map(
+    (t) => `${t.type}:${t.id}`,
+  );
+  expect(tasks).toEqual(expect.arrayContaining(["qmclone:9001", "qmigrate:3301"]));
+});
+
+test("a linked clone cannot cross nodes from local storage: `full: false` is refused at plan time, with the reason", async () => {
+  const err = await converge(
+    spec(
+      guest(
+        "name: farct, vmid: 3305, type: lxc, template: 9000, node: pve2, full: false, ip: 10.31.0.15/24",
+      ),
     ),
     port,
     FW,
   ).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(PlanConflictError);
   expect(String((err as Error).message)).toMatch(
-    /guest farvm: PVE cannot clone template 9001 \(node pve1\) to node pve2: the VM uses local storage 'local-btrfs'/,
+    /guest farct: PVE cannot clone template 9000 \(node pve1\) to node pve2 .* a linked clone cannot migrate away from its base volume/,
   );
   // nothing was created: refused before any effect
   expect((await client.resources("vm")).map((r) => r.vmid).sort()).toEqual([9000, 9001]);

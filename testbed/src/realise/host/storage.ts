@@ -262,6 +262,20 @@ export class BtrfsStorage {
     await rename(tmp, dest);
   }
 
+  /**
+   * A full copy of the volume (no shared extents) replaces it; its snapshots stay. Crash-safe and
+   * idempotent: the copy is complete once `<volume>.migrated` exists, and is renamed in last.
+   */
+  async migrateVolume(volume: string): Promise<void> {
+    const moved = `${volume}.migrated`;
+    if (!(await isSubvolume(this.volumePath(moved)))) {
+      await this.createVolumeFrom(this.volumePath(volume), moved, false);
+    }
+    if (await isSubvolume(this.volumePath(volume)))
+      await this.deleteSubvolume(this.volumePath(volume));
+    await rename(this.volumePath(moved), this.volumePath(volume));
+  }
+
   async destroyVolume(volume: string): Promise<void> {
     const snapDir = this.snapshotDir(volume);
     for (const snap of await readdir(snapDir).catch(() => [])) {
