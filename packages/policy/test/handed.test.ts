@@ -19,7 +19,7 @@ describe("a shell handed to a program", () => {
   ])("denies %j", (cmd) => expect(d(cmd)).toBe("deny"));
 
   it.each([
-    ["ln -s /bin/bash ./shell-link", "transact"],
+    ["readlink -f /bin/sh", "allow"],
     ["ls -l /bin/sh", "allow"],
     ["echo '#!/bin/sh' > run.sh && echo 'make test' >> run.sh && chmod +x run.sh", "transact"],
     ["printf 'SHELL := /bin/bash\\nall:\\n\\techo hi\\n' > Makefile && make", "transact"],

@@ -64,11 +64,12 @@ const READ_CALLS: Row[] = [
 const SEND: Row[] = [
   {
     langs: "python",
-    re: /\brequests\.(post|put|patch)\(|urlopen\([^)]*data\s*=|\.sendall?\(|smtplib|ftplib|paramiko|\.upload_file\(/,
+    // urlopen(url, data) sends data given as the second argument or as data=
+    re: /\brequests\.(post|put|patch)\(|urlopen\([^)]*data\s*=|urlopen\(\s*(?:"[^"]*"|'[^']*'|\w+)\s*,\s*[^)\s]|\.sendall?\(|smtplib|ftplib|paramiko|\.upload_file\(/,
   },
   {
     langs: "node",
-    re: /method\s*:\s*['"](POST|PUT|PATCH)['"]|axios\.(post|put|patch)\(|https?\.request\(|\bnet\.connect|FormData\(/,
+    re: /method\s*:\s*['"](POST|PUT|PATCH)['"]|axios\.(post|put|patch)\(|https?(?:['"]\))?\.request\(|\bnet\.connect|FormData\(/,
   },
   {
     langs: "ruby",
@@ -84,6 +85,10 @@ const SEND: Row[] = [
     re: /HttpRequest\.newBuilder|setRequestMethod\(\s*"(POST|PUT)"|new\s+Socket\(|getOutputStream\(/,
   },
 ];
+
+/** Servers that hand local files to whoever connects (a directory served over HTTP or FTP). */
+const SERVE: RegExp =
+  /SimpleHTTPRequestHandler|http\.server|pyftpdlib|express\.static|serve-static|WEBrick::HTTPServer|http\.FileServer|php\s+-S\b/;
 
 /** Evaluation of code fetched from the network in the same payload. */
 const FETCH: RegExp =
@@ -105,6 +110,8 @@ export interface SinkEffects {
   fetchExec: boolean;
   /** Spawns or allocates without bound. */
   forkLoop: boolean;
+  /** Serves local files to the network. */
+  serves: boolean;
 }
 
 /** Read the sources and sinks of one interpreter payload. */
@@ -125,5 +132,6 @@ export function codeSinks(code: string): SinkEffects {
     sends: SEND.some((r) => r.re.test(code)),
     fetchExec: FETCH.test(code) && EVAL.test(code),
     forkLoop: FORK_LOOP.test(code),
+    serves: SERVE.test(code),
   };
 }

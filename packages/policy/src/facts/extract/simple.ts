@@ -22,6 +22,12 @@ import { commandNode, compound, script } from "./walk.js";
 import { word } from "./words.js";
 import { run } from "./run.js";
 
+/**
+ * Variables whose value a program runs as a command, by their name (RESTIC_PASSWORD_COMMAND,
+ * BORG_PASSCOMMAND, GIT_SSH_COMMAND, SUDO_ASKPASS-style helpers): the value is judged as shell text.
+ */
+const COMMAND_VAR_NAME = /^[A-Z][A-Z0-9_]*_(COMMAND|CMD|PASSCOMMAND)$/;
+
 export function newEnv(
   ex: Extractor,
   scope: Scope,
@@ -155,7 +161,8 @@ export function simple(
         }
       }
     }
-    if (COMMAND_VARS.has(a.name)) shellText(ex, a.value, env, `env ${a.name}`);
+    if (COMMAND_VARS.has(a.name) || COMMAND_VAR_NAME.test(a.name))
+      shellText(ex, a.value, env, `env ${a.name}`);
   }
   if (args.length === 0) {
     for (const a of assignments) scope.vars.set(a.name, a.value.dynamic ? null : a.value.value);
@@ -292,7 +299,7 @@ export function code(ex: Extractor, code: string, env: CommandEnv, via: string):
     env.inputs.push(f);
   }
   // Local data the code read, sent by the same code: an upload.
-  if (sinks.sends && sinks.reads.length > 0) env.tags.push("upload");
+  if ((sinks.sends && sinks.reads.length > 0) || sinks.serves) env.tags.push("upload");
   if (sinks.fetchExec) env.tags.push("exec-downloaded");
   if (sinks.forkLoop) env.tags.push("fork-bomb");
   env.tags.push("interpreter-code");
