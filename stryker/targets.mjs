@@ -47,6 +47,16 @@ export const TARGETS = {
     },
     tests: ["packages/tx/test/journal*.test.ts"],
   },
+  // The journal's code changed since its full run (commit 0350cfe, docs/mutation/survivors.md):
+  // lazy syncing (`lazily`, `durable`) and the audit log's filters and limit in SQL. A full
+  // re-run of the three parts is ~3 h on the shared machine (a mutant's run fsyncs SQLite).
+  "journal-changed": {
+    ignoreStatic: true,
+    title: "tx: journal, the code changed since commit 0350cfe (lazy syncing, auditLog in SQL)",
+    root: "packages/tx",
+    mutate: ["packages/tx/src/journal.ts:349-368", "packages/tx/src/journal.ts:617-640"],
+    tests: ["packages/tx/test/journal*.test.ts"],
+  },
   recovery: {
     ignoreStatic: true,
     title: "tx: recovery planning",
@@ -62,8 +72,13 @@ export const TARGETS = {
     // ~800 mutants: parts split at top-level statements, so that no mutant but the emptied body
     // of planDesired (which the type checker rejects: it must return a Plan) spans two parts.
     parts: {
-      a: ["packages/net/src/plan.ts:1-285"], // diff helpers, firewall rules, NICs, plan()
-      b: ["packages/net/src/plan.ts:286-443"], // SDN objects, subnets, egress, order
+      // a and b were single parts until 2026-12-04 22:45; split so that each part finishes
+      // within an hour on the loaded machine (a report exists only for a finished part).
+      a1: ["packages/net/src/plan.ts:1-160"], // pending view, value normalisation, diff helpers
+      a2: ["packages/net/src/plan.ts:161-198"], // firewall rules: ruleKey, formatRule, diff
+      a3: ["packages/net/src/plan.ts:199-285"], // NICs, guest config diff, plan(), planDestroy()
+      b1: ["packages/net/src/plan.ts:286-381"], // observed objects, controllers, zones, vnets
+      b2: ["packages/net/src/plan.ts:382-443"], // subnets, foreign egress, order
       c: ["packages/net/src/plan.ts:444-510"], // pending, apply, vnet firewalls
       d: ["packages/net/src/plan.ts:511-661"], // guests, switches, summary
       e: ["packages/net/src/plan.ts:662-719"], // formatPlan
@@ -87,24 +102,29 @@ export const TARGETS = {
     mutate: ["packages/policy/src/explain.ts", "packages/policy/src/effects/*.ts"],
     // Parts at top-level statements of explain.ts as of 2026-12-04 22:20 (291 lines).
     parts: {
+      // Parts a, d and e run only the decision core's unit tests (core*.test.ts): no pack is
+      // loaded per mutant, so they finish on a loaded machine; their score is a lower bound
+      // (decide.test.ts and chain.test.ts could only kill more).
       // effects → decision: the verdict over all effects, the table's lookup, derived tags
-      a: [
-        "packages/policy/src/explain.ts:220-291",
-        "packages/policy/src/effects/table.ts:150-160",
-        "packages/policy/src/effects/derive.ts",
-      ],
+      a: {
+        mutate: [
+          "packages/policy/src/explain.ts:220-291",
+          "packages/policy/src/effects/table.ts:150-160",
+          "packages/policy/src/effects/derive.ts",
+        ],
+        tests: ["packages/policy/test/core*.test.ts"],
+      },
       b: ["packages/policy/src/explain.ts:1-147"], // a command's knowledge matches + target → effects
       c: ["packages/policy/src/effects/paths.ts"], // path facts → effects
-      d: ["packages/policy/src/effects/target.ts"], // guest or remote target
-      // explain() and the file and line of a refusal inside a script a command runs: the only
-      // part that needs the write-then-run chains (a second loadPolicy per mutant)
+      // guest or remote target
+      d: {
+        mutate: ["packages/policy/src/effects/target.ts"],
+        tests: ["packages/policy/test/core*.test.ts"],
+      },
+      // explain() and the file and line of a refusal inside a script a command runs
       e: {
         mutate: ["packages/policy/src/explain.ts:148-219"],
-        tests: [
-          "packages/policy/test/core*.test.ts",
-          "packages/policy/test/decide*.test.ts",
-          "packages/policy/test/chain*.test.ts",
-        ],
+        tests: ["packages/policy/test/core*.test.ts"],
       },
     },
     // A mutant run loads every listed test file; a file that calls loadPolicy({}) costs the

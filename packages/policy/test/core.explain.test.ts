@@ -247,6 +247,44 @@ describe("remote commands and unknown programs", () => {
     });
   });
 
+  it("gives an effect of a command run over ssh the remote decision and says why", () => {
+    const e = explain(policy, "ssh h mydb");
+    expect(e.effects.filter((x) => x.command === 0)).toEqual([
+      {
+        kind: "write",
+        id: "db.write",
+        reason: "db.write why (runs on another host over ssh)",
+        remote: true,
+        command: 0,
+      },
+      {
+        kind: "remote-change",
+        id: "remote.state-change",
+        reason: "changes state on another host over ssh (mydb); no snapshot covers it",
+        remote: true,
+        command: 0,
+      },
+    ]);
+    expect(e.matches).toEqual([
+      {
+        id: "db.write",
+        decision: "deny",
+        effect: "write",
+        justification: "db.write why",
+        command: 0,
+      },
+    ]);
+    expect(explain(policy, "halt").matches).toEqual([
+      {
+        id: "r.halt",
+        decision: "deny",
+        justification: "r.halt why",
+        alternative: "do not halt",
+        command: 0,
+      },
+    ]);
+  });
+
   it("lets a vouched-for command run over ssh", () => {
     const e = explain(policy, "ssh h ls");
     expect(e.effects).toEqual([unknown("ssh", 1)]);
@@ -304,6 +342,32 @@ describe("remote commands and unknown programs", () => {
     // (the remote command's; ssh itself is a program this policy does not know)
     const remote = explain(policy, "ssh h foo /etc").effects.filter((e) => e.command === 0);
     expect(remote.map((e) => e.id)).toEqual(["remote.state-change"]);
+  });
+});
+
+describe("effects of the extractor's derived tags", () => {
+  it("judges entering namespaces as an escape and an expanded program word as a change", () => {
+    expect(explain(policy, "nsenter -t 1 -m -u sh").effects).toEqual([
+      {
+        kind: "escape",
+        id: "tag.namespace-enter",
+        reason: "enters another process's namespaces",
+        remote: false,
+        command: 0,
+      },
+      unknown("sh"),
+    ]);
+    expect(explain(policy, "x=foo; $x a").effects).toEqual([
+      {
+        kind: "state",
+        id: "tag.expanded-program",
+        reason:
+          "the command word is built by an expansion (its value is known, but it is never allowed)",
+        remote: false,
+        command: 1,
+      },
+      unknown("foo", 1),
+    ]);
   });
 });
 
