@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
+import { schemaCheck } from "./privilege-coverage.js";
 import { loadApiSchema } from "@txbox/testbed";
 import {
   PVE_CALLS,
@@ -93,4 +94,25 @@ test("missing privileges: all, any, and propagation", () => {
   )!;
   expect(missingPrivileges(rollback, { "VM.Snapshot": 1 })).toEqual([]);
   expect(missingPrivileges(rollback, {})).toEqual(["VM.Snapshot", "VM.Snapshot.Rollback"]);
+});
+
+test("the schema check names a call, a parameter or a value the API schema does not have", () => {
+  const { violations } = schemaCheck([
+    { method: "POST", path: "/api2/json/nodes/pve1/qemu/100/migrate", params: ["target"] },
+    { method: "POST", path: "/api2/json/nodes/pve1/qemu/100/migrate", params: ["with-local-disk"] },
+    { method: "PUT", path: "/api2/json/nodes/pve1/lxc/100/config", params: ["net0", "mp1"] },
+    { method: "PATCH", path: "/api2/json/nodes/pve1/qemu/100/config", params: [] },
+    {
+      method: "POST",
+      path: "/api2/json/nodes/pve1/lxc/100/snapshot",
+      params: ["snapname", "vmstate"],
+      paramErrors: { vmstate: "property is not defined in schema" },
+    },
+  ]);
+  expect(violations).toEqual([
+    "PATCH /nodes/{node}/qemu/{vmid}/config: not in the API schema",
+    `POST /nodes/{node}/lxc/{vmid}/snapshot: parameter 'vmstate' is not declared`,
+    `POST /nodes/{node}/lxc/{vmid}/snapshot: {"vmstate":"property is not defined in schema"}`,
+    "POST /nodes/{node}/qemu/{vmid}/migrate: parameter 'with-local-disk' is not declared",
+  ]);
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestbed, type TestbedHandle } from "@txbox/testbed";
-import { unlistedCalls } from "./privilege-coverage.js";
+import { schemaCheck, unlistedCalls } from "./privilege-coverage.js";
 import { ProxmoxClient } from "../src/client.js";
 import { connectionFromTestbedState } from "../src/connection.js";
 import {
@@ -21,6 +21,8 @@ let dir: string;
 let client: ProxmoxClient;
 const answered: { path?: unknown; status?: unknown }[] = [];
 const draws: number[] = [];
+/** Requests a test sends wrong on purpose: not held to the schema. */
+const deliberate = new Set<object>();
 /** A seeded PRNG, so that fault injection is the same on every run. */
 function lcg(seed: number): () => number {
   let x = seed;
@@ -242,7 +244,9 @@ test("a failed task carries its log; a bad parameter carries PVE's errors map", 
     .catch((e: unknown) => e);
   expect((err as { code?: string }).code).toBe("E_TASK_FAILED");
   expect((err as { log: string[] }).log.join("\n")).toContain("snapshot feature is not available");
+  const before = answered.length;
   const bad = await g.createSnapshot("x", { description: "txbox:x" }).catch((e: unknown) => e);
+  for (const l of answered.slice(before)) deliberate.add(l);
   expect(bad).toBeInstanceOf(ApiError);
   expect(Object.keys((bad as ApiError).errors ?? {})).toContain("snapname");
 });
@@ -295,4 +299,10 @@ test("Locked is typed for a lock that outlives the effect budget", async () => {
 
 test("every call made above is in the privilege table", () => {
   expect(unlistedCalls(answered)).toEqual([]);
+});
+
+test("every call made above matches the API schema: path, method, parameter names and values", () => {
+  const { violations, calls } = schemaCheck(answered.filter((l) => !deliberate.has(l)));
+  expect(violations).toEqual([]);
+  expect(calls.size).toBeGreaterThan(10);
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestbed, type TestbedHandle } from "@txbox/testbed";
-import { unlistedCalls } from "./privilege-coverage.js";
+import { schemaCheck, unlistedCalls } from "./privilege-coverage.js";
 import { ProxmoxClient } from "../src/client.js";
 import { configSchema } from "@txbox/core";
 import { ApiError, AuthFailed } from "../src/errors.js";
@@ -159,4 +159,10 @@ test("ticket login: reads and CSRF-protected writes; a wrong password is AuthFai
 
 test("every call made above is in the privilege table", () => {
   expect(unlistedCalls(answered)).toEqual([]);
+});
+
+test("every call made above matches the API schema: path, method, parameter names and values", () => {
+  const { violations, calls } = schemaCheck(answered);
+  expect(violations).toEqual([]);
+  expect(calls.size).toBeGreaterThan(10);
 });
