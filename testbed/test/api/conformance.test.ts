@@ -18,6 +18,7 @@ const OPS_SECRET = "0b7e3c1e-4a7e-4c52-9a51-3f0b2a6f5d10";
 beforeAll(async () => {
   bed = await startBed({
     config: {
+      nodes: ["pve1", "pve2"],
       users: [
         { userid: "root@pam", password: "secret-pw", tokens: [{ id: "txbox" }] },
         { userid: "ops@pve", tokens: [{ id: "doctor", secret: OPS_SECRET, privsep: true }] },
@@ -66,13 +67,13 @@ describe("cluster and nodes", () => {
       version: expect.stringMatching(/^9\.1/),
     });
     const nodes = await bed.api.nodes.$get();
-    expect(nodes.map((n: { node: string }) => n.node)).toEqual(["pve1"]);
+    expect(nodes.map((n: { node: string }) => n.node)).toEqual(["pve1", "pve2"]);
     expect(nodes[0]!.ssl_fingerprint).toBe(bed.tb.fingerprint);
     expect(await node.status.$get()).toHaveProperty("pveversion");
     const status = await bed.api.cluster.status.$get();
     expect(status.find((s: { type: string }) => s.type === "cluster")).toMatchObject({
       quorate: 1,
-      nodes: 1,
+      nodes: 2,
     });
     expect(await bed.api.cluster.nextid.$get()).toBe(100);
     expect((await failure(bed.api.cluster.nextid.$get({ vmid: 101 }))).body.errors).toEqual({
@@ -222,6 +223,19 @@ describe("guests", () => {
     expect(await run(bed, node.qemu.$(301).$delete())).toBe("OK");
     expect(bed.realiser.calls).toContain("destroyVolume local-btrfs:subvol-300-disk-0");
     await failure(node.lxc.$(300).config.$get());
+  });
+
+  test("offline migration to another node (details: fidelity.migrate.test.ts)", async () => {
+    for (const [type, tpl] of [
+      ["qemu", 101],
+      ["lxc", 9000],
+    ] as const) {
+      expect(await run(bed, node[type].$(tpl).clone.$post({ newid: 310, full: true }))).toBe("OK");
+      const upid = await node[type].$(310).migrate.$post({ target: "pve2" });
+      expect(upid).toContain(type === "qemu" ? ":qmigrate:310:" : ":vzmigrate:310:");
+      expect(await run(bed, upid)).toBe("OK");
+      expect(await run(bed, bed.api.nodes.$("pve2")[type].$(310).$delete())).toBe("OK");
+    }
   });
 
   test("create (minimal) and template conversion", async () => {
