@@ -118,6 +118,10 @@ const networkSend = fc.oneof(
   fc.tuple(localFile, host).map(([f, h]) => `sftp ${h}\nput ${f}`),
   host.map((h) => `restic -r rest:http://${h.replace(/^.*@/, "")}:8000/r backup .`),
   fc.constantFrom("busybox httpd -f -p 8080 -h /", "ruby -run -e httpd / -p 8000"),
+  localFile.map((f) => `gsutil cp ${f} gs://bucket/x`),
+  fc.tuple(localFile, host).map(([f, h]) => `pscp ${f} ${h}:/tmp/`),
+  localFile.map((f) => `sendmail ops@example.org < ${f}`),
+  localFile.map((f) => `kubectl cp ${f} ns/pod:/tmp/x`),
 );
 
 const unknownExec = fc.oneof(

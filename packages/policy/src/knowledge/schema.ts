@@ -175,3 +175,34 @@ export const manifestsFileSchema = z
   .strict();
 
 export type ManifestSpec = z.infer<typeof manifestSchema>;
+
+/** Programs that copy between local paths and remote locations, and mailers (transfers.yaml). */
+export const transfersFileSchema = z
+  .object({
+    name: z.string(),
+    remote: z.array(regex).min(1).describe("Operands that name a remote location"),
+    transfers: z.array(
+      z
+        .object({
+          programs: names,
+          subcommand: z.array(z.string().min(1)).optional(),
+          not_subcommand: z
+            .array(z.string().min(1))
+            .default([])
+            .describe("First words that make it another action (no copy)"),
+          both_ways: z.boolean().default(false),
+          source: z.string().min(1),
+        })
+        .strict(),
+    ),
+    mailers: z
+      .object({
+        programs: names,
+        attach_options: options,
+        source: z.string().min(1),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type TransfersFile = z.infer<typeof transfersFileSchema>;

@@ -1,4 +1,5 @@
 import { embeddedShell, handedShellFiles } from "./handed.js";
+import { transferSends } from "./senders.js";
 import type { PathFact, PathRole } from "../../types.js";
 import { PROGRAM_SPECS, parseArgs } from "../argspec.js";
 import {
@@ -190,6 +191,7 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
   handedExecutables(ex, program, rest, env);
   embeddedShell(program, rest, env);
   handedShellFiles(program, rest, env, ps, ex.home);
+  transferSends(program, parsed, env);
   const facts = push(ex, env, program, programPath, argv, parsed, paths, { texts, sql });
   void facts;
   return output;
