@@ -500,7 +500,6 @@ const HELD_OUT_PASS: string[] = [
   "kubectl logs deploy/api",
   "terraform plan",
   "terraform init",
-  "aws s3 cp build/ s3://bucket/ --recursive",
   "curl -fsSL https://example.com -o page.html",
   "wget https://example.com/file.tgz && tar xzf file.tgz",
   "python3 -c 'import json,sys; print(json.load(sys.stdin))' < data.json",
