@@ -85,6 +85,10 @@ const guestSchema = z
     user: z.string().default("root"),
     keyFile: z.string().optional(),
     hostKey: z.string().optional().describe("Pinned host key fingerprint (SHA256:…)"),
+    vmstate: z
+      .boolean()
+      .default(false)
+      .describe("qemu only: save the running VM's RAM in each transaction's snapshot"),
     verify: z.array(z.string()).default([]).describe("Checks run after each transaction"),
     policy: z
       .array(z.string())

@@ -162,3 +162,31 @@ test("two clones of one LXC template at once: the second waits for the template'
     expect.arrayContaining([260, 261]),
   );
 });
+
+test("snapshot consistency of a running VM: frozen by PVE through the guest agent (agent: 1), RAM saved with vmstate, crash-consistent otherwise; LXC has no vmstate", async () => {
+  const vm = await token.guest(101);
+  expect((await vm.status()).status).toBe("running");
+  const lastLog = async (): Promise<string> => {
+    const upid = (await tasksOf(token, "qmsnapshot"))[0]!;
+    const lines = await token.get<{ t: string }[]>(
+      `/nodes/pve1/tasks/${encodeURIComponent(upid)}/log`,
+    );
+    return lines.map((l) => l.t).join("\n");
+  };
+  await vm.createSnapshot("plain", { description: "t" });
+  expect(await lastLog()).toContain("no freeze: crash-consistent");
+  await vm.updateConfig({ agent: "1" });
+  expect(await token.get(`${vm.path}/status/current`)).toMatchObject({ agent: 1 });
+  await vm.createSnapshot("frozen", { description: "t" });
+  expect(await lastLog()).toContain("guest agent: file systems frozen and thawed");
+  // qemu-server saves RAM instead of freezing when vmstate is asked for
+  await vm.createSnapshot("withram", { description: "t", vmstate: true });
+  expect(await lastLog()).toContain("no freeze: crash-consistent");
+  const { snapshots } = await vm.snapshots();
+  expect(snapshots.find((s) => s.name === "withram")?.vmstate).toBe(true);
+  expect(snapshots.find((s) => s.name === "frozen")).not.toHaveProperty("vmstate");
+  const ct = await token.guest(201);
+  await expect(ct.createSnapshot("ram", { vmstate: true })).rejects.toThrow(
+    "snapshot ram: vmstate is for qemu VMs only",
+  );
+});

@@ -146,7 +146,10 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     throw error;
   }
   const executor = new SshExecutor();
-  const snapshots = new ProxmoxSnapshotPort(client);
+  const snapshots = new ProxmoxSnapshotPort(
+    client,
+    (vmid) => loaded.config.guests.find((g) => g.vmid === vmid)?.vmstate === true,
+  );
   const logger = loggerFor(io, loaded);
   const engineConfig = engineOptionsFromConfig(loaded.config.tx);
   const output = new OutputStore(join(dirname(journalFile), "output"), {

@@ -28,7 +28,11 @@ export class ProxmoxSnapshotPort implements SnapshotPort {
   private readonly guests = new Map<string, Promise<Guest>>();
   private readonly newestOnly = new Map<string, Promise<boolean>>();
 
-  constructor(private readonly client: ProxmoxClient) {}
+  constructor(
+    private readonly client: ProxmoxClient,
+    /** Whether a guest's snapshots save its RAM (`vmstate`, qemu only; txbox.yaml `guests[].vmstate`). */
+    private readonly vmstateOf: (vmid: number) => boolean = () => false,
+  ) {}
 
   /** The Guest object of a ref, resolved once (type and node through /cluster/resources). */
   guest(ref: GuestRef): Promise<Guest> {
@@ -55,7 +59,14 @@ export class ProxmoxSnapshotPort implements SnapshotPort {
 
   /** The engine creates each transaction's snapshot once, under a name made from its new id. */
   async create(ref: GuestRef, name: string, description: string): Promise<void> {
-    await (await this.guest(ref)).createSnapshot(name, { description, fresh: true });
+    const vmstate = this.vmstateOf(ref.vmid);
+    await (
+      await this.guest(ref)
+    ).createSnapshot(name, {
+      description,
+      fresh: true,
+      ...(vmstate ? { vmstate } : {}),
+    });
   }
 
   async rollback(ref: GuestRef, name: string): Promise<void> {

@@ -15,7 +15,7 @@ import type { Store } from "./store.js";
 import { Cloner } from "./clone.js";
 import { Migrator } from "./migrate.js";
 import { guestRoutes } from "./guest-routes.js";
-import { Snapshots } from "./snapshots.js";
+import { agentEnabled, Snapshots } from "./snapshots.js";
 import type { TaskContext, TaskManager } from "./tasks.js";
 
 /** A guest config value as PVE returns it: strings, integers, 0/1 booleans. */
@@ -384,7 +384,9 @@ export class Guests {
     return {
       ...item,
       ha: { managed: 0 },
-      ...(g.type === "qemu" ? { qmpstatus: st.running ? "running" : "stopped", agent: 0 } : {}),
+      ...(g.type === "qemu"
+        ? { qmpstatus: st.running ? "running" : "stopped", agent: agentEnabled(g.config) ? 1 : 0 }
+        : {}),
       ...(g.type === "lxc" ? { swap: 0, maxswap: 0 } : {}),
     };
   }

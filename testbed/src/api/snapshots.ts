@@ -120,8 +120,9 @@ export class Snapshots {
         this.gs.save(g);
       });
       const running = await this.gs.running(g.vmid);
+      const freeze = running && freezeNeeded(g, vmstate);
       try {
-        if (running) await this.gs.d.realiser.freeze(g.vmid);
+        if (freeze) await this.gs.d.realiser.freeze(g.vmid);
         try {
           for (const { ref } of vols) {
             await this.gs.realiseOp("snapshotVolume", () =>
@@ -130,8 +131,12 @@ export class Snapshots {
             ctx.log(`snapshot of ${volid(ref)}`);
           }
         } finally {
-          if (running) await this.gs.d.realiser.thaw(g.vmid);
+          if (freeze) await this.gs.d.realiser.thaw(g.vmid);
         }
+        if (running && g.type === "qemu")
+          ctx.log(
+            freeze ? "guest agent: file systems frozen and thawed" : "no freeze: crash-consistent",
+          );
         if (vmstate && g.type === "qemu")
           ctx.log("vmstate: disk-only in the testbed (RAM state is not saved)");
       } catch (err) {
@@ -291,4 +296,25 @@ export class Snapshots {
       });
     });
   }
+}
+
+/** The config's `agent` property string says the guest agent is enabled (`1`, `enabled=1,…`). */
+export function agentEnabled(conf: Record<string, string | number>): boolean {
+  const v = conf.agent;
+  if (v === undefined) return false;
+  const first = String(v).split(",")[0]!;
+  return /^(enabled=)?1$/.test(first);
+}
+
+/**
+ * Whether a running guest's file systems are frozen around its volume snapshots: a container
+ * always (pve-container LXC/Config.pm `__snapshot_freeze`: `lxc-freeze` after a sync); a VM only
+ * without `vmstate` and with the guest agent enabled (qemu-server QemuConfig.pm
+ * `__snapshot_check_freeze_needed`: `parse_guest_agent($config)->{enabled}` and
+ * `qga_check_running`; `__snapshot_freeze` then sends `guest-fsfreeze-freeze`/`-thaw`). The
+ * testbed's agent always answers; its freeze is the guest's cgroup freezer after a sync.
+ */
+function freezeNeeded(g: GuestRecord, vmstate: boolean): boolean {
+  if (g.type === "lxc") return true;
+  return !vmstate && agentEnabled(g.config);
 }
