@@ -22,6 +22,9 @@ const RANK: Record<DecisionKind, number> = { allow: 0, transact: 1, deny: 2 };
 const FAIL_CLOSED_ALTERNATIVE =
   "Write the command out literally: no command names built from variables or substitutions, no decoded or downloaded payloads fed to a shell; run scripts from files in the project.";
 
+/** The reason of `default.transact`, followed by the program. */
+const UNKNOWN_PREFIX = "not known to be read-only: ";
+
 /** Effects that change something, and so take the command's target (guest or remote). */
 const TARGETED = new Set(["write", "delete", "state", "destroy"]);
 
@@ -123,7 +126,7 @@ function judgeCommand(
     effects.push({
       kind: "state",
       id: "default.transact",
-      reason: `not known to be read-only: ${c.program || "redirect"}`,
+      reason: `${UNKNOWN_PREFIX}${c.program || "redirect"}`,
       remote: target.remote,
       command: i,
     });
@@ -251,7 +254,9 @@ function verdict(
     if (decideEffect(e.kind, e.remote) !== worst) continue;
     if (e.id === "default.transact") {
       // One entry naming every program not known to be read-only.
-      const prog = e.reason.replace(/^not known to be read-only: /, "");
+      const prog = e.reason.startsWith(UNKNOWN_PREFIX)
+        ? e.reason.slice(UNKNOWN_PREFIX.length)
+        : e.reason;
       if (!unknownPrograms.includes(prog)) unknownPrograms.push(prog);
       add(e.id, "");
       continue;
@@ -260,7 +265,7 @@ function verdict(
     alternative ??= e.alternative ?? EFFECT_TABLE[e.kind].alternative;
   }
   const k = ruleIds.indexOf("default.transact");
-  if (k >= 0) reasons[k] = `not known to be read-only: ${unknownPrograms.join(", ")}`;
+  if (k >= 0) reasons[k] = `${UNKNOWN_PREFIX}${unknownPrograms.join(", ")}`;
   if (failClosed === worst && worst !== "allow") {
     for (const u of facts.uncertain) add(`failclosed.${u.tag}`, u.reason);
     if (worst === "deny") alternative ??= FAIL_CLOSED_ALTERNATIVE;

@@ -73,12 +73,20 @@ function judge(value: string, rule: ServiceRule, why: string): Target {
   return isLocalHost(host) ? GUEST : { remote: true, known: true, name: value, why };
 }
 
+const PROD_ENV = /(?:^|\s)\w*_ENV=(['"]?)(prod|production)\1(?:\s|$)/;
+const URL = /^[a-z][a-z0-9+.-]*:\/\/./i;
+
+function isUrl(a: string): boolean {
+  return a.includes("://") && URL.test(a);
+}
+
 /** Where a command of a service client acts, from its options, URL operands and environment. */
 export function serviceTarget(c: CommandFacts, rule: ServiceRule | undefined): Target {
-  const prod = /(?:^|\s)\w*_ENV=(['"]?)(prod|production)\1(?:\s|$)/.exec(c.text);
+  // The substring tests skip the regular expressions for the many commands that cannot match.
+  const prod = c.text.includes("_ENV=") ? PROD_ENV.exec(c.text) : null;
   if (rule === undefined) {
     // A program with no service knowledge that names a URL acts where the URL points.
-    const url = c.argv.find((a) => /^[a-z][a-z0-9+.-]*:\/\/./i.test(a));
+    const url = c.argv.find(isUrl);
     if (url === undefined) return UNNAMED;
     const host = hostOf(url);
     return isLocalHost(host)
@@ -96,7 +104,7 @@ export function serviceTarget(c: CommandFacts, rule: ServiceRule | undefined): T
     const m = rule.envRe.exec(c.text);
     if (m) return judge(m[3]!, rule, `${m[1]!}=${m[3]!}`);
   }
-  const urls = c.argv.filter((a) => /^[a-z][a-z0-9+.-]*:\/\/./i.test(a));
+  const urls = c.argv.filter(isUrl);
   if (urls.length > 0 || s.url_operand) {
     const first =
       urls[0] ??

@@ -787,9 +787,14 @@ export const PROGRAM_SPECS: Readonly<Record<string, OptionSpec>> = {
 PROGRAM_SPECS satisfies Record<string, OptionSpec>;
 
 const valuedSets = new WeakMap<OptionSpec, ReadonlySet<string>>();
+const NO_VALUED: ReadonlySet<string> = new Set();
+/** The spec of a program the gate has no option grammar for. */
+const NO_SPEC: OptionSpec = {};
 
 /** The valued-option set of a spec, built once per spec. */
 function valuedOf(spec: OptionSpec): ReadonlySet<string> {
+  // Most programs have no valued options: no set (and no weak-map entry) per call for them.
+  if (spec.valued === undefined || spec.valued.length === 0) return NO_VALUED;
   let set = valuedSets.get(spec);
   if (set === undefined) {
     set = new Set(spec.valued ?? []);
@@ -807,7 +812,7 @@ function addValue(options: Record<string, string[]>, name: string, value: string
  * bundle (`-rf`) unless one takes a value (`-bfeature` is `-b feature`). Long option names are
  * lower-cased so `--HARD` matches `--hard`; short ones keep case (`-d` differs from `-D`).
  */
-export function parseArgs(argv: readonly string[], spec: OptionSpec = {}): ParsedArgs {
+export function parseArgs(argv: readonly string[], spec: OptionSpec = NO_SPEC): ParsedArgs {
   const flags: string[] = [];
   const options: Record<string, string[]> = {};
   const positionals: string[] = [];

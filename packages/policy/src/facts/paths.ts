@@ -127,6 +127,17 @@ export interface PathScope {
 
 /** Collapse `//`, `/.` and `..` segments of an absolute path (purely textual, like `realpath -m`). */
 export function normalizePath(path: string): string {
+  // Already normal (absolute; no `//`, `.` or `..` segment, no trailing `/`, not under /proc):
+  // most paths are, and they come out unchanged. A `/.` anywhere (`/.ssh`) takes the long way.
+  if (
+    path.length > 1 &&
+    path.charCodeAt(0) === 47 &&
+    path.charCodeAt(path.length - 1) !== 47 &&
+    !path.includes("//") &&
+    !path.includes("/.") &&
+    !path.startsWith("/proc/")
+  )
+    return path;
   const out: string[] = [];
   // `/proc/<pid>/root` is the process's view of `/`: `/proc/self/root/etc/shadow` is `/etc/shadow`.
   const alias = /^\/+proc\/+(self|thread-self|\d+)\/+root(\/.*)?$/.exec(path);

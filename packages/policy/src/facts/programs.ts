@@ -203,6 +203,7 @@ export const COMMAND_VARS = new Set([
 ]);
 
 export function basename(p: string): string {
+  if (p.charCodeAt(p.length - 1) !== 47) return p.slice(p.lastIndexOf("/") + 1);
   const s = p.replace(/\/+$/, "");
   return s.slice(s.lastIndexOf("/") + 1);
 }

@@ -1,5 +1,5 @@
 import type { PathRole } from "../../types.js";
-import { parseArgs } from "../argspec.js";
+import { parseArgs, type OptionSpec } from "../argspec.js";
 import { SHELLS, AWKS, DELETERS, WRITERS, COMMAND_VARS } from "../programs.js";
 import { absolutize, pathFact } from "../paths.js";
 import type { CommandEnv, EmitContext, Extractor } from "./state.js";
@@ -7,6 +7,9 @@ import { shellText, stdinAsCode } from "./simple.js";
 import { scriptFile, interpreter } from "./scripts.js";
 import { sed, git, find } from "./tools.js";
 import { edScript } from "./emit-data.js";
+
+/** The options of a shell that take a value (`-o pipefail`), shared by every call. */
+const SHELL_OPTIONS: OptionSpec = { valued: ["-o", "+o", "-O", "--rcfile", "--init-file"] };
 
 /** Programs that run other code or change the shell: shells, interpreters, find, git, deletes, copies. */
 export function emitExec(ex: Extractor, x: EmitContext): boolean {
@@ -58,7 +61,7 @@ export function emitExec(ex: Extractor, x: EmitContext): boolean {
     const first = positionals[0];
     if (first) shellText(ex, first, env, "trap");
   } else if (SHELLS.has(program) || program === "su") {
-    const p = parseArgs(argv, { valued: ["-o", "+o", "-O", "--rcfile", "--init-file"] });
+    const p = parseArgs(argv, SHELL_OPTIONS);
     if (p.flags.includes("-c")) {
       const script = pos(0);
       texts.push(script?.value ?? "");

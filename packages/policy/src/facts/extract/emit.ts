@@ -26,7 +26,7 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
   const argv = rest.map((a) => a.value);
   const ps = ex.pathScope(env.scope);
   const spec = PROGRAM_SPECS[program];
-  const parsed = program === "find" || program === "dd" ? parseArgs([], {}) : parseArgs(argv, spec);
+  const parsed = program === "find" || program === "dd" ? parseArgs([]) : parseArgs(argv, spec);
   const paths: PathFact[] = [];
   const texts: string[] = [];
   const sql: string[] = [];

@@ -4,7 +4,8 @@
  * by the runtime because an earlier command wrote it), the scripts the command runs are judged.
  */
 import { manifestIndex, scriptsRun } from "../../knowledge/manifests.js";
-import { parseArgs } from "../argspec.js";
+import type { ManifestSpec } from "../../knowledge/schema.js";
+import { parseArgs, type OptionSpec } from "../argspec.js";
 import { absolutize, pathFact, type ArgValue } from "../paths.js";
 import { lit, type CommandEnv, Extractor } from "./state.js";
 import { shellText } from "./simple.js";
@@ -23,6 +24,18 @@ function scriptsOf(text: string): Record<string, unknown> | undefined {
   }
 }
 
+const grammars = new WeakMap<ManifestSpec, OptionSpec>();
+
+/** The option grammar of a manifest entry, built once per entry. */
+function grammarOf(spec: ManifestSpec): OptionSpec {
+  let g = grammars.get(spec);
+  if (g === undefined) {
+    g = { valued: [...spec.dir_options, ...spec.valued] };
+    grammars.set(spec, g);
+  }
+  return g;
+}
+
 /** Judge the manifest scripts a package-manager command runs (side effects on `env` only). */
 export function manifestScripts(
   ex: Extractor,
@@ -33,7 +46,7 @@ export function manifestScripts(
   const spec = manifestIndex().get(program);
   if (spec === undefined) return;
   const argv = args.slice(1).map((a) => a.value);
-  const p = parseArgs(argv, { valued: [...spec.dir_options, ...spec.valued] });
+  const p = parseArgs(argv, grammarOf(spec));
   const dirs = spec.dir_options.flatMap((o) => p.options[o] ?? []);
   const ps = ex.pathScope(env.scope);
   const dir = dirs.length > 0 ? absolutize(dirs[dirs.length - 1]!, ps) : env.scope.cwd;

@@ -1,5 +1,5 @@
 import type { PathFact } from "../../types.js";
-import { parseArgs } from "../argspec.js";
+import { parseArgs, type OptionSpec } from "../argspec.js";
 import { SHELLS, INTERPRETERS, AWKS } from "../programs.js";
 import { pathFact, type ArgValue } from "../paths.js";
 import { lit, type CommandEnv, Extractor } from "./state.js";
@@ -60,6 +60,11 @@ export function scriptFile(
   if (known) fileRun(ex, known, env, arg.value, kind);
 }
 
+/** awk's options that take a value (`-F :`, `-f prog.awk`), shared by every call. */
+const AWK_OPTIONS: OptionSpec = {
+  valued: ["-F", "-v", "-f", "--file", "--assign", "--field-separator"],
+};
+
 export function interpreter(
   ex: Extractor,
   program: string,
@@ -72,9 +77,7 @@ export function interpreter(
   const ps = ex.pathScope(env.scope);
   const codeFlags = INTERPRETERS[program] ?? [];
   if (AWKS.has(program)) {
-    const p = parseArgs(argv, {
-      valued: ["-F", "-v", "-f", "--file", "--assign", "--field-separator"],
-    });
+    const p = parseArgs(argv, AWK_OPTIONS);
     const prog = p.options["-f"] ? undefined : rest[p.positionalIndex[0] ?? -1];
     if (prog) {
       texts.push(prog.value);
