@@ -6,8 +6,8 @@ import { PolicyPackError } from "./errors.js";
 import { decideEffect, type EffectKind } from "./effects/table.js";
 import { explain } from "./explain.js";
 import { loadKnowledge, type Knowledge } from "./knowledge/load.js";
-import { compileMatcher, type Predicate } from "./rules/matcher.js";
-import { packSchema, type Matcher, type PackSpec } from "./rules/schema.js";
+import { compileMatcher, programsOf, type Predicate } from "./rules/matcher.js";
+import { packSchema, type PackSpec } from "./rules/schema.js";
 import type { DecisionKind, PolicyContext } from "./types.js";
 
 /** Absolute path of the shipped default pack (works from `src/` and from the built `lib/`). */
@@ -71,22 +71,6 @@ function buildIndex(rules: CompiledRule[], programs: Map<string, string[] | unde
     byProgram.set(p, merged);
   }
   return { byProgram, generic };
-}
-
-/**
- * The programs a matcher can match, for the index: its own `program` list, or the union of its
- * `any` branches when every branch names programs; `undefined` when it can match any program.
- */
-function programsOf(m: Matcher): string[] | undefined {
-  if (m.program) return m.program.map((p) => p.toLowerCase());
-  if (!m.any || m.program_match !== undefined) return undefined;
-  const out: string[] = [];
-  for (const branch of m.any) {
-    const progs = programsOf(branch);
-    if (progs === undefined) return undefined;
-    out.push(...progs);
-  }
-  return [...new Set(out)];
 }
 
 /** Read, validate and compile one pack file (examples are checked later, with all rules known). */

@@ -15,6 +15,42 @@ function pathPredicate(m: NonNullable<Matcher["paths"]>): (p: PathFact) => boole
     (m.remote === undefined || (p.remote ?? false) === m.remote);
 }
 
+/**
+ * The programs a matcher can match, for the index: its own `program` list, or the union of its
+ * `any` branches when every branch names programs; `undefined` when it can match any program.
+ */
+export function programsOf(m: Matcher): string[] | undefined {
+  if (m.program) return m.program.map((p) => p.toLowerCase());
+  if (!m.any || m.program_match !== undefined) return undefined;
+  const out: string[] = [];
+  for (const branch of m.any) {
+    const progs = programsOf(branch);
+    if (progs === undefined) return undefined;
+    out.push(...progs);
+  }
+  return [...new Set(out)];
+}
+
+/**
+ * `any`: true when one branch matches. A branch that names programs cannot match another program,
+ * so each program is tested only against its own branches and the branches that name none.
+ */
+function anyOf(branches: readonly Matcher[]): Predicate {
+  const compiled = branches.map((b) => ({ test: compileMatcher(b), programs: programsOf(b) }));
+  const generic = compiled.filter((b) => b.programs === undefined).map((b) => b.test);
+  const byProgram = new Map<string, Predicate[]>();
+  for (const b of compiled) for (const p of b.programs ?? []) byProgram.set(p, []);
+  // Branch order is kept (the result does not depend on it, but the work done should not surprise).
+  for (const [p, list] of byProgram)
+    for (const b of compiled)
+      if (b.programs === undefined || b.programs.includes(p)) list.push(b.test);
+  return (c) => {
+    const list = byProgram.get(c.program) ?? generic;
+    for (const t of list) if (t(c)) return true;
+    return false;
+  };
+}
+
 /** Compile a declarative matcher once; evaluation then does no parsing or allocation-heavy work. */
 export function compileMatcher(m: Matcher): Predicate {
   const tests: Predicate[] = [];
@@ -123,10 +159,7 @@ export function compileMatcher(m: Matcher): Predicate {
     const want = m.wrapped;
     tests.push((c) => c.wrappers.length > 0 === want);
   }
-  if (m.any) {
-    const alts = m.any.map(compileMatcher);
-    tests.push((c) => alts.some((a) => a(c)));
-  }
+  if (m.any) tests.push(anyOf(m.any));
   if (m.not) {
     const inner = compileMatcher(m.not);
     tests.push((c) => !inner(c));
