@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { errorMessage, isTxboxError, parseYaml, type PolicyConfig } from "@txbox/core";
+import { errorMessage, isTxboxError, type PolicyConfig } from "@txbox/core";
+import { parseShippedYaml } from "./knowledge/compiled.js";
 import { PolicyPackError } from "./errors.js";
 import { decideEffect, type EffectKind } from "./effects/table.js";
 import { explain } from "./explain.js";
@@ -91,7 +92,7 @@ function readPack(file: string): {
   }
   let spec: PackSpec;
   try {
-    spec = parseYaml(text, packSchema, file);
+    spec = parseShippedYaml(text, packSchema, file);
   } catch (cause) {
     if (isTxboxError(cause))
       throw new PolicyPackError(cause.message, { details: { file, ...cause.details }, cause });

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { errorMessage, isTxboxError, parseYaml } from "@txbox/core";
+import { errorMessage, isTxboxError } from "@txbox/core";
+import { parseShippedYaml } from "./compiled.js";
 import { PolicyPackError } from "../errors.js";
 import type { z } from "zod";
 
@@ -19,7 +20,7 @@ export function readKnowledge<T>(name: string, schema: z.ZodType<T>): T {
     });
   }
   try {
-    return parseYaml(text, schema, file);
+    return parseShippedYaml(text, schema, file);
   } catch (cause) {
     if (isTxboxError(cause))
       throw new PolicyPackError(cause.message, { details: { file, ...cause.details }, cause });
