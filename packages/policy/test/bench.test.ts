@@ -7,8 +7,8 @@ const entries = [
 ];
 
 describe("policy benchmark", () => {
-  it("measures every decision it reports", () => {
-    const f = measure(entries, 3, 1);
+  it("measures every decision it reports", async () => {
+    const f = await measure(entries, 3, 1);
     expect({
       commands: f.commands,
       timed: f.timed,
@@ -22,6 +22,9 @@ describe("policy benchmark", () => {
     });
     expect(f.p50Ms).toBeLessThanOrEqual(f.p99Ms);
     expect(f.p99Ms).toBeLessThanOrEqual(f.maxMs);
+    expect(f.p99NoGcMs).toBeLessThanOrEqual(f.maxMs);
+    expect(f.cpuP50Ms).toBeLessThanOrEqual(f.cpuP99Ms);
+    expect(f.gcPauses).toBeGreaterThanOrEqual(0);
     expect(f.decisionsPerSecond).toBeGreaterThan(0);
     expect(f.decisionsPerCpuSecond).toBeGreaterThan(0);
   });
@@ -33,6 +36,7 @@ describe("policy benchmark", () => {
         commands: 3,
         rules: 5,
         loadMs: 12.34,
+        firstMs: 0.5,
         timed: 9,
         timedMs: 0.9,
         decisionsPerSecond: 12345.6,
@@ -40,20 +44,30 @@ describe("policy benchmark", () => {
         p50Ms: 0.0123,
         p99Ms: 0.456,
         maxMs: 1,
+        p99NoGcMs: 0.2,
+        gcPauses: 4,
+        gcMaxMs: 0.75,
+        cpuP50Ms: 0.01,
+        cpuP99Ms: 0.3,
+        loadBefore: 1.5,
+        loadAfter: 2.25,
         denyRecall: 1,
         allowAccuracy: 0.5,
       },
       3,
     );
-    expect(text.split("\n").slice(0, 10)).toEqual([
+    expect(text.split("\n").slice(0, 13)).toEqual([
       "corpus:            c.jsonl (3 commands)",
-      "pack load:         12.3 ms (5 rules, examples checked)",
+      "pack load (cold):  12.3 ms (5 rules, examples checked); first decision 500.0 µs",
       "decisions timed:   9 in 0.9 ms (10000 decisions/s with per-call timers)",
-      "throughput:        12346 decisions/s wall clock (one core, median of 3 corpus rounds)",
+      "throughput:        12346 decisions/s wall clock (one core, warm, median of 3 corpus rounds)",
       "throughput (CPU):  23457 decisions per CPU-second (same rounds)",
       "latency p50:       12.3 µs",
-      "latency p99:       456.0 µs",
+      "latency p99:       456.0 µs (200.0 µs without the calls a GC pause overlapped)",
       "latency max:       1000.0 µs",
+      "GC while timed:    4 pauses, longest 750.0 µs",
+      "CPU per decision:  p50 10.0 µs, p99 300.0 µs (process CPU time, 3 rounds)",
+      "load average:      1.50 at start, 2.25 at end",
       "deny recall:       100.00 %",
       "allow accuracy:    50.00 %",
     ]);

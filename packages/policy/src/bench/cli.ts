@@ -29,4 +29,4 @@ if (!existsSync(file)) {
   process.stderr.write(`corpus not found: ${file} (pass a path or set TXBOX_POLICY_CORPUS)\n`);
   process.exit(2);
 }
-process.stdout.write(formatFigures(file, measure(readCorpus(file), ROUNDS), ROUNDS));
+process.stdout.write(formatFigures(file, await measure(readCorpus(file), ROUNDS), ROUNDS));
