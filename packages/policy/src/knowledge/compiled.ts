@@ -7,9 +7,11 @@
  * back to parsing the YAML, with its line-numbered errors.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { relative, resolve, sep } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isDeepStrictEqual } from "node:util";
+import { parseDocument } from "yaml";
 import { parseYaml } from "@txbox/core";
 import type { z } from "zod";
 
@@ -29,15 +31,33 @@ export function sha256(text: string): string {
 }
 
 /** Path of the compiled JSON of a shipped YAML file, or undefined for a file outside the package. */
-export function compiledPath(file: string): string | undefined {
+export function compiledPath(file: string, dir: string = compiledDir): string | undefined {
   const rel = relative(packageRoot, resolve(file));
   if (rel.startsWith("..") || rel.startsWith(sep) || !rel.endsWith(".yaml")) return undefined;
-  return resolve(compiledDir, rel.replace(/\.yaml$/, ".json"));
+  return resolve(dir, rel.replace(/\.yaml$/, ".json"));
+}
+
+/**
+ * Compile one shipped YAML file into `dir` (the build's step). False, and nothing written, when
+ * it does not parse or its data would not survive JSON: loading then parses the YAML itself.
+ */
+export function compileFile(file: string, dir: string = compiledDir): boolean {
+  const out = compiledPath(file, dir);
+  if (out === undefined) return false;
+  const text = readFileSync(file, "utf8");
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) return false;
+  const data: unknown = doc.toJS() ?? {};
+  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(data)), data)) return false;
+  const compiled: CompiledFile = { sha256: sha256(text), data };
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(compiled));
+  return true;
 }
 
 /** The compiled data of a YAML file when it was built from exactly this text. */
-function compiledData(file: string, text: string): unknown {
-  const path = compiledPath(file);
+function compiledData(file: string, text: string, dir: string): unknown {
+  const path = compiledPath(file, dir);
   if (path === undefined) return undefined;
   let compiled: CompiledFile;
   try {
@@ -53,8 +73,9 @@ export function parseShippedYaml<S extends z.ZodType>(
   text: string,
   schema: S,
   file: string,
+  dir: string = compiledDir,
 ): z.infer<S> {
-  const data = compiledData(file, text);
+  const data = compiledData(file, text, dir);
   if (data !== undefined) {
     const result = schema.safeParse(data);
     if (result.success) return result.data;
