@@ -210,6 +210,9 @@ export function basename(p: string): string {
 
 /** Normalise programs named by version (`python3.11`, `pip3`) to the family name. */
 export function family(name: string): string {
+  // Only a name ending in a version (a digit or a dot) can differ from its family.
+  const last = name.charCodeAt(name.length - 1);
+  if (last !== 46 && !(last >= 48 && last <= 57)) return name;
   if (/^python[0-9.]*$/.test(name)) return "python";
   if (/^(perl|ruby|php|lua|node)[0-9.]*$/.test(name)) return name.replace(/[0-9.]+$/, "");
   if (/^mkfs(\..+)?$/.test(name)) return name;
