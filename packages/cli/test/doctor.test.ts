@@ -229,7 +229,7 @@ describe("SSH to the guest with the pinned host key", () => {
     const bad = project("ssh-bad", tb.tokenId, tb.secret, tb.fingerprint, other);
     const r = await runCli(["doctor", "--json"], { cwd: bad });
     const ssh = byName(JSON.parse(r.stdout) as Rep, "ssh")!;
-    expect(ssh).toMatchObject({ ok: false, detail: expect.stringContaining("[E_HOSTKEY]") });
+    expect(ssh).toMatchObject({ ok: false, detail: expect.stringContaining("[E_SSH_HOSTKEY]") });
     expect(ssh.fix).toMatch(
       /^the guest presents another host key: compare `ssh-keyscan -p \d+ 127\.0\.0\.1/,
     );

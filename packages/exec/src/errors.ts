@@ -1,7 +1,8 @@
 import { TxboxError, type TxboxErrorOptions } from "@txbox/core";
 
 /** Stable codes of {@link ExecError}. */
-export type ExecErrorCode = "E_UNREACHABLE" | "E_SSH_AUTH" | "E_HOSTKEY" | "E_EXEC";
+export type ExecErrorCode =
+  "E_UNREACHABLE" | "E_SSH_AUTH" | "E_SSH_KEY" | "E_SSH_HOSTKEY" | "E_EXEC";
 
 /**
  * A command could not be run at all (as opposed to running and failing, which is an

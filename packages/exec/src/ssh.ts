@@ -1,8 +1,9 @@
-import { readFile } from "node:fs/promises";
-import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import { createHash } from "node:crypto";
+import type { Client, ClientChannel } from "ssh2";
 import { errorMessage } from "@txbox/core";
+import { connectChain, describe, type Chain } from "./connect.js";
 import { ExecError } from "./errors.js";
-import { hostKeyFingerprint, normaliseFingerprint } from "./fingerprint.js";
+import type { PassphraseSource } from "./keys.js";
 import { CappedBuffer, streamFields } from "./output.js";
 import { PGID_MARKER, killGroupScript, remoteScript } from "./shell.js";
 import {
@@ -10,6 +11,7 @@ import {
   type ExecResult,
   type Executor,
   type RunOptions,
+  type SshHop,
   type SshTarget,
   validateRunOptions,
 } from "./types.js";
@@ -22,6 +24,8 @@ export interface SshExecutorOptions {
   keepaliveCountMax?: number;
   /** How long a killed command may take to report its exit before the channel is dropped (default 5 s). */
   killGraceMs?: number;
+  /** Passphrases of encrypted key files, asked for only when such a key is reached. */
+  passphrase?: PassphraseSource;
 }
 
 /** Counters of an {@link SshExecutor}, for tests and benchmarks. */
@@ -33,7 +37,8 @@ export interface SshStats {
 }
 
 interface Pooled {
-  client: Client;
+  /** Set once connected: the guest's client and the jump clients under it. */
+  chain?: Chain;
   ready: Promise<Client>;
   dead: boolean;
 }
@@ -52,12 +57,25 @@ interface OpenChannel {
   exit: { code: number | null; signal: string | null };
 }
 
+/** Everything that decides where a connection goes and whom it trusts: one pooled connection each. */
 function targetKey(t: SshTarget): string {
-  return `${t.user}@${t.host}:${t.port ?? 22}#${t.hostKey}`;
-}
-
-function describe(t: SshTarget): string {
-  return `${t.user}@${t.host}:${t.port ?? 22}`;
+  const hop = (h: SshHop): unknown[] => [
+    h.user,
+    h.host,
+    h.port ?? 22,
+    h.hostKey ?? null,
+    h.identityFiles ?? [],
+    h.knownHostsFiles ?? [],
+  ];
+  const text =
+    t.privateKey === undefined ? null : createHash("sha256").update(t.privateKey).digest("hex");
+  return JSON.stringify([
+    hop(t),
+    t.keyFile ?? null,
+    text,
+    t.agent ?? null,
+    (t.jump ?? []).map(hop),
+  ]);
 }
 
 /**
@@ -66,7 +84,8 @@ function describe(t: SshTarget): string {
  */
 export class SshExecutor implements Executor<SshTarget> {
   private readonly pool = new Map<string, Pooled>();
-  private readonly options: Required<SshExecutorOptions>;
+  private readonly options: Required<Omit<SshExecutorOptions, "passphrase">> &
+    Pick<SshExecutorOptions, "passphrase">;
   private connects = 0;
   private closed = false;
 
@@ -75,6 +94,7 @@ export class SshExecutor implements Executor<SshTarget> {
       keepaliveIntervalMs: options.keepaliveIntervalMs ?? 5000,
       keepaliveCountMax: options.keepaliveCountMax ?? 3,
       killGraceMs: options.killGraceMs ?? 5000,
+      ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
     };
   }
 
@@ -144,9 +164,10 @@ export class SshExecutor implements Executor<SshTarget> {
       all.map(
         (p) =>
           new Promise<void>((resolve) => {
-            if (p.dead) return resolve();
-            p.client.once("close", () => resolve());
-            p.client.end();
+            const client = p.chain?.client;
+            if (p.dead || client === undefined) return resolve();
+            client.once("close", () => resolve());
+            client.end();
             setTimeout(resolve, 2000).unref();
           }),
       ),
@@ -159,7 +180,7 @@ export class SshExecutor implements Executor<SshTarget> {
     if (!p) return;
     this.pool.delete(key);
     p.dead = true;
-    p.client.end();
+    p.chain?.client.end();
   }
 
   private connection(target: SshTarget): Promise<Client> {
@@ -169,99 +190,28 @@ export class SshExecutor implements Executor<SshTarget> {
     const key = targetKey(target);
     const existing = this.pool.get(key);
     if (existing && !existing.dead) return existing.ready;
-    const client = new Client();
-    const entry: Pooled = { client, dead: false, ready: Promise.resolve(client) };
-    entry.ready = this.connect(client, target).catch((err: unknown) => {
-      if (this.pool.get(key) === entry) this.pool.delete(key);
-      entry.dead = true;
-      throw err;
-    });
+    const entry: Pooled = { dead: false, ready: Promise.resolve(undefined as never) };
     const forget = (): void => {
       entry.dead = true;
       if (this.pool.get(key) === entry) this.pool.delete(key);
     };
-    client.on("close", forget);
-    client.on("end", forget);
+    entry.ready = connectChain(target, this.options).then(
+      (chain) => {
+        entry.chain = chain;
+        chain.client.on("close", forget);
+        chain.client.on("end", forget);
+        // Closed while the handshake ran: do not keep it.
+        if (this.closed || entry.dead) chain.client.end();
+        this.connects++;
+        return chain.client;
+      },
+      (err: unknown) => {
+        forget();
+        throw err;
+      },
+    );
     this.pool.set(key, entry);
     return entry.ready;
-  }
-
-  private async connect(client: Client, target: SshTarget): Promise<Client> {
-    const pinned = normaliseFingerprint(target.hostKey);
-    const privateKey =
-      target.privateKey ?? (target.keyFile ? await readFile(target.keyFile) : undefined);
-    if (privateKey === undefined) {
-      throw new ExecError("E_SSH_AUTH", `${describe(target)}: no privateKey or keyFile given`, {
-        details: { target: describe(target) },
-      });
-    }
-    let presented: string | undefined;
-    const config: ConnectConfig = {
-      host: target.host,
-      port: target.port ?? 22,
-      username: target.user,
-      privateKey,
-      readyTimeout: target.connectTimeoutMs ?? 10_000,
-      keepaliveInterval: this.options.keepaliveIntervalMs,
-      keepaliveCountMax: this.options.keepaliveCountMax,
-      hostVerifier: (key: Buffer) => {
-        presented = hostKeyFingerprint(key);
-        return presented === pinned;
-      },
-    };
-    return await new Promise<Client>((resolve, reject) => {
-      const onError = (err: Error & { level?: string; code?: string }): void => {
-        client.removeListener("ready", onReady);
-        client.end();
-        reject(this.mapConnectError(err, target, pinned, presented));
-      };
-      const onReady = (): void => {
-        client.removeListener("error", onError);
-        // Later errors (keepalive timeout, reset) only mark the connection dead via "close".
-        client.on("error", () => undefined);
-        // ssh2 leaves Nagle on: with the peer's delayed ACK every short request/reply pair waits
-        // ~40 ms (measured 47.5 ms vs 3.1 ms median for `cat /etc/hostname` on one connection).
-        client.setNoDelay(true);
-        this.connects++;
-        resolve(client);
-      };
-      client.once("ready", onReady);
-      client.once("error", onError);
-      client.connect(config);
-    });
-  }
-
-  private mapConnectError(
-    err: Error & { level?: string; code?: string },
-    target: SshTarget,
-    pinned: string,
-    presented: string | undefined,
-  ): ExecError {
-    const where = describe(target);
-    const details = { target: where };
-    if (presented !== undefined && presented !== pinned) {
-      return new ExecError(
-        "E_HOSTKEY",
-        `${where}: host key ${presented} does not match the pinned ${pinned}; refusing to connect`,
-        {
-          details: { ...details, presented, pinned },
-          hint: "if the guest was re-created, update its hostKey (ssh-keyscan | ssh-keygen -lf -)",
-          cause: err,
-        },
-      );
-    }
-    if (err.level === "client-authentication") {
-      return new ExecError("E_SSH_AUTH", `${where}: authentication failed for ${target.user}`, {
-        details,
-        hint: "check that the guest's authorized_keys holds the public half of the key",
-        cause: err,
-      });
-    }
-    return new ExecError("E_UNREACHABLE", `${where}: unreachable: ${errorMessage(err)}`, {
-      details: { ...details, errno: err.code },
-      hint: "is the guest running and its sshd listening?",
-      cause: err,
-    });
   }
 
   private openExec(client: Client, script: string): Promise<OpenChannel> {

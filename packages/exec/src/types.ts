@@ -52,17 +52,30 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** Where to run over SSH. */
-export interface SshTarget {
+/** One SSH hop: a jump host, or the guest itself. */
+export interface SshHop {
   host: string;
   port?: number;
   user: string;
-  /** PEM/OpenSSH private key text; or give `keyFile`. */
-  privateKey?: string | Buffer;
-  keyFile?: string;
+  /** Private key files tried after the agent's keys, in order (the guest's keyFile, IdentityFile). */
+  identityFiles?: string[];
   /** Pinned host key fingerprint, `SHA256:<base64 without padding>` as `ssh-keygen -lf` prints it. */
-  hostKey: string;
-  /** Handshake budget (default 10 s). */
+  hostKey?: string;
+  /** known_hosts files consulted when no `hostKey` is pinned (and for @revoked keys always). */
+  knownHostsFiles?: string[];
+}
+
+/** Where to run over SSH. */
+export interface SshTarget extends SshHop {
+  /** PEM/OpenSSH private key text, tried first among keys; or give `keyFile`. */
+  privateKey?: string | Buffer;
+  /** A private key file, tried before `identityFiles`. */
+  keyFile?: string;
+  /** ssh-agent socket (`SSH_AUTH_SOCK`): its keys are tried before any key file, on every hop. */
+  agent?: string;
+  /** ProxyJump hops, the first one connected to directly. */
+  jump?: SshHop[];
+  /** Handshake budget per hop (default 10 s). */
   connectTimeoutMs?: number;
 }
 

@@ -212,7 +212,7 @@ describe("SshExecutor against a real sshd", () => {
     const wrong = { ...target, hostKey: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" };
     const err = await exec.run(wrong, "true", { timeoutMs: 10_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExecError);
-    expect((err as ExecError).code).toBe("E_HOSTKEY");
+    expect((err as ExecError).code).toBe("E_SSH_HOSTKEY");
     expect((err as ExecError).details.presented).toBe(sshd.hostKey);
   });
 

@@ -48,7 +48,7 @@ export class SshExecPort implements ExecPort {
       return await fn(await this.target(guest));
     } catch (error) {
       const presented =
-        error instanceof ExecError && error.code === "E_HOSTKEY"
+        error instanceof ExecError && error.code === "E_SSH_HOSTKEY"
           ? (error.details as { presented?: unknown } | undefined)?.presented
           : undefined;
       if (typeof presented !== "string" || !e.hostKeys.includes(presented)) throw error;

@@ -253,7 +253,7 @@ async function sshCheck(executor: SshExecutor, target: Target, vmid: number): Pr
       };
     } catch (err) {
       last = err;
-      if (!(err instanceof ExecError && err.code === "E_HOSTKEY")) break;
+      if (!(err instanceof ExecError && err.code === "E_SSH_HOSTKEY")) break;
     }
   }
   const code = last instanceof ExecError ? last.code : "";
@@ -269,7 +269,7 @@ async function sshCheck(executor: SshExecutor, target: Target, vmid: number): Pr
     ok: false,
     detail: `${where}: ${reason(last)}${code ? ` [${code}]` : ""}`,
     fix:
-      code === "E_HOSTKEY"
+      code === "E_SSH_HOSTKEY"
         ? `the guest presents another host key: compare \`ssh-keyscan -p ${ssh.port} ${ssh.host} | ssh-keygen -lf -\` with guests[].hostKey`
         : code === "E_SSH_AUTH"
           ? `authorise ${ssh.keyFile}.pub in ~${ssh.user}/.ssh/authorized_keys of the guest`
