@@ -80,11 +80,39 @@ const proxmoxSchema = z
 const guestSchema = z
   .object({
     vmid: z.number().int().min(100).max(999999999),
-    host: z.string().optional().describe("SSH address; from the testbed state when absent"),
-    port: z.number().int().min(1).max(65535).default(22),
-    user: z.string().default("root"),
-    keyFile: z.string().optional(),
-    hostKey: z.string().optional().describe("Pinned host key fingerprint (SHA256:…)"),
+    host: z
+      .string()
+      .optional()
+      .describe(
+        "SSH address, or a Host name of the ssh config (its HostName, Port, User, IdentityFile, ProxyJump apply); from the testbed state when absent",
+      ),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe("SSH port; over the ssh config's Port; 22 when neither says"),
+    user: z
+      .string()
+      .optional()
+      .describe("SSH user; over the ssh config's User; root when neither says"),
+    keyFile: z
+      .string()
+      .optional()
+      .describe("Private key (OpenSSH, PEM or PKCS#8), tried after ssh-agent's keys"),
+    hostKey: z
+      .string()
+      .optional()
+      .describe(
+        "Pinned host key fingerprint (SHA256:…); without it the host must be in known_hosts",
+      ),
+    proxyJump: z
+      .string()
+      .optional()
+      .describe(
+        "Jump hosts as ssh's ProxyJump ([user@]host[:port],…, or none); over the ssh config's",
+      ),
     vmstate: z
       .boolean()
       .default(false)
@@ -94,6 +122,35 @@ const guestSchema = z
       .array(z.string())
       .default([])
       .describe("Extra rule packs for this guest's commands, on top of policy.packs"),
+  })
+  .strict();
+
+const sshSchema = z
+  .object({
+    config: z
+      .string()
+      .default("~/.ssh/config")
+      .describe("OpenSSH client config read for guests and jump hosts (none: read none)"),
+    knownHosts: z
+      .array(z.string())
+      .optional()
+      .describe(
+        "known_hosts files; default: the ssh config's UserKnownHostsFile, else ~/.ssh/known_hosts and known_hosts2, plus /etc/ssh/ssh_known_hosts",
+      ),
+    agent: z
+      .boolean()
+      .default(true)
+      .describe("Use ssh-agent ($SSH_AUTH_SOCK): its keys are tried first"),
+    passphraseEnv: z
+      .string()
+      .default("TXBOX_SSH_PASSPHRASE")
+      .describe(
+        "Environment variable holding the passphrase of encrypted key files (when no terminal)",
+      ),
+    passphraseFile: z
+      .string()
+      .optional()
+      .describe("File holding the passphrase of encrypted key files (when no terminal)"),
   })
   .strict();
 
@@ -141,6 +198,7 @@ export const configSchema = z
     policy: policySchema.default(policySchema.parse({})),
     proxmox: proxmoxSchema.optional(),
     guests: z.array(guestSchema).default([]),
+    ssh: sshSchema.default(sshSchema.parse({})),
     tx: txSchema.default(txSchema.parse({})),
     agent: agentSchema.default(agentSchema.parse({})),
   })
@@ -150,6 +208,7 @@ export type TxboxConfig = z.infer<typeof configSchema>;
 export type PolicyConfig = z.infer<typeof policySchema>;
 export type ProxmoxConfig = z.infer<typeof proxmoxSchema>;
 export type GuestConfig = z.infer<typeof guestSchema>;
+export type SshConfigSection = z.infer<typeof sshSchema>;
 export type TxConfig = z.infer<typeof txSchema>;
 export type AgentConfig = z.infer<typeof agentSchema>;
 export type LogConfig = z.infer<typeof logSchema>;

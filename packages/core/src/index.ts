@@ -15,6 +15,7 @@ export {
   type PolicyConfig,
   type ProxmoxConfig,
   type GuestConfig,
+  type SshConfigSection,
   type TxConfig,
   type AgentConfig,
   type LogConfig,

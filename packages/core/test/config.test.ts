@@ -88,7 +88,7 @@ describe("configJsonSchema", () => {
   it("describes every top-level section", () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown> };
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ["$schema", "agent", "guests", "log", "policy", "proxmox", "tx"].sort(),
+      ["$schema", "agent", "guests", "log", "policy", "proxmox", "ssh", "tx"].sort(),
     );
   });
 });

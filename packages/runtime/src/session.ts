@@ -28,6 +28,7 @@ import { loggerFor } from "./logger.js";
 import { configFor, guestPolicies, policyContext } from "./policy.js";
 import { DEFAULT_OUTPUT_BYTES, OutputStore } from "./output-store.js";
 import { SshExecPort } from "./ssh-port.js";
+import { passphraseSource } from "./ssh-settings.js";
 import { ProxmoxSnapshotPort } from "./snapshot-port.js";
 import { journalPath, resolveTarget, type Target } from "./target.js";
 
@@ -145,7 +146,7 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     journal.close();
     throw error;
   }
-  const executor = new SshExecutor();
+  const executor = new SshExecutor({ passphrase: passphraseSource(io, loaded) });
   const snapshots = new ProxmoxSnapshotPort(
     client,
     (vmid) => loaded.config.guests.find((g) => g.vmid === vmid)?.vmstate === true,
@@ -227,10 +228,12 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
         timings: withRuntime({ ...r.timings, totalMs: engineMs, policyMs: t1 - t }, 0, 0),
       };
     }
-    // The SSH handshake overlaps recovery check and gate; a failure surfaces from the exec itself.
+    // The SSH handshake overlaps recovery check and gate. It is a precondition of any snapshot:
+    // a guest that cannot be reached, authenticated to or verified ends the command here, with
+    // nothing journaled and nothing to undo.
     const warm = exec.warm(guest).then(
       () => undefined,
-      () => undefined,
+      (error: unknown) => error,
     );
     const t0 = performance.now();
     const recovery = await recoverIfNeeded(guest);
@@ -244,7 +247,10 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
       if (read !== undefined) decision = read;
     }
     const t2 = performance.now();
-    if (decision.decision !== "deny") await warm;
+    if (decision.decision !== "deny") {
+      const failed = await warm;
+      if (failed !== undefined) throw failed;
+    }
     const t3 = performance.now();
     const r = await engine.run({ ...run, decision });
     // The engine's own total may be taken before its last journal write: time the call here.

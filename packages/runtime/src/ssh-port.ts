@@ -32,12 +32,17 @@ export class SshExecPort implements ExecPort {
   /** The SSH target of a guest, with the host key that matched last time (else the first). */
   async target(guest: GuestRef): Promise<SshTarget> {
     const e = await this.endpoint(guest.vmid);
+    const hostKey = this.chosen.get(guest.vmid) ?? e.hostKeys[0];
     return {
       host: e.host,
       port: e.port,
       user: e.user,
-      keyFile: e.keyFile,
-      hostKey: this.chosen.get(guest.vmid) ?? e.hostKeys[0] ?? "",
+      ...(e.keyFile === undefined ? {} : { keyFile: e.keyFile }),
+      identityFiles: e.identityFiles,
+      knownHostsFiles: e.knownHostsFiles,
+      jump: e.jump,
+      ...(e.agent === undefined ? {} : { agent: e.agent }),
+      ...(hostKey === undefined ? {} : { hostKey }),
     };
   }
 

@@ -5,7 +5,10 @@ import {
   connectionFromTestbed,
   type ProxmoxConnection,
 } from "@txbox/proxmox";
+import type { SshHop } from "@txbox/exec";
 import type { RuntimeEnv } from "./environment.js";
+import { sshSettings } from "./ssh-settings.js";
+import { resolveRoute, type RouteContext } from "./ssh-route.js";
 import {
   fetchTestbedGuests,
   findTestbedState,
@@ -15,13 +18,24 @@ import {
   type TestbedState,
 } from "./testbed-state.js";
 
-/** How to reach one guest over SSH. Several host keys: a guest has one per key type. */
+/**
+ * How to reach one guest over SSH, with ssh_config applied. Several host keys: a guest has one per
+ * key type; none pinned: known_hosts decides.
+ */
 export interface GuestSsh {
   host: string;
   port: number;
   user: string;
-  keyFile: string;
+  /** guests[].keyFile, or the testbed's operator key. */
+  keyFile?: string;
+  /** IdentityFile of the ssh config (or OpenSSH's default identities), tried after keyFile. */
+  identityFiles: string[];
   hostKeys: string[];
+  knownHostsFiles: string[];
+  /** ProxyJump hops, first connected first. */
+  jump: SshHop[];
+  /** ssh-agent socket, when ssh.agent is on and $SSH_AUTH_SOCK set. */
+  agent?: string;
 }
 
 /** A guest's SSH endpoint as far as it is known: what `txbox net` needs to wait for sshd. */
@@ -115,11 +129,13 @@ function lookupFor(
   };
 }
 
-/** {@link Target.ssh} over the lookup: a complete endpoint, or the error that says what is missing. */
+/** {@link Target.ssh} over the lookup: the route to the guest, or the error that says what is missing. */
 function strict(
+  loaded: LoadedConfig,
   lookup: (vmid: number, fresh: boolean) => Promise<Found>,
   source: Target["source"],
   origin: string,
+  ssh: () => { ctx: RouteContext; agent?: string },
 ): (vmid: number) => Promise<GuestSsh> {
   return async (vmid) => {
     const { listed, testbed, endpoint } = await lookup(vmid, false);
@@ -143,23 +159,24 @@ function strict(
             details: { key: "guests.host", vmid },
           });
     }
-    if (endpoint.keyFile === undefined) {
-      throw listed
-        ? new ConfigError(`guests[vmid=${vmid}].keyFile is missing in ${origin}`, {
-            details: { key: "guests.keyFile", vmid },
-          })
-        : new ConfigError(`no operator SSH key found for the testbed (${origin})`, {
-            details: { origin },
-            hint: "the testbed keeps operator_ed25519 in its state directory",
-          });
-    }
-    if (endpoint.hostKeys.length === 0) {
-      throw new ConfigError(`guests[vmid=${vmid}].hostKey is missing in ${origin}`, {
-        details: { key: "guests.hostKey", vmid },
-        hint: "pin it: ssh-keyscan HOST | ssh-keygen -lf -",
-      });
-    }
-    return { ...endpoint, keyFile: endpoint.keyFile };
+    const g = loaded.config.guests.find((x) => x.vmid === vmid);
+    const { ctx, agent } = ssh();
+    const route = resolveRoute(
+      {
+        name: endpoint.host,
+        ...(g?.port === undefined ? {} : { port: g.port }),
+        ...(g?.user === undefined ? {} : { user: g.user }),
+        ...(endpoint.keyFile === undefined ? {} : { keyFile: endpoint.keyFile }),
+        ...(g?.proxyJump === undefined ? {} : { proxyJump: g.proxyJump }),
+      },
+      ctx,
+    );
+    return {
+      ...route,
+      ...(endpoint.keyFile === undefined ? {} : { keyFile: endpoint.keyFile }),
+      hostKeys: endpoint.hostKeys,
+      ...(agent === undefined ? {} : { agent }),
+    };
   };
 }
 
@@ -195,7 +212,7 @@ export function resolveTarget(io: Pick<RuntimeEnv, "env" | "cwd">, loaded: Loade
       section === undefined
         ? connectionFromTestbed(state as TestbedState)
         : connectionFromConfig(section, { baseDir: loaded.baseDir, env: io.env }),
-    ssh: strict(lookup, source, origin),
+    ssh: strict(loaded, lookup, source, origin, sshSettings(io, loaded)),
     sshEndpoint: async (vmid, options = {}) =>
       (await lookup(vmid, options.fresh === true)).endpoint,
   };

@@ -1,4 +1,4 @@
-import { ExecError, SshExecutor } from "@txbox/exec";
+import { ExecError, SshExecutor, type PassphraseSource } from "@txbox/exec";
 import { missingSwitches } from "@txbox/net";
 import {
   diskStorages,
@@ -8,7 +8,8 @@ import {
   type ProxmoxClient,
   type StorageDef,
 } from "@txbox/proxmox";
-import type { Target } from "../target.js";
+import { SshExecPort } from "../ssh-port.js";
+import type { GuestSsh, Target } from "../target.js";
 import { reason, type Check } from "./check.js";
 
 /** A configured guest as the cluster lists it. */
@@ -204,21 +205,36 @@ export async function firewallChecks(client: ProxmoxClient, nodes: string[]): Pr
   }
 }
 
-/** SSH to each guest with its pinned host key: handshake and `true`. */
-export async function sshChecks(target: Target, vmids: readonly number[]): Promise<Check[]> {
-  const executor = new SshExecutor();
+/**
+ * SSH to each guest exactly as a transaction connects: the same route (ssh config, ProxyJump),
+ * the same keys (agent first, then key files, passphrases as configured) and the same host-key
+ * check (pins, known_hosts), through the session's own port.
+ */
+export async function sshChecks(
+  target: Target,
+  vmids: readonly number[],
+  passphrase?: PassphraseSource,
+): Promise<Check[]> {
+  const executor = new SshExecutor(passphrase === undefined ? {} : { passphrase });
+  const port = new SshExecPort(executor, (vmid) => target.ssh(vmid));
   const checks: Check[] = [];
   try {
-    for (const vmid of vmids) checks.push(await sshCheck(executor, target, vmid));
+    for (const vmid of vmids) checks.push(await sshCheck(port, target, vmid));
   } finally {
     await executor.close();
   }
   return checks;
 }
 
-async function sshCheck(executor: SshExecutor, target: Target, vmid: number): Promise<Check> {
+/** `user@host:port`, with the jump hosts. */
+function routeText(ssh: GuestSsh): string {
+  const via = ssh.jump.map((h) => `${h.user}@${h.host}:${h.port ?? 22}`).join(", ");
+  return `${ssh.user}@${ssh.host}:${ssh.port}${via === "" ? "" : ` via ${via}`}`;
+}
+
+async function sshCheck(port: SshExecPort, target: Target, vmid: number): Promise<Check> {
   const base = { feature: `guest ${vmid}`, name: "ssh" };
-  let ssh;
+  let ssh: GuestSsh;
   try {
     ssh = await target.ssh(vmid);
   } catch (err) {
@@ -226,53 +242,34 @@ async function sshCheck(executor: SshExecutor, target: Target, vmid: number): Pr
       ...base,
       ok: false,
       detail: reason(err),
-      fix: "complete guests[] in txbox.yaml: host, keyFile, hostKey",
+      fix: "complete guests[] in txbox.yaml (host, keyFile, hostKey) or the ssh config it names",
     };
   }
-  const where = `${ssh.user}@${ssh.host}:${ssh.port}`;
-  let last: unknown;
-  for (const hostKey of ssh.hostKeys) {
-    try {
-      const r = await executor.run(
-        {
-          host: ssh.host,
-          port: ssh.port,
-          user: ssh.user,
-          keyFile: ssh.keyFile,
-          hostKey,
-          connectTimeoutMs: 10_000,
-        },
-        "true",
-        { timeoutMs: 15_000 },
-      );
-      return {
-        ...base,
-        ok: r.exitCode === 0,
-        detail: `${where}, host key ${hostKey}`,
-        fix: "the guest's shell fails `true`",
-      };
-    } catch (err) {
-      last = err;
-      if (!(err instanceof ExecError && err.code === "E_SSH_HOSTKEY")) break;
-    }
-  }
-  const code = last instanceof ExecError ? last.code : "";
-  if (/ENOENT|EACCES|private key|passphrase/i.test(reason(last)))
+  const where = routeText(ssh);
+  const auth = [ssh.agent === undefined ? [] : ["ssh-agent"], ssh.keyFile ?? [], ssh.identityFiles]
+    .flat()
+    .join(", ");
+  try {
+    const r = await port.run({ vmid }, "true", { timeoutMs: 15_000 });
+    const t = await port.target({ vmid });
+    return {
+      ...base,
+      ok: r.exitCode === 0,
+      detail: `${where}, host key ${t.hostKey ?? "from known_hosts"}, keys: ${auth || "none"}`,
+      fix: "the guest's shell fails `true`",
+    };
+  } catch (err) {
+    const code = err instanceof ExecError ? err.code : "";
+    const hint = err instanceof ExecError ? err.hint : undefined;
     return {
       ...base,
       ok: false,
-      detail: `${where}: the key ${ssh.keyFile} cannot be used: ${reason(last)}`,
-      fix: `check guests[].keyFile: an unencrypted private key readable by this user`,
+      detail: `${where}: ${reason(err)}${code ? ` [${code}]` : ""}`,
+      fix:
+        hint ??
+        (code === "E_SSH_AUTH"
+          ? `authorise one of these keys (${auth || "none"}) in ~${ssh.user}/.ssh/authorized_keys of the guest`
+          : `check that the guest runs sshd and ${ssh.host}:${ssh.port} is reachable from here`),
     };
-  return {
-    ...base,
-    ok: false,
-    detail: `${where}: ${reason(last)}${code ? ` [${code}]` : ""}`,
-    fix:
-      code === "E_SSH_HOSTKEY"
-        ? `the guest presents another host key: compare \`ssh-keyscan -p ${ssh.port} ${ssh.host} | ssh-keygen -lf -\` with guests[].hostKey`
-        : code === "E_SSH_AUTH"
-          ? `authorise ${ssh.keyFile}.pub in ~${ssh.user}/.ssh/authorized_keys of the guest`
-          : `check that the guest runs sshd and ${ssh.host}:${ssh.port} is reachable from here`,
-  };
+  }
 }

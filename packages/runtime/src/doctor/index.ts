@@ -1,5 +1,6 @@
 import type { LoadedConfig } from "@txbox/core";
 import type { RuntimeEnv } from "../environment.js";
+import { passphraseSource } from "../ssh-settings.js";
 import { resolveTarget, type Target } from "../target.js";
 import { fetchTestbedGuests, findTestbedState, readTestbedState } from "../testbed-state.js";
 import { privilegeChecks, probeApi } from "./api.js";
@@ -91,6 +92,7 @@ async function clusterChecks(
       ...(await sshChecks(
         target,
         located.found.map((g) => g.vmid),
+        passphraseSource(io, loaded),
       )),
     );
     const guestNodes = [...new Set(located.found.map((g) => g.node))];
