@@ -6,7 +6,7 @@
  */
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { utils, type ParsedKey } from "ssh2";
+import ssh2, { type ParsedKey } from "ssh2";
 import { errorMessage } from "@txbox/core";
 import { ExecError } from "./errors.js";
 
@@ -92,7 +92,8 @@ function fromPkcs8(
 }
 
 function parse(text: string | Buffer, passphrase?: string): ParsedKey | Error {
-  const k = utils.parseKey(text, passphrase);
+  // ssh2 is CommonJS and Node's ESM loader sees no named `utils` export: read it off the default.
+  const k = ssh2.utils.parseKey(text, passphrase);
   return Array.isArray(k) ? (k[0] ?? new Error("no key in the file")) : k;
 }
 
