@@ -260,7 +260,13 @@ async function sshCheck(port: SshExecPort, target: Target, vmid: number): Promis
     };
   } catch (err) {
     const code = err instanceof ExecError ? err.code : "";
-    const hint = err instanceof ExecError ? err.hint : undefined;
+    const pinned = err instanceof ExecError && (err.details as { pinned?: unknown })?.pinned;
+    const hint =
+      code === "E_SSH_HOSTKEY" && typeof pinned === "string"
+        ? `the guest presents another host key: compare \`ssh-keyscan -p ${ssh.port} ${ssh.host} | ssh-keygen -lf -\` with guests[].hostKey`
+        : err instanceof ExecError
+          ? err.hint
+          : undefined;
     return {
       ...base,
       ok: false,
