@@ -106,7 +106,8 @@ describe("resolveTarget", () => {
       ].join("\n"),
     );
     const loaded = loadConfig({ cwd: dir, env: {} });
-    const t = resolveTarget({ cwd: dir, env: {} }, loaded);
+    // HOME has no .ssh/config: the entry alone decides, known_hosts only at OpenSSH's places.
+    const t = resolveTarget({ cwd: dir, env: { HOME: dir } }, loaded);
     expect(t.source).toBe("config");
     expect(t.connection.credentials).toEqual({
       kind: "token",
@@ -118,7 +119,14 @@ describe("resolveTarget", () => {
       port: 22,
       user: "root",
       keyFile: join(dir, "keys/id"),
+      identityFiles: [],
       hostKeys: ["SHA256:fBgKT976YzonPz1CZ/ek1GSR63mPoR58hzMvuPGhmmQ"],
+      knownHostsFiles: [
+        join(dir, ".ssh/known_hosts"),
+        join(dir, ".ssh/known_hosts2"),
+        "/etc/ssh/ssh_known_hosts",
+      ],
+      jump: [],
     });
     await expect(t.ssh(102)).rejects.toThrow(/guest 102 is not listed under guests/);
     expect(journalPath({ cwd: "/elsewhere", env: {} }, loaded)).toBe(join(dir, "state/j.db"));
