@@ -21,6 +21,13 @@ export class JournalError extends TxboxError {
   }
 }
 
+/** No journal exists where the configuration puts it, and the command only reads one. */
+export class JournalNotFound extends TxboxError {
+  constructor(message: string, options: TxboxErrorOptions = {}) {
+    super("E_NO_JOURNAL", message, options);
+  }
+}
+
 /** No transaction with that id is in the journal. */
 export class TxNotFound extends TxboxError {
   constructor(message: string, options: TxboxErrorOptions = {}) {

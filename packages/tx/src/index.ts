@@ -20,7 +20,33 @@ export {
   RollbackFailed,
   InvalidTransition,
   TxStateError,
+  JournalNotFound,
 } from "./errors.js";
+export {
+  RECORD_TAG,
+  RECORD_MAX_CHARS,
+  RECORD_COMMAND_CHARS,
+  recordMarker,
+  newRecord,
+  encodeRecord,
+  decodeRecord,
+  orchestratorId,
+  type Orchestrator,
+  type ClusterRecord,
+  type LegacyRecord,
+} from "./record.js";
+export {
+  LEASE_TAG,
+  DESCRIPTION_MAX_CHARS,
+  splitDescription,
+  joinDescription,
+  leaseVerdict,
+  mayTake,
+  type Lease,
+  type LeaseVerdict,
+  type LeaseView,
+  type SplitDescription,
+} from "./lease.js";
 export {
   TX_STATES,
   TERMINAL_STATES,

@@ -11,7 +11,7 @@ import Database from "better-sqlite3";
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { errorMessage } from "@txbox/core";
-import { JournalError, TxNotFound, InvalidTransition } from "./errors.js";
+import { JournalError, JournalNotFound, TxNotFound, InvalidTransition } from "./errors.js";
 import type { TxEvent, TxState } from "./machine.js";
 import type { GuestRef } from "./ports.js";
 import { guestKey } from "./ports.js";
@@ -175,7 +175,7 @@ export interface TxEventRecord {
   at: number;
   from: TxState | null;
   to: TxState;
-  event: TxEvent | { type: "INTENT" };
+  event: TxEvent | { type: "INTENT" } | { type: "ADOPTED"; from: string };
 }
 
 /** Who holds a guest lock: a process (pid + start time) and an engine instance within it. */
@@ -257,6 +257,8 @@ export interface JournalOptions {
   now?: () => number;
   /** How long SQLite waits for another process's write lock (default 5000 ms). */
   busyTimeoutMs?: number;
+  /** false: refuse ({@link JournalNotFound}) instead of creating a journal that does not exist. */
+  create?: boolean;
 }
 
 /** The first word of a SQLite WAL file (the last bit says which byte order its checksums use). */
@@ -329,6 +331,15 @@ export class Journal {
   constructor(file: string, options: JournalOptions = {}) {
     this.file = file;
     this.now = options.now ?? Date.now;
+    if (file !== ":memory:" && options.create === false && !existsSync(file)) {
+      throw new JournalNotFound(
+        `no journal at ${file}: nothing has run with this configuration yet`,
+        {
+          details: { file },
+          hint: "Transactions of other orchestrators are listed from the cluster with `txbox tx list --cluster`",
+        },
+      );
+    }
     if (file !== ":memory:") refuseDamagedWal(file);
     try {
       if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
@@ -417,6 +428,42 @@ export class Journal {
           at,
         );
       this.insertEvent(tx.txid, at, null, "INTENT", { type: "INTENT" });
+    });
+    return this.getTx(tx.txid);
+  }
+
+  /**
+   * Journal a transaction another orchestrator began, in the state its snapshot's record gives
+   * (recovery then drives it like one of ours). Idempotent: a known txid is returned as it is.
+   */
+  adoptTx(tx: NewTx & { state: TxState; createdAt: number; from: string }): TxRecord {
+    const known = this.findTx(tx.txid);
+    if (known !== undefined) return known;
+    const at = this.now();
+    this.write("adopt", () => {
+      this.db
+        .prepare(
+          `INSERT INTO transactions (txid, guest_key, vmid, node, actor, command, decision, rule_ids,
+             reasons, state, snapshot_name, keep_snapshot, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          tx.txid,
+          guestKey(tx.guest),
+          tx.guest.vmid,
+          tx.guest.node ?? null,
+          tx.actor ?? null,
+          tx.command,
+          tx.decision,
+          JSON.stringify(tx.ruleIds),
+          JSON.stringify(tx.reasons),
+          tx.state,
+          tx.snapshotName,
+          tx.keepSnapshot ? 1 : 0,
+          tx.createdAt,
+          at,
+        );
+      this.insertEvent(tx.txid, at, null, tx.state, { type: "ADOPTED", from: tx.from });
     });
     return this.getTx(tx.txid);
   }

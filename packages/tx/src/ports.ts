@@ -24,6 +24,8 @@ export interface SnapshotInfo {
 export interface SnapshotPort {
   /** Take a snapshot; one that already exists with our description counts as success. */
   create(guest: GuestRef, name: string, description: string): Promise<void>;
+  /** Replace a snapshot's description (`PUT …/snapshot/{name}/config`), to record a state change. */
+  describe?(guest: GuestRef, name: string, description: string): Promise<void>;
   /** Roll back to a snapshot: stops the guest, restores, starts it again. */
   rollback(guest: GuestRef, name: string): Promise<void>;
   /** Delete a snapshot; a missing one counts as success. */

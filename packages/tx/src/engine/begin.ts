@@ -5,7 +5,7 @@
 import { errorMessage } from "@txbox/core";
 import type { TxRecord } from "../journal.js";
 import type { PolicyDecision } from "../ports.js";
-import { snapshotDescription, snapshotName } from "../snapshots.js";
+import { snapshotName } from "../snapshots.js";
 import { captureDigests } from "../verify.js";
 import {
   crashPoint,
@@ -15,6 +15,7 @@ import {
   type Engine,
   type Outcome,
 } from "./context.js";
+import { snapshotText } from "./record.js";
 import { assertNewest } from "./rollback.js";
 import type { RunInput } from "./types.js";
 
@@ -42,7 +43,7 @@ export function openTransaction(
 /** Effect `createSnapshot`: take the transaction's snapshot. */
 export async function createSnapshot(e: Engine, tx: TxRecord, ctx: DriveContext): Promise<Outcome> {
   const elapsed = stopwatch(e);
-  const p = e.snapshots.create(tx.guest, tx.snapshotName, snapshotDescription(tx.txid));
+  const p = e.snapshots.create(tx.guest, tx.snapshotName, snapshotText(e, tx, tx.state));
   p.catch(() => {});
   // The baseline is read-only and nothing else runs on the guest (we hold its lock): take it
   // while the snapshot is made rather than after, one SSH round trip off the critical path.

@@ -7,6 +7,7 @@ import type { TxRecord } from "../journal.js";
 import { guestKey, type GuestRef } from "../ports.js";
 import { crashPoint, stopwatch, type DriveContext, type Engine, type Outcome } from "./context.js";
 import { withLock } from "./locks.js";
+import { recordCommitted } from "./record.js";
 import { DEFAULT_WINDOW, type PrunedSnapshot, type RetentionWindow } from "./types.js";
 
 /** Effect `commit`: delete the snapshot unless it is kept; a failed delete is left to recovery. */
@@ -29,6 +30,7 @@ export async function commit(
     }
   } else {
     await crashPoint(e, ctx, "during-commit");
+    await recordCommitted(e, tx);
   }
   return {
     event: { type: "COMMIT_OK" },

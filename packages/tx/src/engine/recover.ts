@@ -12,6 +12,8 @@ import { txidOfSnapshot } from "../snapshots.js";
 import type { DriveContext, Engine } from "./context.js";
 import { drive } from "./drive.js";
 import { acquireOnce } from "./locks.js";
+import { foreignRecord } from "./record.js";
+import { decodeRecord, orchestratorId } from "../record.js";
 import { emptyReport, parseGuestKey, type RecoveryReport } from "./types.js";
 
 /** States from which a transaction still has automatic steps to take. */
@@ -132,6 +134,8 @@ async function removeOrphans(e: Engine, guest: GuestRef, report: RecoveryReport)
     const txid = txidOfSnapshot(snap.name);
     if (txid === undefined) continue;
     const tx = e.journal.findTx(txid);
+    // Another orchestrator's transaction: it, or a recovery from the cluster, deals with it.
+    if (tx === undefined && foreignRecord(e, ownerOf(snap.description))) continue;
     if (tx !== undefined) {
       if (!isTerminal(tx.state) || tx.state === "FAILED") continue;
       if (tx.state === "COMMITTED" && tx.keepSnapshot && !tx.snapshotRemoved) continue;
@@ -140,4 +144,10 @@ async function removeOrphans(e: Engine, guest: GuestRef, report: RecoveryReport)
     if (tx !== undefined) e.journal.update(tx.txid, { snapshotRemoved: true });
     report.orphansRemoved.push({ guest, snapshot: snap.name });
   }
+}
+
+/** The orchestrator id a snapshot description's record names, if it has one. */
+function ownerOf(description: string | undefined): string | undefined {
+  const r = decodeRecord(description);
+  return r === undefined || r.v === 0 ? undefined : orchestratorId(r.orchestrator);
 }

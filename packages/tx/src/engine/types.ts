@@ -11,6 +11,7 @@ import type {
 } from "../ports.js";
 import type { Journal } from "../journal.js";
 import type { CrashHook } from "../crash.js";
+import type { Orchestrator } from "../record.js";
 import type { VerifyPolicy, VerifyReport } from "../verify.js";
 
 /** What to do with a committed transaction's snapshot. */
@@ -57,6 +58,12 @@ export interface EngineOptions {
   rollbackAttempts?: number;
   /** Crash-test hook; default: from `TXBOX_CRASH_AT`. Not called during recovery. */
   crash?: CrashHook;
+  /**
+   * Who this engine is, for the record each snapshot carries in its description (txid, command,
+   * state, orchestrator, lease): with it, snapshots say whose they are, and recovery leaves other
+   * orchestrators' snapshots alone. `leaseUntil` is the expiry of the guest lease held meanwhile.
+   */
+  record?: { orchestrator: Orchestrator; leaseUntil?: (guest: GuestRef) => number | undefined };
   /** Default actor (user or agent id) for audit records. */
   actor?: string;
   /** Progress and diagnostics (a winston logger fits). */
