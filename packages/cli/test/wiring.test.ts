@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -146,9 +146,17 @@ describe("journalPath", () => {
       join(dir, ".txbox/journal.db"),
     );
   });
-  test("with neither txbox.yaml nor a testbed: relative to the working directory", () => {
+  test("with neither txbox.yaml nor a testbed: the user's journal, never the working directory", () => {
     const loaded = loadConfig({ cwd: dir, env: {} });
-    expect(journalPath({ cwd: dir, env: {} }, loaded)).toBe(join(dir, ".txbox/journal.db"));
+    expect(journalPath({ cwd: dir, env: { XDG_STATE_HOME: "/s" } }, loaded)).toBe(
+      "/s/txbox/journal.db",
+    );
+    expect(journalPath({ cwd: dir, env: { HOME: "/h" } }, loaded)).toBe(
+      "/h/.local/state/txbox/journal.db",
+    );
+    expect(journalPath({ cwd: dir, env: { TXBOX_JOURNAL: "j.db" } }, loaded)).toBe(
+      join(dir, "j.db"),
+    );
   });
 });
 
@@ -326,12 +334,27 @@ describe("the CLI process", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ code: "E_CONFIG" });
   });
 
-  test("tx list on a fresh journal is empty; tx show of an unknown id fails", () => {
-    const list = cli(["tx", "list", "--json"]);
-    expect(list.status).toBe(0);
-    expect(JSON.parse(list.stdout)).toEqual([]);
-    const show = cli(["tx", "show", "nope", "--json"]);
-    expect(show.status).toBe(1);
-    expect(JSON.parse(show.stdout).code).toMatch(/^E_/);
+  test("read commands never create a journal: without one they say so (E_NO_JOURNAL, exit 1)", () => {
+    const journal = join(dir, "state", "j.db");
+    const env1 = { ...env, TXBOX_JOURNAL: journal };
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: "utf8", env: env1 });
+    for (const words of [
+      ["tx", "list"],
+      ["tx", "audit"],
+      ["tx", "show", "nope"],
+    ]) {
+      const r = run([...words, "--json"]);
+      expect(r.status).toBe(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        code: "E_NO_JOURNAL",
+        details: { file: journal },
+      });
+      const text = run(words);
+      expect(text.status).toBe(1);
+      expect(text.stderr).toContain(`no journal at ${journal}`);
+    }
+    expect(existsSync(journal)).toBe(false);
+    expect(existsSync(join(dir, "state"))).toBe(false);
   });
 });

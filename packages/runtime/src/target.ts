@@ -1,4 +1,5 @@
-import { basename, dirname, resolve } from "node:path";
+import { homedir } from "node:os";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, type LoadedConfig } from "@txbox/core";
 import {
   connectionFromConfig,
@@ -219,20 +220,30 @@ export function resolveTarget(io: Pick<RuntimeEnv, "env" | "cwd">, loaded: Loade
 }
 
 /**
- * The journal file: `tx.journal` of txbox.yaml, relative to the config's directory. Without a
- * txbox.yaml, relative to the project that holds the testbed state (found upwards, like the
- * target), so that every command run anywhere in one project shares one journal — and with it the
- * guest locks that serialise transactions. Only with neither is it relative to the cwd.
+ * The journal file, first found of: `$TXBOX_JOURNAL`; `tx.journal` of txbox.yaml, relative to the
+ * config's directory; without a txbox.yaml, `tx.journal` relative to the project that holds the
+ * testbed state (found upwards, like the target), so that every command run anywhere in one
+ * project shares one journal; with neither, the user's own journal,
+ * `$XDG_STATE_HOME/txbox/journal.db` (`~/.local/state/txbox/journal.db`) — never the working
+ * directory, so what an operator sees does not depend on where they stand.
  */
 export function journalPath(io: Pick<RuntimeEnv, "cwd" | "env">, loaded: LoadedConfig): string {
+  const explicit = io.env.TXBOX_JOURNAL;
+  if (explicit !== undefined && explicit !== "") return resolve(io.cwd, explicit);
   if (loaded.file !== undefined) return resolve(dirname(loaded.file), loaded.config.tx.journal);
   const state = findTestbedState(io);
+  if (state === undefined) return userJournal(io.env);
   // …/<project>/.txbox/testbed.json → <project>; an explicit state file elsewhere → its directory.
-  const base =
-    state === undefined
-      ? io.cwd
-      : basename(dirname(state)) === ".txbox"
-        ? dirname(dirname(state))
-        : dirname(state);
+  const base = basename(dirname(state)) === ".txbox" ? dirname(dirname(state)) : dirname(state);
   return resolve(base, loaded.config.tx.journal);
+}
+
+/** The user's default journal: `$XDG_STATE_HOME/txbox/journal.db`, else under `~/.local/state`. */
+export function userJournal(env: NodeJS.ProcessEnv): string {
+  const state = env.XDG_STATE_HOME;
+  const base =
+    state !== undefined && state !== "" && isAbsolute(state)
+      ? state
+      : join(env.HOME !== undefined && env.HOME !== "" ? env.HOME : homedir(), ".local/state");
+  return join(base, "txbox", "journal.db");
 }

@@ -42,11 +42,16 @@ describe("daemon protocol", () => {
 });
 
 describe("one daemon per journal", () => {
-  test("the key is the txbox.yaml found upwards, else the testbed's project, else the cwd", () => {
+  test("the key is $TXBOX_JOURNAL, else the txbox.yaml found upwards, else the testbed's project, else the user's journal", () => {
     const project = join(dir, "p");
     const sub = join(project, "src", "deep");
     mkdirSync(sub, { recursive: true });
-    expect(journalKey(sub, {}, undefined)).toEqual({ config: null, project: sub });
+    expect(journalKey(sub, {}, undefined)).toEqual({ config: null, project: null });
+    expect(journalKey(sub, { TXBOX_JOURNAL: "../j.db" }, undefined)).toEqual({
+      config: null,
+      project: null,
+      journal: join(project, "src", "j.db"),
+    });
     mkdirSync(join(project, ".txbox"));
     writeFileSync(join(project, ".txbox", "testbed.json"), "{}");
     expect(journalKey(sub, {}, undefined)).toEqual({ config: null, project });

@@ -122,14 +122,18 @@ function nearest(cwd: string, name: string): string | undefined {
 
 /**
  * What decides the journal a command uses, found the way the session finds it but without
- * reading any file: txbox.yaml (its `tx.journal`), else the project holding the testbed state,
- * else the working directory. One daemon serves one such key, hence one journal.
+ * reading any file: `$TXBOX_JOURNAL`, else txbox.yaml (its `tx.journal`), else the project
+ * holding the testbed state, else the user's own journal. One daemon serves one such key, hence
+ * one journal.
  */
 export function journalKey(
   cwd: string,
   env: NodeJS.ProcessEnv,
   config: string | undefined,
-): { config: string | null; project: string | null } {
+): { config: string | null; project: string | null; journal?: string } {
+  const journal = env.TXBOX_JOURNAL;
+  if (journal !== undefined && journal !== "")
+    return { config: null, project: null, journal: resolve(cwd, journal) };
   const explicit = config ?? env.TXBOX_CONFIG;
   const file =
     explicit !== undefined && explicit !== "" ? resolve(cwd, explicit) : nearest(cwd, "txbox.yaml");
@@ -139,7 +143,7 @@ export function journalKey(
     stateEnv !== undefined && stateEnv !== ""
       ? resolve(cwd, stateEnv)
       : nearest(cwd, join(".txbox", "testbed.json"));
-  if (state === undefined) return { config: null, project: resolve(cwd) };
+  if (state === undefined) return { config: null, project: null };
   const dir = dirname(state);
   return { config: null, project: dir.endsWith("/.txbox") ? dirname(dir) : dir };
 }
