@@ -173,6 +173,16 @@ const txSchema = z
       .default("7d")
       .describe("Committed snapshots older than this are pruned at each commit (0: no age limit)"),
     execTimeout: duration.default("10m"),
+    leaseTtl: duration
+      .default("60s")
+      .describe(
+        "How long a guest's cluster lease lasts unless renewed (renewed every third of it while a transaction runs)",
+      ),
+    maxClockSkew: duration
+      .default("5s")
+      .describe(
+        "How far apart orchestrators' clocks may be: a lease counts as expired only this long after its end",
+      ),
     verifyTimeout: duration.default("2m"),
     protectedPaths: z
       .array(z.string())

@@ -165,6 +165,17 @@ export class Guest {
     });
   }
 
+  /** Replace a snapshot's description (`PUT …/snapshot/{name}/config`, synchronous, idempotent). */
+  async describeSnapshot(name: string, description: string): Promise<void> {
+    await this.client.request(
+      "PUT",
+      `${this.path}/snapshot/${encodeURIComponent(name)}/config`,
+      { description },
+      RETRY.effect,
+      { alreadyDone: async () => undefined },
+    );
+  }
+
   /** Clone to `newid`; when `newid` already exists after an unknown outcome, that is taken as done. */
   async clone(
     newid: number,

@@ -24,9 +24,24 @@ export {
   type Session,
   type SessionOptions,
   type ExecuteInput,
+  type LeaseUse,
   type ExecuteResult,
   type Timings,
 } from "./session.js";
 export { outcomeOf, sessionPort, sessionBenchRunner, type PortOptions } from "./adapters.js";
 export { testbedFaults, faultPatch, TESTBED_FAULT_KINDS } from "./faults.js";
 export { runDoctor, type Check, type DoctorReport, type DoctorOptions } from "./doctor/index.js";
+export { GuestLeases, localOrchestrator, type Holding } from "./cluster-lease.js";
+export {
+  readCluster,
+  mergeClusterList,
+  adoptRecords,
+  type ClusterTx,
+  type GuestView,
+} from "./cluster.js";
+export {
+  recoverWithCluster,
+  rollbackWithCluster,
+  listCluster,
+  type ClusterRecoveryReport,
+} from "./cluster-ops.js";

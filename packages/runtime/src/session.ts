@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { durationMs } from "@txbox/core";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { LoadedConfig } from "@txbox/core";
@@ -14,6 +15,7 @@ import {
   TX_STATES,
   TxEngine,
   type EngineOptions,
+  type Orchestrator,
   type GuestRef,
   type Journal,
   type RecoveryReport,
@@ -31,6 +33,8 @@ import { SshExecPort } from "./ssh-port.js";
 import { passphraseSource } from "./ssh-settings.js";
 import { ProxmoxSnapshotPort } from "./snapshot-port.js";
 import { journalPath, resolveTarget, type Target } from "./target.js";
+import { GuestLeases, localOrchestrator, type Holding } from "./cluster-lease.js";
+import { adoptRecords, hasOpenRecords, readCluster } from "./cluster.js";
 
 /** Options of {@link openSession}; each maps to a CLI flag. */
 export interface SessionOptions {
@@ -95,6 +99,16 @@ export interface ExecuteInput {
   actor?: string;
 }
 
+/** How {@link Session.withLease} takes a lease. */
+export interface LeaseUse {
+  /** Take it even while it looks held. */
+  force?: boolean;
+  /** How long to wait for it (default: the engine's lock timeout, 60 s). */
+  timeoutMs?: number;
+  /** Recover what an abandoned holder left open first (default true). */
+  takeover?: boolean;
+}
+
 /** Everything a command needs, opened once: per CLI process, or held warm by `txbox serve`. */
 export interface Session {
   loaded: LoadedConfig;
@@ -117,6 +131,16 @@ export interface Session {
   recoverIfNeeded(guest: GuestRef): Promise<RecoveryReport | undefined>;
   /** Recover if needed, gate, run, verify, record: the one call behind CLI, agent, MCP and bench. */
   execute(input: ExecuteInput): Promise<ExecuteResult>;
+  /** This session as an orchestrator: host, user, journal (the records and leases name it). */
+  orchestrator: Orchestrator;
+  /** The guests' cluster leases. */
+  leases: GuestLeases;
+  /**
+   * Run `fn` holding the guest's cluster lease; a lease found abandoned (holder gone or expired)
+   * is taken over and what its holder left open on the guest is recovered first. `force` takes
+   * a lease that still looks held (the operator confirmed its holder is gone).
+   */
+  withLease<T>(guest: GuestRef, fn: () => Promise<T>, options?: LeaseUse): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -181,6 +205,15 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     return gateCommand(policy, command, ctx, { scripts });
   };
   const actor = io.env.TXBOX_ACTOR ?? io.env.USER;
+  const orchestrator = localOrchestrator(io.env, journalFile);
+  const leases = new GuestLeases({
+    me: orchestrator,
+    ttlMs: durationMs(loaded.config.tx.leaseTtl),
+    maxSkewMs: durationMs(loaded.config.tx.maxClockSkew),
+    guest: (ref) => snapshots.guest(ref),
+    log: (level, message) => logger.log(level, message),
+  });
+  const holdings = new Map<string, Holding>();
   const engine = new TxEngine({
     ...engineConfig,
     // A commit's result does not wait for the deletes of snapshots that left the window.
@@ -193,6 +226,7 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     ...(options.execTimeoutMs === undefined ? {} : { execTimeoutMs: options.execTimeoutMs }),
     ...(actor === undefined || actor === "" ? {} : { actor }),
     log: (level, message, meta) => logger.log(level, message, meta ?? {}),
+    record: { orchestrator, leaseUntil: (g) => holdings.get(guestKey(g))?.lease.until },
     ...options.engine,
   });
   const checksFor = (guest: GuestRef): string[] =>
@@ -203,6 +237,33 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     const open = journal.listTxs({ guest, states: OPEN_STATES, limit: 1 }).length > 0;
     const stale = journal.locks().some((l) => l.guestKey === key && !ownerAlive(l.owner));
     return open || stale ? await engine.recover({ guest }) : undefined;
+  };
+
+  const withLease = async <T>(
+    guest: GuestRef,
+    fn: () => Promise<T>,
+    opts: LeaseUse = {},
+  ): Promise<T> => {
+    const key = guestKey(guest);
+    const h = await leases.acquire(guest, {
+      timeoutMs: opts.timeoutMs ?? options.engine?.lockTimeoutMs ?? 60_000,
+      ...(opts.force === undefined ? {} : { force: opts.force }),
+    });
+    holdings.set(key, h);
+    try {
+      // The previous holder stopped before releasing: what it left open is ours to recover first.
+      if (h.found.kind !== "mine" && opts.takeover !== false) {
+        const [view] = await readCluster(client, snapshots, leases, guest.vmid);
+        if (view !== undefined && hasOpenRecords(view, journal)) {
+          adoptRecords(journal, guest, view);
+          await engine.recover({ guest });
+        }
+      }
+      return await fn();
+    } finally {
+      if (holdings.get(key) === h) holdings.delete(key);
+      await h.release();
+    }
   };
 
   const execute = async (input: ExecuteInput): Promise<ExecuteResult> => {
@@ -252,7 +313,11 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
       if (failed !== undefined) throw failed;
     }
     const t3 = performance.now();
-    const r = await engine.run({ ...run, decision });
+    // A transaction holds the guest's cluster lease: no other orchestrator's runs meanwhile.
+    const r =
+      decision.decision === "transact"
+        ? await withLease(guest, () => engine.run({ ...run, decision }))
+        : await engine.run({ ...run, decision });
     // The engine's own total may be taken before its last journal write: time the call here.
     const engineMs = performance.now() - t3;
     const timings = withRuntime(
@@ -278,6 +343,9 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     gate,
     recoverIfNeeded,
     execute,
+    orchestrator,
+    leases,
+    withLease,
     close: async () => {
       await engine.settled();
       await executor.close();
@@ -304,15 +372,16 @@ function withRuntime(t: RunTimings, recoverMs: number, connectMs: number): Timin
   };
 }
 
-/** Only the journal (for commands that read history and need no Proxmox connection). */
+/**
+ * Only the journal, for commands that read history and need no Proxmox connection. It is never
+ * created: where the configuration puts none, `JournalNotFound` (E_NO_JOURNAL) says where it looked.
+ */
 export function openJournalFor(
   io: Pick<RuntimeEnv, "cwd" | "env">,
   options: Pick<SessionOptions, "config"> = {},
 ): Journal {
   const loaded = configFor(io, options.config);
-  const file = journalPath(io, loaded);
-  mkdirSync(dirname(file), { recursive: true });
-  return openJournal(file);
+  return openJournal(journalPath(io, loaded), { create: false });
 }
 
 /** Open a session, run `fn`, and close the session whatever happens. */

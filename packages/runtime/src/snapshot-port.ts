@@ -60,13 +60,20 @@ export class ProxmoxSnapshotPort implements SnapshotPort {
   /** The engine creates each transaction's snapshot once, under a name made from its new id. */
   async create(ref: GuestRef, name: string, description: string): Promise<void> {
     const vmstate = this.vmstateOf(ref.vmid);
+    // The record's first line is fixed for the snapshot's life: it recognises a re-sent create.
+    const marker = description.split("\n")[0];
     await (
       await this.guest(ref)
     ).createSnapshot(name, {
       description,
       fresh: true,
       ...(vmstate ? { vmstate } : {}),
+      ...(marker === undefined ? {} : { marker }),
     });
+  }
+
+  async describe(ref: GuestRef, name: string, description: string): Promise<void> {
+    await (await this.guest(ref)).describeSnapshot(name, description);
   }
 
   async rollback(ref: GuestRef, name: string): Promise<void> {

@@ -2,7 +2,13 @@ import type { Command } from "commander";
 import type { AuditRecord, TxRecord } from "@txbox/tx";
 import type { Register } from "../main.js";
 import { EXIT, printJson, println, type Io } from "../output.js";
-import { openJournalFor } from "@txbox/runtime";
+import {
+  listCluster,
+  openJournalFor,
+  recoverWithCluster,
+  rollbackWithCluster,
+  type ClusterTx,
+} from "@txbox/runtime";
 import { withSession } from "../session.js";
 import {
   parseCount,
@@ -37,6 +43,28 @@ function printList(io: Io, txs: TxRecord[]): void {
     println(
       io,
       `${t.txid.padEnd(29)} ${String(t.guest.vmid).padEnd(6)} ${t.decision.padEnd(9)} ${t.state.padEnd(12)} ${String(t.exitCode ?? "-").padEnd(5)} ${when(t.createdAt)}  ${oneLine(t.command)}`,
+    );
+  }
+}
+
+function printClusterList(io: Io, journal: string | null, txs: ClusterTx[]): void {
+  if (journal === null) println(io, "(no local journal here: transactions from the cluster only)");
+  if (txs.length === 0) {
+    println(io, "no transactions");
+    return;
+  }
+  println(
+    io,
+    "TXID                          GUEST  STATE        SOURCE   ORCHESTRATOR                    LEASE              WHEN                  COMMAND",
+  );
+  for (const t of txs) {
+    const lease =
+      t.lease === undefined
+        ? "-"
+        : `${t.lease.verdict}${t.lease.verdict === "held" ? ` ${when(t.lease.until)}` : ""}`;
+    println(
+      io,
+      `${t.txid.padEnd(29)} ${String(t.guest.vmid).padEnd(6)} ${t.state.padEnd(12)} ${t.source.padEnd(8)} ${oneLine(t.orchestrator ?? "-", 31).padEnd(31)} ${lease.padEnd(18)} ${t.startedAt === null ? "-".padEnd(20) : when(t.startedAt)}  ${oneLine(t.command)}`,
     );
   }
 }
@@ -99,25 +127,48 @@ export const registerTx: Register = (program, io, outcome) => {
     .description("transactions: list, show, roll back a committed one, recover after a crash");
 
   withTxCommon(tx.command("list") as Command)
-    .description("transactions from the journal, newest first")
+    .description(
+      "transactions from the journal, newest first; with --cluster, from every guest's txbox snapshots over the API, merged with the journal",
+    )
     .option("--guest <vmid>", "only this guest")
     .option("--limit <n>", "at most this many", "20")
-    .action((opts: TxCommonOptions & { guest?: string; limit?: string }) => {
-      const guest = parseGuest(opts.guest);
-      const limit = parseCount(opts.limit, "--limit");
-      const journal = openJournalFor(io, opts);
-      try {
-        const txs = journal.listTxs({
-          ...(guest === undefined ? {} : { guest }),
-          ...(limit === undefined ? {} : { limit }),
-        });
-        if (opts.json) printJson(io, txs);
-        else printList(io, txs);
-      } finally {
-        journal.close();
-      }
-      outcome.code = EXIT.ok;
-    });
+    .option(
+      "--cluster",
+      "read the transaction records on the guests' snapshots (any orchestrator's; no local journal needed)",
+    )
+    .addHelpText(
+      "after",
+      "\nThe journal is $TXBOX_JOURNAL, else tx.journal of txbox.yaml, else beside the testbed state, else\n$XDG_STATE_HOME/txbox/journal.db. A read command never creates it: with none, it fails with\nE_NO_JOURNAL (exit 1; --json: {code, message, details: {file}}). --cluster --json prints\n{journal, transactions: [{txid, guest, state, command, orchestrator, startedAt, snapshot, source, lease?}]}.",
+    )
+    .action(
+      async (opts: TxCommonOptions & { guest?: string; limit?: string; cluster?: boolean }) => {
+        const guest = parseGuest(opts.guest);
+        const limit = parseCount(opts.limit, "--limit");
+        if (opts.cluster) {
+          const listed = await listCluster(io, {
+            ...(opts.config === undefined ? {} : { config: opts.config }),
+            ...(guest === undefined ? {} : { guest: guest.vmid }),
+            ...(limit === undefined ? {} : { limit }),
+          });
+          if (opts.json) printJson(io, listed);
+          else printClusterList(io, listed.journal, listed.transactions);
+          outcome.code = EXIT.ok;
+          return;
+        }
+        const journal = openJournalFor(io, opts);
+        try {
+          const txs = journal.listTxs({
+            ...(guest === undefined ? {} : { guest }),
+            ...(limit === undefined ? {} : { limit }),
+          });
+          if (opts.json) printJson(io, txs);
+          else printList(io, txs);
+        } finally {
+          journal.close();
+        }
+        outcome.code = EXIT.ok;
+      },
+    );
 
   withTxCommon(tx.command("audit") as Command)
     .description(
@@ -161,9 +212,18 @@ export const registerTx: Register = (program, io, outcome) => {
     .description(
       "return the guest to its state before a committed transaction whose snapshot was kept (later commits on the guest are undone with it)",
     )
-    .argument("<txid>", "the transaction id")
-    .action(async (txid: string, opts: TxCommonOptions) => {
-      const done = await withSession(io, opts, (s) => s.engine.rollbackTransaction(txid));
+    .argument(
+      "<txid>",
+      "the transaction id (this journal's, or another orchestrator's from its snapshot record)",
+    )
+    .option(
+      "--force",
+      "take the guest's lease even while another orchestrator seems to hold it (its owner is gone)",
+    )
+    .action(async (txid: string, opts: TxCommonOptions & { force?: boolean }) => {
+      const done = await withSession(io, opts, (s) =>
+        rollbackWithCluster(s, txid, opts.force ? { force: true } : {}),
+      );
       if (opts.json) printJson(io, done);
       else
         println(
@@ -180,14 +240,32 @@ export const registerTx: Register = (program, io, outcome) => {
     .description(
       "finish or undo transactions a crash left open, remove orphan txbox-* snapshots, release stale locks",
     )
-    .option("--guest <vmid>", "only this guest (default: every guest in the journal)")
-    .action(async (opts: TxCommonOptions & { guest?: string }) => {
+    .option(
+      "--guest <vmid>",
+      "only this guest (default: every guest in the journal, and every guest whose snapshots hold another orchestrator's open transaction)",
+    )
+    .option(
+      "--force",
+      "recover other orchestrators' transactions even while their lease looks held (confirm their owner is gone first)",
+    )
+    .addHelpText(
+      "after",
+      "\nTransactions another orchestrator left open are found from their snapshots' records, adopted into\nthis journal (listed under `adopted`) and rolled back, once that orchestrator's lease of the guest\nhas expired (or its process on this host is gone), or at once with --force.",
+    )
+    .action(async (opts: TxCommonOptions & { guest?: string; force?: boolean }) => {
       const guest = parseGuest(opts.guest);
       const report = await withSession(io, opts, (s) =>
-        s.engine.recover(guest === undefined ? {} : { guest }),
+        recoverWithCluster(s, {
+          ...(guest === undefined ? {} : { guest }),
+          ...(opts.force ? { force: true } : {}),
+        }),
       );
       if (opts.json) printJson(io, report);
-      else printRecovery(io, report);
+      else {
+        for (const a of report.adopted)
+          println(io, `adopted ${a.txid} on ${a.guest.vmid} from its snapshot record`);
+        printRecovery(io, report);
+      }
       outcome.code = report.errors.length > 0 ? EXIT.failure : EXIT.ok;
     });
 };
