@@ -36,8 +36,8 @@ export interface ClusterRecoveryReport extends RecoveryReport {
 
 /**
  * Recover the guests whose snapshots hold transactions another orchestrator left open (under
- * each guest's lease: skipped while a live holder has it, unless `force`), then every guest of
- * this journal as before.
+ * each guest's lease: skipped while a live holder has it, unless `force`) and clear leases whose
+ * holder is gone or expired, then recover every guest of this journal as before.
  */
 export async function recoverWithCluster(
   s: Session,
@@ -46,7 +46,8 @@ export async function recoverWithCluster(
   const views = await readCluster(s.client, s.snapshots, s.leases, options.guest?.vmid);
   const report: ClusterRecoveryReport = { ...emptyish(), adopted: [] };
   for (const view of views) {
-    if (!hasOpenRecords(view, s.journal)) continue;
+    const abandoned = view.lease.kind === "gone" || view.lease.kind === "expired";
+    if (!hasOpenRecords(view, s.journal) && !abandoned) continue;
     const guest = { vmid: view.guest.vmid };
     try {
       const r = await s.withLease(
