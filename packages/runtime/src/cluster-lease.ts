@@ -56,7 +56,7 @@ export interface LeaseOptions {
 
 /** Answers of a config write that mean "read again and retry", not failure. */
 const RETRY_WRITE =
-  /detected modified configuration|is locked|got timeout|can't lock file|try again/i;
+  /detected modified configuration|checksum missmatch|is locked|got timeout|can't lock file|try again/i;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -404,9 +404,15 @@ export class Guests {
         typeof p.delete === "string" ? p.delete.split(/[,;\s]+/).filter((s) => s !== "") : [];
       // As in PVE, even `delete=lock` needs skiplock (qemu, root@pam only); the LXC API has no
       // skiplock, so a locked container is unlocked only on its node (`pct unlock`).
-      if (p.skiplock !== 1) this.checkLock(g);
+      // The compare-and-swap of `digest`, as each API does it under the config lock: qemu-server
+      // `update_vm_api` compares before `check_lock` with its own message; pve-container's
+      // `update_vm` calls `check_lock`, then `PVE::Tools::assert_if_modified`.
       const digest = p.digest;
-      if (typeof digest === "string" && digest !== this.digest(g))
+      const modified = typeof digest === "string" && digest !== this.digest(g);
+      if (g.type === "qemu" && modified)
+        throw fail("checksum missmatch (file change by other user?)");
+      if (p.skiplock !== 1) this.checkLock(g);
+      if (modified)
         throw fail("detected modified configuration - file changed by other user? Try again.");
       for (const [k, v] of Object.entries(p)) {
         if (CALL_KEYS.has(k)) continue;

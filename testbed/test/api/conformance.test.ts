@@ -147,9 +147,17 @@ describe("guests", () => {
     const stale = await failure(
       node.qemu.$(101).config.$put({ description: "again", digest: conf.digest }),
     );
-    expect(stale.message).toBe(
+    // qemu-server `update_vm_api` has its own wording; pve-container uses `assert_if_modified`.
+    expect(stale.message).toBe("checksum missmatch (file change by other user?)");
+    const ct = await node.lxc.$(201).config.$get();
+    await node.lxc.$(201).config.$put({ description: "ct", digest: ct.digest });
+    const staleCt = await failure(
+      node.lxc.$(201).config.$put({ description: "ct again", digest: ct.digest }),
+    );
+    expect(staleCt.message).toBe(
       "detected modified configuration - file changed by other user? Try again.",
     );
+    await node.lxc.$(201).config.$put({ delete: "description" });
     await node.qemu.$(101).config.$put({ delete: "description" });
     expect(await node.qemu.$(101).config.$get()).not.toHaveProperty("description");
     await node.lxc.$(201).config.$put({ net1: "name=eth1,bridge=agents,ip=10.0.0.5/24" });
