@@ -236,7 +236,9 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     const key = guestKey(guest);
     const open = journal.listTxs({ guest, states: OPEN_STATES, limit: 1 }).length > 0;
     const stale = journal.locks().some((l) => l.guestKey === key && !ownerAlive(l.owner));
-    return open || stale ? await engine.recover({ guest }) : undefined;
+    if (!open && !stale) return undefined;
+    // Under the guest's cluster lease: another orchestrator may be running on the guest now.
+    return await withLease(guest, () => engine.recover({ guest }), { takeover: false });
   };
 
   const withLease = async <T>(
