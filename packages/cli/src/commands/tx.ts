@@ -121,6 +121,10 @@ function printTx(io: Io, t: TxRecord & { events: EventLine[] }): void {
   }
 }
 
+/** Where read commands look for the journal, and what they say when there is none. */
+const NO_JOURNAL_HELP =
+  "\nThe journal is $TXBOX_JOURNAL, else tx.journal of txbox.yaml, else beside the testbed state, else\n$XDG_STATE_HOME/txbox/journal.db. It is never created here: with none, exit 1 with E_NO_JOURNAL\n(--json: {code, message, details: {file}}).";
+
 export const registerTx: Register = (program, io, outcome) => {
   const tx = program
     .command("tx")
@@ -138,7 +142,7 @@ export const registerTx: Register = (program, io, outcome) => {
     )
     .addHelpText(
       "after",
-      "\nThe journal is $TXBOX_JOURNAL, else tx.journal of txbox.yaml, else beside the testbed state, else\n$XDG_STATE_HOME/txbox/journal.db. A read command never creates it: with none, it fails with\nE_NO_JOURNAL (exit 1; --json: {code, message, details: {file}}). --cluster --json prints\n{journal, transactions: [{txid, guest, state, command, orchestrator, startedAt, snapshot, source, lease?}]}.",
+      `${NO_JOURNAL_HELP}\n--cluster needs no journal; --json prints {journal, transactions: [{txid, guest, state, command,\norchestrator, startedAt, snapshot, source, lease?}]}.`,
     )
     .action(
       async (opts: TxCommonOptions & { guest?: string; limit?: string; cluster?: boolean }) => {
@@ -176,6 +180,7 @@ export const registerTx: Register = (program, io, outcome) => {
     )
     .option("--guest <vmid>", "only this guest")
     .option("--limit <n>", "the last this many", "50")
+    .addHelpText("after", NO_JOURNAL_HELP)
     .action((opts: TxCommonOptions & { guest?: string; limit?: string }) => {
       const guest = parseGuest(opts.guest);
       const limit = parseCount(opts.limit, "--limit");
@@ -196,6 +201,7 @@ export const registerTx: Register = (program, io, outcome) => {
   withTxCommon(tx.command("show") as Command)
     .description("one transaction with its state history")
     .argument("<txid>", "the transaction id")
+    .addHelpText("after", NO_JOURNAL_HELP)
     .action((txid: string, opts: TxCommonOptions) => {
       const journal = openJournalFor(io, opts);
       try {
