@@ -88,6 +88,8 @@ export function parseSshConfig(text: string, file = "ssh_config"): SshConfig {
       return;
     }
     if (inMatch) return;
+    // Checked here, not when a host is resolved: a bad line is reported whichever host is asked for.
+    if (key === "port") parsePort(args[0] ?? "", file, line);
     if (IGNORED_WITH_EFFECT.has(key)) ignored.push({ line, text: trimmed });
     blocks[blocks.length - 1]?.options.push({ key, args, line });
   });
