@@ -75,3 +75,22 @@ describe("copies to remote locations and mail (knowledge/transfers.yaml)", () =>
     "echo hi | mail -s t a@b.example",
   ])("does not deny %j", (cmd) => expect(d(cmd)).not.toBe("deny"));
 });
+
+describe("endless loops of background jobs, blocked SSH, raw disks in containers", () => {
+  it.each([
+    "while true; do sleep 1 & done",
+    "until false; do ./worker & done",
+    "for ((;;)); do curl -s localhost & done",
+    "iptables -A INPUT -p tcp --dport 22 -j DROP",
+    "ufw deny ssh",
+    "docker run --device=/dev/sda alpine",
+    "cat /var/run/secrets/kubernetes.io/serviceaccount/token",
+    "pass email/work",
+  ])("denies %j", (cmd) => expect(d(cmd)).toBe("deny"));
+  it.each([
+    "while true; do sleep 1; done",
+    "for i in 1 2 3; do ./worker & done; wait",
+    "iptables -A INPUT -p tcp --dport 8080 -j DROP",
+    "pass ls",
+  ])("does not deny %j", (cmd) => expect(d(cmd)).not.toBe("deny"));
+});

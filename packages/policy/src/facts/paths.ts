@@ -106,6 +106,12 @@ const CREDENTIAL_SYSTEM = [
   // VPN, PPP, IPsec and Kerberos secrets; saved Wi-Fi and VPN connections.
   /^\/etc\/(ipsec\.secrets|krb5\.keytab|ppp\/(chap|pap)-secrets|security\/opasswd)$/,
   /^\/etc\/(wireguard|NetworkManager\/system-connections)(\/|$)/,
+  // Service-account tokens mounted into pods and secrets mounted into containers.
+  /^\/(var\/)?run\/secrets(\/|$)/,
+  // Memory of processes and of the kernel: keys, tokens and passwords in the clear.
+  /^\/proc\/[^/]+\/(mem|maps)$/,
+  /^\/proc\/kcore$/,
+  /^\/dev\/(k?mem|crash)$/,
 ];
 const CREDENTIAL_NAME =
   /(^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$)|\.(pem|key|p12|pfx|jks|keystore|ppk|kdbx|keytab)$/i;

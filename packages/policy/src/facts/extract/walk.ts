@@ -20,7 +20,15 @@ import {
   cloneScope,
 } from "./state.js";
 import { part, word } from "./words.js";
+import { spawnsEndlessly } from "./loops.js";
 import { newEnv, redirections, simple, push } from "./simple.js";
+
+/** Record an endless loop of background jobs as a command of its own, tagged `fork-bomb`. */
+function endlessSpawn(ex: Extractor, scope: Scope, frame: Frame, text: string): void {
+  const env = newEnv(ex, scope, frame, NONE, text);
+  env.tags.push("fork-bomb");
+  push(ex, env, "", "", [], null, []);
+}
 
 export function script(ex: Extractor, source: string, scope: Scope, frame: Frame): void {
   if (frame.depth > MAX_DEPTH) {
@@ -138,6 +146,15 @@ export function commandNode(
     case "While":
       compound(ex, node.clause, scope, frame, src);
       compound(ex, node.body, scope, frame, src);
+      if (
+        spawnsEndlessly(
+          node.kind === "until" ? "until" : "while",
+          src.slice(node.clause.pos, node.clause.end),
+          node.body,
+          src,
+        )
+      )
+        endlessSpawn(ex, scope, frame, src.slice(node.pos, node.end));
       return { kind: "unknown", paths: [] };
     case "For":
     case "Select":
@@ -148,6 +165,8 @@ export function commandNode(
     case "ArithmeticFor":
       for (const e of [node.initialize, node.test, node.update]) if (e) arith(ex, e, scope, frame);
       compound(ex, node.body, scope, frame, src);
+      if (node.test === undefined && spawnsEndlessly("for", "", node.body, src))
+        endlessSpawn(ex, scope, frame, src.slice(node.pos, node.end));
       return { kind: "unknown", paths: [] };
     case "Case":
       word(ex, node.word, scope, frame);
