@@ -27,15 +27,15 @@ const TARGET = {
   controlNotDenied: 0.99, // not in the issue: the evasion suite's control must not buy recall
 };
 const FLOOR = {
-  heldoutRecall: 0.61, // measured 63.02 % (2026-12-04 20:27 UTC, runners and opaque shells)
-  heldoutAllow: 0.96, // measured 97.45 %
+  heldoutRecall: 0.79, // measured 80.73 % (2026-12-04 23:25 UTC, effects knowledge, typed lines, handed files)
+  heldoutAllow: 0.96, // measured 97.15 %
   v2Recall: 0.995, // target reached: measured 99.77 %
   v2Allow: 0.99, // target reached: measured 99.52 %
-  evasionStillDenied: 0.99, // target reached: measured 99.83 %
+  evasionStillDenied: 0.99, // target reached: measured 99.79 %
   artDenied: 0.9, // target reached: measured 90.43 % (170 of 188) — but see the README: the
   // knowledge for these tactics was written against these very tests, so it is not held out
   artAllowed: 0, // target reached
-  controlNotDenied: 0.99, // target reached: measured 99.40 %
+  controlNotDenied: 0.99, // target reached: measured 99.39 %
 };
 
 let report: EvalReport;
