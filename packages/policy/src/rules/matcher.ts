@@ -31,6 +31,29 @@ export function programsOf(m: Matcher): string[] | undefined {
   return [...new Set(out)];
 }
 
+// Loops instead of `some` with a closure: these run for every candidate rule of every command,
+// and a closure per call is garbage per call.
+function hasAny(list: readonly string[], set: ReadonlySet<string>): boolean {
+  for (const x of list) if (set.has(x)) return true;
+  return false;
+}
+
+function matchesAny(list: readonly string[], re: RegExp): boolean {
+  for (const x of list) if (re.test(x)) return true;
+  return false;
+}
+
+function matchesAnyOf(list: readonly string[], res: readonly RegExp[]): boolean {
+  for (const x of list) for (const re of res) if (re.test(x)) return true;
+  return false;
+}
+
+/** `v.split(" ")[0]` without the array. */
+function firstWord(v: string): string {
+  const i = v.indexOf(" ");
+  return i < 0 ? v : v.slice(0, i);
+}
+
 /**
  * `any`: true when one branch matches. A branch that names programs cannot match another program,
  * so each program is tested only against its own branches and the branches that name none.
@@ -68,15 +91,15 @@ export function compileMatcher(m: Matcher): Predicate {
   }
   if (m.words) {
     const set = new Set(m.words.map((w) => w.toLowerCase()));
-    tests.push((c) => c.words.some((w) => set.has(w)));
+    tests.push((c) => hasAny(c.words, set));
   }
   if (m.word_match) {
     const re = new RegExp(m.word_match, "i");
-    tests.push((c) => c.words.some((w) => re.test(w)));
+    tests.push((c) => matchesAny(c.words, re));
   }
   if (m.flags) {
     const set = new Set(m.flags);
-    tests.push((c) => c.flags.some((f) => set.has(f)));
+    tests.push((c) => hasAny(c.flags, set));
   }
   if (m.all_flags) {
     const all = m.all_flags;
@@ -84,15 +107,15 @@ export function compileMatcher(m: Matcher): Predicate {
   }
   if (m.not_flags) {
     const set = new Set(m.not_flags);
-    tests.push((c) => !c.flags.some((f) => set.has(f)));
+    tests.push((c) => !hasAny(c.flags, set));
   }
   if (m.args) {
     const res = m.args.map((a) => new RegExp(a));
-    tests.push((c) => c.argv.some((a) => res.some((r) => r.test(a))));
+    tests.push((c) => matchesAnyOf(c.argv, res));
   }
   if (m.not_args) {
     const res = m.not_args.map((a) => new RegExp(a));
-    tests.push((c) => !c.argv.some((a) => res.some((r) => r.test(a))));
+    tests.push((c) => !matchesAnyOf(c.argv, res));
   }
   if (m.option) {
     const names = m.option.names;
@@ -124,19 +147,19 @@ export function compileMatcher(m: Matcher): Predicate {
   }
   if (m.assigns) {
     const set = new Set(m.assigns);
-    tests.push((c) => c.assigns.some((a) => set.has(a)));
+    tests.push((c) => hasAny(c.assigns, set));
   }
   if (m.tags) {
     const set = new Set(m.tags);
-    tests.push((c) => c.tags.some((t) => set.has(t)));
+    tests.push((c) => hasAny(c.tags, set));
   }
   if (m.not_tags) {
     const set = new Set(m.not_tags);
-    tests.push((c) => !c.tags.some((t) => set.has(t)));
+    tests.push((c) => !hasAny(c.tags, set));
   }
   if (m.texts) {
     const re = new RegExp(m.texts, "i");
-    tests.push((c) => c.texts.some((t) => re.test(t)));
+    tests.push((c) => matchesAny(c.texts, re));
   }
   if (m.sql) {
     const re = new RegExp(m.sql.match, "i");
@@ -145,7 +168,7 @@ export function compileMatcher(m: Matcher): Predicate {
   }
   if (m.via) {
     const set = new Set(m.via);
-    tests.push((c) => c.via.some((v) => set.has(v.split(" ")[0]!)));
+    tests.push((c) => c.via.some((v) => set.has(firstWord(v))));
   }
   if (m.remote !== undefined) {
     const want = m.remote;
