@@ -186,6 +186,8 @@ export const testbedConfigSchema = z
         lockTimeoutMs: z.number().int().positive().default(10000),
         /** Ticket lifetime (PVE: 2 h). */
         ticketLifetimeS: z.number().int().positive().default(7200),
+        /** The HA manager's round (PVE's CRM/LRM loop: about 10 s); 0 = no HA manager. */
+        haIntervalMs: z.number().int().nonnegative().default(10000),
       })
       .strict()
       .default({
@@ -194,6 +196,7 @@ export const testbedConfigSchema = z
         authFailDelayMs: 3000,
         lockTimeoutMs: 10000,
         ticketLifetimeS: 7200,
+        haIntervalMs: 10000,
       }),
     realiser: z.enum(["host", "memory"]).default("host"),
     /** Host realiser networks: the management range and each node's underlay address (SDN). */

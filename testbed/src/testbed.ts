@@ -352,6 +352,7 @@ export async function startTestbed(options: StartTestbedOptions): Promise<Testbe
     restart: async (downMs = 0) => {
       if (stopping) return;
       await close();
+      cluster.ha.close();
       await cluster.tasks.drain();
       cluster = makeCluster();
       if (downMs > 0) await sleep(downMs);
@@ -360,6 +361,7 @@ export async function startTestbed(options: StartTestbedOptions): Promise<Testbe
     },
     stop: async (opts = {}) => {
       stopping = true;
+      cluster.ha.close();
       await close();
       await cluster.tasks.drain();
       if (opts.teardown === true) await realiser.teardown();

@@ -98,3 +98,4 @@ export {
   type PrivilegeScope,
 } from "./privileges.js";
 export { SUPPORTED_PVE_MAJORS, checkPveVersion } from "./version.js";
+export { HaGuard, HaManaged } from "./ha.js";

@@ -15,8 +15,11 @@ export interface PrivilegeNeed {
   source: "schema" | "description" | "handler";
 }
 
-/** What uses a call: every command (`core`), transactions (`tx`), `txbox net`, `txbox doctor`. */
-export type CallFeature = "core" | "tx" | "net" | "doctor";
+/**
+ * What uses a call: every command (`core`), transactions (`tx`), `txbox net`, `txbox doctor`, and
+ * rollbacks of HA-managed guests only (`ha`).
+ */
+export type CallFeature = "core" | "tx" | "net" | "doctor" | "ha";
 
 export interface PveCall {
   /** `METHOD /path/{template}` as in the API schema. */
@@ -127,6 +130,7 @@ export const PVE_CALLS: readonly PveCall[] = [
   { call: "GET /access/permissions", feature: "doctor", needs: [] },
   { call: "GET /access/users/{userid}/token/{tokenid}", feature: "doctor", needs: [{"path": "/access/groups", "privs": ["User.Modify"], "any": true, "source": "schema"}] },
   { call: "GET /cluster/ha/resources", feature: "doctor", needs: [{"path": "/", "privs": ["Sys.Audit"], "source": "schema"}] },
+  { call: "PUT /cluster/ha/resources/{sid}", feature: "ha", needs: [{"path": "/", "privs": ["Sys.Console"], "source": "schema"}] },
   { call: "POST /nodes/{node}/qemu/{vmid}/agent/ping", feature: "doctor", needs: [{"path": "/vms/{vmid}", "privs": ["VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"], "source": "schema", "any": true}] },
 ];
 
@@ -149,7 +153,7 @@ export interface PrivilegeScope {
   features?: readonly CallFeature[];
 }
 
-const FEATURE_RANK: Record<CallFeature, number> = { core: 0, tx: 1, net: 2, doctor: 3 };
+const FEATURE_RANK: Record<CallFeature, number> = { core: 0, tx: 1, net: 2, doctor: 3, ha: 4 };
 
 /**
  * The concrete checks for a target: `{vmid}` and `{node}` filled from the configured guests and
@@ -158,7 +162,7 @@ const FEATURE_RANK: Record<CallFeature, number> = { core: 0, tx: 1, net: 2, doct
  * are filled only for guests of the call's type.
  */
 export function concreteNeeds(scope: PrivilegeScope): ConcreteNeed[] {
-  const features = new Set(scope.features ?? ["core", "tx", "net", "doctor"]);
+  const features = new Set(scope.features ?? ["core", "tx", "net", "doctor", "ha"]);
   const out = new Map<string, ConcreteNeed>();
   for (const c of PVE_CALLS) {
     if (!features.has(c.feature)) continue;

@@ -1,4 +1,4 @@
-import { NotFound, type Guest, type ProxmoxClient } from "@txbox/proxmox";
+import { HaGuard, NotFound, type Guest, type ProxmoxClient } from "@txbox/proxmox";
 import type { GuestRef, SnapshotInfo, SnapshotPort } from "@txbox/tx";
 
 /** Disk keys of a guest config that may hold its root volume, in the order Proxmox boots them. */
@@ -27,12 +27,15 @@ export function rootStorage(config: Record<string, unknown>): string | undefined
 export class ProxmoxSnapshotPort implements SnapshotPort {
   private readonly guests = new Map<string, Promise<Guest>>();
   private readonly newestOnly = new Map<string, Promise<boolean>>();
+  private readonly ha: HaGuard;
 
   constructor(
     private readonly client: ProxmoxClient,
     /** Whether a guest's snapshots save its RAM (`vmstate`, qemu only; txbox.yaml `guests[].vmstate`). */
     private readonly vmstateOf: (vmid: number) => boolean = () => false,
-  ) {}
+  ) {
+    this.ha = new HaGuard(client);
+  }
 
   /** The Guest object of a ref, resolved once (type and node through /cluster/resources). */
   guest(ref: GuestRef): Promise<Guest> {
@@ -59,6 +62,8 @@ export class ProxmoxSnapshotPort implements SnapshotPort {
 
   /** The engine creates each transaction's snapshot once, under a name made from its new id. */
   async create(ref: GuestRef, name: string, description: string): Promise<void> {
+    // Before the snapshot exists: a guest HA keeps running that the token cannot hold is refused.
+    await this.ha.check(ref.vmid);
     const vmstate = this.vmstateOf(ref.vmid);
     // The record's first line is fixed for the snapshot's life: it recognises a re-sent create.
     const marker = description.split("\n")[0];
@@ -77,7 +82,9 @@ export class ProxmoxSnapshotPort implements SnapshotPort {
   }
 
   async rollback(ref: GuestRef, name: string): Promise<void> {
-    await (await this.guest(ref)).rollback(name, { start: true });
+    // HA would restart the guest mid-rollback: held at `ignored` meanwhile (HaGuard).
+    const guest = await this.guest(ref);
+    await this.ha.around(ref.vmid, name, () => guest.rollback(name, { start: true }));
   }
 
   async remove(ref: GuestRef, name: string): Promise<void> {

@@ -7,6 +7,7 @@ import { authidOf, flag, num, str, Reply, type Routes } from "./context.js";
 import { ApiError, paramError } from "./errors.js";
 import { Firewall } from "./firewall.js";
 import { Guests } from "./guests.js";
+import { Ha } from "./ha.js";
 import { ConfigLocks } from "./locks.js";
 import { Sdn } from "./sdn.js";
 import { enabledOn, isShared } from "./storage.js";
@@ -37,6 +38,7 @@ export class Cluster {
   readonly guests: Guests;
   readonly sdn: Sdn;
   readonly firewall: Firewall;
+  readonly ha: Ha;
   readonly auth: Auth;
   readonly access: Access;
   readonly routes: Routes;
@@ -81,7 +83,10 @@ export class Cluster {
       () => cfg.nodes,
       () => d.faults(),
     );
+    this.ha = new Ha(d.store, this.guests, cfg.api.haIntervalMs);
+    this.guests.haResource = (vmid) => this.ha.resourceOf(vmid);
     this.routes = {
+      ...this.ha.routes(),
       ...this.miscRoutes(),
       ...this.accessRoutes(),
       ...this.guests.routes(),
@@ -166,8 +171,6 @@ export class Cluster {
         throw new ApiError(500, `no such token '${tokenid}' for user '${userid}'`);
       return { privsep: info.privsep ? 1 : 0, expire: info.expire };
     };
-    // The testbed runs no HA manager: no guest is HA-managed, as on a cluster without HA resources.
-    r["GET /cluster/ha/resources"] = () => [];
     return r;
   }
 

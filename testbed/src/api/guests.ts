@@ -149,6 +149,8 @@ export class Guests {
   readonly snaps: Snapshots;
   readonly cloner: Cloner;
   readonly migrator: Migrator;
+  /** The guest's HA resource, when HA manages it (set by the cluster). */
+  haResource: (vmid: number) => { sid: string; state: string } | undefined = () => undefined;
 
   constructor(readonly d: GuestsDeps) {
     this.snaps = new Snapshots(this);
@@ -383,12 +385,18 @@ export class Guests {
     const st = await this.d.realiser.guestStatus(g.vmid);
     return {
       ...item,
-      ha: { managed: 0 },
+      ha: this.haStatus(g.vmid),
       ...(g.type === "qemu"
         ? { qmpstatus: st.running ? "running" : "stopped", agent: agentEnabled(g.config) ? 1 : 0 }
         : {}),
       ...(g.type === "lxc" ? { swap: 0, maxswap: 0 } : {}),
     };
+  }
+
+  /** `status/current`'s `ha` (qemu-server `vmstatus` → `PVE::HA::Config::get_service_status`). */
+  private haStatus(vmid: number): Record<string, unknown> {
+    const r = this.haResource(vmid);
+    return r === undefined ? { managed: 0 } : { managed: 1, state: r.state };
   }
 
   // ---- config ---------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ export class Migrator {
       throw fail("testbed: a storage mapping on migration is not modelled");
     // "try to detect errors early": check_lock before the worker (migrate_vm)
     this.gs.checkLock(g);
+    if (this.gs.haResource(g.vmid) !== undefined)
+      throw fail("testbed: migration through ha-manager (hamigrate) is not modelled");
     const running = await this.gs.running(g.vmid);
     if (running) this.refuseRunning(g, p);
     for (const { key, ref } of this.gs.volumes(g.config)) {

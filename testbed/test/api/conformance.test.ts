@@ -246,6 +246,16 @@ describe("guests", () => {
     }
   });
 
+  test("HA resources: create, read, update, delete (details: fidelity.ha.test.ts)", async () => {
+    const ha = bed.api.cluster.ha.resources;
+    await ha.$post({ sid: "101", state: "ignored" });
+    expect(await ha.$("vm:101").$get()).toMatchObject({ sid: "vm:101", state: "ignored" });
+    await ha.$("vm:101").$put({ comment: "c" });
+    expect((await ha.$get()).map((r) => r.comment)).toEqual(["c"]);
+    await ha.$("vm:101").$delete();
+    expect(await ha.$get()).toEqual([]);
+  });
+
   test("create (minimal) and template conversion", async () => {
     const upid = await node.qemu.$post({
       vmid: 400,

@@ -210,11 +210,12 @@ function missingCheck(need: ConcreteNeed, missing: string[], authid: string): Ch
     feature: "privileges",
     name: `${need.path} ${missing.join(need.any ? "|" : ",")}`,
     ok: false,
-    optional: need.feature === "net" || need.feature === "doctor",
+    optional: need.feature === "net" || need.feature === "doctor" || need.feature === "ha",
     detail:
       `${authid} lacks ${what} on ${need.path}${need.propagate ? " (propagated to the paths below)" : ""}` +
       ` — needed by ${need.calls.slice(0, 2).join(", ")}${need.calls.length > 2 ? ", …" : ""}` +
-      (need.feature === "net" ? " (txbox net)" : ""),
+      (need.feature === "net" ? " (txbox net)" : "") +
+      (need.feature === "ha" ? " (rollbacks of HA-managed guests)" : ""),
     fix: token ? `${grant} (a privilege-separated token also needs it granted to its user)` : grant,
   };
 }
