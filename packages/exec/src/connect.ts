@@ -192,6 +192,9 @@ async function handshake(
   return await new Promise<Client>((resolve, reject) => {
     const onError = (err: Error & { level?: string; code?: string }): void => {
       client.removeListener("ready", onReady);
+      // ssh2 can emit a second error while the socket closes ("Connection lost before
+      // handshake" after a reset): with no listener left that would crash the process.
+      client.on("error", () => undefined);
       client.end();
       reject(failure(err, where, hostKeyError, auth));
     };
