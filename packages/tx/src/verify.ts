@@ -58,20 +58,40 @@ export function shellQuote(s: string): string {
 
 /**
  * A POSIX sh script printing one line `<index> <digest>` per path: `file:<sha256>`,
- * `dir:<sha256 of the sorted per-file digests>`, `missing` or `unreadable`.
+ * `dir:<sha256 of the sorted per-file digests>`, `missing` or `unreadable`. The readable regular
+ * files (the usual protected paths) are hashed by one `sha256sum` for all of them: a process per
+ * file made the probe, run twice per transaction, cost 4 forks and execs more than it needed
+ * (≈ 40 ms of a 68 ms verify quiet, 150 ms loaded). Should that one fail (a file went away or
+ * turned unreadable in between), each is hashed on its own as before.
  */
 export function digestScript(paths: readonly string[]): string {
   const list = paths.map(shellQuote).join(" ");
   return [
-    `i=0`,
+    `i=0; idx=`,
+    `set --`,
     `for p in ${list}; do`,
     `  if [ -d "$p" ]; then`,
     `    if d=$(cd "$p" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum | sha256sum); then echo "$i dir:\${d%% *}"; else echo "$i unreadable"; fi`,
+    `  elif [ -f "$p" ] && [ -r "$p" ]; then set -- "$@" "$p"; idx="$idx $i"`,
     `  elif [ -e "$p" ] || [ -L "$p" ]; then`,
     `    if d=$(sha256sum < "$p" 2>/dev/null); then echo "$i file:\${d%% *}"; else echo "$i unreadable"; fi`,
     `  else echo "$i missing"; fi`,
     `  i=$((i+1))`,
     `done`,
+    `if [ $# -gt 0 ]; then`,
+    `  if out=$(sha256sum -- "$@" 2>/dev/null); then`,
+    // one line per file, in argument order; a name with a backslash or newline starts it with `\`
+    `    set -- $idx`,
+    `    while IFS= read -r l; do l=\${l#\\\\}; echo "$1 file:\${l%% *}"; shift; done <<TXBOX_DIGESTS`,
+    `$out`,
+    `TXBOX_DIGESTS`,
+    `  else`,
+    `    for p do`,
+    `      idx=\${idx# }; j=\${idx%% *}; idx=\${idx#"$j"}`,
+    `      if d=$(sha256sum < "$p" 2>/dev/null); then echo "$j file:\${d%% *}"; else echo "$j unreadable"; fi`,
+    `    done`,
+    `  fi`,
+    `fi`,
   ].join("\n");
 }
 

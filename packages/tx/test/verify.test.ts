@@ -69,6 +69,17 @@ describe("digests of protected paths (real bash in a directory guest)", () => {
     expect(changedPaths(after, await captureDigests(exec, G, paths, 5000))).toEqual(["tree"]);
   });
 
+  it("hashes the readable files in one go, and each on its own when that one fails", async () => {
+    // As root `clear_refs` passes `-r` but cannot be read: the batch fails, the fallback runs.
+    const mixed = ["a.txt", "/proc/self/clear_refs", "with space/it's.txt", "absent"];
+    const d = await captureDigests(exec, G, mixed, 5000);
+    const alone = await captureDigests(exec, G, ["with space/it's.txt"], 5000);
+    expect(d["a.txt"]).toBe(`file:${createHash("sha256").update("alpha\n").digest("hex")}`);
+    expect(d["/proc/self/clear_refs"]).toBe("unreadable");
+    expect(d["with space/it's.txt"]).toBe(alone["with space/it's.txt"]);
+    expect(d.absent).toBe("missing");
+  });
+
   it("parseDigests refuses output that lacks a path", () => {
     expect(() => parseDigests(["a", "b"], "0 file:00\n")).toThrow("no digest for protected path b");
     expect(parseDigests(["a"], "0 missing\n")).toEqual({ a: "missing" });
