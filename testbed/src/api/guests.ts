@@ -349,7 +349,8 @@ export class Guests {
   }
 
   async running(vmid: number): Promise<boolean> {
-    return (await this.d.realiser.guestStatus(vmid)).running;
+    const cheap = this.d.realiser.isRunning?.(vmid);
+    return cheap ?? (await this.d.realiser.guestStatus(vmid)).running;
   }
 
   // ---- status ---------------------------------------------------------------------------------

@@ -154,6 +154,11 @@ export interface Realiser {
   /** Hard stop (`stop`) or clean shutdown with a timeout, then hard stop. Stopped = success. */
   stopGuest(vmid: number, options: { graceful: boolean; timeoutMs: number }): Promise<void>;
   guestStatus(vmid: number): Promise<GuestRuntimeStatus>;
+  /**
+   * Whether the guest runs, without the memory and CPU figures of {@link guestStatus} (two cgroup
+   * reads a snapshot or rollback task does not need). Optional: `guestStatus` answers otherwise.
+   */
+  isRunning?(vmid: number): boolean;
 
   /**
    * Optional: realise the SDN running configuration (controllers, zones, vnets, subnets and vnet

@@ -81,6 +81,12 @@ export function mgmtGuardRuleset(g: MgmtGuard): string {
 export class MgmtNetwork {
   readonly net: Ipv4Net;
   readonly bridge: string;
+  /**
+   * Slots this process detached and has not attached since: a guest start detaches before it
+   * attaches (twice: cleanup, then attach), and after a stop that already did, those repeats
+   * were four `ip`/`nft` processes (≈ 70 ms loaded) that found nothing to remove.
+   */
+  private readonly detached = new Set<number>();
 
   constructor(
     private readonly names: HostNames,
@@ -208,26 +214,36 @@ export class MgmtNetwork {
   async attachGuest(vmid: number, index: number): Promise<{ netns: string; address: string }> {
     const gns = this.names.guestNetns(vmid);
     await this.detachGuest(vmid, index);
-    await ip(["netns", "add", gns]);
     const outer = this.names.guestBridgeLink(index);
     const inner = this.names.guestPeerLink(index);
     const address = this.addressOf(index);
-    await ipBatch(this.names.mgmtNetns, [
+    const { port } = this.guestPort(index);
+    // One shell for the whole plug, not five processes spawned from this one after another: on
+    // a loaded host each spawn and its wake-up cost 50–300 ms, and a rollback pays this on its path.
+    // Every name is a checked interface or namespace name (no shell metacharacters).
+    const script = [
+      "set -e",
+      `ip netns add ${gns}`,
+      `ip -n ${this.names.mgmtNetns} -batch - <<'EOF'`,
       `link add ${outer} type veth peer name ${inner} netns ${gns}`,
       `link set ${outer} master ${this.bridge}`,
       `link set ${outer} up`,
-    ]);
-    await ipBatch(gns, [
+      "EOF",
+      `ip -n ${gns} -batch - <<'EOF'`,
       `link set lo up`,
       `link set ${inner} name ${GUEST_MGMT_IFNAME}`,
       // A stable MAC per slot: a restarted guest keeps its address *and* the host's ARP entry.
       `link set ${GUEST_MGMT_IFNAME} address ${this.macOf(index)}`,
       `addr add ${address}/${this.net.prefix} dev ${GUEST_MGMT_IFNAME}`,
       `link set ${GUEST_MGMT_IFNAME} up`,
-    ]);
-    const { port } = this.guestPort(index);
-    await this.nft(`add element bridge ${MGMT_TABLE} guests { "${port}" . ${address} }`);
-    await ip(["neigh", "flush", "to", address], true);
+      "EOF",
+      `ip netns exec ${this.names.mgmtNetns} nft -f - <<'EOF'`,
+      `add element bridge ${MGMT_TABLE} guests { "${port}" . ${address} }`,
+      "EOF",
+      `ip neigh flush to ${address} || true`,
+    ];
+    await run(["sh", "-c", script.join("\n")], { timeoutMs: 15_000 });
+    this.detached.delete(index);
     return { netns: gns, address };
   }
 
@@ -240,12 +256,23 @@ export class MgmtNetwork {
   /** Removes a guest's namespace and veth pair. Idempotent. */
   async detachGuest(vmid: number, index: number | undefined): Promise<void> {
     const gns = this.names.guestNetns(vmid);
-    if (existsSync(netnsPath(gns))) await ip(["netns", "del", gns], true);
-    if (index !== undefined && existsSync(netnsPath(this.names.mgmtNetns))) {
+    const nsExists = existsSync(netnsPath(gns));
+    const unplug = index !== undefined && existsSync(netnsPath(this.names.mgmtNetns));
+    const lines = nsExists ? [`ip netns del ${gns}`] : [];
+    if (unplug && (nsExists || !this.detached.has(index))) {
       const { port, address } = this.guestPort(index);
-      await ip(["-n", this.names.mgmtNetns, "link", "del", port], true);
-      await this.nft(`delete element bridge ${MGMT_TABLE} guests { "${port}" . ${address} }`, true);
+      lines.push(
+        `ip -n ${this.names.mgmtNetns} link del ${port}`,
+        `echo 'delete element bridge ${MGMT_TABLE} guests { "${port}" . ${address} }' | ip netns exec ${this.names.mgmtNetns} nft -f -`,
+      );
     }
+    // Each step may find its part gone already (idempotent): one shell, failures ignored.
+    if (lines.length > 0)
+      await run(["sh", "-c", lines.map((l) => `${l} 2>/dev/null`).join("\n")], {
+        allowFailure: true,
+        timeoutMs: 15_000,
+      });
+    if (unplug) this.detached.add(index);
   }
 }
 
