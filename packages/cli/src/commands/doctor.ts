@@ -1,4 +1,7 @@
-import { configFor, runDoctor, type DoctorReport } from "@txbox/runtime";
+import { accessSync, constants, statSync } from "node:fs";
+import { join } from "node:path";
+import { configFor, runDoctor, type Check, type DoctorReport } from "@txbox/runtime";
+import { packageRoot } from "../client.js";
 import type { Register } from "../main.js";
 import { EXIT, printJson, println, type Io } from "../output.js";
 
@@ -25,6 +28,27 @@ export function printDoctor(io: Io, rep: DoctorReport, json: boolean): number {
   return rep.ok ? EXIT.ok : EXIT.failure;
 }
 
+/**
+ * Whether the installed command runs the native thin client (built by scripts/bootstrap) or the
+ * Node client. Optional: both behave the same; without it each command pays Node's start.
+ */
+export function nativeClientCheck(root: string = packageRoot()): Check {
+  const bin = join(root, "native", "txbox-client");
+  const base = { feature: "core", name: "native client", optional: true };
+  const fix = "packages/cli/native/build (needs a C compiler: cc, gcc or clang)";
+  let built: number;
+  try {
+    accessSync(bin, constants.X_OK);
+    built = statSync(bin).mtimeMs;
+  } catch {
+    return { ...base, ok: false, detail: "not built: txbox runs its Node client", fix };
+  }
+  const source = statSync(join(root, "native", "txbox-client.c"), { throwIfNoEntry: false });
+  if (source !== undefined && source.mtimeMs > built)
+    return { ...base, ok: false, detail: `${bin} is older than its source`, fix };
+  return { ...base, ok: true, detail: bin };
+}
+
 /** `txbox doctor` and `txbox testbed doctor` (the latter registered by the testbed command). */
 export async function doctorCommand(
   io: Io,
@@ -32,6 +56,9 @@ export async function doctorCommand(
 ): Promise<number> {
   const loaded = configFor(io, opts.config);
   const rep = await runDoctor(io, loaded, opts.testbed ? { testbed: true } : {});
+  // beside the other core checks, which come first
+  const at = rep.checks.filter((c) => c.feature === "core").length;
+  rep.checks.splice(at, 0, nativeClientCheck());
   return printDoctor(io, rep, opts.json === true);
 }
 
