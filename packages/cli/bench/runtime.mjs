@@ -15,6 +15,9 @@
  *  - `txbox policy check -- ls` through the daemon and with --no-daemon vs `node -e 0`;
  *  - 16 concurrent `txbox run` transactions on 8 guests through one daemon: all must commit;
  *  - a transaction that fails: rollback → SSH-ready (the engine's rollbackMs).
+ * `txbox` is the installed command (node_modules/.bin/txbox: the native thin client when
+ * scripts/bootstrap built it, else the Node client); `runAllowNodeClient` is the same allow through
+ * the Node client (bin/txbox.js), for comparison.
  * Needs the CLI built (`pnpm -s build`) and OpenSSH's `ssh` client.
  */
 import { spawn } from "node:child_process";
@@ -46,6 +49,10 @@ const VMID = Number(args.guest);
 const guest = { vmid: VMID };
 const P = "/root/project/bench-runtime";
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "..", "bin", "txbox.js");
+const INSTALLED = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "../../../node_modules/.bin/txbox",
+);
 
 const r1 = (x) => Math.round(x * 10) / 10;
 const r2 = (x) => Math.round(x * 100) / 100;
@@ -103,7 +110,8 @@ const sshBase = [
 const sshFresh = (command) => timed("ssh", [...sshBase, `root@${g.mgmtAddress}`, command]);
 const sshOpen = (command) =>
   timed("ssh", [...sshBase, "-o", `ControlPath=${control}`, `root@${g.mgmtAddress}`, command]);
-const txbox = (argv) => timed(process.execPath, [CLI, ...argv], { cwd, env });
+const txbox = (argv) => timed(INSTALLED, argv, { cwd, env });
+const nodeClient = (argv) => timed(process.execPath, [CLI, ...argv], { cwd, env });
 const ok = (what, r, codes = [0]) => {
   if (!codes.includes(r.code)) throw new Error(`${what}: exit ${r.code}: ${r.stderr}`);
   return r;
@@ -139,6 +147,7 @@ try {
     sshFresh: [],
     sshOpen: [],
     runAllowDaemon: [],
+    runAllowNodeClient: [],
     runAllowNoDaemon: [],
     runTransactDaemon: [],
     inProcessDirect: [],
@@ -160,6 +169,10 @@ try {
       await txbox(["run", "--guest", String(VMID), "--json", "--", read]),
     );
     rows.runAllowDaemon.push(allow.ms);
+    rows.runAllowNodeClient.push(
+      ok("run allow (Node client)", await nodeClient(["run", "--guest", String(VMID), "--", read]))
+        .ms,
+    );
     rows.runAllowNoDaemon.push(
       ok(
         "run allow --no-daemon",
