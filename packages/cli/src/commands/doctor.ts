@@ -43,9 +43,11 @@ export function nativeClientCheck(root: string = packageRoot()): Check {
   } catch {
     return { ...base, ok: false, detail: "not built: txbox runs its Node client", fix };
   }
-  const source = statSync(join(root, "native", "txbox-client.c"), { throwIfNoEntry: false });
-  if (source !== undefined && source.mtimeMs > built)
-    return { ...base, ok: false, detail: `${bin} is older than its source`, fix };
+  const sources = ["txbox-client.c", "support.c", "build-id.c", "common.h"];
+  const newer = sources.some(
+    (f) => (statSync(join(root, "native", f), { throwIfNoEntry: false })?.mtimeMs ?? 0) > built,
+  );
+  if (newer) return { ...base, ok: false, detail: `${bin} is older than its source`, fix };
   return { ...base, ok: true, detail: bin };
 }
 

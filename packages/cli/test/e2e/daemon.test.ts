@@ -4,16 +4,18 @@
  * transactions on 8 guests through one daemon, all committed and serialised per guest; the
  * daemon stops when asked or when idle.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Session } from "@txbox/runtime";
 import { CLI, describeAsRoot, orphanSnapshots, sh, startE2E, type E2E } from "../support/e2e.js";
 
 const P = "/root/project";
+/** The installed command: the native thin client when it is built (native/build), else Node. */
+const INSTALLED = join(dirname(CLI), "txbox");
 const VMID = 101;
 
 type Timings = Record<string, number>;
@@ -85,6 +87,41 @@ describeAsRoot("daemon: txbox serve holds the session; the CLI is its thin clien
       .reduce((x, [, v]) => x + v, 0);
     expect(Math.abs(sum - a.timings.totalMs!) / a.timings.totalMs!).toBeLessThan(0.05);
   }, 120_000);
+
+  test("run through the native client: the same bytes and exit status as the Node client", async () => {
+    const built = spawnSync(join(dirname(CLI), "..", "native", "build"), { encoding: "utf8" });
+    expect(built.stdout).toContain("native client: built");
+    const bytes = (file: string, args: string[]): Promise<[number | null, string, string]> =>
+      new Promise((done) => {
+        const child = spawn(file, args, { cwd: e.dir, env: { ...e.env, ...env } });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on("data", (c: Buffer) => out.push(c));
+        child.stderr.on("data", (c: Buffer) => err.push(c));
+        child.on("close", (code) =>
+          done([code, Buffer.concat(out).toString("base64"), Buffer.concat(err).toString()]),
+        );
+      });
+    const g = ["run", "--guest", String(VMID)];
+    for (const args of [
+      [...g, "--", `cat ${P}/f`],
+      [...g, "--", "printf '\\000\\377\\376 bytes\\n'; echo to-stderr >&2"],
+      [...g, "--exit-code", "--", "ls /nonexistent"],
+      [...g, "--exit-code", "--timeout", "1s", "--", "sleep 5"],
+      [...g, "--", "rm -rf /"],
+      [...g, "--json", "--", "rm -rf /"],
+    ]) {
+      const viaNode = await bytes(process.execPath, [CLI, ...args]);
+      const viaNative = await bytes(INSTALLED, args);
+      expect(viaNative).toEqual(viaNode);
+    }
+    // Timings differ from run to run: --json bodies are compared without them.
+    const json = [...g, "--json", "--", `cat ${P}/f`];
+    const [a, b] = [await bytes(process.execPath, [CLI, ...json]), await bytes(INSTALLED, json)];
+    const body = (r: [number | null, string, string]): Record<string, unknown> =>
+      stable(JSON.parse(Buffer.from(r[1], "base64").toString()) as Record<string, unknown>);
+    expect([b[0], body(b)]).toEqual([a[0], body(a)]);
+  }, 180_000);
 
   test("16 concurrent transactions on 8 guests through one daemon: all commit, none overlap", async () => {
     expect(guests).toHaveLength(8);
