@@ -1,5 +1,6 @@
 /* The native thin client's build id and socket path: build.ts `buildInfo` and protocol.ts
- * `journalKey`/`socketDir`/`socketPath`, computed the same way from the same files. */
+ * `journalKey`/`socketDir`/`socketPath`, computed the same way from the same files (keep them in
+ * step: native-client.test.ts compares both on every case). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -210,10 +211,16 @@ int socket_path(char *out, size_t cap, const char *cwd, const char *config) {
   char file[PATH_MAX * 2], key_path[PATH_MAX * 2];
   buf key = {0};
   const char *explicit = config ? config : env_("TXBOX_CONFIG");
+  const char *journal = env_("TXBOX_JOURNAL");
   int have = 0;
   if (set(explicit)) resolve(file, cwd, explicit), have = 1;
   else have = nearest(file, cwd, "txbox.yaml");
-  if (have) {
+  if (set(journal)) {
+    resolve(file, cwd, journal);
+    puts_(&key, "{\"config\":null,\"project\":null,\"journal\":");
+    json_str(&key, file);
+    puts_(&key, "}");
+  } else if (have) {
     puts_(&key, "{\"config\":");
     json_str(&key, file);
     puts_(&key, ",\"project\":null}");
@@ -222,16 +229,18 @@ int socket_path(char *out, size_t cap, const char *cwd, const char *config) {
     int state = 0;
     if (set(state_env)) resolve(file, cwd, state_env), state = 1;
     else state = nearest(file, cwd, ".txbox/testbed.json");
-    if (!state) resolve(key_path, cwd, ".");
-    else {
+    if (!state) {
+      /* the user's own journal */
+      puts_(&key, "{\"config\":null,\"project\":null}");
+    } else {
       dirname_(file);
       size_t n = strlen(file);
       if (n >= 7 && strcmp(file + n - 7, "/.txbox") == 0) dirname_(file);
       strcpy(key_path, file);
+      puts_(&key, "{\"config\":null,\"project\":");
+      json_str(&key, key_path);
+      puts_(&key, "}");
     }
-    puts_(&key, "{\"config\":null,\"project\":");
-    json_str(&key, key_path);
-    puts_(&key, "}");
   }
   sha256 s;
   char hash[17];

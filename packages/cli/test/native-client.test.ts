@@ -58,6 +58,7 @@ beforeAll(() => {
   env = { ...process.env, XDG_RUNTIME_DIR: join(dir, "xdg"), TXBOX_NO_DAEMON: "" };
   delete env.TXBOX_CONFIG;
   delete env.TXBOX_TESTBED_STATE;
+  delete env.TXBOX_JOURNAL;
   delete env.TXBOX_CRASH_AT;
 });
 
@@ -86,6 +87,8 @@ describe("the native client finds the daemon the Node client finds", () => {
     ["--config= empty falls to what is found", ["--config="], {}],
     ["$TXBOX_CONFIG", [], { TXBOX_CONFIG: "conf/../a.yaml" }],
     ["$TXBOX_TESTBED_STATE", [], { TXBOX_TESTBED_STATE: "s/.txbox/testbed.json" }],
+    ["$TXBOX_JOURNAL, relative", [], { TXBOX_JOURNAL: "j/../journal.db" }],
+    ["$TXBOX_JOURNAL over --config", ["--config", "a.yaml"], { TXBOX_JOURNAL: "/x/j.db" }],
     ["$XDG_RUNTIME_DIR with a trailing slash and a dot", [], { XDG_RUNTIME_DIR: "<dir>/./xdg/" }],
   ] as const)("%s", (_what, options, extra) => {
     const args = ["policy", "check", ...options, "--", "ls"];
