@@ -80,8 +80,8 @@ export const TARGETS = {
       b1: ["packages/net/src/plan.ts:286-381"], // observed objects, controllers, zones, vnets
       b2: ["packages/net/src/plan.ts:382-443"], // subnets, foreign egress, order
       c: ["packages/net/src/plan.ts:444-510"], // pending, apply, vnet firewalls
-      d: ["packages/net/src/plan.ts:511-661"], // guests, switches, summary
-      e: ["packages/net/src/plan.ts:662-719"], // formatPlan
+      d: ["packages/net/src/plan.ts:511-662"], // guests, switches, summary (511-661 before 22:40)
+      e: ["packages/net/src/plan.ts:663-720"], // formatPlan (662-719 before 22:40)
     },
     tests: ["packages/net/test/plan*.test.ts", "packages/net/test/spec*.test.ts"],
   },

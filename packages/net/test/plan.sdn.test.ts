@@ -153,6 +153,20 @@ test("pending changes need an apply on any object of ours, never on foreign ones
   unrecorded.zones[0]!.state = "new";
   unrecorded.controllers[0]!.state = "new";
   expect(plan(spec, unrecorded).actions.some((a) => a.op === "apply")).toBe(true);
+  // ... any of the spec's objects, not only when it is the spec's only one of its kind
+  const two = parseNetSpec(
+    specText.replace("zones:\n", "zones:\n  - { id: tenantb, type: evpn, vrfVxlan: 10001 }\n"),
+    "lab.yaml",
+  );
+  const second = matching();
+  second.zones.push({
+    zone: "tenantb",
+    type: "evpn",
+    controller: "evpnctl",
+    "vrf-vxlan": 10001,
+    state: "new",
+  });
+  expect(plan(two, second).actions.map((a) => a.op)).toEqual(["apply"]);
   const foreign = matching();
   foreign.controllers.push({
     controller: "x",

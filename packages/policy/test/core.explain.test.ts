@@ -460,6 +460,10 @@ describe("a refusal inside a script the command runs", () => {
     expect(run("echo hi\nrm   -rf   ~\n").reasons).toEqual([
       "deletes a whole tree the guest depends on: ~ (in t.sh line 2: rm   -rf   ~)",
     ]);
+    // one-character arguments (`~`) are no evidence: `echo ~` is not the line
+    expect(run("echo ~\nrm   -rf   ~\n").reasons).toEqual([
+      "deletes a whole tree the guest depends on: ~ (in t.sh line 2: rm   -rf   ~)",
+    ]);
   });
 
   it("leaves the reason alone when the script is not named or not denied", () => {
