@@ -167,6 +167,25 @@ test("pending changes need an apply on any object of ours, never on foreign ones
     state: "new",
   });
   expect(plan(two, second).actions.map((a) => a.op)).toEqual(["apply"]);
+  // one object of a kind at a time: a controller, or a vnet the spec wants under another alias
+  const controller = matching();
+  controller.ledger.controllers = [];
+  controller.controllers[0]!.state = "new";
+  expect(plan(spec, controller).actions.map((a) => a.op)).toEqual(["apply"]);
+  const vnet = matching();
+  vnet.vnets[0]!.alias = "someone else";
+  vnet.vnets[0]!.state = "new";
+  vnet.vnetFirewalls = {}; // not ours: its firewall is left alone too
+  expect(plan(spec, vnet).actions.map((a) => a.op)).toEqual(["apply"]);
+  const subnet = matching();
+  subnet.vnets[0]!.alias = "someone else";
+  subnet.subnets[0]!.state = "new";
+  expect(plan(spec, subnet).actions.map((a) => a.op)).toEqual(["apply"]);
+  // a zone of the spec, not yet in the ledger, that a node has not realised
+  const unrealised = matching();
+  unrealised.ledger.zones = [];
+  unrealised.zoneStatus[1]!.status = "pending";
+  expect(plan(spec, unrealised).actions.map((a) => a.op)).toEqual(["apply"]);
   const foreign = matching();
   foreign.controllers.push({
     controller: "x",

@@ -96,6 +96,14 @@ describe("a command's matches and effects", () => {
     expect(explain(policy, "ls; foo; cat x").readOnly).toEqual([true, false, true]);
     // a stated transact is not read-only even without effects of its own
     expect(explain(policy, "keep").readOnly).toEqual([false]);
+    const lsR = explain(
+      {
+        ...policy,
+        rules: [...rules, rule("r.ls-R", (c) => c.program === "ls" && c.flags.includes("-R"))],
+      },
+      "ls -R",
+    );
+    expect([lsR.effects, lsR.readOnly]).toEqual([[], [false]]);
   });
 
   it("runs nothing for an assignment, and transacts a bare redirect", () => {
@@ -463,6 +471,17 @@ describe("a refusal inside a script the command runs", () => {
     // one-character arguments (`~`) are no evidence: `echo ~` is not the line
     expect(run("echo ~\nrm   -rf   ~\n").reasons).toEqual([
       "deletes a whole tree the guest depends on: ~ (in t.sh line 2: rm   -rf   ~)",
+    ]);
+  });
+
+  it("finds the script by its name among several, and a line continued over two", () => {
+    const scripts = { "/workspace/at.sh": "echo\n", "/workspace/t.sh": "rm -rf ~\n" };
+    expect(decide(policy, "bash t.sh", {}, { scripts }).reasons).toEqual([
+      "deletes a whole tree the guest depends on: ~ (in t.sh line 1: rm -rf ~)",
+    ]);
+    // the command's text spans two lines: its first line with one of its arguments is named
+    expect(run("rm -rf \\\n  ~\n").reasons).toEqual([
+      "deletes a whole tree the guest depends on: ~ (in t.sh line 1: rm -rf \\)",
     ]);
   });
 
