@@ -72,6 +72,11 @@ export interface Timings extends RunTimings {
   connectMs: number;
   /** Engine time outside its named phases: journal writes, guest lock, audit. */
   bookkeepingMs: number;
+  /**
+   * Taking and releasing the guest's cluster lease (a transaction only): a config read and a
+   * digest-checked write each way, around the engine's run.
+   */
+  leaseMs?: number;
   /** Closing what the command opened (0 in the daemon). */
   closeMs?: number;
   /** The request's way to the daemon, and its parsing there. */
@@ -245,12 +250,15 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     guest: GuestRef,
     fn: () => Promise<T>,
     opts: LeaseUse = {},
+    spent?: { ms: number },
   ): Promise<T> => {
     const key = guestKey(guest);
+    const ta = performance.now();
     const h = await leases.acquire(guest, {
       timeoutMs: opts.timeoutMs ?? options.engine?.lockTimeoutMs ?? 60_000,
       ...(opts.force === undefined ? {} : { force: opts.force }),
     });
+    if (spent !== undefined) spent.ms += performance.now() - ta;
     holdings.set(key, h);
     try {
       // The previous holder stopped before releasing: what it left open is ours to recover first.
@@ -264,7 +272,9 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
       return await fn();
     } finally {
       if (holdings.get(key) === h) holdings.delete(key);
+      const tr = performance.now();
       await h.release();
+      if (spent !== undefined) spent.ms += performance.now() - tr;
     }
   };
 
@@ -316,9 +326,10 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     }
     const t3 = performance.now();
     // A transaction holds the guest's cluster lease: no other orchestrator's runs meanwhile.
+    const lease = { ms: 0 };
     const r =
       decision.decision === "transact"
-        ? await withLease(guest, () => engine.run({ ...run, decision }))
+        ? await withLease(guest, () => engine.run({ ...run, decision }), {}, lease)
         : await engine.run({ ...run, decision });
     // The engine's own total may be taken before its last journal write: time the call here.
     const engineMs = performance.now() - t3;
@@ -326,6 +337,7 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
       { ...r.timings, totalMs: engineMs, policyMs: t2 - t1 },
       t1 - t0,
       t3 - t2,
+      decision.decision === "transact" ? lease.ms : undefined,
     );
     return { ...r, timings, ...(recovery === undefined ? {} : { recovery }) };
   };
@@ -359,17 +371,24 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
 }
 
 /** The engine's timings plus the runtime's phases; `totalMs` spans them all. Pure. */
-function withRuntime(t: RunTimings, recoverMs: number, connectMs: number): Timings {
+function withRuntime(
+  t: RunTimings,
+  recoverMs: number,
+  connectMs: number,
+  leaseMs?: number,
+): Timings {
   const named =
     t.snapshotMs + t.execMs + t.verifyMs + (t.commitMs ?? 0) + (t.rollbackMs ?? 0) + t.policyMs;
-  // The engine's policyMs was ~0 (the decision was passed in); its total is the engine's own span.
+  // The engine's policyMs was ~0 (the decision was passed in); its total is the engine's own span,
+  // which for a transaction also holds the lease's taking and release.
   const engineTotal = t.totalMs;
-  const bookkeepingMs = Math.max(0, engineTotal - (named - t.policyMs));
+  const bookkeepingMs = Math.max(0, engineTotal - (named - t.policyMs) - (leaseMs ?? 0));
   return {
     ...t,
     recoverMs,
     connectMs,
     bookkeepingMs,
+    ...(leaseMs === undefined ? {} : { leaseMs }),
     totalMs: recoverMs + t.policyMs + connectMs + engineTotal,
   };
 }
