@@ -15,13 +15,14 @@
  *  - `txbox policy check -- ls` through the daemon and with --no-daemon vs `node -e 0`;
  *  - 16 concurrent `txbox run` transactions on 8 guests through one daemon: all must commit;
  *  - a transaction that fails: rollback → SSH-ready (the engine's rollbackMs).
- * `txbox` is the installed command (node_modules/.bin/txbox: the native thin client when
- * scripts/bootstrap built it, else the Node client); `runAllowNodeClient` is the same allow through
- * the Node client (bin/txbox.js), for comparison.
+ * `txbox` is the installed command (the one scripts/bootstrap links on PATH into this checkout:
+ * the native thin client when it was built, else bin/txbox; without that link pnpm's shim in
+ * node_modules/.bin); `runAllowNodeClient` is the same allow through the Node client
+ * (bin/txbox.js) and `runAllowPnpmShim` through node_modules/.bin/txbox, for comparison.
  * Needs the CLI built (`pnpm -s build`) and OpenSSH's `ssh` client.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { PassThrough } from "node:stream";
@@ -49,10 +50,25 @@ const VMID = Number(args.guest);
 const guest = { vmid: VMID };
 const P = "/root/project/bench-runtime";
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "..", "bin", "txbox.js");
-const INSTALLED = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../node_modules/.bin/txbox",
-);
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const SHIM = join(ROOT, "node_modules/.bin/txbox");
+/**
+ * The `txbox` a user runs: the command scripts/bootstrap links on PATH when it points into this
+ * checkout (the native client itself, or bin/txbox), else pnpm's shim in node_modules/.bin.
+ */
+function installedTxbox() {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (dir === "") continue;
+    try {
+      const real = realpathSync(join(dir, "txbox"));
+      if (real.startsWith(`${ROOT}/packages/`)) return join(dir, "txbox");
+    } catch {
+      // not in this directory
+    }
+  }
+  return SHIM;
+}
+const INSTALLED = installedTxbox();
 
 const r1 = (x) => Math.round(x * 10) / 10;
 const r2 = (x) => Math.round(x * 100) / 100;
@@ -112,6 +128,7 @@ const sshOpen = (command) =>
   timed("ssh", [...sshBase, "-o", `ControlPath=${control}`, `root@${g.mgmtAddress}`, command]);
 const txbox = (argv) => timed(INSTALLED, argv, { cwd, env });
 const nodeClient = (argv) => timed(process.execPath, [CLI, ...argv], { cwd, env });
+const shim = (argv) => timed(SHIM, argv, { cwd, env });
 const ok = (what, r, codes = [0]) => {
   if (!codes.includes(r.code)) throw new Error(`${what}: exit ${r.code}: ${r.stderr}`);
   return r;
@@ -148,6 +165,7 @@ try {
     sshOpen: [],
     runAllowDaemon: [],
     runAllowNodeClient: [],
+    runAllowPnpmShim: [],
     runAllowNoDaemon: [],
     runTransactDaemon: [],
     inProcessDirect: [],
@@ -172,6 +190,9 @@ try {
     rows.runAllowNodeClient.push(
       ok("run allow (Node client)", await nodeClient(["run", "--guest", String(VMID), "--", read]))
         .ms,
+    );
+    rows.runAllowPnpmShim.push(
+      ok("run allow (pnpm shim)", await shim(["run", "--guest", String(VMID), "--", read])).ms,
     );
     rows.runAllowNoDaemon.push(
       ok(
@@ -307,11 +328,13 @@ try {
       met: Math.max(...sums) <= 0.05,
     },
   };
+  results.txbox = INSTALLED;
   results.reps = REPS;
   results.guest = VMID;
   results.date = new Date().toISOString();
   if (args.json) console.log(JSON.stringify(results, null, 2));
   else {
+    log(`txbox = ${INSTALLED}`);
     log(`guest ${VMID}, ${REPS} interleaved reps, medians (ms):`);
     for (const [k, v] of Object.entries(m)) log(`  ${k.padEnd(20)} ${v}`);
     log(
