@@ -5,6 +5,7 @@
 import { errorMessage } from "@txbox/core";
 import { ProxmoxClient } from "@txbox/proxmox";
 import {
+  emptyReport,
   GuestBusy,
   JournalNotFound,
   openJournal,
@@ -44,7 +45,7 @@ export async function recoverWithCluster(
   options: { guest?: GuestRef; force?: boolean } = {},
 ): Promise<ClusterRecoveryReport> {
   const views = await readCluster(s.client, s.snapshots, s.leases, options.guest?.vmid);
-  const report: ClusterRecoveryReport = { ...emptyish(), adopted: [] };
+  const report: ClusterRecoveryReport = { ...emptyReport(), adopted: [] };
   for (const view of views) {
     const abandoned = view.lease.kind === "gone" || view.lease.kind === "expired";
     if (!hasOpenRecords(view, s.journal) && !abandoned) continue;
@@ -143,17 +144,6 @@ export async function listCluster(
     journal?.close();
     await client.close();
   }
-}
-
-function emptyish(): RecoveryReport {
-  return {
-    transactions: [],
-    orphansRemoved: [],
-    unlocked: [],
-    staleLocksReleased: [],
-    skipped: [],
-    errors: [],
-  };
 }
 
 function merge(into: RecoveryReport, r: RecoveryReport): void {

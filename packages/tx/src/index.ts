@@ -102,6 +102,7 @@ export { TxEngine } from "./engine.js";
 export { SimulatedCrash } from "./engine/context.js";
 export {
   parseGuestKey,
+  emptyReport,
   engineOptionsFromConfig,
   type EngineOptions,
   type Retention,

@@ -406,27 +406,7 @@ export class Journal {
   createTx(tx: NewTx): TxRecord {
     const at = this.now();
     this.write("create", () => {
-      this.db
-        .prepare(
-          `INSERT INTO transactions (txid, guest_key, vmid, node, actor, command, decision, rule_ids,
-             reasons, state, snapshot_name, keep_snapshot, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'INTENT', ?, ?, ?, ?)`,
-        )
-        .run(
-          tx.txid,
-          guestKey(tx.guest),
-          tx.guest.vmid,
-          tx.guest.node ?? null,
-          tx.actor ?? null,
-          tx.command,
-          tx.decision,
-          JSON.stringify(tx.ruleIds),
-          JSON.stringify(tx.reasons),
-          tx.snapshotName,
-          tx.keepSnapshot ? 1 : 0,
-          at,
-          at,
-        );
+      this.insertTx(tx, "INTENT", at, at);
       this.insertEvent(tx.txid, at, null, "INTENT", { type: "INTENT" });
     });
     return this.getTx(tx.txid);
@@ -441,31 +421,36 @@ export class Journal {
     if (known !== undefined) return known;
     const at = this.now();
     this.write("adopt", () => {
-      this.db
-        .prepare(
-          `INSERT INTO transactions (txid, guest_key, vmid, node, actor, command, decision, rule_ids,
-             reasons, state, snapshot_name, keep_snapshot, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          tx.txid,
-          guestKey(tx.guest),
-          tx.guest.vmid,
-          tx.guest.node ?? null,
-          tx.actor ?? null,
-          tx.command,
-          tx.decision,
-          JSON.stringify(tx.ruleIds),
-          JSON.stringify(tx.reasons),
-          tx.state,
-          tx.snapshotName,
-          tx.keepSnapshot ? 1 : 0,
-          tx.createdAt,
-          at,
-        );
+      this.insertTx(tx, tx.state, tx.createdAt, at);
       this.insertEvent(tx.txid, at, null, tx.state, { type: "ADOPTED", from: tx.from });
     });
     return this.getTx(tx.txid);
+  }
+
+  /** The transaction's row, in `state` (inside a write). */
+  private insertTx(tx: NewTx, state: TxState, createdAt: number, updatedAt: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO transactions (txid, guest_key, vmid, node, actor, command, decision, rule_ids,
+           reasons, state, snapshot_name, keep_snapshot, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        tx.txid,
+        guestKey(tx.guest),
+        tx.guest.vmid,
+        tx.guest.node ?? null,
+        tx.actor ?? null,
+        tx.command,
+        tx.decision,
+        JSON.stringify(tx.ruleIds),
+        JSON.stringify(tx.reasons),
+        state,
+        tx.snapshotName,
+        tx.keepSnapshot ? 1 : 0,
+        createdAt,
+        updatedAt,
+      );
   }
 
   private insertEvent(
