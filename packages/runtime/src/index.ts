@@ -45,3 +45,11 @@ export {
   listCluster,
   type ClusterRecoveryReport,
 } from "./cluster-ops.js";
+export {
+  proxmoxNetPort,
+  addressOf,
+  managementAddress,
+  type ProxmoxNetPort,
+  type ProxmoxNetPortOptions,
+  type NetSshEndpoint,
+} from "./net-port/index.js";

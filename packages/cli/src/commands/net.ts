@@ -26,9 +26,14 @@ import {
 } from "@txbox/net";
 import { ProxmoxClient } from "@txbox/proxmox";
 import type { Register } from "../main.js";
-import { ProxmoxNetPort } from "../net-port.js";
 import { EXIT, printJson, println, reportError, type Io } from "../output.js";
-import { configFor, resolveTarget, type Target } from "@txbox/runtime";
+import {
+  configFor,
+  proxmoxNetPort,
+  resolveTarget,
+  type ProxmoxNetPort,
+  type Target,
+} from "@txbox/runtime";
 
 interface NetOptions {
   file?: string;
@@ -140,7 +145,7 @@ async function openNet(
     cleanup();
     throw error;
   }
-  const port = new ProxmoxNetPort(client, {
+  const port = proxmoxNetPort(client, {
     stateDir: stateDir(io, loaded),
     // Read fresh: guests appear during an apply.
     sshEndpoint: (g) => target.sshEndpoint(g.vmid, { fresh: true }),

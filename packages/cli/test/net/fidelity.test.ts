@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { ApplyError, converge, parseNetSpec, PlanConflictError } from "@txbox/net";
 import { ProxmoxClient } from "@txbox/proxmox";
 import { MemoryRealiser, startTestbed, type TestbedHandle } from "@txbox/testbed";
-import { ProxmoxNetPort } from "../../src/net-port.js";
+import { proxmoxNetPort, type ProxmoxNetPort } from "@txbox/runtime";
 import { KEY } from "./harness.js";
 
 let root: string;
@@ -46,7 +46,7 @@ beforeEach(async () => {
     credentials: { kind: "token", tokenId: tb.tokenId, secret: tb.secret },
     fingerprint: tb.fingerprint,
   });
-  port = new ProxmoxNetPort(client, { stateDir: join(root, "ledger"), pollMs: 50 });
+  port = proxmoxNetPort(client, { stateDir: join(root, "ledger"), pollMs: 50 });
 }, 60_000);
 
 afterEach(async () => {

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { AlreadyExistsError } from "@txbox/net";
 import { TimeoutError } from "@txbox/core";
-import { addressOf, managementAddress, ProxmoxNetPort } from "../../src/net-port.js";
+import { addressOf, managementAddress, proxmoxNetPort, type ProxmoxNetPort } from "@txbox/runtime";
 import { startNetLab, type NetLab } from "./harness.js";
 
 let lab: NetLab;
@@ -33,7 +33,7 @@ beforeAll(async () => {
   const probe = createServer();
   endpointPort = await listen(probe);
   await close(probe);
-  port = new ProxmoxNetPort(lab.client, {
+  port = proxmoxNetPort(lab.client, {
     stateDir: join(lab.root, "ledger"),
     sshEndpoint: async (g) =>
       g.vmid === ref.vmid ? { host: "127.0.0.1", port: endpointPort } : undefined,
