@@ -1,8 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, open, readFile, readdir, realpath, rm, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
+import { mkdir, realpath, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import { SdnRealiser, type SdnNode } from "../sdn/index.js";
@@ -14,33 +11,35 @@ import {
   type GuestRuntimeStatus,
   type Realiser,
   type SshInjection,
-  type StorageDef,
   type StorageUsage,
   type VolumeRef,
 } from "../types.js";
 import { GuestCgroup } from "./cgroup.js";
 import { nodeFirewallScripts, type PlacedGuest } from "./firewall.js";
-import { run, waitFor } from "./exec.js";
+import { waitFor } from "./exec.js";
 import { HostNames } from "./names.js";
-import {
-  deleteLink,
-  deleteNetns,
-  listLinks,
-  listNetns,
-  MgmtNetwork,
-  netnsPath,
-  plugNic,
-} from "./network.js";
+import { MgmtNetwork, netnsPath, plugNic } from "./network.js";
 import {
   GUEST_SECCOMP_FD,
   guestArgv,
-  helperArgv,
   inCgroupsArgv,
   procMasks,
   type ProcMasks,
 } from "./sandbox.js";
 import { guestSeccompProgram } from "./seccomp.js";
-import { BtrfsStorage, mountPoints } from "./storage.js";
+import {
+  cleanDeadInstances,
+  cleanInstance,
+  processAlive,
+  registerInstance,
+  unregisterInstance,
+} from "./cleanup.js";
+import { MgmtSlots } from "./slots.js";
+import { injectSsh } from "./ssh-inject.js";
+import { STOPPED, statusOf, type RunningGuest } from "./running.js";
+import type { HostLogger, HostRealiserOptions } from "./options.js";
+import { logTail, spawnLauncher, sshdListening } from "./launch.js";
+import { BtrfsStorage } from "./storage.js";
 
 export {
   GUEST_CAPABILITIES,
@@ -56,63 +55,11 @@ export {
 export { guestSeccompProgram } from "./seccomp.js";
 export { GUEST_MGMT_IFNAME } from "./network.js";
 export { HostNames } from "./names.js";
-
-/** Minimal logger shape (a `@txbox/core` winston logger fits). */
-export interface HostLogger {
-  info(message: string, meta?: Record<string, unknown>): unknown;
-  warn(message: string, meta?: Record<string, unknown>): unknown;
-}
-
-/** Options of {@link HostRealiser}. */
-export interface HostRealiserOptions {
-  /** Directory for storage images, mount points, logs and run state (created; absolute). */
-  stateDir: string;
-  /** Storages to realise; each becomes a loop-mounted btrfs image. */
-  storages: StorageDef[];
-  /** Management network: a private IPv4 range used only inside namespaces the testbed makes. */
-  mgmt: { cidr: string; bridge?: string };
-  /** Debian root file system tarball; default `$TXBOX_ROOTFS` or `/var/cache/txbox/rootfs/bookworm.tar`. */
-  rootfsTarball?: string;
-  /** Process limit of a guest whose spec gives none (pids cgroup). Default 1024. */
-  defaultPids?: number;
-  /** How long `startGuest` waits for the guest's sshd to accept TCP connections. Default 15 s. */
-  startTimeoutMs?: number;
-  logger?: HostLogger;
-  /**
-   * Realise SDN (`applySdn`) and plug guests' `net<N>` NICs into their vnets. `nodes` are the
-   * testbed's nodes with underlay addresses; `realiser` defaults to a new SdnRealiser with this
-   * instance's prefix. Without this option `applySdn` is absent and only `mgmt0` exists.
-   */
-  sdn?: { nodes: SdnNode[]; realiser?: SdnRealiser };
-}
-
-/** What the realiser knows about one running guest. */
-interface RunningGuest {
-  spec: GuestRuntimeSpec;
-  child: ChildProcess;
-  pid: number;
-  slot: number;
-  address: string;
-  startedAt: number;
-  cgroup: GuestCgroup;
-  exited: boolean;
-  lastCpu?: { nanos: number; at: bigint };
-}
+export type { HostLogger, HostRealiserOptions } from "./options.js";
+export { cleanInstance, processAlive } from "./cleanup.js";
 
 const MIB = 1024 * 1024;
 const DEFAULT_ROOTFS = "/var/cache/txbox/rootfs/bookworm.tar";
-/** Host-wide registry of live host realisers: `<tag>.json` = { pid, stateDir }. */
-const REGISTRY = "/run/txbox/host-realiser";
-
-/** A process exists and is not a zombie waiting for its (new) parent to reap it. */
-export function processAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/^\d+ \(.*\) [ZX]/s.test(stat);
-  } catch {
-    return false;
-  }
-}
 
 /** The firewall part of a state handed to the realiser, without absent keys. */
 function pickFirewall(s: FirewallState): FirewallState {
@@ -121,20 +68,6 @@ function pickFirewall(s: FirewallState): FirewallState {
   if (s.firewall !== undefined) out.firewall = s.firewall;
   if (s.firewallConfig !== undefined) out.firewallConfig = s.firewallConfig;
   return out;
-}
-
-/** Resolves true when a TCP connection to host:port succeeds within timeoutMs. */
-function tcpOpen(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
 }
 
 /**
@@ -164,7 +97,7 @@ export class HostRealiser implements Realiser {
   private network: MgmtNetwork | undefined;
   private readonly guests = new Map<number, RunningGuest>();
   private readonly locks = new Map<number, Promise<unknown>>();
-  private slotOf = new Map<number, number>();
+  private slots: MgmtSlots;
   private initialised = false;
   /** /proc entries of this kernel that guests get masked (computed once at init). */
   private masks: ProcMasks = { files: [], dirs: [] };
@@ -187,6 +120,7 @@ export class HostRealiser implements Realiser {
     this.rootfsTarball = options.rootfsTarball ?? process.env.TXBOX_ROOTFS ?? DEFAULT_ROOTFS;
     this.stateDir = options.stateDir;
     this.names = new HostNames(options.stateDir);
+    this.slots = new MgmtSlots(join(options.stateDir, "mgmt-slots.json"));
     if (options.sdn) {
       const { nodes } = options.sdn;
       this.applySdn = async (running) => {
@@ -245,15 +179,12 @@ export class HostRealiser implements Realiser {
     if (!this.initialised) {
       await this.cleanLeftovers();
       await this.cleanDeadInstances();
-      await this.loadSlots();
+      this.slots = new MgmtSlots(join(this.stateDir, "mgmt-slots.json"));
+      await this.slots.load();
     }
     this.network ??= new MgmtNetwork(this.names, this.options.mgmt.cidr, this.options.mgmt.bridge);
     await this.network.assertRangeFree(); // before anything is mounted: fail fast, leave nothing
-    await mkdir(REGISTRY, { recursive: true });
-    await writeFile(
-      join(REGISTRY, `${this.names.tag}.json`),
-      JSON.stringify({ pid: process.pid, stateDir: this.stateDir }),
-    );
+    await registerInstance(this.names, this.stateDir);
     for (const d of ["run", "log"]) await mkdir(join(this.stateDir, d), { recursive: true });
     this.masks = procMasks(existsSync);
     await writeFile(this.seccompFile(), guestSeccompProgram());
@@ -276,7 +207,7 @@ export class HostRealiser implements Realiser {
     await this.sdn?.realiser.teardown();
     for (const s of this.storages.values()) await s.unmount();
     await this.cleanLeftovers();
-    await rm(join(REGISTRY, `${this.names.tag}.json`), { force: true });
+    await unregisterInstance(this.names);
     this.initialised = false;
   }
 
@@ -284,27 +215,9 @@ export class HostRealiser implements Realiser {
     await cleanInstance(this.names, this.stateDir, (m, meta) => this.log("warn", m, meta));
   }
 
-  /**
-   * Cleans the instances of the host-wide registry (tmpfs, gone at reboot like namespaces and
-   * mounts) whose process died without teardown, whatever their state directory.
-   */
+  /** Other testbeds on this host that died without teardown leave nothing behind either. */
   private async cleanDeadInstances(): Promise<void> {
-    await mkdir(REGISTRY, { recursive: true });
-    for (const f of await readdir(REGISTRY).catch(() => [])) {
-      if (f === `${this.names.tag}.json`) continue;
-      const rec = JSON.parse(await readFile(join(REGISTRY, f), "utf8").catch(() => "{}")) as {
-        pid?: number;
-        stateDir?: string;
-      };
-      if (rec.pid === undefined || rec.stateDir === undefined || processAlive(rec.pid)) continue;
-      this.log("warn", "cleaning a crashed testbed's leftovers", { stateDir: rec.stateDir });
-      const names = new HostNames(rec.stateDir);
-      await cleanInstance(names, rec.stateDir, (m, meta) => this.log("warn", m, meta));
-      await new SdnRealiser({ prefix: names.sdnPrefix, stateDir: join(rec.stateDir, "sdn") })
-        .teardown()
-        .catch(() => undefined);
-      await rm(join(REGISTRY, f), { force: true });
-    }
+    await cleanDeadInstances(this.names, (m, meta) => this.log("warn", m, meta));
   }
 
   async storageUsage(storage: string): Promise<StorageUsage> {
@@ -396,50 +309,7 @@ export class HostRealiser implements Realiser {
     ref: VolumeRef,
     injection: SshInjection,
   ): Promise<{ hostKeyFingerprints: string[] }> {
-    const root = this.volumePath(ref);
-    if (!existsSync(root))
-      throw new RealiseError(`volume ${ref.storage}:${ref.volume} does not exist`);
-    const lines = ["set -e", "umask 077"];
-    const put = (path: string, content: string, mode: string): void => {
-      const eof = `TXBOX_EOF_${Math.random().toString(36).slice(2)}`;
-      lines.push(
-        `rm -f ${path}`,
-        `cat > ${path} <<'${eof}'`,
-        content.trimEnd(),
-        eof,
-        `chmod ${mode} ${path}`,
-      );
-    };
-    if (injection.regenerateHostKeys) {
-      const tmp = await mkdtemp(join(tmpdir(), "txbox-hostkeys-"));
-      try {
-        lines.push("mkdir -p /etc/ssh", "rm -f /etc/ssh/ssh_host_*");
-        for (const type of ["ed25519", "ecdsa"]) {
-          const file = join(tmp, `ssh_host_${type}_key`);
-          await run([
-            "ssh-keygen",
-            "-q",
-            "-t",
-            type,
-            "-N",
-            "",
-            "-C",
-            `root@txbox-${ref.volume}`,
-            "-f",
-            file,
-          ]);
-          put(`/etc/ssh/ssh_host_${type}_key`, await readFile(file, "utf8"), "600");
-          put(`/etc/ssh/ssh_host_${type}_key.pub`, await readFile(`${file}.pub`, "utf8"), "644");
-        }
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
-      }
-    }
-    lines.push("mkdir -p /root/.ssh", "chmod 700 /root/.ssh", "chown 0:0 /root/.ssh");
-    put("/root/.ssh/authorized_keys", injection.authorizedKeys.join("\n"), "600");
-    lines.push("cat /etc/ssh/ssh_host_*_key.pub 2>/dev/null || true");
-    const out = await run(helperArgv(root), { input: `${lines.join("\n")}\n`, timeoutMs: 30_000 });
-    return { hostKeyFingerprints: await fingerprints(out.stdout) };
+    return injectSsh(this.volumePath(ref), ref, injection);
   }
 
   async startGuest(spec: GuestRuntimeSpec): Promise<{ pid: number }> {
@@ -483,7 +353,6 @@ export class HostRealiser implements Realiser {
     // The guest's firewall is in place before anything in it runs.
     await this.realiseNodeFirewalls(undefined, { spec, slot });
     const logFile = join(this.stateDir, "log", `guest-${spec.vmid}.log`);
-    const log = await open(logFile, "a");
     const argv = inCgroupsArgv(
       cgroup.procsFiles(),
       guestArgv({
@@ -494,21 +363,9 @@ export class HostRealiser implements Realiser {
         seccompFd: GUEST_SECCOMP_FD,
       }),
     );
-    let child: ChildProcess;
-    // bwrap reads the filter from this descriptor; a fresh open starts at offset 0.
-    const filter = await open(this.seccompFile(), "r");
-    try {
-      child = spawn(argv[0] ?? "env", argv.slice(1), {
-        detached: true,
-        stdio: ["ignore", log.fd, log.fd, filter.fd],
-      });
-    } finally {
-      await log.close();
-      await filter.close();
-    }
+    const child = await spawnLauncher(argv, logFile, this.seccompFile());
     const pid = child.pid;
     if (pid === undefined) throw new RealiseError(`guest ${spec.vmid}: launcher did not start`);
-    child.unref();
     const guest: RunningGuest = {
       spec,
       child,
@@ -532,20 +389,9 @@ export class HostRealiser implements Realiser {
       join(this.stateDir, "run", `${spec.vmid}.json`),
       JSON.stringify({ pid, netns, slot }),
     );
-    const ready = await waitFor(
-      async () => guest.exited || (await tcpOpen(address, 22, 500)),
-      this.options.startTimeoutMs,
-      // A refused connect costs microseconds; at 25 ms apart the start ended ≈ 12 ms after sshd
-      // listened, on the path of every rollback.
-      5,
-    );
-    if (guest.exited) {
-      const tail = (await readFile(logFile, "utf8").catch(() => ""))
-        .split("\n")
-        .slice(-8)
-        .join("\n");
-      throw new RealiseError(`guest ${spec.vmid} exited during start:\n${tail}`);
-    }
+    const ready = await sshdListening(address, () => guest.exited, this.options.startTimeoutMs);
+    if (guest.exited)
+      throw new RealiseError(`guest ${spec.vmid} exited during start:\n${await logTail(logFile)}`);
     if (!ready) this.log("warn", "guest sshd not listening yet", { vmid: spec.vmid, address });
     this.log("info", "guest started", { vmid: spec.vmid, pid, address });
     return { pid };
@@ -599,7 +445,7 @@ export class HostRealiser implements Realiser {
     if (g) {
       await waitFor(() => g.exited, 5000, 10); // the launcher is our child: its exit event follows
     }
-    await this.network?.detachGuest(vmid, g?.slot ?? this.slotOf.get(vmid));
+    await this.network?.detachGuest(vmid, g?.slot ?? this.slots.of(vmid));
     this.guests.delete(vmid);
     await rm(join(this.stateDir, "run", `${vmid}.json`), { force: true });
   }
@@ -610,28 +456,7 @@ export class HostRealiser implements Realiser {
 
   async guestStatus(vmid: number): Promise<GuestRuntimeStatus> {
     const g = this.running(vmid);
-    if (g === undefined) return { running: false, uptime: 0, mem: 0, maxmem: 0, cpu: 0 };
-    const mem = await g.cgroup.memory();
-    const nanos = await g.cgroup.cpuNanos();
-    const now = process.hrtime.bigint();
-    let cpu = 0;
-    if (nanos !== undefined) {
-      if (g.lastCpu) {
-        const wall = Number(now - g.lastCpu.at);
-        if (wall > 0) cpu = Math.max(0, (nanos - g.lastCpu.nanos) / wall);
-      }
-      g.lastCpu = { nanos, at: now };
-    }
-    const maxmem = g.spec.memoryMiB * MIB;
-    return {
-      running: true,
-      pid: g.pid,
-      uptime: Math.floor((Date.now() - g.startedAt) / 1000),
-      mem: mem?.used ?? 0,
-      maxmem: maxmem > 0 ? maxmem : (mem?.limit ?? 0),
-      cpu,
-      mgmtAddress: g.address,
-    };
+    return g === undefined ? STOPPED : statusOf(g);
   }
 
   /** Plugs each `net<N>` whose bridge is a realised vnet; others are skipped with a warning. */
@@ -703,108 +528,17 @@ export class HostRealiser implements Realiser {
     return join(this.stateDir, "seccomp.bpf");
   }
 
-  private slotsFile(): string {
-    return join(this.stateDir, "mgmt-slots.json");
-  }
-
-  private async loadSlots(): Promise<void> {
-    try {
-      const rec = JSON.parse(await readFile(this.slotsFile(), "utf8")) as Record<string, number>;
-      this.slotOf = new Map(Object.entries(rec).map(([k, v]) => [Number(k), v]));
-    } catch {
-      this.slotOf = new Map();
-    }
-  }
-
   /** A stable management address per vmid (same address after restarts while slots last). */
   private async allocateSlot(vmid: number): Promise<number> {
     const net = this.network;
     if (net === undefined) throw new RealiseError("realiser not initialised");
-    const known = this.slotOf.get(vmid);
-    if (known !== undefined && known < net.slots) return known;
-    const taken = new Map([...this.slotOf].map(([v, s]) => [s, v]));
-    let slot: number | undefined;
-    for (let i = 0; i < net.slots && slot === undefined; i++) {
-      const candidate = (vmid + i) % net.slots;
-      const owner = taken.get(candidate);
-      if (owner === undefined || !this.guests.has(owner)) slot = candidate;
-    }
+    const slot = await this.slots.allocate(vmid, net.slots, (v) => this.guests.has(v));
     if (slot === undefined)
       throw new RealiseError(`management network ${this.options.mgmt.cidr} is full`);
-    for (const [v, s] of this.slotOf) if (s === slot) this.slotOf.delete(v);
-    this.slotOf.set(vmid, slot);
-    await writeFile(this.slotsFile(), JSON.stringify(Object.fromEntries(this.slotOf)));
     return slot;
   }
 
   private log(level: "info" | "warn", message: string, meta: Record<string, unknown>): void {
     this.options.logger?.[level](message, meta);
   }
-}
-
-/**
- * Finds and removes what a crashed run of a state directory left: guest processes (by cgroup
- * and recorded pid), network namespaces and interfaces with this instance's prefix, mounts under
- * the state directory and loop devices backed by its images. Data (images) is kept.
- */
-export async function cleanInstance(
-  names: HostNames,
-  stateDir: string,
-  warn: (message: string, meta: Record<string, unknown>) => void = () => undefined,
-): Promise<void> {
-  for (const child of await GuestCgroup.children(names.cgroupRoot)) {
-    const ok = await GuestCgroup.at(`${names.cgroupRoot}/${child}`).destroy();
-    if (!ok) warn("leftover guest processes survived SIGKILL", { cgroup: child });
-  }
-  const runDir = join(stateDir, "run");
-  for (const f of await readdir(runDir).catch(() => [])) {
-    const rec = JSON.parse(await readFile(join(runDir, f), "utf8").catch(() => "{}")) as {
-      pid?: number;
-    };
-    if (rec.pid && processAlive(rec.pid)) {
-      const cmd = await readFile(`/proc/${rec.pid}/cmdline`, "utf8").catch(() => "");
-      if (/nsenter|bwrap/.test(cmd)) process.kill(rec.pid, "SIGKILL");
-    }
-    await rm(join(runDir, f), { force: true });
-  }
-  await GuestCgroup.removeRoot(names.cgroupRoot);
-  for (const ns of await listNetns(names.netnsPrefix)) {
-    const pids = await run(["ip", "netns", "pids", ns], { allowFailure: true });
-    for (const p of pids.stdout.split("\n").filter(Boolean)) {
-      try {
-        process.kill(Number(p), "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-    await deleteNetns(ns);
-  }
-  for (const link of await listLinks(names.linkPrefix)) await deleteLink(link);
-  const mounts = (await mountPoints())
-    .filter((m) => m.startsWith(`${stateDir}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) {
-    const r = await run(["umount", m], { allowFailure: true });
-    if (r.code !== 0) await run(["umount", "-l", m], { allowFailure: true });
-  }
-  const images = join(stateDir, "images");
-  for (const f of await readdir(images).catch(() => [])) {
-    const out = await run(["losetup", "-j", join(images, f)], { allowFailure: true });
-    for (const line of out.stdout.split("\n").filter(Boolean)) {
-      const dev = line.split(":")[0];
-      if (dev) await run(["losetup", "-d", dev], { allowFailure: true });
-    }
-  }
-}
-
-/** `SHA256:…` fingerprints of the public keys in `text` (one per line), via ssh-keygen. */
-async function fingerprints(text: string): Promise<string[]> {
-  const keys = text.split("\n").filter((l) => /^(ssh-|ecdsa-)/.test(l));
-  const result: string[] = [];
-  for (const key of keys) {
-    const out = await run(["ssh-keygen", "-l", "-E", "sha256", "-f", "-"], { input: `${key}\n` });
-    const fp = /(SHA256:\S+)/.exec(out.stdout)?.[1];
-    if (fp) result.push(fp);
-  }
-  return result;
 }
