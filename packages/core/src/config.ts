@@ -178,6 +178,11 @@ const txSchema = z
       .describe(
         "How long a guest's cluster lease lasts unless renewed (renewed every third of it while a transaction runs)",
       ),
+    leaseIdle: duration
+      .default("5s")
+      .describe(
+        "How long a session keeps a guest's cluster lease after its last transaction, so that the next one need not take it again (0: release at once); other orchestrators wait meanwhile",
+      ),
     maxClockSkew: duration
       .default("5s")
       .describe(

@@ -34,6 +34,7 @@ import { passphraseSource } from "./ssh-settings.js";
 import { ProxmoxSnapshotPort } from "./snapshot-port.js";
 import { journalPath, resolveTarget, type Target } from "./target.js";
 import { GuestLeases, localOrchestrator, type Holding } from "./cluster-lease.js";
+import { LeaseKeeper } from "./lease-keeper.js";
 import { adoptRecords, hasOpenRecords, readCluster } from "./cluster.js";
 
 /** Options of {@link openSession}; each maps to a CLI flag. */
@@ -48,6 +49,8 @@ export interface SessionOptions {
   execTimeoutMs?: number;
   /** The guest directory commands run in: also the policy's `cwd`. */
   cwd?: string;
+  /** How long a guest's cluster lease is kept after its last transaction (default `tx.leaseIdle`). */
+  leaseIdleMs?: number;
   /** Engine options beyond the config (tests: shorter waits). */
   engine?: Partial<Omit<EngineOptions, "journal" | "snapshots" | "exec">>;
 }
@@ -74,7 +77,9 @@ export interface Timings extends RunTimings {
   bookkeepingMs: number;
   /**
    * Taking and releasing the guest's cluster lease (a transaction only): a config read and a
-   * digest-checked write each way, around the engine's run.
+   * digest-checked write each way, around the engine's run; ≈ 0 while the session keeps the
+   * lease from an earlier transaction (`tx.leaseIdle`). Taking includes looking at what an
+   * abandoned previous holder left on the guest.
    */
   leaseMs?: number;
   /** Closing what the command opened (0 in the daemon). */
@@ -146,6 +151,8 @@ export interface Session {
    * a lease that still looks held (the operator confirmed its holder is gone).
    */
   withLease<T>(guest: GuestRef, fn: () => Promise<T>, options?: LeaseUse): Promise<T>;
+  /** Release the cluster leases this session keeps between transactions (`tx.leaseIdle`). */
+  releaseLeases(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -218,7 +225,13 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     guest: (ref) => snapshots.guest(ref),
     log: (level, message) => logger.log(level, message),
   });
-  const holdings = new Map<string, Holding>();
+  const keeper: LeaseKeeper = new LeaseKeeper(leases, {
+    idleMs: options.leaseIdleMs ?? durationMs(loaded.config.tx.leaseIdle),
+    ttlMs: durationMs(loaded.config.tx.leaseTtl),
+    // The window's snapshot deletes after a commit are work on the guest: under its lease.
+    beforeIdleRelease: (): Promise<void> => engine.settled(),
+    log: (level, message) => logger.log(level, message),
+  });
   const engine = new TxEngine({
     ...engineConfig,
     // A commit's result does not wait for the deletes of snapshots that left the window.
@@ -231,7 +244,7 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     ...(options.execTimeoutMs === undefined ? {} : { execTimeoutMs: options.execTimeoutMs }),
     ...(actor === undefined || actor === "" ? {} : { actor }),
     log: (level, message, meta) => logger.log(level, message, meta ?? {}),
-    record: { orchestrator, leaseUntil: (g) => holdings.get(guestKey(g))?.lease.until },
+    record: { orchestrator, leaseUntil: (g) => keeper.holding(g)?.lease.until },
     ...options.engine,
   });
   const checksFor = (guest: GuestRef): string[] =>
@@ -252,28 +265,30 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     opts: LeaseUse = {},
     spent?: { ms: number },
   ): Promise<T> => {
-    const key = guestKey(guest);
     const ta = performance.now();
-    const h = await leases.acquire(guest, {
-      timeoutMs: opts.timeoutMs ?? options.engine?.lockTimeoutMs ?? 60_000,
-      ...(opts.force === undefined ? {} : { force: opts.force }),
-    });
-    if (spent !== undefined) spent.ms += performance.now() - ta;
-    holdings.set(key, h);
-    try {
-      // The previous holder stopped before releasing: what it left open is ours to recover first.
-      if (h.found.kind !== "mine" && opts.takeover !== false) {
-        const [view] = await readCluster(client, snapshots, leases, guest.vmid);
-        if (view !== undefined && hasOpenRecords(view, journal)) {
-          adoptRecords(journal, guest, view);
-          await engine.recover({ guest });
-        }
+    // The previous holder stopped before releasing: what it left open is ours to recover first.
+    const takeover = async (h: Holding): Promise<void> => {
+      if (h.found.kind === "mine") return;
+      const [view] = await readCluster(client, snapshots, leases, guest.vmid);
+      if (view !== undefined && hasOpenRecords(view, journal)) {
+        adoptRecords(journal, guest, view);
+        await engine.recover({ guest });
       }
+    };
+    const use = await keeper.take(
+      guest,
+      {
+        timeoutMs: opts.timeoutMs ?? options.engine?.lockTimeoutMs ?? 60_000,
+        ...(opts.force === undefined ? {} : { force: opts.force }),
+      },
+      opts.takeover === false ? undefined : takeover,
+    );
+    if (spent !== undefined) spent.ms += performance.now() - ta;
+    try {
       return await fn();
     } finally {
-      if (holdings.get(key) === h) holdings.delete(key);
       const tr = performance.now();
-      await h.release();
+      await use.done();
       if (spent !== undefined) spent.ms += performance.now() - tr;
     }
   };
@@ -360,8 +375,10 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     orchestrator,
     leases,
     withLease,
+    releaseLeases: () => keeper.releaseIdle(),
     close: async () => {
       await engine.settled();
+      await keeper.close();
       await executor.close();
       await client.close();
       journal.close();
