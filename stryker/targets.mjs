@@ -100,7 +100,8 @@ export const TARGETS = {
     title: "policy: decision core (facts → effects → decision)",
     root: "packages/policy",
     mutate: ["packages/policy/src/explain.ts", "packages/policy/src/effects/*.ts"],
-    // Parts at top-level statements of explain.ts as of 2026-12-04 22:20 (291 lines).
+    // Parts at top-level statements of explain.ts as of 2026-12-05 01:10 (296 lines; until then
+    // a 220-291, b 1-147, e 148-219 of the 291-line file of 2026-12-04 22:20).
     parts: {
       // Parts a, d and e run only the decision core's unit tests (core*.test.ts): no pack is
       // loaded per mutant, so they finish on a loaded machine; their score is a lower bound
@@ -108,13 +109,13 @@ export const TARGETS = {
       // effects → decision: the verdict over all effects, the table's lookup, derived tags
       a: {
         mutate: [
-          "packages/policy/src/explain.ts:220-291",
+          "packages/policy/src/explain.ts:222-296",
           "packages/policy/src/effects/table.ts:150-160",
           "packages/policy/src/effects/derive.ts",
         ],
         tests: ["packages/policy/test/core*.test.ts"],
       },
-      b: ["packages/policy/src/explain.ts:1-147"], // a command's knowledge matches + target → effects
+      b: ["packages/policy/src/explain.ts:1-141"], // a command's knowledge matches + target → effects
       c: ["packages/policy/src/effects/paths.ts"], // path facts → effects
       // guest or remote target
       d: {
@@ -123,7 +124,7 @@ export const TARGETS = {
       },
       // explain() and the file and line of a refusal inside a script a command runs
       e: {
-        mutate: ["packages/policy/src/explain.ts:148-219"],
+        mutate: ["packages/policy/src/explain.ts:142-221"],
         tests: ["packages/policy/test/core*.test.ts"],
       },
     },
