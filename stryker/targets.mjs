@@ -103,7 +103,7 @@ export const TARGETS = {
     // Parts at top-level statements of explain.ts as of 2026-12-05 01:10 (296 lines; until then
     // a 220-291, b 1-147, e 148-219 of the 291-line file of 2026-12-04 22:20).
     parts: {
-      // Parts a, d and e run only the decision core's unit tests (core*.test.ts): no pack is
+      // Every part runs only the decision core's unit tests (core*.test.ts): no pack is
       // loaded per mutant, so they finish on a loaded machine; their score is a lower bound
       // (decide.test.ts and chain.test.ts could only kill more).
       // effects → decision: the verdict over all effects, the table's lookup, derived tags
@@ -115,8 +115,21 @@ export const TARGETS = {
         ],
         tests: ["packages/policy/test/core*.test.ts"],
       },
-      b: ["packages/policy/src/explain.ts:1-141"], // a command's knowledge matches + target → effects
-      c: ["packages/policy/src/effects/paths.ts"], // path facts → effects
+      // a command's knowledge matches + target → effects; core tests only since 2026-12-05 01:30
+      // (with decide.test.ts, 23 of its mutants took 30 minutes on the loaded machine)
+      b: {
+        mutate: ["packages/policy/src/explain.ts:1-141"],
+        tests: ["packages/policy/test/core*.test.ts"],
+      },
+      // path facts → effects: core.paths.test.ts drives pathEffects and isWholeTree directly,
+      // core.explain.test.ts through explain() (the other core files do not reach paths.ts)
+      c: {
+        mutate: ["packages/policy/src/effects/paths.ts"],
+        tests: [
+          "packages/policy/test/core.paths.test.ts",
+          "packages/policy/test/core.explain.test.ts",
+        ],
+      },
       // guest or remote target
       d: {
         mutate: ["packages/policy/src/effects/target.ts"],
