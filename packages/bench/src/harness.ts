@@ -4,9 +4,23 @@
  * Every rate is counted from what happened; a scenario that fails is reported below 100 %.
  */
 import { errorMessage } from "@txbox/core";
-import { BenchError } from "./errors.js";
-import { PAPER_FIGURES, type PaperFigures } from "./paper.js";
-import type { BenchDecision, BenchOutcome, BenchRunner, FaultInjector } from "./runner.js";
+import {
+  PHASES,
+  SIZES,
+  type BenchProgress,
+  type CommandResult,
+  type ComparisonRow,
+  type FaultResult,
+  type InterceptionResult,
+  type OverheadResult,
+  type PaperBenchOptions,
+  type PhaseName,
+  type PaperBenchResult,
+  type ScenarioResult,
+} from "./bench-types.js";
+import { runFaultTrials, setUpProject } from "./fault-trials.js";
+import { PAPER_FIGURES } from "./paper.js";
+import type { BenchDecision, BenchOutcome, BenchRunner } from "./runner.js";
 import {
   CATEGORIES,
   commandOf,
@@ -19,154 +33,43 @@ import {
 } from "./scenarios.js";
 import { rate, spread, type Spread } from "./stats.js";
 
-/** How much to run: `ci` is a quick subset, `full` the paper's sizes. */
-export type BenchSize = "ci" | "full";
-
-/** Per-size counts. */
-export const SIZES: Record<
-  BenchSize,
-  { perCategory: number; shortRepeats: number; heavyRepeats: number; faultTrials: number }
-> = {
-  ci: { perCategory: 5, shortRepeats: 5, heavyRepeats: 3, faultTrials: 2 },
-  full: { perCategory: 20, shortRepeats: 20, heavyRepeats: 10, faultTrials: 5 },
-};
-
-/** Progress, for a bar in the CLI. `done` counts units of work out of `total`. */
-export interface BenchProgress {
-  phase: "setup" | Category | "interception" | "faults" | "overhead";
-  done: number;
-  total: number;
-  label: string;
-}
-
-export type ActualOutcome = BenchOutcome["outcome"] | "error" | "not-sent";
-
-/** One scenario command and what came of it. */
-export interface CommandResult {
-  category: Category;
-  command: string;
-  expected: BenchOutcome["outcome"];
-  actual: ActualOutcome;
-  passed: boolean;
-  /** Why it failed, when it did. */
-  failure?: string;
-  decision?: BenchDecision;
-  exitCode?: number | null;
-  rules?: string[];
-  reason?: string;
-  /** Whether the project tree was byte-identical after the command (denied, rolled back). */
-  treeUnchanged?: boolean;
-  /** Whether the `check` of a valid change passed. */
-  checkPassed?: boolean;
-  timings?: BenchOutcome["timings"];
-}
-
-/** One Table 1 row. */
-export interface ScenarioResult {
-  category: Category;
-  expected: BenchOutcome["outcome"];
-  total: number;
-  passed: number;
-  rate: number;
-  commands: CommandResult[];
-}
-
-/** Interception (deny-labelled commands denied) and false denies (allow-labelled denied). */
-export interface InterceptionResult {
-  corpus: string;
-  denyTotal: number;
-  intercepted: number;
-  interceptionRate: number;
-  allowTotal: number;
-  falseDenies: number;
-  falseDenyRate: number;
-  /** Deny-labelled commands the gate let through, and allow-labelled ones it denied (first 50). */
-  missed: { cmd: string; decision: BenchDecision | "error" }[];
-  falselyDenied: { cmd: string }[];
-}
-
-/** Rollback success per injected fault kind. */
-export interface FaultResult {
-  command: string;
-  trials: number;
-  restored: number;
-  successRate: number;
-  byKind: {
-    kind: string;
-    trials: number;
-    restored: number;
-    outcomes: ActualOutcome[];
-    failures: string[];
-  }[];
-}
-
-/** Per-phase medians and spread of the transactional runs. */
-export type PhaseName = "policy" | "snapshot" | "exec" | "verify" | "commit" | "rollback";
-export const PHASES: PhaseName[] = ["policy", "snapshot", "exec", "verify", "commit", "rollback"];
-
-/** Plain vs transactional wall time of one workload. */
-export interface OverheadResult {
-  name: string;
-  command: string;
-  /** Wall-clock ms of each valid run, in the order they ran. */
-  plainMs: number[];
-  txMs: number[];
-  plain: Spread;
-  tx: Spread;
-  /** (median tx − median plain) / median plain × 100. */
-  overheadPct: number;
-  overheadMs: number;
-  phases: Record<PhaseName, Spread>;
-  /** Runs discarded because the plain command failed or the transaction did not commit. */
-  invalidRuns: { side: "plain" | "tx"; detail: string }[];
-}
-
-/** A row of the comparison with the paper. */
-export interface ComparisonRow {
-  metric: string;
-  unit: "%" | "s";
-  paper: number | null;
-  measured: number | null;
-  note?: string;
-}
-
-/** Everything a paper run produced. */
-export interface PaperBenchResult {
-  paper: PaperFigures;
-  scenarioSet: string;
-  size: BenchSize;
-  startedAt: string;
-  durationMs: number;
-  scenarios: ScenarioResult[];
-  interception: InterceptionResult | null;
-  faults: FaultResult | null;
-  overhead: OverheadResult[];
-  comparison: ComparisonRow[];
-}
-
-/** Options of {@link runPaperBench}. */
-export interface PaperBenchOptions {
-  runner: BenchRunner;
-  size: BenchSize;
-  /** Scenario data; default the shipped Table 1 set. */
-  scenarios?: ScenarioSet;
-  /** The gate alone, for the corpus measurement; default `runner.decide`. */
-  decide?: (command: string) => Promise<BenchDecision> | BenchDecision;
-  /** Labelled corpus; default the scenario commands (destructive = deny, others = allow). */
-  corpus?: LabelledCommand[];
-  corpusName?: string;
-  faults?: FaultInjector;
-  onProgress?: (progress: BenchProgress) => void;
-  /** Trials per fault kind, instead of the size's. */
-  faultTrials?: number;
-  /** Which parts to run; default all. */
-  parts?: ("scenarios" | "interception" | "faults" | "overhead")[];
-  /** Monotonic clock in ms, injected for tests. Default `performance.now`. */
-  now?: () => number;
-}
-
 function median(values: number[]): number {
   return spread(values).median;
+}
+
+/** What every part of a run shares: the resolved inputs, the progress count, the set-up. */
+function benchContext(options: PaperBenchOptions) {
+  const { runner } = options;
+  const set = options.scenarios ?? loadScenarioSet();
+  const sizes = {
+    ...SIZES[options.size],
+    ...(options.faultTrials === undefined ? {} : { faultTrials: options.faultTrials }),
+  };
+  const parts = new Set<Part>(options.parts ?? ["scenarios", "interception", "faults", "overhead"]);
+  const decide = options.decide ?? runner.decide?.bind(runner);
+  const corpus = options.corpus ?? labelledFromScenarios(set);
+  const selected = CATEGORIES.map((c) => ({
+    category: c,
+    spec: set.categories[c],
+    entries: set.categories[c].commands.slice(0, sizes.perCategory).map(commandOf),
+  }));
+  const faultKinds = options.faults?.kinds ?? [];
+  const total = plannedSteps(parts, {
+    scenarios: selected.reduce((n, s) => n + s.entries.length, 0),
+    interception: decide ? corpus.length : 0,
+    faults: faultKinds.length * sizes.faultTrials,
+    overhead: 2 * (sizes.shortRepeats + sizes.heavyRepeats + 2),
+  });
+  let done = 0;
+  const progress = (phase: BenchProgress["phase"], label: string, advance = 1): void => {
+    done += advance;
+    options.onProgress?.({ phase, done, total, label });
+  };
+  const setup = async (): Promise<void> => {
+    progress("setup", "setting up the project", 0);
+    await setUpProject(runner, set.setup);
+  };
+  return { runner, set, sizes, parts, decide, corpus, selected, faultKinds, progress, setup };
 }
 
 /**
@@ -174,91 +77,21 @@ function median(values: number[]): number {
  * every other failure is recorded in the result and lowers a rate.
  */
 export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBenchResult> {
-  const { runner } = options;
-  const set = options.scenarios ?? loadScenarioSet();
-  const sizes = {
-    ...SIZES[options.size],
-    ...(options.faultTrials === undefined ? {} : { faultTrials: options.faultTrials }),
-  };
+  const { runner, set, sizes, parts, decide, corpus, selected, faultKinds, progress, setup } =
+    benchContext(options);
   const now = options.now ?? (() => performance.now());
-  const parts = new Set(options.parts ?? ["scenarios", "interception", "faults", "overhead"]);
-  const decide = options.decide ?? runner.decide?.bind(runner);
-  const corpus = options.corpus ?? labelledFromScenarios(set);
-  const cwd = { cwd: set.workdir };
   const started = now();
   const startedAt = new Date().toISOString();
 
-  const selected = CATEGORIES.map((c) => ({
-    category: c,
-    spec: set.categories[c],
-    entries: set.categories[c].commands.slice(0, sizes.perCategory).map(commandOf),
-  }));
-  const faultKinds = options.faults?.kinds ?? [];
-  const total =
-    (parts.has("scenarios") ? selected.reduce((n, s) => n + s.entries.length, 0) : 0) +
-    (parts.has("interception") && decide ? corpus.length : 0) +
-    (parts.has("faults") ? faultKinds.length * sizes.faultTrials : 0) +
-    (parts.has("overhead") ? 2 * (sizes.shortRepeats + sizes.heavyRepeats + 2) : 0);
-  let done = 0;
-  const progress = (phase: BenchProgress["phase"], label: string, advance = 1): void => {
-    done += advance;
-    options.onProgress?.({ phase, done, total, label });
-  };
-
-  const setup = async (): Promise<void> => {
-    progress("setup", "setting up the project", 0);
-    for (const command of set.setup) {
-      let result;
-      try {
-        result = await runner.runPlain(command);
-      } catch (cause) {
-        throw new BenchError(
-          "E_BENCH_SETUP",
-          `set-up command failed: ${command}: ${errorMessage(cause)}`,
-          { cause },
-        );
-      }
-      if (result.exitCode !== 0) {
-        throw new BenchError(
-          "E_BENCH_SETUP",
-          `set-up command exited ${result.exitCode}: ${command}${result.stderr ? `: ${result.stderr.trim()}` : ""}`,
-          {
-            details: { command, exitCode: result.exitCode },
-            hint: "the guest needs git and python3",
-          },
-        );
-      }
-    }
-  };
-
   const scenarios: ScenarioResult[] = [];
   if (parts.has("scenarios")) {
-    for (const { category, spec, entries } of selected) {
+    for (const s of selected) {
       await setup();
-      const results: CommandResult[] = [];
-      for (const { command, check } of entries) {
-        results.push(
-          await runScenarioCommand(
-            runner,
-            set.workdir,
-            category,
-            spec.expect,
-            command,
-            check,
-            decide,
-          ),
-        );
-        progress(category, command);
-      }
-      const passed = results.filter((r) => r.passed).length;
-      scenarios.push({
-        category,
-        expected: spec.expect,
-        total: results.length,
-        passed,
-        rate: rate(passed, results.length),
-        commands: results,
-      });
+      scenarios.push(
+        await runCategory(runner, set.workdir, s, decide, (command) =>
+          progress(s.category, command),
+        ),
+      );
     }
   }
 
@@ -275,70 +108,28 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
   let faults: FaultResult | null = null;
   if (parts.has("faults") && options.faults && faultKinds.length > 0) {
     await setup();
-    const injector = options.faults;
-    const byKind: FaultResult["byKind"] = [];
-    let dirty = false;
-    for (const kind of faultKinds) {
-      const row = {
-        kind,
-        trials: 0,
-        restored: 0,
-        outcomes: [] as ActualOutcome[],
-        failures: [] as string[],
-      };
-      for (let t = 0; t < sizes.faultTrials; t++) {
-        // Every trial starts from a freshly set-up project when the last one left damage behind:
-        // a digest taken of a damaged tree would count the next trial against the damage.
-        if (dirty) await setup();
-        const before = await runner.treeDigest(set.workdir);
-        let actual: ActualOutcome;
-        try {
-          await injector.arm(kind);
-          actual = (await runner.run(set.faultCommand, cwd)).outcome;
-        } catch (error) {
-          actual = "error";
-          row.failures.push(`trial ${t + 1}: ${errorMessage(error)}`);
-        } finally {
-          await injector.disarm(kind);
-        }
-        if (runner.recover) await runner.recover();
-        const after = await runner.treeDigest(set.workdir);
-        dirty = after !== before;
-        row.trials++;
-        row.outcomes.push(actual);
-        // Success: nothing of the failed command survived, whatever the engine reported.
-        if (after === before && actual !== "committed") row.restored++;
-        else if (after !== before)
-          row.failures.push(`trial ${t + 1}: project tree differs after ${actual}`);
-        else row.failures.push(`trial ${t + 1}: the failing command was committed`);
-        progress("faults", `${kind} #${t + 1}`);
-      }
-      byKind.push(row);
-    }
-    const trials = byKind.reduce((n, k) => n + k.trials, 0);
-    const restored = byKind.reduce((n, k) => n + k.restored, 0);
-    faults = {
-      command: set.faultCommand,
-      trials,
-      restored,
-      successRate: rate(restored, trials),
-      byKind,
-    };
+    faults = await runFaultTrials({
+      runner,
+      set,
+      injector: options.faults,
+      trials: sizes.faultTrials,
+      setup,
+      progress: (label) => progress("faults", label),
+    });
   }
 
   const overhead: OverheadResult[] = [];
   if (parts.has("overhead")) {
     await setup();
-    overhead.push(
-      await measureOverhead(runner, set.overhead.short, sizes.shortRepeats, set.workdir, now, (l) =>
-        progress("overhead", l),
-      ),
-    );
-    overhead.push(
-      await measureOverhead(runner, set.overhead.heavy, sizes.heavyRepeats, set.workdir, now, (l) =>
-        progress("overhead", l),
-      ),
-    );
+    for (const [workload, repeats] of [
+      [set.overhead.short, sizes.shortRepeats],
+      [set.overhead.heavy, sizes.heavyRepeats],
+    ] as const)
+      overhead.push(
+        await measureOverhead(runner, workload, repeats, set.workdir, now, (l) =>
+          progress("overhead", l),
+        ),
+      );
   }
 
   const result: PaperBenchResult = {
@@ -355,6 +146,47 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
   };
   result.comparison = compareWithPaper(result);
   return result;
+}
+
+type Part = NonNullable<PaperBenchOptions["parts"]>[number];
+
+/** How many progress steps the selected parts take (for `done/total`). */
+function plannedSteps(parts: Set<Part>, steps: Record<Part, number>): number {
+  return [...parts].reduce((n, p) => n + steps[p], 0);
+}
+
+/** One Table 1 category: each command through the runner, checked against what it expects. */
+async function runCategory(
+  runner: BenchRunner,
+  workdir: string,
+  {
+    category,
+    spec,
+    entries,
+  }: {
+    category: Category;
+    spec: ScenarioSet["categories"][Category];
+    entries: ReturnType<typeof commandOf>[];
+  },
+  decide: PaperBenchOptions["decide"],
+  progress: (command: string) => void,
+): Promise<ScenarioResult> {
+  const results: CommandResult[] = [];
+  for (const { command, check } of entries) {
+    results.push(
+      await runScenarioCommand(runner, workdir, category, spec.expect, command, check, decide),
+    );
+    progress(command);
+  }
+  const passed = results.filter((r) => r.passed).length;
+  return {
+    category,
+    expected: spec.expect,
+    total: results.length,
+    passed,
+    rate: rate(passed, results.length),
+    commands: results,
+  };
 }
 
 async function runScenarioCommand(

@@ -24,9 +24,8 @@ export {
   type Workload,
   type LabelledCommand,
 } from "./scenarios.js";
+export { runPaperBench, compareWithPaper } from "./harness.js";
 export {
-  runPaperBench,
-  compareWithPaper,
   SIZES,
   PHASES,
   type BenchSize,
@@ -41,7 +40,7 @@ export {
   type ComparisonRow,
   type PaperBenchResult,
   type PaperBenchOptions,
-} from "./harness.js";
+} from "./bench-types.js";
 export {
   overheadSvg,
   phasesSvg,

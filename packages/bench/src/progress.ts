@@ -1,4 +1,4 @@
-import type { BenchProgress } from "./harness.js";
+import type { BenchProgress } from "./bench-types.js";
 
 /**
  * One line of a text progress bar for the CLI: `[#####-----]  12/80  read-only: ls -la`.

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PHASES, type ComparisonRow, type PaperBenchResult } from "./harness.js";
+import { PHASES, type ComparisonRow, type PaperBenchResult } from "./bench-types.js";
 import type { Spread } from "./stats.js";
 import { formatMs, overheadSvg, phasesSvg } from "./svg.js";
 

@@ -2,7 +2,7 @@
  * Hand-written SVG charts of a benchmark run: the overhead distribution (box and strip plot,
  * one panel per workload) and the time per phase (stacked bars). Pure: data in, text out.
  */
-import { PHASES, type OverheadResult, type PhaseName } from "./harness.js";
+import { PHASES, type OverheadResult, type PhaseName } from "./bench-types.js";
 import type { Spread } from "./stats.js";
 
 const WIDTH = 760;

@@ -1,4 +1,4 @@
-import { runPaperBench, type BenchProgress } from "../src/harness.js";
+import { runPaperBench, type BenchProgress } from "../src/index.js";
 import { loadScenarioSet } from "../src/scenarios.js";
 import { InMemoryBenchRunner } from "./in-memory-runner.js";
 

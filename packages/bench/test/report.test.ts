@@ -7,7 +7,7 @@ import {
   PHASES,
   type OverheadResult,
   type PaperBenchResult,
-} from "../src/harness.js";
+} from "../src/index.js";
 import { PAPER_FIGURES } from "../src/paper.js";
 import { renderConsoleTable, renderJson, renderMarkdown, writeReports } from "../src/report.js";
 import { spread } from "../src/stats.js";
