@@ -375,7 +375,11 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     orchestrator,
     leases,
     withLease,
-    releaseLeases: () => keeper.releaseIdle(),
+    releaseLeases: async () => {
+      // The window's snapshot deletes after a commit are work on the guest: under its lease.
+      await engine.settled();
+      await keeper.releaseIdle();
+    },
     close: async () => {
       await engine.settled();
       await keeper.close();
