@@ -23,7 +23,7 @@ const { values: args } = parseArgs({
 const guest = { vmid: Number(args.guest) };
 const P = "/root/project/profile-tx";
 const log = (t) => void process.stdout.write(`${t}\n`);
-const { io, stop } = await benchTestbed(log, {}, {});
+const { io, stop, testbed } = await benchTestbed(log, {}, {});
 const s = await openSession(io);
 
 let events = [];
@@ -50,6 +50,16 @@ wrapAsync(
       .replace(/UPID:[^/]+:([a-z]+):[^/]*/, "UPID($1)")
       .replace(/txbox-[0-9a-z-]+/, "txbox-X")}`,
 );
+// The testbed's realiser (when it runs in this process): the host-side work of each task.
+const realiser = testbed?.realiser;
+if (realiser !== undefined) {
+  const names = new Set();
+  for (let o = realiser; o && o !== Object.prototype; o = Object.getPrototypeOf(o))
+    for (const n of Object.getOwnPropertyNames(o)) names.add(n);
+  for (const n of names)
+    if (n !== "constructor" && typeof realiser[n] === "function")
+      wrapAsync(realiser, n, "testbed", () => `testbed realiser.${n}`);
+}
 wrapAsync(s.exec, "run", "ssh", (_g, cmd) => `ssh ${String(cmd).slice(0, 50)}`);
 for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(s.journal))) {
   if (name === "constructor" || name === "lazily" || typeof s.journal[name] !== "function")

@@ -14,7 +14,8 @@ import { findTestbedState } from "@txbox/runtime";
  * @param {(line: string) => void} log
  * @param {object} [config] testbed config of a testbed started here (api.authFailDelayMs is 0)
  * @param {{ guests?: number }} [start] extra lab guests of a testbed started here
- * @returns {Promise<{ io: object, stop?: () => Promise<void> }>}
+ * @returns {Promise<{ io: object, testbed?: object, stop?: () => Promise<void> }>} (`testbed`:
+ *   the handle of one started here, in this process)
  */
 export async function benchTestbed(log, config = {}, start = {}) {
   const io = {
@@ -63,6 +64,7 @@ export async function benchTestbed(log, config = {}, start = {}) {
   );
   return {
     io: { ...io, cwd: join(root, "project"), env: { ...io.env, TXBOX_TESTBED_STATE: state } },
+    testbed: tb,
     stop: async () => {
       await tb.stop({ teardown: true });
       rmSync(root, { recursive: true, force: true });
