@@ -28,15 +28,15 @@ export {
   type StubbornnessVerdict,
 } from "./stubbornness.js";
 export { formatOutcome, clip, DEFAULT_OUTPUT_LIMIT } from "./feedback.js";
-export {
-  runAgent,
-  type AgentOptions,
-  type AgentResult,
-  type AgentSummary,
-  type AgentStatus,
-  type AgentEvent,
-  type TranscriptEntry,
-} from "./loop.js";
+export { runAgent } from "./loop.js";
+export type {
+  AgentOptions,
+  AgentResult,
+  AgentSummary,
+  AgentStatus,
+  AgentEvent,
+  TranscriptEntry,
+} from "./loop-types.js";
 export {
   createOpenAiModel,
   openAiModelFromConfig,

@@ -23,15 +23,6 @@ import {
   type StubbornnessVerdict,
 } from "./stubbornness.js";
 
-export type {
-  AgentEvent,
-  AgentOptions,
-  AgentResult,
-  AgentStatus,
-  AgentSummary,
-  TranscriptEntry,
-} from "./loop-types.js";
-
 const NUDGE =
   "No command found in your reply. Call run_command (or reply with one ```bash block or a line `CMD: <command>`), or call done (or reply DONE) when the task is complete.";
 

@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { OUTCOMES, loadYamlFile, parseYaml } from "@txbox/core";
 import { z } from "zod";
 import { ScriptError } from "./errors.js";
-import type { AgentEvent, TranscriptEntry } from "./loop.js";
+import type { AgentEvent, TranscriptEntry } from "./loop-types.js";
 import type { AgentModel, AssistantTurn } from "./model.js";
 
 const outcomeKind = z.enum(OUTCOMES);

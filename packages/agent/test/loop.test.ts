@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runAgent, type AgentEvent } from "../src/loop.js";
+import { runAgent, type AgentEvent } from "../src/index.js";
 import type { AgentModel } from "../src/model.js";
 import {
   createReplayModel,
