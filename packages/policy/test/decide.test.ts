@@ -22,6 +22,15 @@ describe("whole decisions", () => {
     });
   });
 
+  it("judges programs named like object prototype keys as unknown programs, not as table entries", () => {
+    // Program tables are maps: `constructor` is not an interpreter, `__proto__` not an abbreviation.
+    for (const cmd of ["constructor -c 'ls'", "__proto__ a", "hasownproperty x"])
+      expect(decide(policy, cmd)).toMatchObject({
+        decision: "transact",
+        ruleIds: ["default.transact"],
+      });
+  });
+
   it("transacts a read-only program writing through a redirect", () => {
     expect(decide(policy, "ls > files.txt").decision).toBe("transact");
     expect(decide(policy, "ls 2>/dev/null").decision).toBe("allow");

@@ -786,6 +786,13 @@ export const PROGRAM_SPECS: Readonly<Record<string, OptionSpec>> = {
 };
 PROGRAM_SPECS satisfies Record<string, OptionSpec>;
 
+const SPEC_MAP: ReadonlyMap<string, OptionSpec> = new Map(Object.entries(PROGRAM_SPECS));
+
+/** The spec of a program, looked up in a map: no prototype keys (`constructor`), no keyed loads. */
+export function specOf(program: string): OptionSpec | undefined {
+  return SPEC_MAP.get(program);
+}
+
 const valuedSets = new WeakMap<OptionSpec, ReadonlySet<string>>();
 const NO_VALUED: ReadonlySet<string> = new Set();
 /** The spec of a program the gate has no option grammar for. */

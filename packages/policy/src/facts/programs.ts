@@ -47,6 +47,15 @@ export const INTERPRETERS: Record<string, string[]> = {
   pwsh: ["-c", "-command"],
   powershell: ["-c", "-command"],
 };
+
+const INTERPRETER_MAP: ReadonlyMap<string, readonly string[]> = new Map(
+  Object.entries(INTERPRETERS),
+);
+
+/** The code-taking options of an interpreter (`python` → `-c`), or undefined for other programs. */
+export function interpreterFlags(program: string): string[] | undefined {
+  return INTERPRETER_MAP.get(program) as string[] | undefined;
+}
 export const NETCATS = new Set([
   "nc",
   "ncat",
@@ -212,11 +221,27 @@ export function basename(p: string): string {
 export function family(name: string): string {
   // Only a name ending in a version (a digit or a dot) can differ from its family.
   const last = name.charCodeAt(name.length - 1);
-  if (last !== 46 && !(last >= 48 && last <= 57)) return name;
+  if (last !== 46 && !(last >= 48 && last <= 57)) return intern(name);
   if (/^python[0-9.]*$/.test(name)) return "python";
-  if (/^(perl|ruby|php|lua|node)[0-9.]*$/.test(name)) return name.replace(/[0-9.]+$/, "");
-  if (/^mkfs(\..+)?$/.test(name)) return name;
-  return name;
+  if (/^(perl|ruby|php|lua|node)[0-9.]*$/.test(name)) return intern(name.replace(/[0-9.]+$/, ""));
+  return intern(name);
+}
+
+const INTERNED = new Map<string, string>();
+
+/**
+ * The program name as the engine's one shared copy: a property key is kept once per process by
+ * the JavaScript engine, and the many comparisons of a program with literal names (and table
+ * look-ups by it) then compare references instead of characters. Bounded: cleared when full.
+ */
+function intern(name: string): string {
+  let v = INTERNED.get(name);
+  if (v === undefined) {
+    if (INTERNED.size >= 4096) INTERNED.clear();
+    v = Object.keys({ [name]: 0 })[0] ?? name;
+    INTERNED.set(v, v);
+  }
+  return v;
 }
 
 const valuedSets = new WeakMap<readonly string[], ReadonlySet<string>>();

@@ -2,11 +2,18 @@ import { readKnowledge } from "./read.js";
 import { programsFileSchema, type AbbreviationSpec } from "./schema.js";
 
 let cached: Readonly<Record<string, AbbreviationSpec>> | undefined;
+let byProgram: ReadonlyMap<string, AbbreviationSpec> | undefined;
 
 /** Programs that accept abbreviated words (`knowledge/programs.yaml`), read once on first use. */
 export function abbreviationTable(): Readonly<Record<string, AbbreviationSpec>> {
   cached ??= readKnowledge("programs.yaml", programsFileSchema).abbreviations;
   return cached;
+}
+
+/** The abbreviation spec of one program, from a map (no keyed loads, no prototype keys). */
+export function abbreviationsOf(program: string): AbbreviationSpec | undefined {
+  byProgram ??= new Map(Object.entries(abbreviationTable()));
+  return byProgram.get(program);
 }
 
 /** The first word of `list` that `word` abbreviates, as the program looks it up. */

@@ -9,9 +9,9 @@ function pathPredicate(m: NonNullable<Matcher["paths"]>): (p: PathFact) => boole
   const roles = m.role ? new Set<string>(m.role) : undefined;
   const not = m.not_class ? new Set<string>(m.not_class) : undefined;
   return (p) =>
-    p.classes.some((c) => classes.has(c)) &&
+    hasAny(p.classes, classes) &&
     (roles === undefined || roles.has(p.role)) &&
-    (not === undefined || !p.classes.some((c) => not.has(c))) &&
+    (not === undefined || !hasAny(p.classes, not)) &&
     (m.remote === undefined || (p.remote ?? false) === m.remote);
 }
 
@@ -87,7 +87,10 @@ export function compileMatcher(m: Matcher): Predicate {
   }
   if (m.subcommand) {
     const subs = m.subcommand.map((s) => s.toLowerCase().split(/\s+/));
-    tests.push((c) => subs.some((s) => s.every((w, i) => c.words[i] === w)));
+    tests.push((c) => {
+      for (const s of subs) if (startsWith(c.words, s)) return true;
+      return false;
+    });
   }
   if (m.words) {
     const set = new Set(m.words.map((w) => w.toLowerCase()));
@@ -120,9 +123,14 @@ export function compileMatcher(m: Matcher): Predicate {
   if (m.option) {
     const names = m.option.names;
     const re = m.option.match === undefined ? undefined : new RegExp(m.option.match, "i");
-    tests.push((c) =>
-      names.some((n) => (c.options[n] ?? []).some((v) => re === undefined || re.test(v))),
-    );
+    tests.push((c) => {
+      for (const n of names) {
+        const values = c.options[n];
+        if (values === undefined) continue;
+        if (re === undefined ? values.length > 0 : matchesAny(values, re)) return true;
+      }
+      return false;
+    });
   }
   if (m.operands) {
     const { min, max } = m.operands;
@@ -137,9 +145,11 @@ export function compileMatcher(m: Matcher): Predicate {
   }
   if (m.redirect) {
     const p = pathPredicate(m.redirect);
-    tests.push((c) =>
-      c.redirects.some((r: RedirectFact) => r.write && r.path !== undefined && p(r.path)),
-    );
+    tests.push((c) => {
+      for (const r of c.redirects as readonly RedirectFact[])
+        if (r.write && r.path !== undefined && p(r.path)) return true;
+      return false;
+    });
   }
   if (m.inputs) {
     const p = pathPredicate(m.inputs);
@@ -187,8 +197,24 @@ export function compileMatcher(m: Matcher): Predicate {
     const inner = compileMatcher(m.not);
     tests.push((c) => !inner(c));
   }
-  return (c) => {
-    for (const t of tests) if (!t(c)) return false;
+  return conjunction(tests);
+}
+
+/** `words` begins with `prefix`. */
+function startsWith(words: readonly string[], prefix: readonly string[]): boolean {
+  for (let i = 0; i < prefix.length; i++) if (words[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** All tests hold; the common short lists without a loop over closures. */
+function conjunction(tests: readonly Predicate[]): Predicate {
+  const [a, b, c] = tests;
+  if (tests.length === 0) return () => true;
+  if (tests.length === 1) return a!;
+  if (tests.length === 2) return (x) => a!(x) && b!(x);
+  if (tests.length === 3) return (x) => a!(x) && b!(x) && c!(x);
+  return (x) => {
+    for (const t of tests) if (!t(x)) return false;
     return true;
   };
 }

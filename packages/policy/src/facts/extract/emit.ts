@@ -1,10 +1,10 @@
 import { embeddedShell, handedShellFiles } from "./handed.js";
 import { transferSends } from "./senders.js";
 import type { PathFact, PathRole } from "../../types.js";
-import { PROGRAM_SPECS, parseArgs } from "../argspec.js";
+import { specOf, parseArgs } from "../argspec.js";
 import {
   SHELLS,
-  INTERPRETERS,
+  interpreterFlags,
   DECODERS,
   READERS,
   DELETERS,
@@ -25,7 +25,7 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
   const rest = args.slice(1);
   const argv = rest.map((a) => a.value);
   const ps = ex.pathScope(env.scope);
-  const spec = PROGRAM_SPECS[program];
+  const spec = specOf(program);
   const parsed = program === "find" || program === "dd" ? parseArgs([]) : parseArgs(argv, spec);
   const paths: PathFact[] = [];
   const texts: string[] = [];
@@ -63,7 +63,7 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
     return found && found.value === v ? found : lit(v);
   };
   let output: Output = { kind: "unknown", paths: [] };
-  const interp = INTERPRETERS[program];
+  const interp = interpreterFlags(program);
 
   if (head.dynamic) env.tags.push("dynamic-program");
   if (rest.some((a) => a.dynamic)) env.tags.push("dynamic-args");

@@ -1,9 +1,9 @@
-import { PROGRAM_SPECS, parseArgs } from "../argspec.js";
+import { specOf, parseArgs } from "../argspec.js";
 import { COMMAND_VARS, basename, family, firstCommandIndex } from "../programs.js";
 import { splitWords } from "../text.js";
 import { absolutize, type ArgValue } from "../paths.js";
 import { findRunner, runnerIndex } from "../../knowledge/runners.js";
-import { abbreviationTable, expandAbbreviations } from "../../knowledge/abbreviations.js";
+import { abbreviationsOf, expandAbbreviations } from "../../knowledge/abbreviations.js";
 import { type Output, NONE, type CommandEnv, Extractor } from "./state.js";
 import { shellText } from "./simple.js";
 import { xargs, parallel } from "./fanout.js";
@@ -31,7 +31,7 @@ export function run(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
       frame: { ...env.frame, ...patch, wrappers: [...env.frame.wrappers, by] },
     });
   };
-  const abbreviations = abbreviationTable()[name];
+  const abbreviations = abbreviationsOf(name);
   if (abbreviations !== undefined) {
     const words = expandAbbreviations(
       abbreviations,
@@ -111,7 +111,7 @@ function su(
 ): Output {
   const rest = args.slice(1);
   const values = rest.map((a) => a.value);
-  const p = parseArgs(values, PROGRAM_SPECS[name]);
+  const p = parseArgs(values, specOf(name));
   const c = p.options["-c"]?.[0] ?? p.options["--command"]?.[0];
   if (c !== undefined) {
     env.frame = { ...env.frame, privileged: true, wrappers: [...env.frame.wrappers, name] };

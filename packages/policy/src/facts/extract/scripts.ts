@@ -1,6 +1,6 @@
 import type { PathFact } from "../../types.js";
 import { parseArgs, type OptionSpec } from "../argspec.js";
-import { SHELLS, INTERPRETERS, AWKS } from "../programs.js";
+import { SHELLS, AWKS, interpreterFlags } from "../programs.js";
 import { pathFact, type ArgValue } from "../paths.js";
 import { lit, type CommandEnv, Extractor } from "./state.js";
 import { shellText, stdinAsCode, code } from "./simple.js";
@@ -75,7 +75,7 @@ export function interpreter(
   texts: string[],
 ): void {
   const ps = ex.pathScope(env.scope);
-  const codeFlags = INTERPRETERS[program] ?? [];
+  const codeFlags = interpreterFlags(program) ?? [];
   if (AWKS.has(program)) {
     const p = parseArgs(argv, AWK_OPTIONS);
     const prog = p.options["-f"] ? undefined : rest[p.positionalIndex[0] ?? -1];
