@@ -13,6 +13,13 @@
  * look boolean); a program is kept only when its file marks at least one option, so that an
  * unmarked option there can be read as a flag. Options are merged over subcommands (`-n`
  * conditions): one valued anywhere is valued.
+ *
+ * Which marks are trusted, the same for every program: `-r` (--require-parameter) says the option
+ * takes a parameter. `-x` (--exclusive) is also used only to switch file completion off — on
+ * flags (`nmcli -h -x`) and on action options whose "parameter" is really the command's operands
+ * (`dpkg -P -xa '(dpkg-query …)'`, `dpkg -i -xa '(__fish_complete_suffix .deb)'`) — so it is
+ * trusted only with a fixed list of values (`-xa 'tabular multiline'`: no command substitution,
+ * no variable), which names what the option's own value can be.
  */
 import { readFileSync, readdirSync, writeFileSync, existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
@@ -89,7 +96,7 @@ const LONG = {
 
 /** The options one `complete` line declares, and whether they take a parameter. */
 function parseComplete(w) {
-  const r = { commands: [], options: [], valued: false };
+  const r = { commands: [], options: [], required: false, exclusive: false, args: undefined };
   for (let i = 1; i < w.length; i++) {
     let a = w[i];
     let value;
@@ -100,34 +107,45 @@ function parseComplete(w) {
     }
     const opt = LONG[a] ?? a;
     if (opt === "--require-parameter" || opt === "--exclusive") {
-      r.valued = true;
+      if (opt === "--require-parameter") r.required = true;
+      else r.exclusive = true;
       continue;
     }
     if (/^-[a-zA-Z]{2,}$/.test(opt)) {
       // bundled short switches of `complete` itself: -xa, -rfa, -fa …
       const letters = opt.slice(1);
-      if (/[rx]/.test(letters)) r.valued = true;
+      if (letters.includes("r")) r.required = true;
+      if (letters.includes("x")) r.exclusive = true;
       const last = `-${letters[letters.length - 1]}`;
       if (TAKES_ARG.has(last)) {
         const v = w[++i];
         if (last === "-c") r.commands.push(v);
+        if (last === "-a") r.args = v;
       }
       continue;
     }
     if (opt === "-r" || opt === "-x") {
-      r.valued = true;
+      if (opt === "-r") r.required = true;
+      else r.exclusive = true;
       continue;
     }
     if (TAKES_ARG.has(opt)) {
       const v = value ?? w[++i];
       if (v === undefined) break;
       if (opt === "-c") r.commands.push(v);
+      else if (opt === "-a") r.args = v;
       else if (opt === "-s") r.options.push(`-${v}`);
       else if (opt === "-l") r.options.push(`--${v}`);
       else if (opt === "-o") r.options.push(`-${v}`);
     }
   }
   return r;
+}
+
+/** The option takes a value: `-r`, or `-x` with a fixed list of what the value can be. */
+function takesValue(c) {
+  if (c.required) return true;
+  return c.exclusive && c.args !== undefined && c.args.trim() !== "" && !/[($]/.test(c.args);
 }
 
 function grammarOf(file, program) {
@@ -140,7 +158,7 @@ function grammarOf(file, program) {
     if (c.commands.length > 0 && !c.commands.includes(program)) continue;
     for (const o of c.options) {
       all.add(o);
-      if (c.valued) valued.add(o);
+      if (takesValue(c)) valued.add(o);
     }
   }
   return { valued: [...valued].sort(), options: all.size };

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { explain, loadPolicy } from "../src/policy.js";
 
 /**
  * The option grammars generated from fish's completion files (issue 10, item 2) are data
@@ -32,7 +33,16 @@ describe("generated option grammars", () => {
     // tar.fish: `-s f -l file -r`; `-s c -l create` takes none
     expect(data.programs["tar"]?.valued).toEqual(expect.arrayContaining(["-f", "--file", "-C"]));
     expect(data.programs["tar"]?.valued).not.toContain("-c");
-    expect(Object.keys(data.programs).length).toBeGreaterThan(300);
+    expect(Object.keys(data.programs).length).toBeGreaterThan(250);
+  });
+
+  it("trust -x (no file completion) only with a fixed list of values, never on flags or actions", () => {
+    // dpkg.fish: `-s P -l purge -xa '(dpkg-query …)'` — an action whose words are operands
+    expect(data.programs["dpkg"]?.valued ?? []).not.toContain("-P");
+    expect(data.programs["dpkg"]?.valued ?? []).not.toContain("--install");
+    // nmcli.fish: `-s h -l help -x` is a flag; `-s m -l mode -xa 'tabular multiline'` takes a value
+    expect(data.programs["nmcli"]?.valued).not.toContain("--help");
+    expect(data.programs["nmcli"]?.valued).toEqual(expect.arrayContaining(["-m", "--mode"]));
   });
 
   const tldr = findTldr();
@@ -46,5 +56,29 @@ describe("generated option grammars", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the parser reads generated grammars", () => {
+  const policy = loadPolicy({});
+  const facts = (cmd: string) => explain(policy, cmd).facts.commands[0]!;
+
+  it("takes an option's value for a program with no hand-written spec", () => {
+    // touch.fish: `-s r -l reference -r`: the reference file is read, the operand is touched
+    const c = facts("touch -acmr /bin/sh /tmp/x");
+    expect(c.options["-r"]).toEqual(["/bin/sh"]);
+    expect(c.words).toEqual(["/tmp/x"]);
+    expect(facts("ansible -i hosts all -m ping").words).toEqual(["all"]);
+  });
+
+  it("still reads a path-looking option value as a path operand", () => {
+    const c = facts("cwebp -o /etc/x.webp in.png");
+    expect(c.options["-o"]).toEqual(["/etc/x.webp"]);
+    expect(c.paths.map((p) => p.path)).toContain("/etc/x.webp");
+  });
+
+  it("prefers the hand-written spec", () => {
+    // git's own spec: `-c` takes a value there as in fish; `-P` (no pager) stays a flag
+    expect(facts("git -P log").words).toEqual(["log"]);
   });
 });

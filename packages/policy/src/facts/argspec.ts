@@ -2,6 +2,8 @@
  * Option syntax of the programs the gate looks inside: which options take a value, so that
  * `git checkout -bfeature` is not read as `-f`, and `git -C repo reset` finds `reset`.
  */
+import { generatedValued } from "../knowledge/grammars.js";
+
 export interface OptionSpec {
   /** Options whose value is the rest of the bundle or the next argument (`-C`, `--git-dir`). */
   valued?: readonly string[];
@@ -13,6 +15,11 @@ export interface OptionSpec {
   subcommands?: number;
   /** Specs of subcommands, keyed by the first positional word. */
   sub?: Readonly<Record<string, OptionSpec>>;
+  /**
+   * Generated from completion files, not written by hand: the values its options take are still
+   * read as path operands when they look like paths (a wrong mark must not hide a path).
+   */
+  generated?: boolean;
 }
 
 /** The result of reading an argv with an {@link OptionSpec}. */
@@ -788,9 +795,24 @@ PROGRAM_SPECS satisfies Record<string, OptionSpec>;
 
 const SPEC_MAP: ReadonlyMap<string, OptionSpec> = new Map(Object.entries(PROGRAM_SPECS));
 
-/** The spec of a program, looked up in a map: no prototype keys (`constructor`), no keyed loads. */
+const GENERATED = new Map<string, OptionSpec | null>();
+
+/**
+ * The spec of a program: the hand-written one, else the generated grammar's valued options
+ * (`knowledge/option-grammars.generated.json`), else none (every option read as a flag). Looked
+ * up in maps: no prototype keys (`constructor`), no keyed loads.
+ */
 export function specOf(program: string): OptionSpec | undefined {
-  return SPEC_MAP.get(program);
+  const hand = SPEC_MAP.get(program);
+  if (hand !== undefined) return hand;
+  let g = GENERATED.get(program);
+  if (g === undefined) {
+    const valued = generatedValued(program);
+    g = valued === undefined ? null : { valued, generated: true };
+    if (GENERATED.size >= 4096) GENERATED.clear();
+    GENERATED.set(program, g);
+  }
+  return g ?? undefined;
 }
 
 const valuedSets = new WeakMap<OptionSpec, ReadonlySet<string>>();

@@ -1,7 +1,7 @@
 import { embeddedShell, handedShellFiles } from "./handed.js";
 import { transferSends } from "./senders.js";
 import type { PathFact, PathRole } from "../../types.js";
-import { specOf, parseArgs } from "../argspec.js";
+import { specOf, parseArgs, type ParsedArgs } from "../argspec.js";
 import {
   SHELLS,
   interpreterFlags,
@@ -146,6 +146,9 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
     program !== "printf"
   ) {
     for (const a of positionals) if (looksLikePath(a)) addPath(a, "operand");
+    // A generated grammar's option values: read as they were before the grammar knew them.
+    if (spec?.generated === true)
+      for (const a of optionWords(rest, parsed)) if (looksLikePath(a)) addPath(a, "operand");
   }
   // Options whose value is a path (`-v /:/host`, `--output=/etc/x`).
   if (program === "docker" || program === "podman") {
@@ -195,6 +198,12 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
   const facts = push(ex, env, program, programPath, argv, parsed, paths, { texts, sql });
   void facts;
   return output;
+}
+
+/** The words an option took as its value (`-o FILE`), in argv order. */
+function optionWords(rest: readonly ArgValue[], parsed: ParsedArgs): ArgValue[] {
+  const positional = new Set(parsed.positionalIndex);
+  return rest.filter((a, i) => !positional.has(i) && !a.value.startsWith("-"));
 }
 
 /** A mode that sets an execute bit: `+x`, `u+x`, `a+rx`, `755`, `0700`. */
