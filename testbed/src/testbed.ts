@@ -1,26 +1,21 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer, type Server } from "node:https";
-import type { AddressInfo, Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { loadYamlFile, TxboxError } from "@txbox/core";
 import { Cluster } from "./api/cluster.js";
-import type { Caller } from "./api/context.js";
-import { ApiError } from "./api/errors.js";
 import { Store } from "./api/store.js";
 import { ensureCertificate, type TlsIdentity } from "./cert.js";
-import {
-  faultsSchema,
-  parseTestbedConfig,
-  testbedConfigSchema,
-  type Faults,
-  type TestbedConfig,
-} from "./config.js";
+import { parseTestbedConfig, testbedConfigSchema, type TestbedConfig } from "./config.js";
+import { faultControl, type FaultControl } from "./fault-control.js";
 import { seedLab } from "./lab.js";
+import { HttpsListener } from "./listener.js";
 import { MemoryRealiser } from "./realise/memory.js";
 import type { Realiser } from "./realise/types.js";
 import { loadApiSchema } from "./schema/apidata.js";
 import { createHandler } from "./server.js";
+import { testbedRoutes } from "./testbed-routes.js";
+
+export type { FaultControl } from "./fault-control.js";
 
 /** Options of {@link startTestbed}. */
 export interface StartTestbedOptions {
@@ -40,15 +35,6 @@ export interface StartTestbedOptions {
   random?: () => number;
   /** Receives one JSON-able record per request and per lab event. */
   log?: (line: Record<string, unknown>) => void;
-}
-
-/** Run-time control of fault injection. */
-export interface FaultControl {
-  get(): Faults;
-  /** Merge `patch` into the current faults (validated); one-shot actions (locks) start now. */
-  set(patch: unknown): Faults;
-  /** Back to no faults at all. */
-  clear(): Faults;
 }
 
 /** A running testbed. */
@@ -151,193 +137,67 @@ export async function startTestbed(options: StartTestbedOptions): Promise<Testbe
       : parseTestbedConfig(options.config ?? {});
   const store = new Store(join(stateDir, "pve"));
   const log = options.log ?? (() => undefined);
-  const schema = loadApiSchema();
   const tls: TlsIdentity = ensureCertificate(stateDir);
   const operator = ensureOperatorKey(stateDir);
   const authorizedKeys = (): string[] => (operator === undefined ? [] : [operator.publicKey]);
   const realiser = options.realiser ?? (await makeRealiser(config, stateDir, log));
   await realiser.init();
 
-  let faults: Faults = faultsSchema.parse(config.faults);
+  const faults = faultControl(config.faults, () => cluster);
   const makeCluster = (): Cluster =>
     new Cluster({
       config,
       store,
       realiser,
-      faults: () => faults,
+      faults: () => faults.get(),
       fingerprint: tls.fingerprint,
       authorizedKeys,
     });
   let cluster = makeCluster();
-
-  await seedLab(cluster.guests, realiser, config, options.guests ?? 0, authorizedKeys(), (msg) =>
-    log({ lab: msg }),
-  );
-  await cluster.guests.redrive((msg) => log({ lab: msg }));
-  // The stored firewall governs traffic from the start, as pve-firewall compiles it at boot; what
-  // cannot be realised is logged as an error (pve-firewall logs its compile errors likewise) and
-  // every later firewall change answers with it.
-  await cluster.firewall.realise().catch((err: unknown) =>
-    log({
-      level: "error",
-      firewall: `not realised: ${err instanceof Error ? err.message : String(err)}`,
-    }),
-  );
-
+  await bringUp(cluster, realiser, config, options.guests ?? 0, authorizedKeys(), log);
   const token = cluster.auth.primaryToken();
   if (token === undefined)
     throw new TxboxError("E_TESTBED_CONFIG", "the testbed configuration declares no API token", {
       hint: "add `tokens: [{ id: txbox }]` to a user in the testbed config",
     });
+  faults.startInitial();
 
-  const applyActions = (f: Faults): Faults => {
-    for (const l of f.guestLocks)
-      void cluster.guests.holdGuestLock(l.vmid, l.lock, l.ms).catch(() => undefined);
-    for (const h of f.configLockHolds) {
-      const g = cluster.guests.byId.get(h.vmid);
-      if (g !== undefined) void cluster.locks.hold(g.type, g.vmid, h.ms).catch(() => undefined);
-    }
-    return { ...f, guestLocks: [], configLockHolds: [] };
-  };
-  faults = applyActions(faults);
-  const faultControl: FaultControl = {
-    get: () => faults,
-    set: (patch) => {
-      const merged = faultsSchema.safeParse({ ...faults, ...(patch as Record<string, unknown>) });
-      if (!merged.success)
-        throw new ApiError(
-          400,
-          "Parameter verification failed.",
-          Object.fromEntries(
-            merged.error.issues.map((i) => [i.path.join(".") || "faults", i.message]),
-          ),
-        );
-      faults = applyActions(merged.data);
-      return faults;
-    },
-    clear: () => {
-      faults = faultsSchema.parse({});
-      return faults;
-    },
-  };
-
-  const host = config.api.host;
-  let port = options.port ?? config.api.port;
-  let server: Server;
-  const sockets = new Set<Socket>();
   let stopping = false;
-
   // eslint-disable-next-line prefer-const
   let handle: TestbedHandle;
-  const testbedRoute = async (
-    method: string,
-    path: string,
-    body: unknown,
-    query: URLSearchParams,
-    _caller: Caller,
-  ): Promise<unknown> => {
-    if (path === "/testbed/faults" && method === "GET") return faultControl.get();
-    if (path === "/testbed/faults" && method === "PUT") return faultControl.set(body ?? {});
-    if (path === "/testbed/faults" && method === "DELETE") return faultControl.clear();
-    if (path === "/testbed/restart" && method === "POST") {
-      const downMs = Number(
-        query.get("downMs") ?? (body as { downMs?: number } | undefined)?.downMs ?? 0,
-      );
-      // Answer first, then go down
-      setTimeout(() => void handle.restart(downMs), 50);
-      return { restarting: 1, downMs };
-    }
-    if (path === "/testbed/guests" && method === "GET") {
-      const out: Record<string, unknown>[] = [];
-      for (const g of cluster.guests.byId.values()) {
-        const st = await realiser.guestStatus(g.vmid);
-        const fps =
-          realiser.hostKeyFingerprints === undefined
-            ? g.hostKeyFingerprints
-            : await realiser.hostKeyFingerprints(g.vmid);
-        out.push({
-          vmid: g.vmid,
-          node: g.node,
-          type: g.type,
-          name: String(g.config.name ?? g.config.hostname ?? ""),
-          status: st.running ? "running" : "stopped",
-          template: g.config.template === 1 ? 1 : 0,
-          ...(st.mgmtAddress === undefined ? {} : { mgmtAddress: st.mgmtAddress }),
-          hostKeyFingerprints: fps,
-        });
-      }
-      return out.sort((a, b) => (a.vmid as number) - (b.vmid as number));
-    }
-    // A snapshot made on the storage outside PVE (`zfs snapshot`): PVE does not list it, yet the
-    // storage counts it when it decides whether a rollback is possible.
-    const foreign = /^\/testbed\/guests\/(\d+)\/volume-snapshot$/.exec(path);
-    if (foreign !== null && method === "POST") {
-      const g = cluster.guests.byId.get(Number(foreign[1]));
-      const name = (body as { name?: unknown } | undefined)?.name;
-      if (g === undefined || typeof name !== "string" || !/^[A-Za-z0-9_.:-]+$/.test(name))
-        throw new ApiError(400, "Parameter verification failed.", {
-          name: "a guest and a snapshot name",
-        });
-      await cluster.guests.snaps.foreign(g, name);
-      return null;
-    }
-    if (path === "/testbed/info" && method === "GET")
-      return {
-        node: cluster.defaultNode,
-        nodes: config.nodes,
-        fingerprint: tls.fingerprint,
-        operatorKey: operator?.privateKeyFile ?? null,
-      };
-    return undefined;
-  };
-
   const requestHandler = createHandler({
-    schema,
+    schema: loadApiSchema(),
     cluster: () => cluster,
-    faults: () => faults,
+    faults: () => faults.get(),
     authFailDelayMs: () => config.api.authFailDelayMs,
     random: options.random ?? Math.random,
-    testbedRoute,
+    testbedRoute: testbedRoutes({
+      cluster: () => cluster,
+      realiser,
+      faults,
+      nodes: config.nodes,
+      fingerprint: tls.fingerprint,
+      operatorKey: operator?.privateKeyFile ?? null,
+      restart: (downMs) => void handle.restart(downMs),
+    }),
     log,
   });
-
-  const listen = async (): Promise<void> => {
-    server = createServer({ key: tls.key, cert: tls.cert }, requestHandler);
-    server.keepAliveTimeout = 5000;
-    server.on("connection", (s: Socket) => {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-    });
-    server.on("secureConnection", (s) => {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-    });
-    await new Promise<void>((res, rej) => {
-      server.once("error", rej);
-      server.listen(port, host, () => {
-        server.off("error", rej);
-        res();
-      });
-    });
-    port = (server.address() as AddressInfo).port;
-  };
-
-  const close = async (): Promise<void> => {
-    const closed = new Promise<void>((r) => server.close(() => r()));
-    for (const s of sockets) s.destroy();
-    server.closeAllConnections();
-    await closed;
-  };
-
-  await listen();
+  const listener = new HttpsListener(
+    tls,
+    requestHandler,
+    config.api.host,
+    options.port ?? config.api.port,
+  );
+  await listener.listen();
+  const host = listener.host;
   const urlHost = host.includes(":") ? `[${host}]` : host;
 
   handle = {
     get url() {
-      return `https://${urlHost}:${port}`;
+      return `https://${urlHost}:${listener.port}`;
     },
     get port() {
-      return port;
+      return listener.port;
     },
     host,
     fingerprint: tls.fingerprint,
@@ -347,25 +207,51 @@ export async function startTestbed(options: StartTestbedOptions): Promise<Testbe
     node: cluster.defaultNode,
     stateDir,
     realiser,
-    faults: faultControl,
+    faults,
     cluster: () => cluster,
     restart: async (downMs = 0) => {
       if (stopping) return;
-      await close();
+      await listener.close();
       cluster.ha.close();
       await cluster.tasks.drain();
       cluster = makeCluster();
       if (downMs > 0) await sleep(downMs);
-      if (!stopping) await listen();
+      if (!stopping) await listener.listen();
       log({ event: "restarted", downMs });
     },
     stop: async (opts = {}) => {
       stopping = true;
       cluster.ha.close();
-      await close();
+      await listener.close();
       await cluster.tasks.drain();
       if (opts.teardown === true) await realiser.teardown();
     },
   };
   return handle;
+}
+
+/**
+ * Seed the lab (first start), drive guests back to their recorded state, and realise the stored
+ * firewall — which governs traffic from the start, as pve-firewall compiles it at boot; what
+ * cannot be realised is logged as an error (pve-firewall logs its compile errors likewise) and
+ * every later firewall change answers with it.
+ */
+async function bringUp(
+  cluster: Cluster,
+  realiser: Realiser,
+  config: TestbedConfig,
+  guests: number,
+  authorizedKeys: string[],
+  log: (line: Record<string, unknown>) => void,
+): Promise<void> {
+  await seedLab(cluster.guests, realiser, config, guests, authorizedKeys, (msg) =>
+    log({ lab: msg }),
+  );
+  await cluster.guests.redrive((msg) => log({ lab: msg }));
+  await cluster.firewall.realise().catch((err: unknown) =>
+    log({
+      level: "error",
+      firewall: `not realised: ${err instanceof Error ? err.message : String(err)}`,
+    }),
+  );
 }
