@@ -1,8 +1,8 @@
 import type { Cluster } from "./api/cluster.js";
-import type { Caller } from "./api/context.js";
 import { ApiError } from "./api/errors.js";
 import type { FaultControl } from "./fault-control.js";
 import type { Realiser } from "./realise/types.js";
+import type { HttpDeps } from "./server.js";
 
 /** What the testbed's own routes (`/testbed/…`, outside PVE's API) reach. */
 export interface TestbedRouteContext {
@@ -16,13 +16,7 @@ export interface TestbedRouteContext {
   restart: (downMs: number) => void;
 }
 
-type Route = (
-  method: string,
-  path: string,
-  body: unknown,
-  query: URLSearchParams,
-  caller: Caller,
-) => Promise<unknown>;
+type Route = HttpDeps["testbedRoute"];
 
 /** The testbed's control routes; undefined = not one of them (PVE's API answers instead). */
 export function testbedRoutes(ctx: TestbedRouteContext): Route {
