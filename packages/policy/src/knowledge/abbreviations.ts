@@ -24,18 +24,22 @@ function resolve(word: string, list: readonly string[]): string {
 
 /**
  * The words of `argv` with the object and command words written out (`ip a d` → `ip address
- * delete`); `argv` itself when the program takes no abbreviations.
+ * delete`, `nmcli d w s` → `nmcli device wifi show-password`); `argv` itself when the program
+ * takes no abbreviations. `commands` is keyed by the words resolved so far (`device`,
+ * `device wifi`): each level's list resolves the next word.
  */
 export function expandAbbreviations(spec: AbbreviationSpec, argv: readonly string[]): string[] {
   const out = [...argv];
   let i = 0;
   while (i < out.length && out[i]!.startsWith("-")) i += spec.valued.includes(out[i]!) ? 2 : 1;
   if (i >= out.length) return out;
-  const object = resolve(out[i]!, spec.objects);
-  out[i] = object;
-  const commands = spec.commands[object];
-  const next = i + 1;
-  if (commands !== undefined && next < out.length && !out[next]!.startsWith("-"))
+  let path = resolve(out[i]!, spec.objects);
+  out[i] = path;
+  for (let next = i + 1; next < out.length && !out[next]!.startsWith("-"); next++) {
+    const commands = spec.commands[path];
+    if (commands === undefined) break;
     out[next] = resolve(out[next]!, commands);
+    path = `${path} ${out[next]!}`;
+  }
   return out;
 }

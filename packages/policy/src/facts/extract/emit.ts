@@ -191,6 +191,7 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
         /^#!.*\b(python|node|ruby|perl|php)/.test(f.content ?? "") ? "code" : "shell",
       );
   }
+  downloadedOperands(ex, positionals, env);
   handedExecutables(ex, program, rest, env);
   embeddedShell(program, rest, env);
   handedShellFiles(program, rest, env, ps, ex.home);
@@ -198,6 +199,27 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
   const facts = push(ex, env, program, programPath, argv, parsed, paths, { texts, sql });
   void facts;
   return output;
+}
+
+/**
+ * An operand naming a file downloaded earlier on the line (`wget URL && dpkg -i x.deb`): what the
+ * program does with it, it does with data from the network (`downloaded-operand`).
+ */
+function downloadedOperands(
+  ex: Extractor,
+  positionals: readonly ArgValue[],
+  env: CommandEnv,
+): void {
+  const files = env.scope.files;
+  if (files.size === 0) return;
+  const ps = ex.pathScope(env.scope);
+  for (const a of positionals) {
+    const abs = a.dynamic ? undefined : absolutize(a.value, ps);
+    if (abs !== undefined && files.get(abs)?.origin === "network") {
+      env.tags.push("downloaded-operand");
+      return;
+    }
+  }
 }
 
 /** The words an option took as its value (`-o FILE`), in argv order. */

@@ -1,5 +1,5 @@
 import { splitWords } from "../text.js";
-import type { ArgValue } from "../paths.js";
+import { absolutize, type ArgValue } from "../paths.js";
 import {
   type Frame,
   type Output,
@@ -44,7 +44,7 @@ export function xargs(ex: Extractor, args: ArgValue[], env: CommandEnv): Output 
   };
   let i = 0;
   let replace: string | undefined;
-  let fromFile = false;
+  let argFile: string | undefined;
   while (i < values.length && values[i]!.startsWith("-")) {
     const a = values[i]!;
     if (a === "--") {
@@ -56,14 +56,16 @@ export function xargs(ex: Extractor, args: ArgValue[], env: CommandEnv): Output 
     else if (a.startsWith("--replace=")) replace = a.slice(10) || "{}";
     else if (a === "-I" || a === "-J") replace = values[i + 1];
     else if (/^-[IJ]./.test(a)) replace = a.slice(2);
-    if (a === "-a" || a === "--arg-file" || a.startsWith("--arg-file=") || /^-a./.test(a))
-      fromFile = true;
+    if (a === "-a" || a === "--arg-file") argFile = values[i + 1] ?? "";
+    else if (a.startsWith("--arg-file=")) argFile = a.slice(11);
+    else if (/^-a./.test(a)) argFile = a.slice(2);
     if (spec.valued.includes(a)) i++;
     i++;
   }
   const template = rest.slice(i);
   if (template.length === 0) template.push(lit("echo"));
-  const items = fromFile ? undefined : stdinItems(env.stdin, false);
+  const items =
+    argFile === undefined ? stdinItems(env.stdin, false) : argFileItems(ex, argFile, env);
   // Without -I, -L or -n, xargs(1) puts as many items as fit on one command line.
   const batched = replace === undefined && !values.slice(0, i).some((a) => PER_ITEM.test(a));
   const together =
@@ -77,6 +79,20 @@ export function xargs(ex: Extractor, args: ArgValue[], env: CommandEnv): Output 
         ]
       : items;
   return fanOut(ex, "xargs", template, replace, together, env, args);
+}
+
+/**
+ * The items of `xargs -a FILE`: none from /dev/null (the command then runs once, with no items and
+ * xargs's stdin, which -a leaves to it: `xargs -a /dev/null sh` is an interactive shell), the
+ * lines of a file written earlier on the line with known content, else unknown.
+ */
+function argFileItems(ex: Extractor, file: string, env: CommandEnv): ArgValue[] | undefined {
+  if (file === "/dev/null") return [];
+  const abs = absolutize(file, ex.pathScope(env.scope));
+  const known = abs === undefined ? undefined : env.scope.files.get(abs);
+  return known?.content === undefined
+    ? undefined
+    : stdinItems({ kind: "literal", text: known.content }, false);
 }
 
 export function parallel(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
