@@ -210,16 +210,13 @@ function downloadedOperands(
   positionals: readonly ArgValue[],
   env: CommandEnv,
 ): void {
-  const files = env.scope.files;
-  if (files.size === 0) return;
+  if (env.scope.files.size === 0) return;
   const ps = ex.pathScope(env.scope);
-  for (const a of positionals) {
+  const fetched = (a: ArgValue): boolean => {
     const abs = a.dynamic ? undefined : absolutize(a.value, ps);
-    if (abs !== undefined && files.get(abs)?.origin === "network") {
-      env.tags.push("downloaded-operand");
-      return;
-    }
-  }
+    return abs !== undefined && env.scope.files.get(abs)?.origin === "network";
+  };
+  if (positionals.some(fetched)) env.tags.push("downloaded-operand");
 }
 
 /** The words an option took as its value (`-o FILE`), in argv order. */
