@@ -1,13 +1,12 @@
 import { createHash } from "node:crypto";
-import type { Client, ClientChannel } from "ssh2";
+import type { Client } from "ssh2";
 import { errorMessage } from "@txbox/core";
 import { connectChain, describe, type Chain } from "./connect.js";
+import { runOnChannel, type OpenChannel } from "./channel-run.js";
 import { ExecError } from "./errors.js";
 import type { PassphraseSource } from "./keys.js";
-import { CappedBuffer, streamFields } from "./output.js";
-import { PGID_MARKER, killGroupScript, remoteScript } from "./shell.js";
+import { remoteScript } from "./shell.js";
 import {
-  DEFAULT_MAX_OUTPUT_BYTES,
   type ExecResult,
   type Executor,
   type RunOptions,
@@ -52,10 +51,6 @@ class StaleConnection extends Error {}
  * same TCP read as the channel-open confirmation: a listener attached one await later misses it,
  * and the command would look as if the connection died under it (about 3 % of runs, measured).
  */
-interface OpenChannel {
-  channel: ClientChannel;
-  exit: { code: number | null; signal: string | null };
-}
 
 /** Everything that decides where a connection goes and whom it trusts: one pooled connection each. */
 function targetKey(t: SshTarget): string {
@@ -240,124 +235,13 @@ export class SshExecutor implements Executor<SshTarget> {
     options: RunOptions,
     started: number,
   ): Promise<ExecResult> {
-    const { channel, exit } = await this.openExec(client, script);
-    const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-    const stdout = new CappedBuffer(limit, options.spill?.stdout);
-    const stderr = new CappedBuffer(limit, options.spill?.stderr);
-    let pgid: number | undefined;
-    let head: Buffer | undefined = Buffer.alloc(0);
-    let timedOut = false;
-    let killSent = false;
-    // Kill the remote process group from a second channel (the first is busy running the command).
-    const killGroup = (): void => {
-      if (killSent || pgid === undefined || !Number.isInteger(pgid) || pgid <= 1) return;
-      killSent = true;
-      this.openExec(client, killGroupScript(pgid))
-        .then(({ channel: k }) => {
-          k.on("data", () => undefined);
-          k.stderr.on("data", () => undefined);
-          k.end();
-        })
-        .catch(() => undefined);
-    };
-
-    const onOut = (chunk: Buffer): void => {
-      if (head !== undefined) {
-        // The first line is the pgid announcement, not command output.
-        head = Buffer.concat([head, chunk]);
-        const nl = head.indexOf(10);
-        if (nl < 0) return;
-        const line = head.subarray(0, nl).toString("utf8");
-        const rest = head.subarray(nl + 1);
-        head = undefined;
-        if (line.startsWith(PGID_MARKER)) pgid = Number(line.slice(PGID_MARKER.length));
-        // A timeout that fired before the pgid arrived is carried out now.
-        if (timedOut) killGroup();
-        if (rest.length === 0) return;
-        chunk = rest;
-      }
-      stdout.push(chunk);
-      options.onStdout?.(chunk);
-    };
-    const onErr = (chunk: Buffer): void => {
-      stderr.push(chunk);
-      options.onStderr?.(chunk);
-    };
-    channel.on("data", onOut);
-    channel.stderr.on("data", onErr);
-
-    return await new Promise<ExecResult>((resolve, reject) => {
-      let graceTimer: NodeJS.Timeout | undefined;
-      let settled = false;
-      const kill = (): void => {
-        if (timedOut) return;
-        timedOut = true;
-        killGroup();
-        channel.signal("KILL");
-        // sshd keeps the channel open while its child lives: do not wait on it forever.
-        graceTimer = setTimeout(() => {
-          channel.close();
-          finish();
-        }, this.options.killGraceMs);
-      };
-      const timer = setTimeout(kill, options.timeoutMs);
-      const onAbort = (): void => kill();
-      if (options.signal?.aborted) queueMicrotask(kill);
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-
-      channel.on("error", (err: Error) => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        reject(
-          new ExecError("E_EXEC", `${describe(target)}: channel failed: ${err.message}`, {
-            details: { target: describe(target) },
-            cause: err,
-          }),
-        );
-      });
-      const finish = (): void => {
-        if (settled) return;
-        settled = true;
-        if (head !== undefined && head.length > 0 && !head.toString().startsWith(PGID_MARKER)) {
-          stdout.push(head);
-        }
-        cleanup();
-        const { code: exitCode, signal: exitSignal } = exit;
-        if (exitCode === null && exitSignal === null && !timedOut) {
-          // The connection died mid-command: it may or may not have run to completion.
-          reject(
-            new ExecError(
-              "E_UNREACHABLE",
-              `${describe(target)}: connection lost while the command ran`,
-              {
-                details: { target: describe(target), outcomeUnknown: true },
-                retryable: false,
-                hint: "the command may have had effects; treat its outcome as unknown",
-              },
-            ),
-          );
-          return;
-        }
-        resolve({
-          exitCode,
-          signal: exitSignal,
-          ...streamFields(stdout, stderr),
-          durationMs: Math.round(performance.now() - started),
-          timedOut,
-        });
-      };
-      channel.on("close", finish);
-      function cleanup(): void {
-        stdout.end();
-        stderr.end();
-        clearTimeout(timer);
-        if (graceTimer) clearTimeout(graceTimer);
-        options.signal?.removeEventListener("abort", onAbort);
-      }
-
-      if (options.stdin !== undefined) channel.end(options.stdin);
-      else channel.end();
+    return runOnChannel({
+      open: await this.openExec(client, script),
+      openExec: (s) => this.openExec(client, s),
+      target,
+      options,
+      started,
+      killGraceMs: this.options.killGraceMs,
     });
   }
 }
