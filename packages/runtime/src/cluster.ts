@@ -73,14 +73,21 @@ export async function readCluster(
   );
   return mapLimit(guests, 8, async (r) => {
     const ref = { vmid: r.vmid!, node: r.node! };
-    const [list, lease] = await Promise.all([snapshots.list(ref), leases.inspect(ref)]);
-    const records = list.flatMap((s) => {
-      const txid = txidOfSnapshot(s.name);
-      if (txid === undefined) return [];
-      const rec = decodeRecord(s.description);
-      return [{ snapshot: s.name, txid, ...(rec?.v === 1 ? { record: rec } : {}) }];
-    });
+    const [records, lease] = await Promise.all([guestRecords(snapshots, ref), leases.inspect(ref)]);
     return { guest: ref, records, lease: lease.verdict };
+  });
+}
+
+/** The txbox records on one guest's snapshots (one API call). */
+export async function guestRecords(
+  snapshots: ProxmoxSnapshotPort,
+  ref: GuestRef,
+): Promise<GuestView["records"]> {
+  return (await snapshots.list(ref)).flatMap((s) => {
+    const txid = txidOfSnapshot(s.name);
+    if (txid === undefined) return [];
+    const rec = decodeRecord(s.description);
+    return [{ snapshot: s.name, txid, ...(rec?.v === 1 ? { record: rec } : {}) }];
   });
 }
 
@@ -147,7 +154,7 @@ export function mergeClusterList(
 export function adoptRecords(
   journal: Journal,
   guest: GuestRef,
-  view: GuestView,
+  view: Pick<GuestView, "records">,
   options: { alsoCommitted?: boolean } = {},
 ): string[] {
   const adopted: string[] = [];
@@ -181,7 +188,7 @@ export function adoptRecords(
 }
 
 /** Whether a guest has records another orchestrator left open (what a takeover must recover). */
-export function hasOpenRecords(view: GuestView, journal: Journal): boolean {
+export function hasOpenRecords(view: Pick<GuestView, "records">, journal: Journal): boolean {
   return view.records.some(
     (r) =>
       r.record !== undefined && !isTerminal(r.record.state) && journal.findTx(r.txid) === undefined,

@@ -35,7 +35,7 @@ import { ProxmoxSnapshotPort } from "./snapshot-port.js";
 import { journalPath, resolveTarget, type Target } from "./target.js";
 import { GuestLeases, localOrchestrator, type Holding } from "./cluster-lease.js";
 import { LeaseKeeper } from "./lease-keeper.js";
-import { adoptRecords, hasOpenRecords, readCluster } from "./cluster.js";
+import { adoptRecords, guestRecords, hasOpenRecords } from "./cluster.js";
 
 /** Options of {@link openSession}; each maps to a CLI flag. */
 export interface SessionOptions {
@@ -267,10 +267,11 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
   ): Promise<T> => {
     const ta = performance.now();
     // The previous holder stopped before releasing: what it left open is ours to recover first.
+    // The lease's verdict was read with the lease; the records are on the guest's snapshots.
     const takeover = async (h: Holding): Promise<void> => {
       if (h.found.kind === "mine") return;
-      const [view] = await readCluster(client, snapshots, leases, guest.vmid);
-      if (view !== undefined && hasOpenRecords(view, journal)) {
+      const view = { records: await guestRecords(snapshots, guest) };
+      if (hasOpenRecords(view, journal)) {
         adoptRecords(journal, guest, view);
         await engine.recover({ guest });
       }

@@ -52,8 +52,8 @@ describeAsRoot("many operators, one cluster: two journals against one testbed", 
     await e?.stop();
   }, 120_000);
 
-  test("A is killed mid-command; B lists its transaction from the cluster and rolls it back", async () => {
-    // A's command marks the guest, then sleeps: A is killed while it runs.
+  /** A's command marks the guest, then sleeps: A is killed while it runs. */
+  const killedMidCommand = async (): Promise<void> => {
     const a = spawn(
       process.execPath,
       [CLI, "run", "--guest", String(VMID), "--", `echo during > ${P}/state; sleep 60`],
@@ -66,6 +66,10 @@ describeAsRoot("many operators, one cluster: two journals against one testbed", 
     }
     a.kill("SIGKILL");
     expect(await closed).toBe("SIGKILL");
+  };
+
+  test("A is killed mid-command; B lists its transaction from the cluster and rolls it back", async () => {
+    await killedMidCommand();
 
     // B has no journal: a read command says so and creates none.
     const none = await e.cliJson<{ code: string }>(["tx", "list"], as(journalB));
@@ -108,6 +112,29 @@ describeAsRoot("many operators, one cluster: two journals against one testbed", 
     );
     expect(shown.body.state).toBe("ROLLED_BACK");
     expect(shown.body.events[0]?.event.type).toBe("ADOPTED");
+  }, 120_000);
+
+  test("A is killed mid-command; B's next run takes A's lease over, rolls A's work back, then runs", async () => {
+    const before = await e.cliJson<{ txid: string }[]>(["tx", "list"], as(journalB));
+    const known = new Set((before.code === 0 ? before.body : []).map((t) => t.txid));
+    await killedMidCommand();
+    const r = await e.cliJson<{ outcome: string }>(
+      ["run", "--guest", String(VMID), "--", `echo after >> ${P}/state`],
+      as(journalB),
+    );
+    expect({ code: r.code, outcome: r.body.outcome }).toEqual({ code: 0, outcome: "committed" });
+    // A's mark is gone (rolled back before B's command ran), B's is there.
+    expect(await sh(s, VMID, `cat ${P}/state`)).toBe("before\nafter\n");
+    const listed = await e.cliJson<{ txid: string; state: string; command: string }[]>(
+      ["tx", "list"],
+      as(journalB),
+    );
+    const fresh = listed.body.filter((t) => !known.has(t.txid)).map((t) => [t.command, t.state]);
+    expect(fresh).toEqual([
+      [`echo after >> ${P}/state`, "COMMITTED"],
+      [`echo during > ${P}/state; sleep 60`, "ROLLED_BACK"],
+    ]);
+    await sh(s, VMID, `echo before > ${P}/state`);
   }, 120_000);
 
   test("A and B at once on one guest, many times: never overlapping, none lost", async () => {
