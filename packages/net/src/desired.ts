@@ -72,6 +72,21 @@ function defined(o: Record<string, string | number | undefined>): Record<string,
 /** Compile a validated spec into the PVE objects it stands for. Pure. */
 export function compileSpec(spec: NetSpec): Desired {
   const mark = marker(spec.name);
+  const { vnetFirewalls, egress } = compileFirewalls(spec, mark);
+  return {
+    name: spec.name,
+    ...compileSdn(spec, mark),
+    vnetFirewalls,
+    egress,
+    guests: spec.guests.map((g) => compileGuest(spec, g)),
+  };
+}
+
+/** The SDN objects: the EVPN controller, zones, vnets (marked as ours) and subnets. */
+function compileSdn(
+  spec: NetSpec,
+  mark: string,
+): Pick<Desired, "controllers" | "zones" | "vnets" | "subnets"> {
   const controllers: DesiredSdn[] = spec.controller
     ? [
         {
@@ -126,97 +141,94 @@ export function compileSpec(spec: NetSpec): Desired {
       fields: ["gateway", "snat"],
     })),
   );
+  return { controllers, zones, vnets, subnets };
+}
 
-  const vnetFirewalls: Record<string, FirewallState> = {};
-  const rulesOf = new Map<string, FirewallRule[]>(spec.vnets.map((v) => [v.id, []]));
-  const egress: { vnet: string; dest: string }[] = [];
-  const ownOf = (id: string) =>
-    (spec.vnets.find((o) => o.id === id)?.subnets ?? []).map((s) => normaliseCidr(s.cidr));
+type Vnet = NetSpec["vnets"][number];
+type Egress = Vnet["firewall"]["egress"][number];
+
+/** The firewall rules being built, per vnet, in the order PVE will hold them. */
+class VnetRules {
+  private readonly rulesOf: Map<string, FirewallRule[]>;
+  readonly egress: { vnet: string; dest: string }[] = [];
+
+  constructor(
+    private readonly spec: NetSpec,
+    private readonly mark: string,
+  ) {
+    this.rulesOf = new Map(spec.vnets.map((v) => [v.id, []]));
+  }
+
+  /** A vnet's subnets, normalised. */
+  own(id: string): string[] {
+    return (this.spec.vnets.find((o) => o.id === id)?.subnets ?? []).map((s) =>
+      normaliseCidr(s.cidr),
+    );
+  }
+
+  accept(vnet: string, source: string, dest: string, comment: string, match = {}): void {
+    this.rulesOf.get(vnet)!.push({
+      type: "forward",
+      action: "ACCEPT",
+      source,
+      dest,
+      ...match,
+      comment: `${this.mark}:${comment}`,
+    });
+  }
+
+  state(v: Vnet): FirewallState {
+    return {
+      options: { enable: 1, policy_forward: v.firewall.isolate ? "DROP" : "ACCEPT" },
+      rules: this.rulesOf.get(v.id)!.map((r) => ({ ...r, enable: 1 })),
+    };
+  }
+}
+
+/** Each vnet's firewall (default-deny forward when isolated) and the egress allow-list. */
+function compileFirewalls(spec: NetSpec, mark: string): Pick<Desired, "vnetFirewalls" | "egress"> {
+  const r = new VnetRules(spec, mark);
+  const isolated = spec.vnets.filter((v) => v.firewall.isolate);
   // Intra-vnet rules lead every vnet's list, whatever other vnets add to it below.
-  for (const v of spec.vnets)
-    if (v.firewall.isolate)
-      for (const s of ownOf(v.id))
-        rulesOf.get(v.id)!.push({
-          type: "forward",
-          action: "ACCEPT",
-          source: s,
-          dest: s,
-          comment: `${mark}:intra`,
-        });
-  for (const v of spec.vnets) {
-    if (!v.firewall.isolate) continue;
-    const own = ownOf(v.id);
-    const rules = rulesOf.get(v.id)!;
+  for (const v of isolated) for (const s of r.own(v.id)) r.accept(v.id, s, s, "intra");
+  for (const v of isolated) {
+    const own = r.own(v.id);
     for (const from of v.firewall.allowFrom)
-      for (const src of ownOf(from))
-        for (const s of own)
-          rules.push({
-            type: "forward",
-            action: "ACCEPT",
-            source: src,
-            dest: s,
-            comment: `${mark}:from-${from}`,
-          });
-    for (const e of v.firewall.egress) {
-      const dest = e.dest.includes("/") ? normaliseCidr(e.dest) : e.dest;
-      egress.push({ vnet: v.id, dest });
-      const match = {
-        ...(e.proto === undefined ? {} : { proto: e.proto }),
-        ...(e.dport === undefined ? {} : { dport: e.dport }),
-      };
-      for (const s of own)
-        rules.push({
-          type: "forward",
-          action: "ACCEPT",
-          source: s,
-          dest,
-          ...match,
-          comment: `${mark}:egress${e.comment ? ` ${e.comment}` : ""}`,
-        });
-      // An egress into another isolated vnet of the spec: traffic into a vnet is judged by the
-      // destination's rules, so the accept goes there too (a range that merely contains other
-      // vnets opens none of them: allowFrom does that).
-      for (const other of spec.vnets) {
-        if (other.id === v.id || !other.firewall.isolate) continue;
-        if (!ownOf(other.id).some((c) => within(dest, c))) continue;
-        for (const s of own)
-          rulesOf.get(other.id)!.push({
-            type: "forward",
-            action: "ACCEPT",
-            source: s,
-            dest,
-            ...match,
-            comment: `${mark}:egress-from-${v.id}`,
-          });
-      }
-    }
+      for (const src of r.own(from)) for (const s of own) r.accept(v.id, src, s, `from-${from}`);
+    for (const e of v.firewall.egress) compileEgress(r, spec, v, e);
   }
   // Each allowed flow is accepted on the source vnet too, so it holds on nodes that judge a
   // routed packet by both the vnet it leaves and the vnet it enters.
-  for (const v of spec.vnets) {
-    if (!v.firewall.isolate) continue;
+  for (const v of isolated) {
     for (const from of v.firewall.allowFrom) {
       const src = spec.vnets.find((o) => o.id === from);
       if (src === undefined || !src.firewall.isolate) continue;
-      for (const a of ownOf(from))
-        for (const b of ownOf(v.id))
-          rulesOf.get(from)!.push({
-            type: "forward",
-            action: "ACCEPT",
-            source: a,
-            dest: b,
-            comment: `${mark}:to-${v.id}`,
-          });
+      for (const a of r.own(from)) for (const b of r.own(v.id)) r.accept(from, a, b, `to-${v.id}`);
     }
   }
-  for (const v of spec.vnets)
-    vnetFirewalls[v.id] = {
-      options: { enable: 1, policy_forward: v.firewall.isolate ? "DROP" : "ACCEPT" },
-      rules: rulesOf.get(v.id)!.map((r) => ({ ...r, enable: 1 })),
-    };
+  const vnetFirewalls: Record<string, FirewallState> = {};
+  for (const v of spec.vnets) vnetFirewalls[v.id] = r.state(v);
+  return { vnetFirewalls, egress: r.egress };
+}
 
-  const guests = spec.guests.map((g) => compileGuest(spec, g));
-  return { name: spec.name, controllers, zones, vnets, subnets, vnetFirewalls, egress, guests };
+/** One egress entry of isolated vnet `v`: accepted from its subnets to the destination. */
+function compileEgress(r: VnetRules, spec: NetSpec, v: Vnet, e: Egress): void {
+  const dest = e.dest.includes("/") ? normaliseCidr(e.dest) : e.dest;
+  r.egress.push({ vnet: v.id, dest });
+  const match = {
+    ...(e.proto === undefined ? {} : { proto: e.proto }),
+    ...(e.dport === undefined ? {} : { dport: e.dport }),
+  };
+  const own = r.own(v.id);
+  for (const s of own) r.accept(v.id, s, dest, `egress${e.comment ? ` ${e.comment}` : ""}`, match);
+  // An egress into another isolated vnet of the spec: traffic into a vnet is judged by the
+  // destination's rules, so the accept goes there too (a range that merely contains other
+  // vnets opens none of them: allowFrom does that).
+  for (const other of spec.vnets) {
+    if (other.id === v.id || !other.firewall.isolate) continue;
+    if (!r.own(other.id).some((c) => within(dest, c))) continue;
+    for (const s of own) r.accept(other.id, s, dest, `egress-from-${v.id}`, match);
+  }
 }
 
 function compileGuest(spec: NetSpec, g: GuestSpec): DesiredGuest {
