@@ -19,6 +19,24 @@ function keyPath(path: readonly (string | number)[]): string {
 
 /** Cross-field rules the schema cannot express. Pure: spec in, issues out. */
 export function checkSpec(spec: NetSpec): Issue[] {
+  return [
+    ...checkUnique(spec),
+    ...checkZones(spec),
+    ...checkVnets(spec),
+    ...(spec.management && !parseCidr(spec.management.cidr)
+      ? [
+          {
+            path: ["management", "cidr"],
+            message: `${spec.management.cidr} is not a valid CIDR`,
+          },
+        ]
+      : []),
+    ...checkGuests(spec),
+  ];
+}
+
+/** Ids, names, vmids and VNIs that must be unique; each repeat names the first. */
+function checkUnique(spec: NetSpec): Issue[] {
   const issues: Issue[] = [];
   const seen = (kind: string, items: { key: string; path: (string | number)[] }[]) => {
     const first = new Map<string, string>();
@@ -52,42 +70,48 @@ export function checkSpec(spec: NetSpec): Issue[] {
     ),
     ...spec.vnets.map((v, i) => ({ key: String(v.tag), path: ["vnets", i, "tag"] })),
   ]);
+  return issues;
+}
 
-  const zones = new Map(spec.zones.map((z) => [z.id, z]));
-  spec.zones.forEach((z, i) => {
-    if (z.type === "evpn" && spec.controller === undefined)
-      issues.push({ path: ["zones", i, "type"], message: `evpn zone ${z.id} needs a controller` });
-  });
+function checkZones(spec: NetSpec): Issue[] {
+  return spec.zones.flatMap((z, i): Issue[] =>
+    z.type === "evpn" && spec.controller === undefined
+      ? [{ path: ["zones", i, "type"], message: `evpn zone ${z.id} needs a controller` }]
+      : [],
+  );
+}
 
+/** Each vnet's zone, subnets (valid, not overlapping any before them, gateway inside) and peers. */
+function checkVnets(spec: NetSpec): Issue[] {
+  const issues: Issue[] = [];
+  const zones = new Set(spec.zones.map((z) => z.id));
   const subnets: { cidr: ReturnType<typeof parseCidr>; text: string; path: (string | number)[] }[] =
     [];
   spec.vnets.forEach((v, i) => {
     if (!zones.has(v.zone))
       issues.push({
         path: ["vnets", i, "zone"],
-        message: `zone ${v.zone} is not declared (zones: ${[...zones.keys()].join(", ")})`,
+        message: `zone ${v.zone} is not declared (zones: ${[...zones].join(", ")})`,
       });
     v.subnets.forEach((s, j) => {
+      const path = ["vnets", i, "subnets", j];
       const c = parseCidr(s.cidr);
       if (!c) {
-        issues.push({
-          path: ["vnets", i, "subnets", j, "cidr"],
-          message: `${s.cidr} is not a valid CIDR`,
-        });
+        issues.push({ path: [...path, "cidr"], message: `${s.cidr} is not a valid CIDR` });
         return;
       }
       for (const other of subnets)
         if (other.cidr && cidrOverlaps(other.cidr, c))
           issues.push({
-            path: ["vnets", i, "subnets", j, "cidr"],
+            path: [...path, "cidr"],
             message: `${s.cidr} overlaps ${other.text} (at ${keyPath(other.path)})`,
           });
-      subnets.push({ cidr: c, text: s.cidr, path: ["vnets", i, "subnets", j, "cidr"] });
+      subnets.push({ cidr: c, text: s.cidr, path: [...path, "cidr"] });
       if (s.gateway !== undefined) {
         const gw = parseIpv4(s.gateway);
         if (gw === undefined || !cidrContains(c, gw))
           issues.push({
-            path: ["vnets", i, "subnets", j, "gateway"],
+            path: [...path, "gateway"],
             message: `${s.gateway} is not in subnet ${s.cidr}`,
           });
       }
@@ -100,33 +124,20 @@ export function checkSpec(spec: NetSpec): Issue[] {
         });
     });
   });
+  return issues;
+}
 
-  if (spec.management && !parseCidr(spec.management.cidr))
-    issues.push({
-      path: ["management", "cidr"],
-      message: `${spec.management.cidr} is not a valid CIDR`,
-    });
-
+/** Each guest's vnet and address (in a subnet, not its gateway, not another guest's), management and key. */
+function checkGuests(spec: NetSpec): Issue[] {
+  const issues: Issue[] = [];
   const guestIps = new Map<string, string>();
   spec.guests.forEach((g, i) => {
     const vnet = spec.vnets.find((v) => v.id === g.vnet);
     if (!vnet) {
       issues.push({ path: ["guests", i, "vnet"], message: `vnet ${g.vnet} is not declared` });
     } else {
-      const c = parseCidr(g.ip);
-      const inside = c
-        ? vnet.subnets.find((s) => {
-            const sc = parseCidr(s.cidr);
-            return sc !== undefined && sc.prefix === c.prefix && cidrContains(sc, c.address);
-          })
-        : undefined;
-      if (!c || !inside)
-        issues.push({
-          path: ["guests", i, "ip"],
-          message: `${g.ip} is not in any subnet of vnet ${vnet.id} (${vnet.subnets.map((s) => s.cidr).join(", ") || "none"})`,
-        });
-      else if (inside.gateway !== undefined && parseIpv4(inside.gateway) === c.address)
-        issues.push({ path: ["guests", i, "ip"], message: `${g.ip} is the subnet's gateway` });
+      const problem = addressProblem(g.ip, vnet);
+      if (problem !== undefined) issues.push({ path: ["guests", i, "ip"], message: problem });
     }
     const ip = g.ip.split("/")[0]!;
     const prev = guestIps.get(ip);
@@ -151,6 +162,22 @@ export function checkSpec(spec: NetSpec): Issue[] {
       issues.push({ path: ["guests", i, "ssh"], message: "needs publicKey or publicKeyFile" });
   });
   return issues;
+}
+
+/** Why a guest's `ip` (CIDR) does not fit its vnet: outside every subnet, or the gateway. */
+function addressProblem(ip: string, vnet: NetSpec["vnets"][number]): string | undefined {
+  const c = parseCidr(ip);
+  const inside = c
+    ? vnet.subnets.find((s) => {
+        const sc = parseCidr(s.cidr);
+        return sc !== undefined && sc.prefix === c.prefix && cidrContains(sc, c.address);
+      })
+    : undefined;
+  if (!c || !inside)
+    return `${ip} is not in any subnet of vnet ${vnet.id} (${vnet.subnets.map((s) => s.cidr).join(", ") || "none"})`;
+  if (inside.gateway !== undefined && parseIpv4(inside.gateway) === c.address)
+    return `${ip} is the subnet's gateway`;
+  return undefined;
 }
 
 /**
