@@ -46,7 +46,14 @@ export function scriptsToRead(
   const ctx = resolveContext(context, policy.defaults);
   const out = new Set<string>();
   for (const c of extractFacts(command, ctx).commands)
-    for (const p of [...c.paths, ...c.inputs])
+    for (const p of [...c.paths, ...c.inputs]) {
       if ((p.role === "exec" || p.runs === true) && memory.has(p.path)) out.add(p.path);
+      // A configuration directory a daemon reads (fail2ban-client -c DIR): every file under it.
+      // (A remembered path that holds other remembered files is a directory made on the way.)
+      if (p.runs === true)
+        for (const m of memory)
+          if (m.startsWith(p.path + "/") && ![...memory].some((o) => o.startsWith(m + "/")))
+            out.add(m);
+    }
   return [...out];
 }

@@ -29,6 +29,31 @@ describe("write-then-run chains", () => {
     ]);
   });
 
+  it("reads a daemon's configuration written by an earlier command: a command in it runs later", () => {
+    const conf = ':msg, contains, "x" ^/usr/local/bin/hook\n';
+    const r = chain(
+      `printf '${conf}' > /srv/app/rsyslog.conf`,
+      "rsyslogd -f /srv/app/rsyslog.conf",
+      conf,
+    );
+    expect(r.first).toBe("transact");
+    expect(r.toRead).toEqual(["/srv/app/rsyslog.conf"]);
+    expect(r.second.decision).toBe("deny");
+    expect(r.second.ruleIds).toContain("tag.daemon-command");
+    // a configuration directory: every remembered file under it is read
+    const action = "[Definition]\nactionstart = /usr/local/bin/hook\n";
+    const f = chain(
+      `mkdir -p /srv/f2b/action.d && printf '${action}' > /srv/f2b/action.d/x.conf`,
+      "fail2ban-client -c /srv/f2b/ restart",
+      action,
+    );
+    expect(f.toRead).toEqual(["/srv/f2b/action.d/x.conf"]);
+    expect(f.second.decision).toBe("deny");
+    expect(
+      chain("echo x > /tmp/other", "fail2ban-client -c /srv/f2b/ status", "").second.decision,
+    ).toBe("transact");
+  });
+
   it("judges the package.json script `npm run` runs, written by an earlier command", () => {
     const manifest = '{"scripts": {"clean": "rm -rf ~", "build": "tsc -p ."}}';
     const r = chain(`echo '${manifest}' > package.json`, "npm run clean", manifest);

@@ -15,6 +15,10 @@ const TAG_EFFECTS: Record<string, { kind: EffectKind; why: string }> = {
     kind: "exec-untrusted",
     why: "hands a shell to a program inside an argument (the program runs it; its commands never pass the gate)",
   },
+  "daemon-command": {
+    kind: "persist",
+    why: "a daemon is handed a configuration that names a command: it runs it later, outside any transaction",
+  },
   "handed-shell-file": {
     kind: "exec-untrusted",
     why: "a file this command line wrote starts a shell, and a later program reads it as configuration or code",

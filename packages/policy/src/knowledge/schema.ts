@@ -108,9 +108,16 @@ export const runnerSchema = z
             pattern: regex.describe("Group 1 is a shell command line the program runs"),
             from: z
               .array(z.string().min(1))
-              .min(1)
+              .default([])
               .describe("Where to look: `operands`, `stdin` or option names"),
             requires: options.describe("Flags without which the construct runs nothing"),
+            in_files: options.describe(
+              "Options naming a configuration file or directory: the pattern is searched in the files there that the line wrote or the chain memory read back",
+            ),
+            later: z
+              .boolean()
+              .default(false)
+              .describe("A daemon runs the command later, outside any transaction"),
           })
           .strict(),
       )

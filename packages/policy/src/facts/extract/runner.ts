@@ -6,7 +6,7 @@
 import type { RunnerSpec } from "../../knowledge/schema.js";
 import { parseArgs, type OptionSpec } from "../argspec.js";
 import { firstCommandIndex } from "../programs.js";
-import type { ArgValue } from "../paths.js";
+import { absolutize, pathFact, type ArgValue } from "../paths.js";
 import { type Output, type CommandEnv, type Frame, Extractor, lit } from "./state.js";
 import { shellText, code } from "./simple.js";
 import { emit } from "./emit.js";
@@ -27,7 +27,10 @@ function optionSpec(spec: RunnerSpec): OptionSpec {
         ...spec.program_options,
         ...spec.code_options,
         ...spec.escape_options,
-        ...spec.embedded.flatMap((e) => e.from.filter((f) => f.startsWith("-"))),
+        ...spec.embedded.flatMap((e) => [
+          ...e.from.filter((f) => f.startsWith("-")),
+          ...e.in_files,
+        ]),
       ],
       longSingleDash: spec.long_single_dash,
     };
@@ -94,6 +97,32 @@ function typedLines(
   escapeLines(ex, spec, lit(ex.following), env, `${name} typed input`);
 }
 
+/**
+ * The text of the configuration files a daemon is handed (`rsyslogd -f F`, `fail2ban-client -c
+ * DIR`) that this line wrote (or the chain memory read back from the guest): the file itself, or
+ * every file under the directory. Each is also named as an input the program runs, so that
+ * `scriptsToRead` asks for it when an earlier command wrote it.
+ */
+function configTexts(
+  ex: Extractor,
+  optionNames: readonly string[],
+  options: Record<string, string[]>,
+  env: CommandEnv,
+): string[] {
+  const out: string[] = [];
+  const ps = ex.pathScope(env.scope);
+  for (const o of optionNames)
+    for (const v of options[o] ?? []) {
+      const abs = absolutize(v.replace(/\/+$/, "") || v, ps);
+      if (abs === undefined) continue;
+      env.inputs.push({ ...pathFact(lit(abs), "read", ps), runs: true });
+      for (const [path, f] of env.scope.files)
+        if ((path === abs || path.startsWith(abs + "/")) && f.content !== undefined)
+          out.push(f.content);
+    }
+  return out;
+}
+
 const embeddedPatterns = new WeakMap<RunnerSpec, RegExp[]>();
 
 /** Shell commands embedded in the program's language: in its operands, stdin or option values. */
@@ -113,18 +142,22 @@ function embeddedCommands(
   let ran = false;
   spec.embedded.forEach((e, k) => {
     if (e.requires.length > 0 && !e.requires.some((f) => p.flags.includes(f))) return;
-    const texts = e.from.flatMap((f) =>
-      f === "operands"
-        ? p.positionals
-        : f === "stdin"
-          ? env.stdin.kind === "literal"
-            ? [env.stdin.text]
-            : []
-          : (p.options[f] ?? []),
-    );
+    const texts = [
+      ...configTexts(ex, e.in_files, p.options, env),
+      ...e.from.flatMap((f) =>
+        f === "operands"
+          ? p.positionals
+          : f === "stdin"
+            ? env.stdin.kind === "literal"
+              ? [env.stdin.text]
+              : []
+            : (p.options[f] ?? []),
+      ),
+    ];
     for (const t of texts)
       for (const m of t.matchAll(res[k]!)) {
         ran = true;
+        if (e.later) env.tags.push("daemon-command");
         shellText(ex, m[1] ?? "", env, `${name} embedded`);
       }
   });
