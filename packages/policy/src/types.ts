@@ -52,6 +52,8 @@ export type PathClass =
   | "vcs-exec"
   | "protected"
   | "outside"
+  /** Under a remote filesystem mounted earlier on the line (sshfs host:/ dir): writes leave. */
+  | "remote-mount"
   | "unknown";
 
 /** What a command does with a path. */

@@ -157,6 +157,8 @@ function readKind(
   return { kind: "read", why: "reads a file" };
 }
 
+const MOUNT_WHY = "writes into a remote filesystem mounted on this line: the data leaves the guest";
+
 /** Effects of the paths, redirects and inputs of one simple command. */
 export function pathEffects(
   c: CommandFacts,
@@ -182,6 +184,10 @@ export function pathEffects(
   };
   for (const p of c.paths) {
     if (p.remote === true) continue; // the other host's side of scp/rsync: judged as a send or a download
+    if ((p.role === "write" || p.role === "delete") && p.classes.includes("remote-mount")) {
+      add(p.role === "write" ? "send" : "remote-change", "path.remote-mount", MOUNT_WHY, p);
+      continue;
+    }
     if (p.role === "write") {
       if (p.classes.includes("devnull")) continue;
       const w = writeKind(
@@ -222,6 +228,10 @@ export function pathEffects(
     });
   for (const r of c.redirects) {
     if (!r.write || r.path === undefined || r.path.classes.includes("devnull")) continue;
+    if (r.path.classes.includes("remote-mount")) {
+      add("send", "redirect.remote-mount", MOUNT_WHY, r.path);
+      continue;
+    }
     const w = writeKind(r.path, false);
     add(w.kind, `redirect.${w.kind}`, w.why, r.path);
   }

@@ -33,6 +33,7 @@ export function extractFacts(
     ),
     functions: new Set(),
     aliases: new Map(),
+    mounts: new Set(),
   };
   try {
     script(ex, normalized, scope, {

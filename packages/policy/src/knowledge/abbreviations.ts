@@ -10,6 +10,14 @@ export function abbreviationTable(): Readonly<Record<string, AbbreviationSpec>> 
   return cached;
 }
 
+let mounters: ReadonlySet<string> | undefined;
+
+/** Programs that mount a remote filesystem on their last operand (`knowledge/programs.yaml`). */
+export function remoteMounters(): ReadonlySet<string> {
+  mounters ??= new Set(readKnowledge("programs.yaml", programsFileSchema).remote_mounts);
+  return mounters;
+}
+
 /** The abbreviation spec of one program, from a map (no keyed loads, no prototype keys). */
 export function abbreviationsOf(program: string): AbbreviationSpec | undefined {
   byProgram ??= new Map(Object.entries(abbreviationTable()));

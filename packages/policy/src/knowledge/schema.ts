@@ -47,6 +47,12 @@ export const programsFileSchema = z
     metadata_only: names,
     extractors: names,
     abbreviations: z.record(z.string(), abbreviationSchema).default({}),
+    remote_mounts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "Programs that mount a remote filesystem (an operand host:path or a URL) on their last operand",
+      ),
   })
   .strict();
 

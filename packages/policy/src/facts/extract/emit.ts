@@ -17,6 +17,7 @@ import { push } from "./simple.js";
 import { emitExec } from "./emit-exec.js";
 import { emitData } from "./emit-data.js";
 import { fileRun } from "./scripts.js";
+import { remoteMounters } from "../../knowledge/abbreviations.js";
 
 export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
   const head = args[0]!;
@@ -197,6 +198,8 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
   handedShellFiles(program, rest, env, ps, ex.home);
   transferSends(program, parsed, env);
   const facts = push(ex, env, program, programPath, argv, parsed, paths, { texts, sql });
+  // After its own facts: the mount point of the mounting command is not yet remote to it.
+  remoteMount(ex, program, parsed, positionals, env);
   void facts;
   return output;
 }
@@ -217,6 +220,28 @@ function downloadedOperands(
     return abs !== undefined && env.scope.files.get(abs)?.origin === "network";
   };
   if (positionals.some(fetched)) env.tags.push("downloaded-operand");
+}
+
+/** `host:path`, rclone's `remote:path`, or a URL: a filesystem on another host. */
+const REMOTE_FS = /^(?:[\w.@-]*[\w-]:(?!\/\/)|[a-z][\w+.-]*:\/\/)/i;
+
+/**
+ * A remote filesystem mounted on the last operand (`sshfs u@h:/ dir`, `rclone mount r: dir`,
+ * `mount -t nfs h:/x /mnt`): later writes under the mount point leave the guest.
+ */
+function remoteMount(
+  ex: Extractor,
+  program: string,
+  parsed: ParsedArgs,
+  positionals: readonly ArgValue[],
+  env: CommandEnv,
+): void {
+  if (!remoteMounters().has(program) || positionals.length < 2) return;
+  if (program === "rclone" && parsed.positionals[0] !== "mount") return;
+  const target = positionals[positionals.length - 1]!;
+  if (!positionals.slice(0, -1).some((a) => REMOTE_FS.test(a.value)) || target.dynamic) return;
+  const abs = absolutize(target.value.replace(/\/+$/, "") || target.value, ex.pathScope(env.scope));
+  if (abs !== undefined) env.scope.mounts?.add(abs);
 }
 
 /** The words an option took as its value (`-o FILE`), in argv order. */

@@ -305,6 +305,16 @@ export function code(ex: Extractor, code: string, env: CommandEnv, via: string):
   env.tags.push("interpreter-code");
 }
 
+/** A path under a remote filesystem mounted earlier on the line is classed `remote-mount`. */
+function underMount(p: PathFact, mounts: ReadonlySet<string>): void {
+  if (p.classes.includes("remote-mount")) return;
+  for (const m of mounts)
+    if (p.path === m || p.path.startsWith(m + "/")) {
+      p.classes = [...p.classes, "remote-mount"];
+      return;
+    }
+}
+
 export function push(
   ex: Extractor,
   env: CommandEnv,
@@ -315,6 +325,11 @@ export function push(
   paths: PathFact[],
   extra: Partial<CommandFacts> = {},
 ): CommandFacts {
+  const mounts = env.scope.mounts;
+  if (mounts !== undefined && mounts.size > 0) {
+    for (const p of paths) underMount(p, mounts);
+    for (const r of env.redirects) if (r.path !== undefined) underMount(r.path, mounts);
+  }
   const stdinFrom: string[] = [];
   if (env.stdin.kind === "network") stdinFrom.push("network");
   if (env.stdin.kind === "unknown") env.inputs.push(...env.stdin.paths);

@@ -28,6 +28,8 @@ export interface Scope {
   bodies?: Map<string, { node: CompoundList | CommandNode; src: string }>;
   aliases: Map<string, string>;
   inFunction?: string;
+  /** Mount points of remote filesystems mounted earlier on the line (shared like `files`). */
+  mounts?: Set<string>;
 }
 
 /** How a command is reached. */
@@ -161,5 +163,6 @@ export function cloneScope(s: Scope): Scope {
     bodies: new Map(s.bodies),
     aliases: new Map(s.aliases),
     inFunction: s.inFunction,
+    mounts: s.mounts,
   };
 }
