@@ -125,55 +125,104 @@ function withoutId(params: Record<string, unknown>, idField: string): Record<str
   return rest;
 }
 
+type StepOf<T extends Step["type"]> = Extract<Step, { type: T }>;
+type LedgerRef = { value: Ledger; save: () => Promise<void> };
+
+async function createSdn(
+  step: StepOf<"sdn-create">,
+  port: NetPort,
+  ledger: LedgerRef,
+  opts: CallOptions,
+): Promise<void> {
+  const idField = step.object;
+  const id = String(step.params[idField]);
+  const rest = withoutId(step.params, idField);
+  if (step.object === "controller" || step.object === "zone") {
+    // Intent before effect: a crash after the create still leaves the object owned.
+    const list = step.object === "controller" ? ledger.value.controllers : ledger.value.zones;
+    if (!list.includes(id)) {
+      list.push(id);
+      await ledger.save();
+    }
+  }
+  if (step.object === "controller")
+    return createOrUpdate(
+      () => port.createController(step.params, opts),
+      () => port.updateController(id, rest, opts),
+    );
+  if (step.object === "zone")
+    return createOrUpdate(
+      () => port.createZone(step.params, opts),
+      () => port.updateZone(id, rest, opts),
+    );
+  return createOrUpdate(
+    () => port.createVnet(step.params, opts),
+    () => port.updateVnet(id, rest, opts),
+  );
+}
+
+async function deleteSdn(
+  step: StepOf<"sdn-delete">,
+  port: NetPort,
+  ledger: LedgerRef,
+  opts: CallOptions,
+): Promise<void> {
+  if (step.object === "controller") await port.deleteController(step.id, opts);
+  else if (step.object === "zone") await port.deleteZone(step.id, opts);
+  else await port.deleteVnet(step.id, opts);
+  if (step.object !== "vnet") {
+    const key = step.object === "controller" ? "controllers" : "zones";
+    ledger.value[key] = ledger.value[key].filter((x) => x !== step.id);
+    await ledger.save();
+  }
+}
+
+async function applySdn(
+  step: StepOf<"sdn-apply">,
+  port: NetPort,
+  opts: CallOptions,
+): Promise<void> {
+  await port.applySdn(opts);
+  // PVE's reload only warns when a node fails: its zones stay `pending`. Say so now rather
+  // than report success (the next apply reloads them).
+  const zones = new Set(step.zones ?? []);
+  const behind = (await port.listZoneStatus(await port.listNodes(opts), opts)).filter(
+    (z) => zones.has(z.zone) && z.status !== "available",
+  );
+  if (behind.length > 0)
+    throw new Error(
+      `the SDN reload did not reach every node: ${behind.map((z) => `zone ${z.zone} is ${z.status} on ${z.node}`).join(", ")}`,
+    );
+}
+
+/** Clone, once: a clone repeated after a crash finds its guest (the planner only lets us here when it is ours). */
+async function cloneOnce(
+  port: NetPort,
+  clone: StepOf<"guest-create">["clone"],
+  opts: CallOptions,
+): Promise<void> {
+  try {
+    await port.cloneGuest(clone, opts);
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+  }
+}
+
 async function runStep(
   step: Step,
   port: NetPort,
-  ledger: { value: Ledger; save: () => Promise<void> },
+  ledger: LedgerRef,
   opts: CallOptions & { sshTimeoutMs: number },
 ): Promise<void> {
   switch (step.type) {
-    case "sdn-create": {
-      const idField = step.object;
-      const id = String(step.params[idField]);
-      const rest = withoutId(step.params, idField);
-      if (step.object === "controller" || step.object === "zone") {
-        // Intent before effect: a crash after the create still leaves the object owned.
-        const list = step.object === "controller" ? ledger.value.controllers : ledger.value.zones;
-        if (!list.includes(id)) {
-          list.push(id);
-          await ledger.save();
-        }
-      }
-      if (step.object === "controller")
-        return createOrUpdate(
-          () => port.createController(step.params, opts),
-          () => port.updateController(id, rest, opts),
-        );
-      if (step.object === "zone")
-        return createOrUpdate(
-          () => port.createZone(step.params, opts),
-          () => port.updateZone(id, rest, opts),
-        );
-      return createOrUpdate(
-        () => port.createVnet(step.params, opts),
-        () => port.updateVnet(id, rest, opts),
-      );
-    }
+    case "sdn-create":
+      return createSdn(step, port, ledger, opts);
     case "sdn-update":
       if (step.object === "controller") return port.updateController(step.id, step.params, opts);
       if (step.object === "zone") return port.updateZone(step.id, step.params, opts);
       return port.updateVnet(step.id, step.params, opts);
-    case "sdn-delete": {
-      if (step.object === "controller") await port.deleteController(step.id, opts);
-      else if (step.object === "zone") await port.deleteZone(step.id, opts);
-      else await port.deleteVnet(step.id, opts);
-      if (step.object !== "vnet") {
-        const key = step.object === "controller" ? "controllers" : "zones";
-        ledger.value[key] = ledger.value[key].filter((x) => x !== step.id);
-        await ledger.save();
-      }
-      return;
-    }
+    case "sdn-delete":
+      return deleteSdn(step, port, ledger, opts);
     case "subnet-create":
       return createOrUpdate(
         () => port.createSubnet(step.vnet, step.params, opts),
@@ -183,20 +232,8 @@ async function runStep(
       return port.updateSubnet(step.vnet, step.id, step.params, opts);
     case "subnet-delete":
       return port.deleteSubnet(step.vnet, step.id, opts);
-    case "sdn-apply": {
-      await port.applySdn(opts);
-      // PVE's reload only warns when a node fails: its zones stay `pending`. Say so now rather
-      // than report success (the next apply reloads them).
-      const zones = new Set(step.zones ?? []);
-      const behind = (await port.listZoneStatus(await port.listNodes(opts), opts)).filter(
-        (z) => zones.has(z.zone) && z.status !== "available",
-      );
-      if (behind.length > 0)
-        throw new Error(
-          `the SDN reload did not reach every node: ${behind.map((z) => `zone ${z.zone} is ${z.status} on ${z.node}`).join(", ")}`,
-        );
-      return;
-    }
+    case "sdn-apply":
+      return applySdn(step, port, opts);
     case "firewall-enable":
       if (step.scope === "datacenter") return port.enableDatacenterFirewall(opts);
       return port.enableNodeNftables(step.scope, opts);
@@ -221,12 +258,7 @@ async function runStep(
     case "guest-create": {
       const ref = { node: step.clone.node, vmid: step.clone.vmid, type: step.clone.type };
       const keys = await readKey(step.ssh);
-      try {
-        await port.cloneGuest(step.clone, opts);
-      } catch (error) {
-        // A clone repeated after a crash: the planner only lets us here when the guest is ours.
-        if (!(error instanceof AlreadyExistsError)) throw error;
-      }
+      await cloneOnce(port, step.clone, opts);
       return finishGuest(port, ref, step.config, step.ssh.user, keys, opts);
     }
     case "guest-update":
@@ -275,6 +307,72 @@ export function checkPrerequisites(p: Plan, enableFirewall: boolean): void {
     });
 }
 
+/** One apply in progress: the plan, where it goes, and how many of its actions are done. */
+interface ApplyRun {
+  p: Plan;
+  port: NetPort;
+  ledger: LedgerRef;
+  callOpts: CallOptions & { sshTimeoutMs: number };
+  signal?: AbortSignal;
+  onProgress?: ApplyOptions["onProgress"];
+  applied: number;
+}
+
+/** Action `i` of the plan, with its progress events; its failure becomes ApplyError (or aborted). */
+async function runAction(r: ApplyRun, i: number): Promise<void> {
+  const { p, signal } = r;
+  const total = p.actions.length;
+  const action = p.actions[i]!;
+  const label = `${action.op} ${action.kind} ${action.id}`;
+  const at = { index: i + 1, total, action };
+  if (signal?.aborted)
+    throw new ApplyAbortedError(
+      `apply of "${p.name}" aborted before ${label} (${r.applied}/${total} done)`,
+      {
+        details: { applied: r.applied, total },
+        hint: "run apply again: it plans from the cluster's state and resumes",
+      },
+    );
+  r.onProgress?.({ phase: "start", ...at, message: `[${i + 1}/${total}] ${label}` });
+  try {
+    await runStep(action.step, r.port, r.ledger, r.callOpts);
+  } catch (cause) {
+    r.onProgress?.({
+      phase: "failed",
+      ...at,
+      message: `[${i + 1}/${total}] ${label}: ${errorMessage(cause)}`,
+    });
+    if (signal?.aborted)
+      throw new ApplyAbortedError(`apply of "${p.name}" aborted during ${label}`, {
+        details: { applied: r.applied, total },
+        cause,
+      });
+    throw new ApplyError(`${label} failed: ${errorMessage(cause)}`, {
+      details: { step: action.step.type, id: action.id, applied: r.applied, total },
+      hint: "fix the cause and run apply again: it resumes from the cluster's state",
+      cause,
+    });
+  }
+  r.applied++;
+  r.onProgress?.({ phase: "done", ...at, message: `[${i + 1}/${total}] ${label}: done` });
+}
+
+/** What a failure around the SDN lock means: a step's own error, an abort, or the lock itself. */
+function lockFailure(r: ApplyRun, cause: unknown): Error {
+  if (cause instanceof ApplyError || cause instanceof ApplyAbortedError) return cause;
+  const details = { applied: r.applied, total: r.p.actions.length };
+  if (r.signal?.aborted)
+    return new ApplyAbortedError(`apply of "${r.p.name}" aborted while taking the SDN lock`, {
+      details,
+      cause,
+    });
+  return new ApplyError(`taking the SDN lock failed: ${errorMessage(cause)}`, {
+    details,
+    hint: "another client holds PVE's SDN lock: wait for it, or release a stale one on a node with `pvesh delete /cluster/sdn/lock --force 1`",
+    cause,
+  });
+}
+
 /**
  * Carry out a plan through `port`, in order, reporting progress. Every step is idempotent, so
  * after a crash or an abort, planning again from the cluster's state and applying resumes.
@@ -305,61 +403,21 @@ export async function apply(
     return { plan: p, applied: 0 };
   }
   const callOpts = { ...(signal ? { signal } : {}), sshTimeoutMs: options.sshTimeoutMs ?? 120_000 };
-  const ledger = {
+  const ledger: LedgerRef = {
     value: await port.loadLedger(p.name, callOpts),
     save: () => port.saveLedger(p.name, ledger.value, callOpts),
   };
-  let applied = 0;
-  const runOne = async (i: number): Promise<void> => {
-    const action = p.actions[i]!;
-    const label = `${action.op} ${action.kind} ${action.id}`;
-    if (signal?.aborted)
-      throw new ApplyAbortedError(
-        `apply of "${p.name}" aborted before ${label} (${applied}/${total} done)`,
-        {
-          details: { applied, total },
-          hint: "run apply again: it plans from the cluster's state and resumes",
-        },
-      );
-    onProgress?.({
-      phase: "start",
-      index: i + 1,
-      total,
-      action,
-      message: `[${i + 1}/${total}] ${label}`,
-    });
-    try {
-      await runStep(action.step, port, ledger, callOpts);
-    } catch (cause) {
-      onProgress?.({
-        phase: "failed",
-        index: i + 1,
-        total,
-        action,
-        message: `[${i + 1}/${total}] ${label}: ${errorMessage(cause)}`,
-      });
-      if (signal?.aborted)
-        throw new ApplyAbortedError(`apply of "${p.name}" aborted during ${label}`, {
-          details: { applied, total },
-          cause,
-        });
-      throw new ApplyError(`${label} failed: ${errorMessage(cause)}`, {
-        details: { step: action.step.type, id: action.id, applied, total },
-        hint: "fix the cause and run apply again: it resumes from the cluster's state",
-        cause,
-      });
-    }
-    applied++;
-    onProgress?.({
-      phase: "done",
-      index: i + 1,
-      total,
-      action,
-      message: `[${i + 1}/${total}] ${label}: done`,
-    });
+  const r: ApplyRun = {
+    p,
+    port,
+    ledger,
+    callOpts,
+    ...(signal ? { signal } : {}),
+    ...(onProgress ? { onProgress } : {}),
+    applied: 0,
   };
   const run = async (from: number, to: number): Promise<void> => {
-    for (let i = from; i < to; i++) await runOne(i);
+    for (let i = from; i < to; i++) await runAction(r, i);
   };
   // PVE 9's global SDN lock is held around the SDN writes and their commit, where the API has it
   const sdn = p.actions.map((a) => /^(sdn|subnet)-/.test(a.step.type));
@@ -371,21 +429,11 @@ export async function apply(
     await port
       .withSdnLock(() => run(first, last + 1), callOpts)
       .catch((cause: unknown) => {
-        if (cause instanceof ApplyError || cause instanceof ApplyAbortedError) throw cause;
-        if (signal?.aborted)
-          throw new ApplyAbortedError(`apply of "${p.name}" aborted while taking the SDN lock`, {
-            details: { applied, total },
-            cause,
-          });
-        throw new ApplyError(`taking the SDN lock failed: ${errorMessage(cause)}`, {
-          details: { applied, total },
-          hint: "another client holds PVE's SDN lock: wait for it, or release a stale one on a node with `pvesh delete /cluster/sdn/lock --force 1`",
-          cause,
-        });
+        throw lockFailure(r, cause);
       });
     await run(last + 1, total);
   }
-  return { plan: p, applied };
+  return { plan: p, applied: r.applied };
 }
 
 /** Observe, plan and apply: make the cluster match the spec. A second run plans nothing. */
