@@ -5,7 +5,7 @@
  * is up or (as root) one started here. Prints the timeline of the median transaction and, per
  * kind of call, the median over transactions of the time spent in it.
  *
- *   node packages/cli/bench/profile-tx.mjs [--reps N] [--guest VMID]
+ *   node packages/cli/bench/profile-tx.mjs [--reps N] [--guest VMID] [--gap MS] [--lease-idle MS]
  */
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
@@ -18,13 +18,18 @@ const { values: args } = parseArgs({
     reps: { type: "string", default: "10" },
     guest: { type: "string", default: "101" },
     gap: { type: "string", default: "0" },
+    // ms a lease is kept after a transaction (default: tx.leaseIdle); 0 releases at once
+    "lease-idle": { type: "string" },
   },
 });
 const guest = { vmid: Number(args.guest) };
 const P = "/root/project/profile-tx";
 const log = (t) => void process.stdout.write(`${t}\n`);
 const { io, stop, testbed } = await benchTestbed(log, {}, {});
-const s = await openSession(io);
+const s = await openSession(
+  io,
+  args["lease-idle"] === undefined ? {} : { leaseIdleMs: Number(args["lease-idle"]) },
+);
 
 let events = [];
 let t0 = 0;

@@ -181,7 +181,7 @@ const txSchema = z
     leaseIdle: duration
       .default("5s")
       .describe(
-        "How long a session keeps a guest's cluster lease after its last transaction, so that the next one need not take it again (0: release at once); other orchestrators wait meanwhile",
+        "How long a session keeps a guest's cluster lease after its last transaction, so that the next one need not take it again (0: release right after it); other orchestrators wait meanwhile",
       ),
     maxClockSkew: duration
       .default("5s")

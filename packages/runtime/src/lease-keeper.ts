@@ -29,7 +29,7 @@ export interface LeaseUseOf {
 }
 
 export interface KeeperOptions {
-  /** How long a lease is kept after its guest's last use; 0 releases it at once. */
+  /** How long a lease is kept after its guest's last use; 0: released as soon as that work is done. */
   idleMs: number;
   ttlMs: number;
   /** Awaited before an idle lease is released (the engine's background prunes of the guest). */
@@ -133,7 +133,9 @@ export class LeaseKeeper {
         once = true;
         if (--k.users > 0) return;
         if (this.kept.get(key) !== k) return void (await k.h.release());
-        if (this.closed || this.o.idleMs <= 0) return void (await this.release(key, k));
+        if (this.closed) return void (await this.release(key, k));
+        // Released in the background once idle, after the guest's background work (with idleMs 0
+        // too: released at once, its config write would meet the prune's snapshot-delete lock).
         k.idle = setTimeout(() => {
           void (async () => {
             await this.o.beforeIdleRelease?.();
