@@ -132,7 +132,7 @@ async function handle(d: HttpDeps, req: IncomingMessage, res: ServerResponse): P
   const url = new URL(req.url ?? "/", "https://testbed.invalid");
   const started = Date.now();
   // The parameter names a call carried and any schema errors: tests hold txbox's calls to the schema.
-  const seen: { params?: string[]; paramErrors?: Record<string, string> } = {};
+  const seen: Seen = {};
   res.on("finish", () =>
     d.log({
       method,
@@ -142,58 +142,14 @@ async function handle(d: HttpDeps, req: IncomingMessage, res: ServerResponse): P
       ...seen,
     }),
   );
-
-  if (url.pathname === "/testbed" || url.pathname.startsWith("/testbed/")) {
-    const caller = await authenticate(d, method, req, res);
-    if (caller === undefined) return;
-    const text = await readBody(req);
-    let body: unknown = undefined;
-    if (text !== "") {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new ApiError(400, "invalid JSON body");
-      }
-    }
-    const data = await d.testbedRoute(method, url.pathname, body, url.searchParams, caller);
-    if (data === undefined)
-      throw new ApiError(501, `Method '${method} ${url.pathname}' not implemented`);
-    send(res, 200, "OK", { data });
-    return;
-  }
-
+  if (url.pathname === "/testbed" || url.pathname.startsWith("/testbed/"))
+    return handleTestbed(d, method, url, req, res);
   if (!url.pathname.startsWith("/api2/json/") && url.pathname !== "/api2/json") {
     throw new ApiError(501, `Method '${method} ${url.pathname}' not implemented`);
   }
   const rel = url.pathname.slice("/api2/json".length) || "/";
-
-  const faults = d.faults();
-  for (const f of faults.drops)
-    if (matches(f.path, rel) && d.random() < f.fraction) {
-      req.socket.destroy();
-      return;
-    }
-  const latency = faults.latency.filter((l) => matches(l.path, rel)).reduce((a, l) => a + l.ms, 0);
-  if (latency > 0) await sleep(latency);
-  for (const f of faults.errors)
-    if (matches(f.path, rel) && d.random() < f.fraction)
-      throw new ApiError(
-        f.status,
-        f.status === 503
-          ? "Service Unavailable (injected fault)"
-          : "Internal Server Error (injected fault)",
-      );
-
-  let segments: string[];
-  try {
-    segments = rel
-      .split("/")
-      .filter((s) => s !== "")
-      .map((s) => decodeURIComponent(s));
-  } catch {
-    throw new ApiError(501, `Method '${method} ${rel}' not implemented`);
-  }
-  const found = d.schema.match(segments);
+  if (!(await injectFaults(d, rel, req))) return;
+  const found = d.schema.match(segmentsOf(method, rel));
   const info = found?.path.methods[method];
   if (found === undefined || info === undefined)
     throw new ApiError(501, `Method '${method} ${rel}' not implemented`);
@@ -206,24 +162,7 @@ async function handle(d: HttpDeps, req: IncomingMessage, res: ServerResponse): P
     if (c === undefined) return;
     caller = c;
   }
-
-  const raw: RawParams = {};
-  for (const [k, v] of url.searchParams) addParam(raw, k, v);
-  if (method === "POST" || method === "PUT") {
-    const text = await readBody(req);
-    const ctype = String(req.headers["content-type"] ?? "");
-    if (text !== "") {
-      if (ctype.includes("application/json")) {
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          throw new ApiError(400, "Parameter verification failed.", { body: "malformed JSON" });
-        }
-        jsonToRaw(body, raw);
-      } else for (const [k, v] of new URLSearchParams(text)) addParam(raw, k, v);
-    }
-  }
+  const raw = await rawParams(method, url, req);
   for (const [k, v] of Object.entries(found.vars)) raw[k] = v;
 
   // pve-manager's rest_handler checks permissions on the raw parameters before verifying them
@@ -236,23 +175,7 @@ async function handle(d: HttpDeps, req: IncomingMessage, res: ServerResponse): P
     seen.paramErrors = checked.errors;
     throw paramError(checked.errors);
   }
-
-  const cluster = d.cluster();
-  const handler = cluster.routes[`${method} ${template}`];
-  let data: unknown;
-  if (handler !== undefined) {
-    try {
-      data = await handler({ method, template, params: checked.values, caller });
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401 && d.authFailDelayMs() > 0)
-        await sleep(d.authFailDelayMs());
-      throw err;
-    }
-  } else if (method === "GET" && info.returns?.links !== undefined) {
-    data = directoryIndex(d.schema, template, info.returns.links);
-  } else {
-    throw new ApiError(501, `Method '${method} ${rel}' not implemented`);
-  }
+  const data = await dispatch(d, { method, template, rel, info, values: checked.values, caller });
   if (isLogin) {
     // The login answer's cookie, as pveproxy sets it (the JSON carries it too)
     const ticket = (data as { ticket?: string }).ticket;
@@ -261,6 +184,116 @@ async function handle(d: HttpDeps, req: IncomingMessage, res: ServerResponse): P
   }
   if (data instanceof Reply) send(res, 200, "OK", { data: data.data, ...data.extra });
   else send(res, 200, "OK", { data: data === undefined ? null : data });
+}
+
+type Seen = { params?: string[]; paramErrors?: Record<string, string> };
+
+/** The testbed's own routes (`/testbed/…`): authenticated like the API, JSON bodies. */
+async function handleTestbed(
+  d: HttpDeps,
+  method: string,
+  url: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const caller = await authenticate(d, method, req, res);
+  if (caller === undefined) return;
+  const text = await readBody(req);
+  let body: unknown = undefined;
+  if (text !== "") {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new ApiError(400, "invalid JSON body");
+    }
+  }
+  const data = await d.testbedRoute(method, url.pathname, body, url.searchParams, caller);
+  if (data === undefined)
+    throw new ApiError(501, `Method '${method} ${url.pathname}' not implemented`);
+  send(res, 200, "OK", { data });
+}
+
+/**
+ * The configured faults for this path: a dropped connection (false: nothing more to do), added
+ * latency, or an injected 500/503 (thrown).
+ */
+async function injectFaults(d: HttpDeps, rel: string, req: IncomingMessage): Promise<boolean> {
+  const faults = d.faults();
+  for (const f of faults.drops)
+    if (matches(f.path, rel) && d.random() < f.fraction) {
+      req.socket.destroy();
+      return false;
+    }
+  const latency = faults.latency.filter((l) => matches(l.path, rel)).reduce((a, l) => a + l.ms, 0);
+  if (latency > 0) await sleep(latency);
+  for (const f of faults.errors)
+    if (matches(f.path, rel) && d.random() < f.fraction)
+      throw new ApiError(
+        f.status,
+        f.status === 503
+          ? "Service Unavailable (injected fault)"
+          : "Internal Server Error (injected fault)",
+      );
+  return true;
+}
+
+/** The path's segments, decoded; a segment that is not valid percent-encoding matches no route. */
+function segmentsOf(method: string, rel: string): string[] {
+  try {
+    return rel
+      .split("/")
+      .filter((s) => s !== "")
+      .map((s) => decodeURIComponent(s));
+  } catch {
+    throw new ApiError(501, `Method '${method} ${rel}' not implemented`);
+  }
+}
+
+/** Query and body parameters (form-encoded, or JSON as PVE's clients may send), as raw strings. */
+async function rawParams(method: string, url: URL, req: IncomingMessage): Promise<RawParams> {
+  const raw: RawParams = {};
+  for (const [k, v] of url.searchParams) addParam(raw, k, v);
+  if (method !== "POST" && method !== "PUT") return raw;
+  const text = await readBody(req);
+  if (text === "") return raw;
+  if (String(req.headers["content-type"] ?? "").includes("application/json")) {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new ApiError(400, "Parameter verification failed.", { body: "malformed JSON" });
+    }
+    jsonToRaw(body, raw);
+  } else for (const [k, v] of new URLSearchParams(text)) addParam(raw, k, v);
+  return raw;
+}
+
+/** The cluster's handler for the route, else a directory index, else 501 as PVE answers. */
+async function dispatch(
+  d: HttpDeps,
+  call: {
+    method: string;
+    template: string;
+    rel: string;
+    info: NonNullable<ReturnType<ApiSchema["match"]>>["path"]["methods"][string];
+    values: Record<string, unknown>;
+    caller: Caller;
+  },
+): Promise<unknown> {
+  const { method, template, info } = call;
+  const handler = d.cluster().routes[`${method} ${template}`];
+  if (handler !== undefined) {
+    try {
+      return await handler({ method, template, params: call.values, caller: call.caller });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401 && d.authFailDelayMs() > 0)
+        await sleep(d.authFailDelayMs());
+      throw err;
+    }
+  }
+  if (method === "GET" && info?.returns?.links !== undefined)
+    return directoryIndex(d.schema, template, info.returns.links);
+  throw new ApiError(501, `Method '${method} ${call.rel}' not implemented`);
 }
 
 /** A schema "directory" GET (links to children) that the testbed has no handler for. */
