@@ -178,6 +178,12 @@ test("an untagged guest with the spec's name is adopted: tagged, and its keys se
     config: { tags: "other;txbox-lab" },
     ssh: { user: "root", publicKey: "ssh-ed25519 AAAA k" },
   });
+  // Several tags: shown and written as PVE keeps them, `;`-separated, the spec's added last.
+  const several = matching();
+  guestOf(several).tags = ["other", "ops"];
+  expect(plan(spec, several).actions[0]!.changes).toStrictEqual([
+    { field: "tags", before: "other;ops", after: "other;ops;txbox-lab" },
+  ]);
   const bare = matching();
   guestOf(bare).tags = [];
   expect(plan(spec, bare).actions[0]!.changes).toStrictEqual([
@@ -201,6 +207,15 @@ test("a NIC is compared on the keys txbox sets; a missing one is added as desire
   delete guestOf(none).config.net0;
   expect(plan(spec, none).actions[0]!.step).toMatchObject({
     config: { net0: "name=eth0,bridge=agentsa,ip=10.11.0.11/24,gw=10.11.0.1,firewall=1" },
+  });
+  // The first key of an LXC NIC is its name, not a model: another name is a change.
+  const renamed = matching();
+  guestOf(renamed).config.net0 =
+    "name=eth1,bridge=agentsa,firewall=1,gw=10.11.0.1,hwaddr=BC:24:11:AA:BB:CC,ip=10.11.0.11/24,type=veth";
+  expect(plan(spec, renamed).actions[0]!.step).toMatchObject({
+    config: {
+      net0: "name=eth0,bridge=agentsa,ip=10.11.0.11/24,gw=10.11.0.1,firewall=1,hwaddr=BC:24:11:AA:BB:CC",
+    },
   });
   const noMac = matching();
   guestOf(noMac).config.net0 = "name=eth0,bridge=old,ip=10.11.0.11/24";
