@@ -153,43 +153,62 @@ export function createOpenAiModel(options: OpenAiModelOptions): AgentModel {
       cause,
     });
   }
-  const url = new URL("chat/completions", base).toString();
-  const doFetch = options.fetch ?? fetch;
-  const sleep = options.sleep ?? abortableSleep;
-  const requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
-  const maxRetries = options.maxRetries ?? 4;
-  const backoffMs = options.backoffMs ?? 500;
-  const maxBackoffMs = options.maxBackoffMs ?? 10_000;
+  const client = new ChatClient(options, new URL("chat/completions", base).toString());
+  return { name: options.model, complete: (request, signal) => client.complete(request, signal) };
+}
 
-  const toolsFallback = options.toolsFallback ?? true;
-  let toolsRejected = false;
+/** One attempt's end: a turn, or the error to retry (or not) after. */
+type Attempt = { turn: AssistantTurn } | { error: ModelError };
 
-  const complete = async (request: ModelRequest, signal?: AbortSignal): Promise<AssistantTurn> => {
+/** Chat completions with retries, back-off, `Retry-After`, and a fallback for servers without tools. */
+class ChatClient {
+  private readonly fetch: typeof fetch;
+  private readonly sleep: NonNullable<OpenAiModelOptions["sleep"]>;
+  private readonly requestTimeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly backoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly toolsFallback: boolean;
+  private toolsRejected = false;
+
+  constructor(
+    private readonly options: OpenAiModelOptions,
+    private readonly url: string,
+  ) {
+    this.fetch = options.fetch ?? fetch;
+    this.sleep = options.sleep ?? abortableSleep;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
+    this.maxRetries = options.maxRetries ?? 4;
+    this.backoffMs = options.backoffMs ?? 500;
+    this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+    this.toolsFallback = options.toolsFallback ?? true;
+  }
+
+  async complete(request: ModelRequest, signal?: AbortSignal): Promise<AssistantTurn> {
+    const tools = request.tools.length > 0;
     try {
-      return await send(request, !toolsRejected && request.tools.length > 0, signal);
+      return await this.send(request, !this.toolsRejected && tools, signal);
     } catch (error) {
       const status = error instanceof ModelError ? error.details.httpStatus : undefined;
       const text = error instanceof ModelError ? error.message : "";
+      // A server that refuses function calling: ask again without tools, and from now on.
       if (
-        toolsFallback &&
-        !toolsRejected &&
-        request.tools.length > 0 &&
+        this.toolsFallback &&
+        !this.toolsRejected &&
+        tools &&
         status === 400 &&
         /tool/i.test(text)
       ) {
-        toolsRejected = true;
-        return send(request, false, signal);
+        this.toolsRejected = true;
+        return this.send(request, false, signal);
       }
       throw error;
     }
-  };
+  }
 
-  const send = async (
-    request: ModelRequest,
-    withTools: boolean,
-    signal?: AbortSignal,
-  ): Promise<AssistantTurn> => {
-    const body = JSON.stringify({
+  private body(request: ModelRequest, withTools: boolean): string {
+    const { options } = this;
+    return JSON.stringify({
       model: options.model,
       messages: toWireMessages(request.messages, { tools: withTools }),
       ...(withTools
@@ -201,76 +220,94 @@ export function createOpenAiModel(options: OpenAiModelOptions): AgentModel {
       ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
       ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
     });
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+  }
+
+  private async send(
+    request: ModelRequest,
+    withTools: boolean,
+    signal?: AbortSignal,
+  ): Promise<AssistantTurn> {
+    const body = this.body(request, withTools);
     let lastError: ModelError | undefined;
-    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+    for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
       if (attempt > 0) {
-        const wait = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1));
+        const wait = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 1));
         const hinted = lastError?.details.retryAfterMs;
-        await sleep(typeof hinted === "number" ? Math.min(maxBackoffMs, hinted) : wait, signal);
+        const ms = typeof hinted === "number" ? Math.min(this.maxBackoffMs, hinted) : wait;
+        await this.sleep(ms, signal);
       }
-      const perRequest = AbortSignal.timeout(requestTimeoutMs);
-      let response: Response;
-      try {
-        response = await doFetch(url, {
-          method: "POST",
-          headers,
-          body,
-          signal: signal ? AbortSignal.any([signal, perRequest]) : perRequest,
-        });
-      } catch (cause) {
-        // The caller's cancellation is final; our own timeout and network errors are retried.
-        if (signal?.aborted) throw signal.reason ?? cause;
-        lastError = new ModelError(
+      const end = await this.attempt(body, attempt, signal);
+      if ("turn" in end) return end.turn;
+      lastError = end.error;
+      if (!lastError.retryable) throw lastError;
+    }
+    throw lastError ?? new ModelError("E_MODEL_UNREACHABLE", `model server ${this.url} failed`);
+  }
+
+  private async attempt(body: string, attempt: number, signal?: AbortSignal): Promise<Attempt> {
+    const { url, requestTimeoutMs } = this;
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    const perRequest = AbortSignal.timeout(requestTimeoutMs);
+    let response: Response;
+    try {
+      response = await this.fetch(url, {
+        method: "POST",
+        headers,
+        body,
+        signal: signal ? AbortSignal.any([signal, perRequest]) : perRequest,
+      });
+    } catch (cause) {
+      // The caller's cancellation is final; our own timeout and network errors are retried.
+      if (signal?.aborted) throw signal.reason ?? cause;
+      return {
+        error: new ModelError(
           "E_MODEL_UNREACHABLE",
           perRequest.aborted
             ? `model server ${url} did not answer within ${requestTimeoutMs} ms`
             : `model server ${url} unreachable: ${errorMessage((cause as Error).cause ?? cause)}`,
           { retryable: true, cause, details: { url, attempt: attempt + 1 } },
-        );
-        continue;
-      }
-      const text = await response.text();
-      if (response.ok) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch (cause) {
-          throw new ModelError("E_MODEL_RESPONSE", `model server ${url} answered non-JSON`, {
-            details: { url, body: text.slice(0, 500) },
-            cause,
-          });
-        }
-        return parseCompletion(parsed);
-      }
-      const retryable = response.status === 429 || response.status >= 500;
-      const hint = retryAfterMs(response);
-      lastError = new ModelError(
-        "E_MODEL_HTTP",
-        `model server ${url} answered HTTP ${response.status}: ${text.slice(0, 300)}`,
-        {
-          retryable,
-          details: {
-            url,
-            httpStatus: response.status,
-            attempt: attempt + 1,
-            ...(hint === undefined ? {} : { retryAfterMs: hint }),
-          },
-          hint:
-            response.status === 401 || response.status === 403
-              ? "set the API key in the variable named by agent.apiKeyEnv"
-              : response.status === 404
-                ? "agent.baseUrl usually ends with /v1; check agent.model names a served model"
-                : undefined,
-        },
-      );
-      if (!retryable) throw lastError;
+        ),
+      };
     }
-    throw lastError ?? new ModelError("E_MODEL_UNREACHABLE", `model server ${url} failed`);
-  };
+    const text = await response.text();
+    if (!response.ok) return { error: httpError(url, response, text, attempt) };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (cause) {
+      throw new ModelError("E_MODEL_RESPONSE", `model server ${url} answered non-JSON`, {
+        details: { url, body: text.slice(0, 500) },
+        cause,
+      });
+    }
+    return { turn: parseCompletion(parsed) };
+  }
+}
 
-  return { name: options.model, complete };
+/** An HTTP error answer: retryable for 429 and 5xx, with the server's `Retry-After` and a hint. */
+function httpError(url: string, response: Response, text: string, attempt: number): ModelError {
+  const retryable = response.status === 429 || response.status >= 500;
+  const hint = retryAfterMs(response);
+  return new ModelError(
+    "E_MODEL_HTTP",
+    `model server ${url} answered HTTP ${response.status}: ${text.slice(0, 300)}`,
+    {
+      retryable,
+      details: {
+        url,
+        httpStatus: response.status,
+        attempt: attempt + 1,
+        ...(hint === undefined ? {} : { retryAfterMs: hint }),
+      },
+      hint:
+        response.status === 401 || response.status === 403
+          ? "set the API key in the variable named by agent.apiKeyEnv"
+          : response.status === 404
+            ? "agent.baseUrl usually ends with /v1; check agent.model names a served model"
+            : undefined,
+    },
+  );
 }
 
 /**
