@@ -350,6 +350,19 @@ export class SdnRealiser {
     links: Map<string, LinkInfo>,
     say: (what: string) => void,
   ): Promise<void> {
+    await this.ensureBridge(ns, v, links, say);
+    await this.ensureVxlan(ns, v, local, links, say);
+    await this.ensureAddresses(ns, v.bridge, v.addresses, say);
+    if (v.zoneType === "vxlan") await this.ensureFlooding(ns, v, say);
+  }
+
+  /** The vnet's bridge, ours (alias), with the vnet's MAC and MTU, up. */
+  private async ensureBridge(
+    ns: string,
+    v: VnetDevices,
+    links: Map<string, LinkInfo>,
+    say: (what: string) => void,
+  ): Promise<void> {
     const br = links.get(v.bridge);
     if (br && br.linkinfo?.info_kind !== "bridge") {
       await ipIn(ns, ["link", "del", v.bridge]);
@@ -381,7 +394,16 @@ export class SdnRealiser {
       ]);
       if (cur) say(`set bridge ${v.bridge} address/mtu/state`);
     }
+  }
 
+  /** The vnet's VXLAN device (VNI, local address, port; no learning), enslaved to its bridge, up. */
+  private async ensureVxlan(
+    ns: string,
+    v: VnetDevices,
+    local: string,
+    links: Map<string, LinkInfo>,
+    say: (what: string) => void,
+  ): Promise<void> {
     const vx = links.get(v.vxlan);
     const data = vx?.linkinfo?.info_data ?? {};
     const matches =
@@ -444,9 +466,6 @@ export class SdnRealiser {
       ]);
       await ipIn(ns, ["link", "set", v.vxlan, "up"]);
     }
-
-    await this.ensureAddresses(ns, v.bridge, v.addresses, say);
-    if (v.zoneType === "vxlan") await this.ensureFlooding(ns, v, say);
   }
 
   private async ensureAddresses(
