@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openJournal, validWalHeader, type Journal, type NewTx } from "../src/journal.js";
 import { InvalidTransition, JournalError, TxNotFound } from "../src/errors.js";
+import { blank, caught } from "./support/journal-fields.js";
 
 let dir: string;
 let file: string;
@@ -25,31 +26,6 @@ const base: NewTx = {
   snapshotName: "txbox-t1",
   keepSnapshot: true,
 };
-
-const blank = {
-  actor: null,
-  state: "INTENT",
-  snapshotRemoved: false,
-  exitCode: null,
-  signal: null,
-  timedOut: null,
-  stdoutSha256: null,
-  stderrSha256: null,
-  baseline: null,
-  verify: null,
-  timings: {},
-  error: null,
-};
-
-/** The error `fn` throws (undefined if none), to assert on its class, message and details. */
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "txbox-journal-rec-"));
