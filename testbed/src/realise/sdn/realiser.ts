@@ -320,7 +320,12 @@ export class SdnRealiser {
       await ipIn(ns, ["link", "del", l.ifname], true);
       say(`deleted ${l.linkinfo?.info_kind ?? "link"} ${l.ifname}`);
     }
-    for (const v of net.vnets) await this.ensureVnet(ns, v, net.underlay.address, byName, say);
+    for (const v of net.vnets) {
+      await this.ensureBridge(ns, v, byName, say);
+      await this.ensureVxlan(ns, v, net.underlay.address, byName, say);
+      await this.ensureAddresses(ns, v.bridge, v.addresses, say);
+      if (v.zoneType === "vxlan") await this.ensureFlooding(ns, v, say);
+    }
 
     await this.ensureNft(net, say);
     changes.push(...(await this.frr(net.node).ensure(net.bgp)));
@@ -341,19 +346,6 @@ export class SdnRealiser {
       await writeFile(nftFile, net.nft);
       say("applied nftables ruleset");
     }
-  }
-
-  private async ensureVnet(
-    ns: string,
-    v: VnetDevices,
-    local: string,
-    links: Map<string, LinkInfo>,
-    say: (what: string) => void,
-  ): Promise<void> {
-    await this.ensureBridge(ns, v, links, say);
-    await this.ensureVxlan(ns, v, local, links, say);
-    await this.ensureAddresses(ns, v.bridge, v.addresses, say);
-    if (v.zoneType === "vxlan") await this.ensureFlooding(ns, v, say);
   }
 
   /** The vnet's bridge, ours (alias), with the vnet's MAC and MTU, up. */
