@@ -36,6 +36,10 @@ describe("hostOf", () => {
     ["db.example.com", "db.example.com"],
     ["name:port", "name:port"],
     ["a:1x", "a:1x"],
+    // a scheme only at the start makes a URL; brackets only around the whole host are dropped
+    ["see http://db.example.com", "see http://db.example.com"],
+    ["http://a[b]c/x", "a[b]c"],
+    ["myunix:/x", "myunix:/x"],
   ])("%s → %s", (value, host) => {
     expect(hostOf(value)).toBe(host);
   });
@@ -108,6 +112,26 @@ describe("serviceTarget", () => {
     expect(serviceTarget(facts("myclient -x 1 --host db.example.com"), hostRule)).toEqual(
       remote("db.example.com", "--host db.example.com"),
     );
+  });
+
+  it("reads the raw arguments when the extractor did not take the option's value", () => {
+    // c.options empty: the program's option grammar did not say the option takes a value
+    const raw = (...argv: string[]): CommandFacts => ({ ...facts("myclient"), argv, options: {} });
+    const remote = (name: string, why: string) => ({ remote: true, known: true, name, why });
+    expect(serviceTarget(raw("--host=db.example.com"), hostRule)).toEqual(
+      remote("db.example.com", "--host db.example.com"),
+    );
+    expect(serviceTarget(raw("--host", "db.example.com"), hostRule)).toEqual(
+      remote("db.example.com", "--host db.example.com"),
+    );
+    expect(serviceTarget(raw("-hdb.example.com--"), hostRule)).toEqual(
+      remote("db.example.com--", "-h db.example.com--"),
+    );
+    // as getopt reads it: the value of `-h=db` is `=db`
+    expect(serviceTarget(raw("-h=db.example.com"), hostRule)).toEqual(
+      remote("=db.example.com", "-h =db.example.com"),
+    );
+    expect(serviceTarget(raw("x", "--", "--host=db.example.com"), hostRule)).toEqual(GUEST);
   });
 
   it("stops at `--` and does not take a longer option for the host option", () => {
