@@ -1,7 +1,7 @@
 // The file and line of a refusal inside a script the command runs (explain.ts: placeInScripts),
 // where core.explain.test.ts leaves it open: a script named by its absolute path, an id denied in
-// the script but only transacted elsewhere on the line, a command on no one line of the file, and
-// comments that mention it. No rules and no policy pack: path effects alone.
+// the script but only transacted elsewhere on the line, the whole command's line before an
+// argument's, a command on no one line of the file, and comments that mention it. No rules and no policy pack: path effects alone.
 import { decide } from "../src/explain.js";
 import type { Policy } from "../src/policy.js";
 
@@ -23,6 +23,27 @@ describe("a refusal inside a script", () => {
     expect(
       run("bash sub/t.sh", { "/workspace/t.sh": "echo\n", "/workspace/sub/t.sh": "rm -rf ~\n" }),
     ).toEqual([`${TREE} (in sub/t.sh line 1: rm -rf ~)`]);
+  });
+
+  it("takes `./` off the front of the name only", () => {
+    expect(run("bash out./t.sh", { "/workspace/out./t.sh": "rm -rf ~\n" })).toEqual([
+      `${TREE} (in out./t.sh line 1: rm -rf ~)`,
+    ]);
+  });
+
+  it("prefers the line with the whole command to an earlier one with one of its arguments", () => {
+    expect(run("bash t.sh", { "/workspace/t.sh": "echo -rf\nrm -rf ~\n" })).toEqual([
+      `${TREE} (in t.sh line 2: rm -rf ~)`,
+    ]);
+  });
+
+  it("takes a line with a comment after the command as code, an indented comment as comment", () => {
+    expect(run("bash t.sh", { "/workspace/t.sh": "rm -rf ~ # clean\n" })).toEqual([
+      `${TREE} (in t.sh line 1: rm -rf ~ # clean)`,
+    ]);
+    expect(run("bash t.sh", { "/workspace/t.sh": "  # rm -rf ~\nrm -rf ~\n" })).toEqual([
+      `${TREE} (in t.sh line 2: rm -rf ~)`,
+    ]);
   });
 
   it("places the denied effect, not an allowed one of the same id elsewhere on the line", () => {
