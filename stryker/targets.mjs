@@ -137,6 +137,23 @@ export const TARGETS = {
         mutate: ["packages/policy/src/effects/paths.ts"],
         tests: ["packages/policy/test/core.paths.test.ts"],
       },
+      // part c in slices (472 mutants to test: ~2 h on the loaded machine of 2026-12-05 02:10)
+      c1: {
+        mutate: ["packages/policy/src/effects/paths.ts:1-76"], // isWholeTree, globParent
+        tests: ["packages/policy/test/core.paths.test.ts"],
+      },
+      c2: {
+        mutate: ["packages/policy/src/effects/paths.ts:77-120"], // writeKind
+        tests: ["packages/policy/test/core.paths.test.ts"],
+      },
+      c3: {
+        mutate: ["packages/policy/src/effects/paths.ts:121-159"], // deleteKind, readKind
+        tests: ["packages/policy/test/core.paths.test.ts"],
+      },
+      c4: {
+        mutate: ["packages/policy/src/effects/paths.ts:160-233"], // pathEffects
+        tests: ["packages/policy/test/core.paths.test.ts"],
+      },
       // guest or remote target
       d: {
         mutate: ["packages/policy/src/effects/target.ts"],
