@@ -130,14 +130,11 @@ export const TARGETS = {
         mutate: ["packages/policy/src/explain.ts:1-141"],
         tests: ["packages/policy/test/core*.test.ts"],
       },
-      // path facts → effects: core.paths.test.ts drives pathEffects and isWholeTree directly on
-      // hand-built path facts; it loads no extractor, so a mutant's run is a fraction of the
-      // other core files' (a lower bound: core.explain.test.ts reaches paths.ts too)
-      c: {
-        mutate: ["packages/policy/src/effects/paths.ts"],
-        tests: ["packages/policy/test/core.paths.test.ts"],
-      },
-      // part c in slices (472 mutants to test: ~2 h on the loaded machine of 2026-12-05 02:10)
+      // path facts → effects (part c, effects/paths.ts, in slices: its 472 mutants to test take
+      // ~2 h on the loaded machine of 2026-12-05 02:10): core.paths.test.ts drives pathEffects
+      // and isWholeTree directly on hand-built path facts; it loads no extractor, so a mutant's
+      // run is a fraction of the other core files' (a lower bound: core.explain.test.ts reaches
+      // paths.ts too)
       c1: {
         mutate: ["packages/policy/src/effects/paths.ts:1-76"], // isWholeTree, globParent
         tests: ["packages/policy/test/core.paths.test.ts"],
