@@ -148,7 +148,7 @@ export const TARGETS = {
         tests: ["packages/policy/test/core.paths.test.ts"],
       },
       c4: {
-        mutate: ["packages/policy/src/effects/paths.ts:160-233"], // pathEffects
+        mutate: ["packages/policy/src/effects/paths.ts:160-243"], // pathEffects
         tests: ["packages/policy/test/core.paths.test.ts"],
       },
       // guest or remote target

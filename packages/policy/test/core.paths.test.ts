@@ -325,6 +325,35 @@ describe("reads, runs and inputs", () => {
     ]);
   });
 
+  it("judges a write or delete under a remote mount as leaving the guest", () => {
+    const why = "writes into a remote filesystem mounted on this line: the data leaves the guest";
+    const mount: PathClass[] = ["remote-mount"];
+    expect(
+      pathEffects(
+        command("cp", {
+          paths: [path("/mnt/r/a", "write", mount), path("/mnt/r/b", "delete", mount)],
+          redirects: [
+            {
+              operator: ">",
+              target: "/mnt/r/c",
+              write: true,
+              path: path("/mnt/r/c", "write", mount),
+            },
+          ],
+        }),
+        3,
+        HOME,
+        knowledge,
+      ).map((e) => [e.kind, e.id, e.reason]),
+    ).toEqual([
+      ["send", "path.remote-mount", `${why}: /mnt/r/a`],
+      ["remote-change", "path.remote-mount", `${why}: /mnt/r/b`],
+      ["send", "redirect.remote-mount", `${why}: /mnt/r/c`],
+    ]);
+    // reading there is judged as any read
+    expect(effects("cat", [path("/mnt/r/a", "read", mount)])).toEqual([]);
+  });
+
   it("judges inputs as reads by no particular program", () => {
     expect(
       effects("stat", [], {
