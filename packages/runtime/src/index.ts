@@ -53,3 +53,4 @@ export {
   type ProxmoxNetPortOptions,
   type NetSshEndpoint,
 } from "./net-port/index.js";
+export { paperBenchOn, benchGuest, type PaperOnSession } from "./paper-bench.js";

@@ -4,23 +4,14 @@ import { UsageError } from "@txbox/core";
 import {
   formatProgress,
   renderConsoleTable,
-  runPaperBench,
   writeReports,
   type BenchProgress,
   type BenchSize,
-  type FaultInjector,
-  type PaperBenchOptions,
   type PaperBenchResult,
 } from "@txbox/bench";
 import type { Register } from "../main.js";
 import { EXIT, printJson, println, type Io } from "../output.js";
-import {
-  findTestbedState,
-  readTestbedState,
-  sessionBenchRunner,
-  testbedFaults,
-  TESTBED_FAULT_KINDS,
-} from "@txbox/runtime";
+import { paperBenchOn, TESTBED_FAULT_KINDS } from "@txbox/runtime";
 import { recoverGuest, withSession } from "../session.js";
 import { parseGuest, withTxCommon, type TxCommonOptions } from "./common-tx.js";
 
@@ -73,6 +64,7 @@ function progressWriter(io: Io): { tick(p: BenchProgress): void; end(): void } {
     },
     end() {
       if (drawn) io.stderr.write("\n");
+      drawn = false;
     },
   };
 }
@@ -115,7 +107,12 @@ export const registerBench: Register = (program, io, outcome) => {
           `--fault-trials: expected a whole number of at least 1, got ${JSON.stringify(opts.faultTrials)}`,
         );
       const out = resolve(io.cwd, opts.out ?? `.txbox/bench/${stamp()}`);
-      const err = (t: string): void => void io.stderr.write(`${t}\n`);
+      const progress = progressWriter(io);
+      // A note ends a progress line drawn on a terminal first.
+      const note = (t: string): void => {
+        progress.end();
+        io.stderr.write(`${t}\n`);
+      };
       const result = await withSession(
         io,
         {
@@ -123,76 +120,20 @@ export const registerBench: Register = (program, io, outcome) => {
           ...(opts.policy === undefined ? {} : { policy: opts.policy }),
         },
         async (s) => {
-          let guest = parseGuest(opts.guest);
-          if (guest === undefined) {
-            const configured = s.loaded.config.guests[0]?.vmid;
-            if (s.target.source === "testbed") guest = { vmid: 101 };
-            else if (configured !== undefined) guest = { vmid: configured };
-            else
-              throw new UsageError("--guest is required (no testbed and no guests in txbox.yaml)");
-          }
-          let faults: FaultInjector | undefined;
-          if (opts.faults === false) {
-            err("bench: fault injection skipped (--no-faults)");
-          } else if (s.target.source !== "testbed") {
-            err(
-              `bench: fault injection skipped: the target (${s.target.origin}) is not the testbed; ` +
-                "rollback under faults needs the testbed's /testbed/faults endpoint",
-            );
-          } else {
-            const file = findTestbedState(io);
-            if (file === undefined) {
-              err("bench: fault injection skipped: no testbed state file found");
-            } else {
-              const kinds =
-                typeof opts.faults === "string"
-                  ? opts.faults
-                      .split(",")
-                      .map((k) => k.trim())
-                      .filter((k) => k !== "")
-                  : TESTBED_FAULT_KINDS;
-              faults = await testbedFaults(readTestbedState(file), guest.vmid, kinds);
-            }
-          }
-          await recoverGuest(io, s, guest);
-          err(
-            `bench: reproducing arXiv:2512.12806 (size ${size}) on guest ${guest.vmid} of ${s.target.source} (${s.target.origin})`,
-          );
-          if (opts.overhead === false) err("bench: overhead measurement skipped (--no-overhead)");
-          const progress = progressWriter(io);
-          const startedAt = Date.now();
+          const guest = parseGuest(opts.guest);
           try {
-            const r = await runPaperBench({
-              runner: sessionBenchRunner(s, guest),
+            return await paperBenchOn(s, io, {
+              ...(guest === undefined ? {} : { guest }),
               size,
-              ...(faults === undefined ? {} : { faults }),
+              ...(opts.faults === undefined ? {} : { faults: opts.faults }),
               ...(faultTrials === undefined ? {} : { faultTrials }),
-              ...(opts.overhead === false
-                ? {
-                    parts: [
-                      "scenarios",
-                      "interception",
-                      "faults",
-                    ] satisfies PaperBenchOptions["parts"],
-                  }
-                : {}),
+              overhead: opts.overhead !== false,
               onProgress: (p) => progress.tick(p),
+              note,
+              recover: (g) => recoverGuest(io, s, g),
             });
+          } finally {
             progress.end();
-            // Injected rollback failures leave transactions FAILED with their snapshots kept, by design.
-            const failed = s.journal
-              .listTxs({ guest, limit: 10_000 })
-              .filter((t) => t.createdAt >= startedAt && t.state === "FAILED");
-            if (failed.length > 0) {
-              err(
-                `bench: ${failed.length} transaction(s) ended FAILED with their snapshot kept for the operator ` +
-                  `(${failed.map((t) => t.txid).join(", ")}); see txbox tx show TXID`,
-              );
-            }
-            return r;
-          } catch (error) {
-            progress.end();
-            throw error;
           }
         },
       );
@@ -206,7 +147,7 @@ export const registerBench: Register = (program, io, outcome) => {
         println(io, `duration: ${(result.durationMs / 1000).toFixed(1)} s`);
         for (const sc of result.scenarios) {
           for (const c of sc.commands.filter((x) => !x.passed))
-            err(`bench: ${sc.category}: ${c.command}: ${c.failure ?? "failed"}`);
+            io.stderr.write(`bench: ${sc.category}: ${c.command}: ${c.failure ?? "failed"}\n`);
         }
       }
       outcome.code = table1Passed(result) ? EXIT.ok : EXIT.failure;
