@@ -35,6 +35,7 @@ import { ProxmoxSnapshotPort } from "./snapshot-port.js";
 import { journalPath, resolveTarget, type Target } from "./target.js";
 import { GuestLeases, localOrchestrator, type Holding } from "./cluster-lease.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { auditUnreached } from "./unreached.js";
 import { adoptRecords, guestRecords, hasOpenRecords } from "./cluster.js";
 
 /** Options of {@link openSession}; each maps to a CLI flag. */
@@ -338,7 +339,11 @@ export async function openSession(io: RuntimeEnv, options: SessionOptions = {}):
     const t2 = performance.now();
     if (decision.decision !== "deny") {
       const failed = await warm;
-      if (failed !== undefined) throw failed;
+      if (failed !== undefined) {
+        const who = input.actor ?? (actor === undefined || actor === "" ? null : actor);
+        auditUnreached(journal, { guest, command, actor: who }, decision, failed, t2 - t1);
+        throw failed;
+      }
     }
     const t3 = performance.now();
     // A transaction holds the guest's cluster lease: no other orchestrator's runs meanwhile.

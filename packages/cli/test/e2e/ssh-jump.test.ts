@@ -108,9 +108,11 @@ describeAsRoot("ssh: ProxyJump, ssh-agent, known_hosts", () => {
   }, 60_000);
 
   test("the guest's pinned key is wrong behind a good jump host: E_SSH_HOSTKEY, no snapshot", async () => {
-    const r = await run(
-      write(jump.knownHostsLine, `guests:\n  - vmid: ${VMID}\n    hostKey: ${jump.fingerprint}\n`),
+    const env = write(
+      jump.knownHostsLine,
+      `guests:\n  - vmid: ${VMID}\n    hostKey: ${jump.fingerprint}\n`,
     );
+    const r = await run(env);
     const body = r.body as unknown as ErrorBody;
     expect(body.code).toBe("E_SSH_HOSTKEY");
     // Names the guest and both fingerprints: the one presented and the one pinned.
@@ -119,6 +121,17 @@ describeAsRoot("ssh: ProxyJump, ssh-agent, known_hosts", () => {
     expect(body.message).toContain(jump.fingerprint);
     expect(await txboxSnapshots(s, VMID)).toEqual([]);
     expect(await sh(s, VMID, `cat ${P}/f`)).toBe("before\n");
+    // Not run, yet audited: the operator sees the attempt and why it did not run.
+    const audit = await e.cliJson(["tx", "audit", "--guest", String(VMID), "--limit", "1"], env);
+    expect(audit.body).toEqual([
+      expect.objectContaining({
+        command: `echo via-jump >> ${P}/f`,
+        decision: "transact",
+        outcome: "unreached",
+        exitCode: null,
+        reason: expect.stringContaining("not run: E_SSH_HOSTKEY: "),
+      }),
+    ]);
   }, 60_000);
 
   test("through the jump host with the agent's key, the transaction commits", async () => {
