@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { AuditRecord, TxRecord } from "@txbox/tx";
-import type { Register } from "../main.js";
+import type { Outcome, Register } from "../main.js";
 import { EXIT, printJson, println, type Io } from "../output.js";
 import {
   listCluster,
@@ -125,11 +125,7 @@ function printTx(io: Io, t: TxRecord & { events: EventLine[] }): void {
 const NO_JOURNAL_HELP =
   "\nThe journal is $TXBOX_JOURNAL, else tx.journal of txbox.yaml, else beside the testbed state, else\n$XDG_STATE_HOME/txbox/journal.db. It is never created here: with none, exit 1 with E_NO_JOURNAL\n(--json: {code, message, details: {file}}).";
 
-export const registerTx: Register = (program, io, outcome) => {
-  const tx = program
-    .command("tx")
-    .description("transactions: list, show, roll back a committed one, recover after a crash");
-
+function registerTxList(tx: Command, io: Io, outcome: Outcome): void {
   withTxCommon(tx.command("list") as Command)
     .description(
       "transactions from the journal, newest first; with --cluster, from every guest's txbox snapshots over the API, merged with the journal",
@@ -173,7 +169,9 @@ export const registerTx: Register = (program, io, outcome) => {
         outcome.code = EXIT.ok;
       },
     );
+}
 
+function registerTxAudit(tx: Command, io: Io, outcome: Outcome): void {
   withTxCommon(tx.command("audit") as Command)
     .description(
       "every command txbox was asked to run — allowed, denied or transacted — newest last",
@@ -197,7 +195,9 @@ export const registerTx: Register = (program, io, outcome) => {
       }
       outcome.code = EXIT.ok;
     });
+}
 
+function registerTxShow(tx: Command, io: Io, outcome: Outcome): void {
   withTxCommon(tx.command("show") as Command)
     .description("one transaction with its state history")
     .argument("<txid>", "the transaction id")
@@ -213,7 +213,9 @@ export const registerTx: Register = (program, io, outcome) => {
       }
       outcome.code = EXIT.ok;
     });
+}
 
+function registerTxRollback(tx: Command, io: Io, outcome: Outcome): void {
   withTxCommon(tx.command("rollback") as Command)
     .description(
       "return the guest to its state before a committed transaction whose snapshot was kept (later commits on the guest are undone with it)",
@@ -241,7 +243,9 @@ export const registerTx: Register = (program, io, outcome) => {
         );
       outcome.code = EXIT.ok;
     });
+}
 
+function registerTxRecover(tx: Command, io: Io, outcome: Outcome): void {
   withTxCommon(tx.command("recover") as Command)
     .description(
       "finish or undo transactions a crash left open, remove orphan txbox-* snapshots, release stale locks",
@@ -274,4 +278,16 @@ export const registerTx: Register = (program, io, outcome) => {
       }
       outcome.code = report.errors.length > 0 ? EXIT.failure : EXIT.ok;
     });
+}
+
+export const registerTx: Register = (program, io, outcome) => {
+  const tx = program
+    .command("tx")
+    .description("transactions: list, show, roll back a committed one, recover after a crash");
+
+  registerTxList(tx, io, outcome);
+  registerTxAudit(tx, io, outcome);
+  registerTxShow(tx, io, outcome);
+  registerTxRollback(tx, io, outcome);
+  registerTxRecover(tx, io, outcome);
 };
