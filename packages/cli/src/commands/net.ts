@@ -25,7 +25,7 @@ import {
   type SavedPlan,
 } from "@txbox/net";
 import { ProxmoxClient } from "@txbox/proxmox";
-import type { Register } from "../main.js";
+import type { Outcome, Register } from "../main.js";
 import { EXIT, printJson, println, reportError, type Io } from "../output.js";
 import {
   configFor,
@@ -270,13 +270,7 @@ async function run(
   }
 }
 
-export const registerNet: Register = (program, io, outcome) => {
-  const net = program
-    .command("net")
-    .description(
-      "declarative EVPN/VXLAN networks, firewalls and guests (plan, apply, verify, destroy)",
-    );
-
+function registerNetPlan(net: Command, io: Io, outcome: Outcome): void {
   withNetCommon(net.command("plan"), false)
     .description(
       "show what apply would change, field by field; --out saves it for `net apply FILE`",
@@ -302,7 +296,9 @@ export const registerNet: Register = (program, io, outcome) => {
         outcome.code = EXIT.failure;
       }
     });
+}
 
+function registerNetApply(net: Command, io: Io, outcome: Outcome): void {
   withNetCommon(net.command("apply"), true)
     .description(
       "make the cluster match the spec (or carry out a plan saved by `net plan --out`); idempotent and resumable",
@@ -340,7 +336,9 @@ export const registerNet: Register = (program, io, outcome) => {
         await s.close();
       }
     });
+}
 
+function registerNetVerify(net: Command, io: Io, outcome: Outcome): void {
   withNetCommon(net.command("verify"), false)
     .description(
       "probe isolation live from inside the guests over their SSH (own vnet reached, other vnets only where allowed, egress, management blocked); prints a matrix",
@@ -356,7 +354,9 @@ export const registerNet: Register = (program, io, outcome) => {
         await s.close();
       }
     });
+}
 
+function registerNetDestroy(net: Command, io: Io, outcome: Outcome): void {
   withNetCommon(net.command("destroy"), true)
     .description(
       "remove everything this spec created (guests, firewall rules, SDN objects); others' objects stay",
@@ -379,6 +379,19 @@ export const registerNet: Register = (program, io, outcome) => {
         await s.close();
       }
     });
+}
+
+export const registerNet: Register = (program, io, outcome) => {
+  const net = program
+    .command("net")
+    .description(
+      "declarative EVPN/VXLAN networks, firewalls and guests (plan, apply, verify, destroy)",
+    );
+
+  registerNetPlan(net, io, outcome);
+  registerNetApply(net, io, outcome);
+  registerNetVerify(net, io, outcome);
+  registerNetDestroy(net, io, outcome);
 };
 
 /** A file's text, or "" when it cannot be read (the spec loader then names the problem). */

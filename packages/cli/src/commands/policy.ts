@@ -2,7 +2,7 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { UsageError, type LoadedConfig } from "@txbox/core";
 import { explain, type Decision, type Policy } from "@txbox/policy";
-import type { Register } from "../main.js";
+import type { Outcome, Register } from "../main.js";
 import { commandText, EXIT, printJson, println, type Io } from "../output.js";
 import { gate, policyContext } from "@txbox/runtime/gate";
 import { hostOf } from "../session.js";
@@ -84,11 +84,7 @@ async function batch(io: Io, opts: CommonOptions): Promise<number> {
   return bad > 0 ? EXIT.usage : EXIT.ok;
 }
 
-export const registerPolicy: Register = (program, io, outcome) => {
-  const policy = program
-    .command("policy")
-    .description("the policy gate: decide, explain and test command decisions");
-
+function registerPolicyCheck(policy: Command, io: Io, outcome: Outcome): void {
   withCommon(policy.command("check"))
     .description("decide allow / transact / deny for a command (exit 3 when denied)")
     .option("--batch", 'read JSON lines {"cmd": "..."} on stdin, write one decision per line')
@@ -108,7 +104,9 @@ export const registerPolicy: Register = (program, io, outcome) => {
       else printDecision(io, cmd, d);
       outcome.code = d.decision === "deny" ? EXIT.denied : EXIT.ok;
     });
+}
 
+function registerPolicyExplain(policy: Command, io: Io, outcome: Outcome): void {
   withCommon(policy.command("explain"))
     .description("show the parsed facts and every rule that matched")
     .argument("[command...]", "the command, after --")
@@ -123,7 +121,9 @@ export const registerPolicy: Register = (program, io, outcome) => {
       }
       outcome.code = ex.decision.decision === "deny" ? EXIT.denied : EXIT.ok;
     });
+}
 
+function registerPolicyTest(policy: Command, io: Io, outcome: Outcome): void {
   withCommon(policy.command("test"))
     .description(
       "the gate's figures: deny recall and allow accuracy on corpus v2, the dev and held-out splits, ART tactics and evasions; or one labelled JSONL file",
@@ -168,4 +168,14 @@ export const registerPolicy: Register = (program, io, outcome) => {
         );
       },
     );
+}
+
+export const registerPolicy: Register = (program, io, outcome) => {
+  const policy = program
+    .command("policy")
+    .description("the policy gate: decide, explain and test command decisions");
+
+  registerPolicyCheck(policy, io, outcome);
+  registerPolicyExplain(policy, io, outcome);
+  registerPolicyTest(policy, io, outcome);
 };
