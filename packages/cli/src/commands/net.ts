@@ -388,10 +388,8 @@ export const registerNet: Register = (program, io, outcome) => {
       "declarative EVPN/VXLAN networks, firewalls and guests (plan, apply, verify, destroy)",
     );
 
-  registerNetPlan(net, io, outcome);
-  registerNetApply(net, io, outcome);
-  registerNetVerify(net, io, outcome);
-  registerNetDestroy(net, io, outcome);
+  for (const register of [registerNetPlan, registerNetApply, registerNetVerify, registerNetDestroy])
+    register(net, io, outcome);
 };
 
 /** A file's text, or "" when it cannot be read (the spec loader then names the problem). */

@@ -175,7 +175,6 @@ export const registerPolicy: Register = (program, io, outcome) => {
     .command("policy")
     .description("the policy gate: decide, explain and test command decisions");
 
-  registerPolicyCheck(policy, io, outcome);
-  registerPolicyExplain(policy, io, outcome);
-  registerPolicyTest(policy, io, outcome);
+  for (const register of [registerPolicyCheck, registerPolicyExplain, registerPolicyTest])
+    register(policy, io, outcome);
 };

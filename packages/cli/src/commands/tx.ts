@@ -285,9 +285,12 @@ export const registerTx: Register = (program, io, outcome) => {
     .command("tx")
     .description("transactions: list, show, roll back a committed one, recover after a crash");
 
-  registerTxList(tx, io, outcome);
-  registerTxAudit(tx, io, outcome);
-  registerTxShow(tx, io, outcome);
-  registerTxRollback(tx, io, outcome);
-  registerTxRecover(tx, io, outcome);
+  for (const register of [
+    registerTxList,
+    registerTxAudit,
+    registerTxShow,
+    registerTxRollback,
+    registerTxRecover,
+  ])
+    register(tx, io, outcome);
 };
