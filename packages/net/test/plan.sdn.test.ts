@@ -334,3 +334,32 @@ test("conflicts lead the text, one per line, set apart from the actions", () => 
     ].join("\n"),
   );
 });
+
+test("a subnet is matched by its vnet and its id: another cidr is created, a moved one re-made", () => {
+  const second = parseNetSpec(
+    specText.replace(
+      "subnets: [{ cidr: 10.11.0.0/24, gateway: 10.11.0.1 }]",
+      "subnets: [{ cidr: 10.11.0.0/24, gateway: 10.11.0.1 }, { cidr: 10.13.0.0/24, gateway: 10.13.0.1 }]",
+    ),
+    "lab.yaml",
+  );
+  const subnetLines = (p: ReturnType<typeof plan>) => line(p).filter((l) => l.includes(" subnet "));
+  expect(subnetLines(plan(second, matching()))).toEqual([
+    "create subnet agentsa/tenanta-10.13.0.0-24",
+  ]);
+  // The spec moved 10.12.0.0/24 from agentsa to its new vnet agentsb.
+  const moved = parseNetSpec(
+    specText.replace(
+      "guests:",
+      "  - { id: agentsb, zone: tenanta, tag: 11001, subnets: [{ cidr: 10.12.0.0/24 }] }\nguests:",
+    ),
+    "lab.yaml",
+  );
+  const obs = matching();
+  obs.vnets.push({ vnet: "agentsb", zone: "tenanta", tag: 11001, alias: "txbox:lab" });
+  obs.subnets.unshift({ subnet: "tenanta-10.12.0.0-24", vnet: "agentsa", cidr: "10.12.0.0/24" });
+  expect(subnetLines(plan(moved, obs))).toEqual([
+    "delete subnet agentsa/tenanta-10.12.0.0-24", // deletes lead: the id is the same
+    "create subnet agentsb/tenanta-10.12.0.0-24",
+  ]);
+});

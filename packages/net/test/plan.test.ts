@@ -281,3 +281,25 @@ test("an egress into a vnet the spec does not manage is refused at plan time, wi
     ),
   ]);
 });
+
+test("an egress is checked against the subnets of vnets outside the spec, each by its own range", () => {
+  const theirs = { vnet: "theirs", zone: "zz", tag: 9, alias: "someone else" };
+  // Another vnet of the spec, already there, holds the destination: opened on it, no conflict.
+  const own = structuredClone(empty);
+  own.vnets.push({ vnet: "blue", zone: "zz", tag: 2, alias: "txbox:lab" });
+  own.subnets.push({ subnet: "zz-10.2.0.0-24", vnet: "blue", cidr: "10.2.0.0/24" });
+  expect(plan(twoVnets("{ dest: 10.2.0.5 }"), own).conflicts).toEqual([]);
+  // A foreign vnet whose range does not hold the destination is no conflict.
+  const beside = structuredClone(empty);
+  beside.vnets.push(theirs);
+  beside.subnets.push({ subnet: "zz-10.9.0.0-24", vnet: "theirs", cidr: "10.9.0.0/24" });
+  expect(plan(twoVnets("{ dest: 10.2.0.5 }"), beside).conflicts).toEqual([]);
+  // Without a cidr in the listing, the range is read from PVE's id, octets of any length.
+  const byId = structuredClone(empty);
+  byId.vnets.push(theirs);
+  byId.subnets.push({ subnet: "zz-10.20.30.64-26", vnet: "theirs" });
+  expect(plan(twoVnets("{ dest: 10.20.30.70 }"), byId).conflicts).toEqual([
+    expect.stringMatching(/^egress from red to 10\.20\.30\.70 lies in vnet theirs,/),
+  ]);
+  expect(plan(twoVnets("{ dest: 10.20.30.10 }"), byId).conflicts).toEqual([]);
+});
