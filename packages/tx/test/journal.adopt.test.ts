@@ -4,11 +4,11 @@
 // orchestrator's snapshot record: stored field by field in the record's state, with its own
 // history, once.
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import type Database from "better-sqlite3";
+import Database from "better-sqlite3";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JournalNotFound } from "../src/errors.js";
+import { JournalError, JournalNotFound } from "../src/errors.js";
 import { openJournal, type Journal, type NewTx } from "../src/journal.js";
 import { blank, caught } from "./support/journal-fields.js";
 
@@ -166,5 +166,19 @@ describe("adoptTx", () => {
     expect(j.events("other-1").map((e) => [e.at, e.from, e.to, e.event])).toStrictEqual([
       [1000, null, "INTENT", { type: "INTENT" }],
     ]);
+  });
+
+  it("a failed write names the adoption", () => {
+    const file = join(dir, "j.db");
+    j = openJournal(file, { busyTimeoutMs: 50 });
+    const other = new Database(file);
+    other.exec("BEGIN IMMEDIATE"); // another process's write lock
+    const e = caught(() => j!.adoptTx({ ...tx, state: "EXECUTING", createdAt: 1, from: "host-b" }));
+    other.exec("ROLLBACK");
+    other.close();
+    expect(e).toBeInstanceOf(JournalError);
+    // "database is locked", or {"code":"SQLITE_BUSY"} from another realm under jest.
+    expect((e as JournalError).message).toMatch(/^journal write failed \(adopt\): .*(locked|BUSY)/);
+    expect(j.findTx("other-1")).toBeUndefined();
   });
 });
