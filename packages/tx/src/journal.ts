@@ -645,7 +645,6 @@ export class Journal {
     });
   }
 
-  /** Audit records, oldest first. */
   /**
    * Audit records, oldest first: of one guest, of one outcome, the newest `limit` of them. The
    * filters run in SQL, so a command that asks for the last few pays for those, not the history.
