@@ -44,7 +44,7 @@ export const TARGETS = {
     parts: {
       a: ["packages/tx/src/journal.ts:1-365"],
       b: ["packages/tx/src/journal.ts:366-566"],
-      c: ["packages/tx/src/journal.ts:567-763"],
+      c: ["packages/tx/src/journal.ts:567-762"],
     },
     tests: ["packages/tx/test/journal*.test.ts"],
   },
@@ -62,7 +62,7 @@ export const TARGETS = {
       "packages/tx/src/journal.ts:334-342",
       "packages/tx/src/journal.ts:366-378",
       "packages/tx/src/journal.ts:405-454",
-      "packages/tx/src/journal.ts:653-673",
+      "packages/tx/src/journal.ts:652-672",
     ],
     tests: ["packages/tx/test/journal*.test.ts"],
   },
