@@ -113,6 +113,7 @@ describe("a write", () => {
     ["/boot", [], "path.availability changes what the guest boots"],
     ["/boot/grub/grub.cfg", [], "path.availability changes what the guest boots"],
     ["/bootx", [], "path.write writes a file"],
+    ["/workspace/boot/x", ["project"], "path.write writes a file"],
     ["/srv/keep/x", ["protected"], "path.tamper writes an operator-protected path"],
     ["/dev/sda", ["device"], "path.disk writes a raw device"],
     ["/dev/tcp/h/1", ["network"], "path.send writes to a network socket"],
