@@ -54,6 +54,10 @@ describe("isWholeTree", () => {
     for (const p of ["/", "/home", "/root", HOME, "/home/bob"])
       expect({ p, whole: tree(p, [], false) }).toEqual({ p, whole: true });
     expect(tree("/home/bob/x", [], true, "/home/bob")).toBe(false);
+    // a home outside /home and /root, and /home or /root only at the start
+    expect(tree("/srv/agent", [], false, "/srv/agent")).toBe(true);
+    expect(tree("/x/home/bob", [], false)).toBe(false);
+    expect(tree("/x/root/y")).toBe(false);
   });
 
   it("reads a glob as its literal parent, and .* as also naming the parent's parent", () => {
@@ -65,6 +69,8 @@ describe("isWholeTree", () => {
     expect(tree("/workspace/.*", ["project"], false)).toBe(true);
     expect(tree("/workspace/app/.*", ["project"])).toBe(false);
     expect(tree(`${HOME}/app/.*`, ["project"], false)).toBe(true);
+    // only a trailing .* names the parent
+    expect(tree(`${HOME}/app/.*x`)).toBe(false);
   });
 
   it("takes the start of find's selection: / always, a system tree up to two levels", () => {
@@ -89,6 +95,7 @@ describe("isWholeTree", () => {
     expect(tree("/root/x", [], true, "/root")).toBe(false);
     expect(tree("/home/bob/x", ["project"])).toBe(false);
     expect(tree(`${HOME}/x`)).toBe(false);
+    expect(tree(`${HOME}2/x`)).toBe(true);
     expect(tree("/home/bob/x", [], false)).toBe(false);
     expect(tree("/rootx/y")).toBe(false);
   });
