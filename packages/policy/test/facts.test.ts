@@ -174,6 +174,15 @@ describe("nested shell text", () => {
     expect(rm.remote).toBe(true);
   });
 
+  it("keeps the remote command's own options: ssh reads its options only up to the command", () => {
+    // OpenSSH re-reads options after the destination and stops at the first word that is not one.
+    const rm = facts("ssh -p 22 host -l root rm -rf /tmp/x").find((c) => c.program === "rm")!;
+    expect(rm.remote).toBe(true);
+    expect(rm.argv).toEqual(["-rf", "/tmp/x"]);
+    const ls = facts("ssh host ls -la /srv").find((c) => c.program === "ls")!;
+    expect(ls.argv).toEqual(["-la", "/srv"]);
+  });
+
   it("tracks cd across && and into nested shells", () => {
     const rm = facts("cd /tmp && bash -c 'rm -rf foo'").find((c) => c.program === "rm")!;
     expect(rm.paths[0]!.path).toBe("/tmp/foo");

@@ -11,6 +11,12 @@ export interface OptionSpec {
   optional?: Readonly<Record<string, readonly string[]>>;
   /** Single-dash long options (`-name`, `-exec`) are whole words, not bundles. */
   longSingleDash?: boolean;
+  /**
+   * Options end at this operand: it and every word after it are operands (`ssh` = 2: OpenSSH's
+   * ssh.c reads options again after the destination, with BSD getopt, which stops at the first
+   * word that is not an option — the remote command's first word; `ssh h rm -rf y` runs `rm -rf y`).
+   */
+  optionsEndAt?: number;
   /** Number of leading positional words that form the subcommand (`git stash drop` = 2). */
   subcommands?: number;
   /** Specs of subcommands, keyed by the first positional word. */
@@ -398,6 +404,7 @@ export const PROGRAM_SPECS: Readonly<Record<string, OptionSpec>> = {
   },
   scp: { valued: ["-P", "-i", "-o", "-F", "-c", "-l", "-S", "-J", "-D", "-X"] },
   ssh: {
+    optionsEndAt: 2,
     valued: [
       "-b",
       "-c",
@@ -866,6 +873,8 @@ export function parseArgs(argv: readonly string[], spec: OptionSpec = NO_SPEC): 
           valued = valuedOf(next);
         }
       }
+      if (current.optionsEndAt !== undefined && positionals.length >= current.optionsEndAt)
+        endOfOptions = true;
       continue;
     }
     if (a === "--") {
