@@ -4,7 +4,7 @@
  * bounded number of times with exponential backoff (honouring `Retry-After`); every other status
  * fails at once, because resending a bad request cannot help.
  */
-import { ConfigError, durationMs, errorMessage, type AgentConfig } from "@txbox/core";
+import { ConfigError, durationMs, errorMessage, sleep, type AgentConfig } from "@txbox/core";
 import { ModelError } from "./errors.js";
 import type { AgentModel, AssistantTurn, ChatMessage, ModelRequest, ToolCall } from "./model.js";
 
@@ -33,21 +33,6 @@ export interface OpenAiModelOptions {
   fetch?: typeof fetch;
   /** Injected for tests; default a timer that honours the abort signal. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** The wire form of our messages. */
@@ -176,7 +161,7 @@ class ChatClient {
     private readonly url: string,
   ) {
     this.fetch = options.fetch ?? fetch;
-    this.sleep = options.sleep ?? abortableSleep;
+    this.sleep = options.sleep ?? sleep;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
     this.maxRetries = options.maxRetries ?? 4;
     this.backoffMs = options.backoffMs ?? 500;

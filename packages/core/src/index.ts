@@ -52,3 +52,4 @@ export {
   encodeStream,
   streamBytes,
 } from "./record.js";
+export { sleep } from "./sleep.js";

@@ -1,6 +1,6 @@
 import { proxmoxApi, type Proxmox } from "proxmox-api";
 import type { Agent } from "undici";
-import type { Logger, ProxmoxConfig } from "@txbox/core";
+import { sleep, type Logger, type ProxmoxConfig } from "@txbox/core";
 import { Locked, NotFound, TaskFailed, Unsupported } from "./errors.js";
 import { connectionFromConfig, type ProxmoxConnection } from "./connection.js";
 import { Firewall } from "./firewall.js";
@@ -8,7 +8,6 @@ import { Guest, type GuestType } from "./guest.js";
 import {
   RETRY,
   backoffDelay,
-  sleep,
   withRetry,
   type RetryHooks,
   type RetryPolicy,

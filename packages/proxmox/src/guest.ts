@@ -1,6 +1,7 @@
 import { ApiError, Locked, NotFound, TaskFailed, Timeout } from "./errors.js";
 import type { EffectOptions, ProxmoxClient } from "./client.js";
-import { RETRY, sleep } from "./retry.js";
+import { sleep } from "@txbox/core";
+import { RETRY } from "./retry.js";
 import { POLL, type TaskPoll, type TaskResult } from "./tasks.js";
 import {
   afterLateTimeout,

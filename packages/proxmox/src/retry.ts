@@ -1,3 +1,4 @@
+import { sleep } from "@txbox/core";
 import { Locked, Timeout, TransportError, type ProxmoxError } from "./errors.js";
 import { isProxmoxError } from "./guards.js";
 
@@ -61,22 +62,6 @@ export function backoffDelay(
 ): number {
   const d = Math.min(policy.maxDelayMs, policy.baseDelayMs * policy.factor ** attempt);
   return Math.round(d / 2 + (random() * d) / 2);
-}
-
-/** Sleep that an AbortSignal can cut short (rejects with the signal's reason). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 export interface RetryHooks<T> {

@@ -1,7 +1,8 @@
 import { ApiError, Locked, TaskFailed, Timeout, type ProxmoxError } from "./errors.js";
 import { isProxmoxError } from "./guards.js";
 import { isTaskSuccess, mapTaskExit } from "./mapping.js";
-import { RETRY, sleep, withRetry } from "./retry.js";
+import { sleep } from "@txbox/core";
+import { RETRY, withRetry } from "./retry.js";
 import { parseUpid } from "./upid.js";
 
 /** Sends one API request (the client's bottom layer). */

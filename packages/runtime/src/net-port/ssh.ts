@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
-import { ConfigError, TimeoutError } from "@txbox/core";
+import { ConfigError, sleep, TimeoutError } from "@txbox/core";
 import { shellQuote, SshExecutor, type ExecResult } from "@txbox/exec";
 import type { CallOptions, GuestRef } from "@txbox/net";
 import type { ProxmoxClient } from "@txbox/proxmox";
 import { guestOf, pendingKeysFile } from "./guests.js";
-import { sleep, tcpProbe } from "./util.js";
+import { tcpProbe } from "./util.js";
 
 /** How to reach a guest's sshd from here: an address, and (optionally) operator credentials. */
 export interface NetSshEndpoint {

@@ -4,20 +4,6 @@ import { isProxmoxError, NotFound } from "@txbox/proxmox";
 
 const EXISTS = /already (?:defined|exists?)|config file already exists/i;
 
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-
 /** A create that finds its object already there becomes {@link AlreadyExistsError}. */
 export async function create(fn: () => Promise<unknown>): Promise<void> {
   try {
