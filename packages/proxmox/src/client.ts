@@ -5,13 +5,7 @@ import { Locked, NotFound, TaskFailed, Unsupported } from "./errors.js";
 import { connectionFromConfig, type ProxmoxConnection } from "./connection.js";
 import { Firewall } from "./firewall.js";
 import { Guest, type GuestType } from "./guest.js";
-import {
-  RETRY,
-  backoffDelay,
-  withRetry,
-  type RetryHooks,
-  type RetryPolicy,
-} from "./retry.js";
+import { RETRY, backoffDelay, withRetry, type RetryHooks, type RetryPolicy } from "./retry.js";
 import { Sdn } from "./sdn.js";
 import { waitTask, type TaskPoll, type TaskResult, type WaitTaskOptions } from "./tasks.js";
 import { createDispatcher } from "./tls.js";
