@@ -4,6 +4,7 @@ import { isWholeTree } from "./effects/paths.js";
 import { serviceTarget, type Target } from "./effects/target.js";
 import { decideEffect, EFFECT_TABLE } from "./effects/table.js";
 import { extractFacts } from "./facts/extract.js";
+import { describedEffects } from "./knowledge/described.js";
 import { loadKnowledge } from "./knowledge/load.js";
 import { SHELLS, basename } from "./facts/programs.js";
 import type { Policy } from "./policy.js";
@@ -34,6 +35,20 @@ function targetOf(c: CommandFacts, policy: Policy): Target {
   return serviceTarget(c, k.services.get(c.program));
 }
 
+/**
+ * The effects generated knowledge reads from the descriptions of the program's subcommands and
+ * options (lower priority: only for a command no entry naming its program matched).
+ */
+function describedOf(c: CommandFacts, i: number): Effect[] {
+  return describedEffects(c).map((d) => ({
+    kind: d.effect,
+    id: `described.${d.rule}`,
+    reason: `${c.program} ${d.what}: its completion file describes it as ${d.rule.replace(".", ": ")} (generated knowledge)`,
+    remote: false,
+    command: i,
+  }));
+}
+
 /** Judge one simple command: its knowledge matches and its effects. */
 function judgeCommand(
   policy: Policy,
@@ -46,11 +61,14 @@ function judgeCommand(
   const effects = derivedEffects(c, i, home, k);
   const matches: RuleMatch[] = [];
   let vouched = false;
+  // A knowledge entry naming the program matched: hand-written knowledge speaks for the command.
+  let specific = false;
   const candidates = policy.index
     ? (policy.index.byProgram.get(c.program) ?? policy.index.generic)
     : policy.rules;
   for (const r of candidates) {
     if (!r.test(c)) continue;
+    if (policy.index !== undefined && !policy.index.generic.includes(r)) specific = true;
     const remote = r.effect !== undefined && TARGETED.has(r.effect) && target.remote;
     const local = r.effect === "send" && target.known && !target.remote;
     const decision =
@@ -83,6 +101,7 @@ function judgeCommand(
         ...(r.alternative === undefined ? {} : { alternative: r.alternative }),
       });
   }
+  if (!specific && !c.remote) effects.push(...describedOf(c, i));
   // An assignment or a bare `:` with no program runs nothing.
   if (c.program === "" && c.redirects.length === 0) vouched = true;
   if (!vouched && c.remote)

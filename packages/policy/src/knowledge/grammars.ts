@@ -1,7 +1,5 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { PolicyPackError } from "../errors.js";
-import { knowledgeDir } from "./read.js";
+import { readGenerated } from "./read.js";
 
 /**
  * Option grammars generated from fish's completion files by `scripts/gen-option-grammars.mjs`
@@ -17,20 +15,11 @@ let cached: ReadonlyMap<string, readonly string[]> | undefined;
 
 function grammars(): ReadonlyMap<string, readonly string[]> {
   if (cached !== undefined) return cached;
-  const file = `${knowledgeDir}option-grammars.generated.json`;
-  let data: z.infer<typeof grammarsSchema>;
-  try {
-    data = grammarsSchema.parse(JSON.parse(readFileSync(file, "utf8")));
-  } catch (cause) {
-    throw new PolicyPackError(
-      `${file}: cannot read the generated option grammars: ${String(cause)}`,
-      {
-        details: { file },
-        hint: "Regenerate it: node packages/policy/scripts/gen-option-grammars.mjs",
-        cause,
-      },
-    );
-  }
+  const data = readGenerated(
+    "option-grammars.generated.json",
+    grammarsSchema,
+    "gen-option-grammars.mjs",
+  );
   cached = new Map(Object.entries(data.programs).map(([p, g]) => [p, g.valued] as const));
   return cached;
 }

@@ -27,3 +27,17 @@ export function readKnowledge<T>(name: string, schema: z.ZodType<T>): T {
     throw cause;
   }
 }
+
+/** Read a knowledge file a script generated (JSON), validated; `script` regenerates it. */
+export function readGenerated<T>(name: string, schema: z.ZodType<T>, script: string): T {
+  const file = `${knowledgeDir}${name}`;
+  try {
+    return schema.parse(JSON.parse(readFileSync(file, "utf8")));
+  } catch (cause) {
+    throw new PolicyPackError(`${file}: cannot read generated knowledge: ${errorMessage(cause)}`, {
+      details: { file },
+      hint: `Regenerate it: node packages/policy/scripts/${script}`,
+      cause,
+    });
+  }
+}

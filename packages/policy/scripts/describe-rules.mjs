@@ -1,0 +1,164 @@
+/**
+ * Lexical rules that read what a subcommand or option does from its one-line description in a
+ * completion file ("Upload a package to the registry", "Print the auth token", "Shut down the
+ * system"). Written once and applied to every program alike: never a rule per program. An effect
+ * is named only when the description's leading verb and its object both say so; a negated or
+ * hedged description ("Do not upload", "Show what would be deleted") names none.
+ *
+ * Each rule: id, the effect (a row of the gate's decision table, src/effects/table.ts) and the
+ * pattern over the lower-cased description. The first rule that matches wins.
+ */
+
+/** Descriptions that describe not doing it, or only showing what would be done. */
+const HEDGED =
+  /\b(don'?t|do not|does not|not|never|no|without|skip|prevents?|avoid|dry[- ]?run|simulate|would|only print|list|lists|listing|status|help|usage|check|test|verify|validate|whether|if)\b/;
+
+/** A leading filler word before the verb ("Also upload …", "Then push …"). */
+const LEAD = "^(?:also |then |and |first |to |will |immediately |forcibly |force |forcefully )?";
+
+/** Secrets a description can name; a bare "token" is a lexer's token too, so it needs a qualifier. */
+const SECRET =
+  "(?:passwords?|passphrases?|secrets?|(?:auth(?:entication)?|access|api|bearer|session|refresh|oauth|login|registry|personal access|secret) tokens?|private keys?|secret keys?|api[- ]keys?|access keys?|credentials?)";
+
+const REMOTE_THING =
+  "(?:clusters?|droplets?|(?:cloud |compute |virtual machine |vm )?instances?|servers?|vms?|virtual machines?|buckets?|stacks?|dns (?:zones?|records?)|domains?|load[- ]?balancers?|vpcs?|subnets?|node ?pools?|apps?|applications?|deployments?|environments?|organizations?|accounts?|releases?|registr(?:y|ies)|remote (?:branch(?:es)?|repositor(?:y|ies)|tags?))";
+
+export const RULES = [
+  {
+    id: "cred.print",
+    effect: "read-secret",
+    re: new RegExp(
+      `${LEAD}(?:print|prints|show|shows|display|displays|output|outputs|reveal|reveals|dump|dumps|export|exports|retrieve and (?:display|print|show))\\b(?: (?:an?|the|your|current|stored|saved|cracked|decrypted|plain(?:text)?|\\w+'s))* ${SECRET}(?! (?:names?|scopes?|info|information|expir\\w*|metadata|ids?|files?|paths?|locations?|hash(?:es)?|stores?|helpers?|managers?|from|with|using|via|hints?)\\b)`,
+    ),
+  },
+  {
+    id: "send.upload",
+    effect: "send",
+    re: new RegExp(
+      `${LEAD}(?:upload|uploads|uploading)\\b(?! (?:chunk|speed|rate|size|limit|cutoff|concurrency|bandwidth|buffer|timeout)s?\\b)(?![^.;]*\\b(?:camera|device|cache|board|phone|flash)\\b)`,
+    ),
+  },
+  {
+    id: "send.mail",
+    effect: "send",
+    re: new RegExp(
+      `${LEAD}(?:send|sends|post|posts)\\b (?:an? |the |given |all |local )?(?:files?|patch(?:es|set)?|(?:crash |bug )?reports?|log files?)\\b[^.;]* to (?:an? |the )?(?:url|server|remote|host|endpoint|web)`,
+    ),
+  },
+  {
+    id: "remote.publish",
+    effect: "remote-change",
+    re: new RegExp(
+      `${LEAD}(?:publish|publishes|release to|deploy|deploys|push|pushes)\\b(?:[^.;]*\\b(?:packages?|images?|crates?|modules?|gems?|artifacts?|charts?|containers?|to (?:the |a )?(?:registry|index|hub|store|marketplace|cloud|production|heroku))\\b)`,
+    ),
+  },
+  {
+    id: "remote.publish-verb",
+    effect: "remote-change",
+    re: new RegExp(`${LEAD}(?:publish|publishes|unpublish|unpublishes|yank|yanks)\\b`),
+  },
+  {
+    id: "remote.destroy",
+    effect: "remote-change",
+    re: new RegExp(
+      `${LEAD}(?:delete|deletes|destroy|destroys|remove|removes|terminate|terminates|deprovision|deprovisions|tear down|tears down)\\b(?: (?:an?|the|one or more|all|given|specified|selected|existing))*(?: \\w+)? ${REMOTE_THING}(?:\\(s\\))?(?:$| (?:and|with|from (?:the )?(?:cloud|server|account|remote|registry|provider|platform))\\b)`,
+    ),
+  },
+  {
+    id: "availability.power",
+    effect: "availability",
+    re: new RegExp(
+      `${LEAD}(?:shut ?down|shuts ?down|power ?off|powers ?off|halt|halts|reboot|reboots|restart|restarts|suspend|suspends|hibernate|hibernates)\\b(?:(?:,| and| or) (?:power-?off|reboot|halt|shut ?down|suspend|restart))*(?: (?:the|this))?(?: (?:local|remote|host|running|whole|entire|virtual))? (?:system|machine|computer|host|os|operating system)\\b`,
+    ),
+  },
+  {
+    id: "persist.boot",
+    effect: "persist",
+    re: /\b(?:enable|enables|start|starts)\b[^.;]*\b(?:at|on) (?:boot|system start(?:up)?)\b|\bautostart\b/,
+  },
+  {
+    id: "persist.schedule",
+    effect: "persist",
+    re: new RegExp(
+      `${LEAD}(?:schedule|schedules|install|installs|add|adds|create|creates|edit|edits|set|sets)\\b[^.;]*\\b(?:cron ?(?:jobs?|tabs?|entries|entry)|crontabs?|scheduled (?:jobs?|tasks?)|autostart)\\b`,
+    ),
+  },
+  {
+    id: "tamper.logs",
+    effect: "tamper",
+    re: new RegExp(
+      `${LEAD}(?:clear|clears|erase|erases|wipe|wipes|delete|deletes|purge|purges|flush|flushes|vacuum|vacuums)\\b(?: (?:the|all|old|archived))* (?:logs?|log files|journals?|journal files|(?:shell|command|bash|zsh) history|audit (?:logs?|trail|rules))\\b`,
+    ),
+  },
+  {
+    id: "tamper.controls",
+    effect: "tamper",
+    re: new RegExp(
+      `${LEAD}(?:disable|disables|stop|stops|turn off|turns off|unload|unloads|deactivate|deactivates)\\b(?: (?:the|all))* (?:firewall|selinux|apparmor|audit(?:ing|d)?|security|antivirus)\\b(?! (?:context|contexts|labels?|support|xattrs?)\\b)`,
+    ),
+  },
+  {
+    id: "lockout.flush",
+    effect: "lockout",
+    re: new RegExp(
+      `${LEAD}(?:flush|flushes|delete|deletes|remove|removes|clear|clears)\\b (?:all|every|the) (?:\\w+ )?(?:rules|chains|routes|addresses)\\b`,
+    ),
+  },
+  {
+    id: "lockout.down",
+    effect: "lockout",
+    re: new RegExp(
+      `${LEAD}(?:(?:bring|brings|take|takes|set|sets)\\b[^.;]*\\b(?:interfaces?|links?|devices?|connections?|network)\\b[^.;]*\\bdown\\b|(?:deactivate|deactivates|disconnect|disconnects|disable|disables)\\b(?: (?:the|a|an|all))* (?:network(?:ing)?|interfaces?|network interfaces?|wi-?fi|wireless|links?)(?=$| (?:on|of|named|given|specified|by|interfaces?|connections?|devices?)\\b))`,
+    ),
+  },
+  {
+    id: "escalate.password",
+    effect: "escalate",
+    re: new RegExp(
+      `${LEAD}(?:change|changes|reset|resets)\\b(?: (?:the|a|an|user'?s?|users'|account|login|root|your))* passwords?(?:$| (?:of|for) (?:an? |the )?(?:user|account|login|home)\\b)`,
+    ),
+  },
+  {
+    id: "exec.shell",
+    effect: "exec-untrusted",
+    re: new RegExp(
+      `${LEAD}(?:start|starts|open|opens|launch|launches|spawn|spawns|run|runs|enter|enters|drop into|drops into|get|gets)\\b(?: (?:an?|the))?(?: (?:interactive|new|login|root|python|ruby|node|lua|perl|debug|system|remote))* (?:shell|repl|console|interpreter)\\b(?! (?:completions?|scripts?|commands?|variables?|history|type|integration|escapes?|in|at|with)\\b)`,
+    ),
+  },
+  {
+    id: "disk.format",
+    effect: "disk",
+    re: new RegExp(
+      `${LEAD}(?:format|formats|wipe|wipes|erase|erases|zap|zaps|partition|partitions|zero|zeroes)\\b(?: (?:the|a|an|whole|entire|all))* (?:disks?|devices?|drives?|partitions?|block devices?|cards?|partition tables?)\\b`,
+    ),
+  },
+];
+
+/** The first rule a description matches, or undefined. */
+export function classify(description) {
+  const d = description.toLowerCase().replace(/\s+/g, " ").trim();
+  if (d === "" || HEDGED.test(d)) return undefined;
+  for (const r of RULES) if (r.re.test(d)) return r;
+  return undefined;
+}
+
+/**
+ * Subcommands whose own name says the effect, whatever their description: `upload`, `publish`, `print-token` (the name is the program's documented word for it). Not `halt` or `console`: what they
+ * stop or open depends on the program (`vagrant halt` stops a VM the agent made).
+ */
+export const NAME_RULES = [
+  { id: "name.upload", effect: "send", re: /^upload$/ },
+  { id: "name.publish", effect: "remote-change", re: /^(?:publish|unpublish|yank|deploy)$/ },
+  {
+    id: "name.token",
+    effect: "read-secret",
+    re: /^(?:print|show|get|display|reveal)[-_]?(?:(?:access|auth|api|id|identity)[-_]?)?(?:token|password|secret|credentials)$/,
+  },
+];
+
+/** The first name rule a subcommand word matches, or undefined. */
+export function classifyName(word) {
+  const w = word.toLowerCase();
+  for (const r of NAME_RULES) if (r.re.test(w)) return r;
+  return undefined;
+}

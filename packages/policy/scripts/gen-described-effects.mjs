@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+/**
+ * Generate described effects: what a program's subcommands and options do, read from their
+ * one-line descriptions in fish's completion files (Debian fish-common) by the lexical rules of
+ * describe-rules.mjs ("Upload a package to the registry" → send). Uniform for every program tldr
+ * documents under common/ and linux/: nobody edits the output, and no rule names a program.
+ *
+ *   node packages/policy/scripts/gen-described-effects.mjs [TLDR_JSONL] [FISH_DIR] [OUT]
+ *   default: shared/corpora/tldr-examples.jsonl found upwards, /usr/share/fish/completions,
+ *   written to packages/policy/knowledge/described-effects.generated.json
+ *
+ * Where a word or option applies comes from the line's fish condition (-n): top level
+ * (`__fish_use_subcommand`, `not __fish_seen_subcommand_from …`, none), or after one of the literal
+ * words of `__fish_seen_subcommand_from A B` / `__fish_PROG_using_command A` (a subcommand of A).
+ * Words completed under any other condition, or built by a substitution or a variable, are left
+ * out: the entry would not know where it applies. The gate reads these entries only for commands
+ * its hand-written knowledge says nothing about (src/knowledge/described.ts).
+ */
+import { readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { completeLines, findTldr, fishVersion, tldrPrograms } from "./fish-complete.mjs";
+import { classify, classifyName } from "./describe-rules.mjs";
+import { zshEntries } from "./zsh-complete.mjs";
+import { manEntries, manPage } from "./man-options.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const tldr = process.argv[2] ?? findTldr(resolve(here, "../../.."));
+const fishDir = process.argv[3] ?? "/usr/share/fish/completions";
+const out = process.argv[4] ?? resolve(here, "../knowledge/described-effects.generated.json");
+const zshDir = process.argv[5] ?? "/usr/share/zsh/functions/Completion";
+const manDir = process.argv[6] ?? "/usr/share/man";
+
+const TOP =
+  /^(?:(?:__fish_use_subcommand|__fish_\w+_(?:needs?_(?:command|subcommand)|no_subcommand))(?: \$\w+)?|__fish_is_first_(?:arg|token)|__fish_is_nth_token 1|not __fish_seen_subcommand_from\b.*)$/;
+const AFTER =
+  /^(?:__fish_seen_subcommand_from|__fish_\w+_using_(?:command|subcommand)|__fish_\w+_seen_subcommand)((?: [\w.:-]+)+)$/;
+
+/** Where a completion applies: `[]` at the top level, the words it follows, or null (unknown). */
+export function placeOf(condition) {
+  if (condition === undefined) return [];
+  const clauses = condition
+    .split(/;|&&|\band\b/)
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (clauses.length !== 1) return null;
+  const c = clauses[0].replace(/\s+/g, " ");
+  if (TOP.test(c)) return [];
+  const m = AFTER.exec(c);
+  return m ? m[1].trim().split(" ") : null;
+}
+
+/** Literal words of an -a list; undefined when it is built by a substitution or a variable. */
+function literalWords(args) {
+  if (args === undefined || /[($\\{}*]/.test(args)) return undefined;
+  const ws = args.split(/\s+/).filter((w) => w !== "");
+  return ws.length > 0 && ws.every((w) => /^[a-z][\w.:-]*$/i.test(w)) ? ws : undefined;
+}
+
+/** Described subcommands and options of one fish completion file: `{words|flags, description, after}`. */
+function fishEntries(file, program) {
+  const out = [];
+  for (const c of completeLines(file)) {
+    if (c.commands.length > 0 && !c.commands.includes(program)) continue;
+    if (c.description === undefined) continue;
+    const after = placeOf(c.condition);
+    if (after === null) continue;
+    if (c.options.length > 0) out.push({ flags: c.options, description: c.description, after });
+    else {
+      const subs = literalWords(c.args);
+      if (subs !== undefined) out.push({ words: subs, description: c.description, after });
+    }
+  }
+  return out;
+}
+
+/** The effects the lexical rules read from described entries, without duplicates. */
+function effectsOf(described) {
+  const found = new Map();
+  const add = (what, rule, after) => {
+    const entry = {
+      ...what,
+      effect: rule.effect,
+      rule: rule.id,
+      ...(after.length ? { after } : {}),
+    };
+    found.set(JSON.stringify(entry), entry);
+  };
+  for (const d of described) {
+    const rule = classify(d.description);
+    if (rule !== undefined)
+      add(d.flags ? { flags: [...d.flags].sort() } : { words: d.words }, rule, d.after);
+    else if (d.words)
+      for (const w of d.words) {
+        const named = classifyName(w);
+        if (named !== undefined) add({ words: [w] }, named, d.after);
+      }
+  }
+  return [...found.values()].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+}
+
+function zshVersion() {
+  try {
+    return execFileSync("zsh", ["--version"], { encoding: "utf8" })
+      .trim()
+      .replace(/ \(.*\)$/, "");
+  } catch {
+    return "zsh (version unknown)";
+  }
+}
+
+const available = new Set(
+  existsSync(fishDir) ? readdirSync(fishDir).filter((f) => f.endsWith(".fish")) : [],
+);
+// Every input read, by name: the digest says whether a regeneration read the same sources.
+const inputs = new Map();
+const zsh = zshEntries(zshDir, (name, text) => inputs.set(`zsh:${name}`, text));
+const programs = {};
+let listed = 0;
+let withFile = 0;
+let withPage = 0;
+for (const p of tldrPrograms(tldr)) {
+  listed++;
+  const fish = available.has(`${p}.fish`) ? fishEntries(join(fishDir, `${p}.fish`), p) : [];
+  if (fish.length > 0) inputs.set(`fish:${p}`, readFileSync(join(fishDir, `${p}.fish`), "utf8"));
+  if (available.has(`${p}.fish`) || zsh.has(p)) withFile++;
+  const page = manPage(manDir, p);
+  if (page !== undefined) {
+    withPage++;
+    inputs.set(`man:${p}`, page);
+  }
+  const entries = effectsOf([...fish, ...(zsh.get(p) ?? []), ...(page ? manEntries(page) : [])]);
+  if (entries.length > 0) programs[p] = entries;
+}
+const digest = createHash("sha256");
+for (const name of [...inputs.keys()].sort()) {
+  digest.update(`${name}\0${createHash("sha256").update(inputs.get(name)).digest("hex")}\n`);
+}
+const doc = {
+  generated_by: "packages/policy/scripts/gen-described-effects.mjs",
+  source: `${fishVersion()}, ${fishDir} (Debian fish-common); ${zshVersion()}, ${zshDir} (Debian zsh-common); manual pages in ${manDir} (sections 1 and 8); programs of tldr common/ and linux/`,
+  licence:
+    "fish completions: GPL-2.0; zsh completion functions: the zsh licence (MIT-like); manual pages: their packages' licences; facts read from descriptions, not the text",
+  inputs_sha256: digest.digest("hex"),
+  counts: {
+    tldr_programs: listed,
+    with_completion_file: withFile,
+    with_manual_page: withPage,
+    with_described_effects: Object.keys(programs).length,
+    entries: Object.values(programs).reduce((n, l) => n + l.length, 0),
+  },
+  programs,
+};
+writeFileSync(out, JSON.stringify(doc, null, 1) + "\n");
+process.stderr.write(`${out}: ${JSON.stringify(doc.counts)}\n`);

@@ -1,0 +1,103 @@
+import { z } from "zod";
+import { EFFECT_KINDS, type EffectKind } from "../effects/table.js";
+import type { CommandFacts } from "../types.js";
+import { readGenerated } from "./read.js";
+
+/**
+ * Described effects generated from the one-line descriptions of fish's completion files by
+ * `scripts/gen-described-effects.mjs` (`knowledge/described-effects.generated.json`): a subcommand
+ * or an option whose description says it uploads, publishes, prints a token, shuts the system
+ * down, … . Lower priority than every hand-written entry: the gate reads them only for a command
+ * that no knowledge entry naming its program matched (src/explain.ts). Loaded on first use, and a
+ * program's entries are compiled on its first look-up.
+ */
+const place = { after: z.array(z.string()).optional() };
+const entry = z.union([
+  z
+    .object({
+      words: z.array(z.string()),
+      effect: z.enum(EFFECT_KINDS),
+      rule: z.string(),
+      ...place,
+    })
+    .strict(),
+  z
+    .object({
+      flags: z.array(z.string()),
+      effect: z.enum(EFFECT_KINDS),
+      rule: z.string(),
+      ...place,
+    })
+    .strict(),
+]);
+export const describedSchema = z.object({
+  generated_by: z.string(),
+  programs: z.record(z.string(), z.array(entry)),
+});
+type Entry = z.infer<typeof entry>;
+
+/** One described effect of a command: the effect, the lexical rule that read it, where it was. */
+export interface Described {
+  effect: EffectKind;
+  rule: string;
+  /** The subcommand word or option it was read for. */
+  what: string;
+}
+
+type Test = (c: CommandFacts) => string | undefined;
+
+/** How far into the positional words a nested subcommand is looked for (`PROG GROUP ACTION`). */
+const DEPTH = 3;
+
+/** The word of `words` at the entry's place: the first word, or one after a word it follows. */
+function wordTest(e: Entry & { words: string[] }): Test {
+  const ws = new Set(e.words.map((w) => w.toLowerCase()));
+  const after = e.after === undefined ? undefined : new Set(e.after.map((w) => w.toLowerCase()));
+  return (c) => {
+    if (after === undefined) return ws.has(c.words[0] ?? "") ? c.words[0] : undefined;
+    for (let i = 1; i < Math.min(c.words.length, DEPTH); i++) {
+      if (!ws.has(c.words[i]!)) continue;
+      for (let j = 0; j < i; j++) if (after.has(c.words[j]!)) return c.words[i];
+    }
+    return undefined;
+  };
+}
+
+/** An option of the entry, given after one of the words it follows (anywhere, when none). */
+function flagTest(e: Entry & { flags: string[] }): Test {
+  const fs = new Set(e.flags);
+  const after = e.after === undefined ? undefined : new Set(e.after.map((w) => w.toLowerCase()));
+  return (c) => {
+    const f = c.flags.find((x) => fs.has(x));
+    if (f === undefined) return undefined;
+    if (after === undefined) return f;
+    return c.words.slice(0, DEPTH).some((w) => after.has(w)) ? f : undefined;
+  };
+}
+
+let data: Readonly<Record<string, Entry[]>> | undefined;
+const compiled = new Map<string, { e: Entry; test: Test }[]>();
+
+function entriesOf(program: string): { e: Entry; test: Test }[] {
+  const hit = compiled.get(program);
+  if (hit !== undefined) return hit;
+  data ??= readGenerated(
+    "described-effects.generated.json",
+    describedSchema,
+    "gen-described-effects.mjs",
+  ).programs;
+  const list = Object.hasOwn(data, program) ? data[program]! : [];
+  const out = list.map((e) => ({ e, test: "words" in e ? wordTest(e) : flagTest(e) }));
+  compiled.set(program, out);
+  return out;
+}
+
+/** The described effects of one simple command, from its program's generated entries. */
+export function describedEffects(c: CommandFacts): Described[] {
+  const out: Described[] = [];
+  for (const { e, test } of entriesOf(c.program)) {
+    const what = test(c);
+    if (what !== undefined) out.push({ effect: e.effect, rule: e.rule, what });
+  }
+  return out;
+}

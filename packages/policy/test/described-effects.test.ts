@@ -1,0 +1,169 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { explain, loadPolicy } from "../src/policy.js";
+
+/**
+ * Described effects (issue 10, item 2): generated from the descriptions in completion files and
+ * manual pages by lexical rules written once for every program, never edited, and read by the gate
+ * only where no hand-written entry for the program speaks.
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const script = join(here, "../scripts/gen-described-effects.mjs");
+const committed = join(here, "../knowledge/described-effects.generated.json");
+
+interface Doc {
+  generated_by: string;
+  inputs_sha256: string;
+  programs: Record<
+    string,
+    { words?: string[]; flags?: string[]; after?: string[]; rule: string }[]
+  >;
+}
+
+/** Run the generator on sources written into a temporary directory. */
+function generate(files: Record<string, string>, programs: string[]): Doc {
+  const dir = mkdtempSync(join(tmpdir(), "described-"));
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), text);
+    }
+    const tldr = programs.map((page) => JSON.stringify({ section: "common", page })).join("\n");
+    writeFileSync(join(dir, "tldr.jsonl"), tldr + "\n");
+    const out = join(dir, "out.json");
+    const args = ["tldr.jsonl", "fish", "out.json", "zsh", "man"].map((f) => join(dir, f));
+    execFileSync(process.execPath, [script, ...args], { stdio: "pipe" });
+    return JSON.parse(readFileSync(out, "utf8")) as Doc;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("the described-effects generator", () => {
+  const doc = generate(
+    {
+      "fish/demo.fish": [
+        "complete -c demo -n __fish_use_subcommand -a upload -d 'Upload a package to the registry'",
+        "complete -c demo -n __fish_use_subcommand -a download -d 'Download a package'",
+        "complete -c demo -n '__fish_seen_subcommand_from cluster' -a delete -d 'Delete the cluster'",
+        "complete -c demo -n '__fish_seen_subcommand_from cluster' -a list -d 'List clusters'",
+        "complete -c demo -l no-upload -d 'Do not upload the results'",
+        "complete -c demo -n 'string match -q x' -a gone -d 'Delete the cluster'",
+        "complete -c demo -s T -d 'Print each token on its own line'",
+      ].join("\n"),
+      "zsh/Unix/_demo2": [
+        "#compdef demo2",
+        "_demo2_commands() {",
+        "  local -a cmds=(",
+        "    'token:print the auth token'",
+        "    'repl:start an interactive repl'",
+        "    'fmt:format the sources'",
+        "  )",
+        "}",
+        "_arguments \\",
+        "  '(-p --poweroff)'{-p,--poweroff}'[power off the system]' \\",
+        "  '-v[be verbose]'",
+      ].join("\n"),
+      "man/man8/demo3.8": [
+        ".TH DEMO3 8",
+        ".SH OPTIONS",
+        ".TP",
+        ".B \\-F, \\-\\-flush",
+        "Delete all rules in the chain.",
+        ".TP",
+        ".B \\-L",
+        "List all rules.",
+        ".SH COMMANDS",
+        ".PP",
+        "\\fBshutdown\\fR",
+        ".RS 4",
+        "Shut down and power-off the system.",
+        ".RE",
+      ].join("\n"),
+    },
+    ["demo", "demo2", "demo3"],
+  );
+  const rules = (p: string) =>
+    (doc.programs[p] ?? []).map(
+      (e) =>
+        `${(e.words ?? e.flags)!.join(",")}${e.after ? `@${e.after.join(",")}` : ""} ${e.rule}`,
+    );
+
+  it("reads subcommands and their place from fish conditions, never from an unknown one", () => {
+    expect(rules("demo")).toEqual(["delete@cluster remote.destroy", "upload send.upload"]);
+  });
+
+  it("names no effect for a negated description or a lexer's token", () => {
+    expect(rules("demo").join(" ")).not.toMatch(/no-upload|-T/);
+  });
+
+  it("reads zsh subcommand lists and _arguments specs", () => {
+    expect(rules("demo2")).toEqual([
+      "--poweroff,-p availability.power",
+      "repl exec.shell",
+      "token cred.print",
+    ]);
+  });
+
+  it("reads man(7) tagged paragraphs and docbook command lists", () => {
+    expect(rules("demo3")).toEqual(["--flush,-F lockout.flush", "shutdown availability.power"]);
+  });
+
+  const fish = "/usr/share/fish/completions";
+  const tldr = ["../../../../shared", "../../../../../shared"]
+    .map((r) => join(here, r, "corpora/tldr-examples.jsonl"))
+    .find((f) => existsSync(f));
+  const data = JSON.parse(readFileSync(committed, "utf8")) as Doc;
+  it("is what the committed file says it is", () => {
+    expect(data.generated_by).toBe("packages/policy/scripts/gen-described-effects.mjs");
+    expect(data.programs["asciinema"]).toContainEqual(
+      expect.objectContaining({ words: ["upload"], rule: "send.upload" }),
+    );
+  });
+  (tldr !== undefined && existsSync(fish) ? it : it.skip)(
+    "regenerates to the committed file when it reads the same sources",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "described-"));
+      try {
+        const out = join(dir, "d.json");
+        execFileSync(process.execPath, [script, tldr!, fish, out], { stdio: "pipe" });
+        const again = JSON.parse(readFileSync(out, "utf8")) as Doc;
+        // Manual pages differ between machines (installed packages); same inputs, same output.
+        if (again.inputs_sha256 === data.inputs_sha256) expect(again).toEqual(data);
+        else expect(Object.keys(again.programs).length).toBeGreaterThan(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe("the gate reads described effects below hand-written knowledge", () => {
+  const policy = loadPolicy({});
+  const ex = (cmd: string) => explain(policy, cmd, { headless: true });
+
+  it("denies what a program's description says leaves the guest", () => {
+    const e = ex("asciinema upload demo.cast");
+    expect(e.decision.decision).toBe("deny");
+    expect(e.effects.map((f) => f.id)).toContain("described.send.upload");
+    expect(ex("asciinema play demo.cast").decision.decision).not.toBe("deny");
+  });
+
+  it("places a nested subcommand after the word it follows", () => {
+    expect(ex("bosh delete-deployment -d web").decision.decision).toBe("deny");
+    expect(ex("machinectl poweroff").effects.map((f) => f.id)).toContain(
+      "described.availability.power",
+    );
+    expect(ex("machinectl list").decision.decision).not.toBe("deny");
+  });
+
+  it("lets a hand-written entry for the program speak instead", () => {
+    // k3d.fish: `cluster delete` "Delete cluster(s)"; the hand-written entry knows k3d is local
+    const e = ex("k3d cluster delete dev");
+    expect(e.effects.map((f) => f.id)).not.toContain("described.remote.destroy");
+    expect(e.decision.decision).toBe("transact");
+  });
+});
