@@ -162,3 +162,12 @@ export function classifyName(word) {
   for (const r of NAME_RULES) if (r.re.test(w)) return r;
   return undefined;
 }
+
+/** An option described as a rehearsal: with it, the program does not do what it describes. */
+const DRY_RUN =
+  /\b(?:dry[- ]?run|(?:do not|don't|without) actually|do everything except actually|simulate|show what would|without (?:uploading|publishing|sending|pushing|deploying))\b/;
+
+/** Whether an option's description makes it a dry run. */
+export function isDryRun(description) {
+  return DRY_RUN.test(description.toLowerCase());
+}

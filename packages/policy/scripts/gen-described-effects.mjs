@@ -22,7 +22,7 @@ import { execFileSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { completeLines, findTldr, fishVersion, tldrPrograms } from "./fish-complete.mjs";
-import { classify, classifyName } from "./describe-rules.mjs";
+import { classify, classifyName, isDryRun } from "./describe-rules.mjs";
 import { zshEntries } from "./zsh-complete.mjs";
 import { manEntries, manPage } from "./man-options.mjs";
 
@@ -65,8 +65,9 @@ function fishEntries(file, program) {
   for (const c of completeLines(file)) {
     if (c.commands.length > 0 && !c.commands.includes(program)) continue;
     if (c.description === undefined) continue;
+    // options under an unknown condition still say whether they are a dry run (after: null)
     const after = placeOf(c.condition);
-    if (after === null) continue;
+    if (after === null && c.options.length === 0) continue;
     if (c.options.length > 0) out.push({ flags: c.options, description: c.description, after });
     else {
       const subs = literalWords(c.args);
@@ -89,6 +90,7 @@ function effectsOf(described) {
     found.set(JSON.stringify(entry), entry);
   };
   for (const d of described) {
+    if (d.after === null) continue;
     const rule = classify(d.description);
     if (rule !== undefined)
       add(d.flags ? { flags: [...d.flags].sort() } : { words: d.words }, rule, d.after);
@@ -111,6 +113,54 @@ function zshVersion() {
   }
 }
 
+/** Options described as a dry run ("Perform a dry run", "Do everything except actually send"). */
+function dryRunFlags(described) {
+  const flags = new Set();
+  for (const d of described)
+    if (d.flags && isDryRun(d.description)) for (const f of d.flags) flags.add(f);
+  return [...flags].sort();
+}
+
+/**
+ * Described entries of a program's manual pages: its own page, and `PROG-SUB` pages (git-push(1),
+ * npm-publish(1)), whose options and words apply after SUB.
+ */
+function manPages(p) {
+  const out = [];
+  const own = manPage(manDir, p);
+  if (own !== undefined) {
+    inputs.set(`man:${p}`, own);
+    out.push(...manEntries(own));
+  }
+  for (const sub of subPages.get(p) ?? []) {
+    const text = manPage(manDir, `${p}-${sub}`);
+    if (text === undefined) continue;
+    inputs.set(`man:${p}-${sub}`, text);
+    for (const e of manEntries(text)) out.push({ ...e, after: [sub] });
+  }
+  return out;
+}
+
+/** `PROG-SUB` pages of sections 1 and 8, by PROG (every split point of the name). */
+function subcommandPages() {
+  const by = new Map();
+  for (const s of ["1", "8"]) {
+    const dir = join(manDir, `man${s}`);
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) {
+      const name = f.replace(/\.gz$/, "").replace(new RegExp(`\\.${s}$`), "");
+      for (let i = name.indexOf("-"); i > 0; i = name.indexOf("-", i + 1)) {
+        const list = by.get(name.slice(0, i)) ?? [];
+        list.push(name.slice(i + 1));
+        by.set(name.slice(0, i), list);
+      }
+    }
+  }
+  for (const list of by.values()) list.sort();
+  return by;
+}
+const subPages = subcommandPages();
+
 const available = new Set(
   existsSync(fishDir) ? readdirSync(fishDir).filter((f) => f.endsWith(".fish")) : [],
 );
@@ -118,6 +168,7 @@ const available = new Set(
 const inputs = new Map();
 const zsh = zshEntries(zshDir, (name, text) => inputs.set(`zsh:${name}`, text));
 const programs = {};
+const dryRun = {};
 let listed = 0;
 let withFile = 0;
 let withPage = 0;
@@ -126,13 +177,13 @@ for (const p of tldrPrograms(tldr)) {
   const fish = available.has(`${p}.fish`) ? fishEntries(join(fishDir, `${p}.fish`), p) : [];
   if (fish.length > 0) inputs.set(`fish:${p}`, readFileSync(join(fishDir, `${p}.fish`), "utf8"));
   if (available.has(`${p}.fish`) || zsh.has(p)) withFile++;
-  const page = manPage(manDir, p);
-  if (page !== undefined) {
-    withPage++;
-    inputs.set(`man:${p}`, page);
-  }
-  const entries = effectsOf([...fish, ...(zsh.get(p) ?? []), ...(page ? manEntries(page) : [])]);
+  const pages = manPages(p);
+  if (inputs.has(`man:${p}`)) withPage++;
+  const described = [...fish, ...(zsh.get(p) ?? []), ...pages];
+  const entries = effectsOf(described);
   if (entries.length > 0) programs[p] = entries;
+  const dry = dryRunFlags(described);
+  if (entries.length > 0 && dry.length > 0) dryRun[p] = dry;
 }
 const digest = createHash("sha256");
 for (const name of [...inputs.keys()].sort()) {
@@ -152,6 +203,7 @@ const doc = {
     entries: Object.values(programs).reduce((n, l) => n + l.length, 0),
   },
   programs,
+  dry_run: dryRun,
 };
 writeFileSync(out, JSON.stringify(doc, null, 1) + "\n");
 process.stderr.write(`${out}: ${JSON.stringify(doc.counts)}\n`);

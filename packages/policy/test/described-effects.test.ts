@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { describedEffects } from "../src/knowledge/described.js";
 import { explain, loadPolicy } from "../src/policy.js";
 
 /**
@@ -17,6 +18,7 @@ const committed = join(here, "../knowledge/described-effects.generated.json");
 interface Doc {
   generated_by: string;
   inputs_sha256: string;
+  dry_run: Record<string, string[]>;
   programs: Record<
     string,
     { words?: string[]; flags?: string[]; after?: string[]; rule: string }[]
@@ -53,6 +55,7 @@ describe("the described-effects generator", () => {
         "complete -c demo -l no-upload -d 'Do not upload the results'",
         "complete -c demo -n 'string match -q x' -a gone -d 'Delete the cluster'",
         "complete -c demo -s T -d 'Print each token on its own line'",
+        "complete -c demo -n '__fish_seen_subcommand_from $x' -l dry-run -d 'Check without uploading'",
       ].join("\n"),
       "zsh/Unix/_demo2": [
         "#compdef demo2",
@@ -98,6 +101,10 @@ describe("the described-effects generator", () => {
 
   it("names no effect for a negated description or a lexer's token", () => {
     expect(rules("demo").join(" ")).not.toMatch(/no-upload|-T/);
+  });
+
+  it("keeps the options described as a dry run, wherever they apply", () => {
+    expect(doc.dry_run["demo"]).toEqual(["--dry-run"]);
   });
 
   it("reads zsh subcommand lists and _arguments specs", () => {
@@ -158,6 +165,13 @@ describe("the gate reads described effects below hand-written knowledge", () => 
       "described.availability.power",
     );
     expect(ex("machinectl list").decision.decision).not.toBe("deny");
+  });
+
+  it("reads no described effect with an option described as a dry run", () => {
+    // cargo.fish: `publish` "Upload a package to the registry"; `--dry-run` "… without uploading"
+    const facts = (cmd: string) => ex(cmd).facts.commands[0]!;
+    expect(describedEffects(facts("cargo publish")).map((d) => d.rule)).toEqual(["send.upload"]);
+    expect(describedEffects(facts("cargo publish --dry-run"))).toEqual([]);
   });
 
   it("lets a hand-written entry for the program speak instead", () => {

@@ -33,6 +33,8 @@ const entry = z.union([
 export const describedSchema = z.object({
   generated_by: z.string(),
   programs: z.record(z.string(), z.array(entry)),
+  /** Per program, options described as a dry run: with one, no described effect applies. */
+  dry_run: z.record(z.string(), z.array(z.string())),
 });
 type Entry = z.infer<typeof entry>;
 
@@ -75,19 +77,26 @@ function flagTest(e: Entry & { flags: string[] }): Test {
   };
 }
 
-let data: Readonly<Record<string, Entry[]>> | undefined;
-const compiled = new Map<string, { e: Entry; test: Test }[]>();
+let data: z.infer<typeof describedSchema> | undefined;
+interface Compiled {
+  tests: { e: Entry; test: Test }[];
+  dryRun: ReadonlySet<string>;
+}
+const compiled = new Map<string, Compiled>();
 
-function entriesOf(program: string): { e: Entry; test: Test }[] {
+function entriesOf(program: string): Compiled {
   const hit = compiled.get(program);
   if (hit !== undefined) return hit;
   data ??= readGenerated(
     "described-effects.generated.json",
     describedSchema,
     "gen-described-effects.mjs",
-  ).programs;
-  const list = Object.hasOwn(data, program) ? data[program]! : [];
-  const out = list.map((e) => ({ e, test: "words" in e ? wordTest(e) : flagTest(e) }));
+  );
+  const list = Object.hasOwn(data.programs, program) ? data.programs[program]! : [];
+  const out = {
+    tests: list.map((e) => ({ e, test: "words" in e ? wordTest(e) : flagTest(e) })),
+    dryRun: new Set(Object.hasOwn(data.dry_run, program) ? data.dry_run[program] : []),
+  };
   compiled.set(program, out);
   return out;
 }
@@ -95,7 +104,9 @@ function entriesOf(program: string): { e: Entry; test: Test }[] {
 /** The described effects of one simple command, from its program's generated entries. */
 export function describedEffects(c: CommandFacts): Described[] {
   const out: Described[] = [];
-  for (const { e, test } of entriesOf(c.program)) {
+  const { tests, dryRun } = entriesOf(c.program);
+  if (tests.length === 0 || c.flags.some((f) => dryRun.has(f))) return out;
+  for (const { e, test } of tests) {
     const what = test(c);
     if (what !== undefined) out.push({ effect: e.effect, rule: e.rule, what });
   }
