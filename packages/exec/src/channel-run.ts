@@ -31,6 +31,8 @@ export interface ChannelRun {
   started: number;
   /** How long a killed command's channel may stay open before it is closed. */
   killGraceMs: number;
+  /** Written to the command's stdin before `options.stdin`: the go line of a gated script. */
+  go?: string;
 }
 
 /**
@@ -157,6 +159,7 @@ export async function runOnChannel(run: ChannelRun): Promise<ExecResult> {
     };
     channel.on("close", finish);
 
+    if (run.go !== undefined) channel.write(run.go);
     if (options.stdin !== undefined) channel.end(options.stdin);
     else channel.end();
   });

@@ -4,6 +4,7 @@ export {
   type SshTarget,
   type SshHop,
   type Executor,
+  type PreparedRun,
   DEFAULT_MAX_OUTPUT_BYTES,
 } from "./types.js";
 export { ExecError, type ExecErrorCode } from "./errors.js";

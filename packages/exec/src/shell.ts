@@ -32,16 +32,35 @@ export const PGID_MARKER = "__txbox_pgid=";
  */
 export function remoteScript(
   command: string,
-  options: { cwd?: string; env?: Record<string, string> },
+  options: { cwd?: string; env?: Record<string, string>; inline?: boolean },
+  gated = false,
 ): string {
   const q = shellQuote(command);
+  // txbox's own POSIX scripts (the verify probes) run in this shell itself: no second shell's
+  // exec (~5 ms in a testbed guest) on a transaction's path.
+  const run =
+    options.inline === true
+      ? `${preamble(options)}true || exit 126\n${command}`
+      : `${preamble(options)}if command -v bash >/dev/null 2>&1; then exec bash --norc -c ${q}; else exec sh -c ${q}; fi`;
   return [
     // /proc gives the real pgid; $$ is the fallback (equal under OpenSSH).
     `p=$$; if [ -r /proc/$$/stat ]; then read -r _ _ _ _ p _ < /proc/$$/stat; fi`,
     `printf '${PGID_MARKER}%s\\n' "$p"`,
-    `${preamble(options)}if command -v bash >/dev/null 2>&1; then exec bash --norc -c ${q}; else exec sh -c ${q}; fi`,
+    ...(gated ? [GATE] : []),
+    run,
   ].join("; ");
 }
+
+/** The line a gated script waits for on its standard input before it runs its command. */
+export const GATE_LINE = "__txbox_go\n";
+
+/**
+ * A gated script (see `SshExecutor.prepare`) stops here until its first stdin line is
+ * {@link GATE_LINE}; end of input or any other line exits 125 before anything of the command
+ * ran. `read` takes stdin (a pipe or socket under sshd) one byte at a time, so what follows the
+ * line is left whole for the command.
+ */
+const GATE = `IFS= read -r __txbox_go && [ "$__txbox_go" = ${GATE_LINE.trim()} ] || exit 125; unset __txbox_go`;
 
 /** Shell text that kills process group `pgid` on the remote side. */
 export function killGroupScript(pgid: number): string {

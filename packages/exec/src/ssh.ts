@@ -5,10 +5,11 @@ import { connectChain, describe, type Chain } from "./connect.js";
 import { runOnChannel, type OpenChannel } from "./channel-run.js";
 import { ExecError } from "./errors.js";
 import type { PassphraseSource } from "./keys.js";
-import { remoteScript } from "./shell.js";
+import { GATE_LINE, remoteScript } from "./shell.js";
 import {
   type ExecResult,
   type Executor,
+  type PreparedRun,
   type RunOptions,
   type SshHop,
   type SshTarget,
@@ -124,6 +125,52 @@ export class SshExecutor implements Executor<SshTarget> {
         throw err;
       }
     }
+  }
+
+  /**
+   * Set up the session of a command without running it: the channel opens and its script waits
+   * for a go line on stdin (`remoteScript`'s gate), which `start()` sends; until then nothing of
+   * the command has run, and `cancel()`, a lost connection or the end of this process make the
+   * script exit without running it. The timeout counts from `start()`.
+   */
+  prepare(target: SshTarget, command: string, options: RunOptions): PreparedRun {
+    validateRunOptions(options);
+    const script = remoteScript(command, options, true);
+    let closed = false;
+    let used = false;
+    const opened = this.connection(target).then(async (client) => {
+      const open = await this.openExec(client, script);
+      open.channel.once("close", () => (closed = true));
+      return { client, open };
+    });
+    opened.catch(() => undefined);
+    return {
+      start: async () => {
+        if (used) throw new ExecError("E_EXEC", "a prepared command runs at most once");
+        used = true;
+        const o = await opened.catch(() => undefined);
+        // The session went with its connection (closed, dropped as dead, or this executor closed).
+        const live = this.pool.get(targetKey(target))?.chain?.client === o?.client;
+        if (o === undefined || closed || !live) return undefined;
+        return await runOnChannel({
+          open: o.open,
+          openExec: (s) => this.openExec(o.client, s),
+          target,
+          options,
+          started: performance.now(),
+          killGraceMs: this.options.killGraceMs,
+          go: GATE_LINE,
+        });
+      },
+      cancel: () => {
+        if (used) return;
+        used = true;
+        void opened.then(
+          ({ open }) => open.channel.end(),
+          () => undefined,
+        );
+      },
+    };
   }
 
   /** Open the pooled connection to `target` (or reuse it) without running a command. */

@@ -39,6 +39,11 @@ export interface RunOptions {
   timeoutMs: number;
   /** Bytes written to the command's standard input, which is then closed. */
   stdin?: string | Buffer;
+  /**
+   * The command is a POSIX sh script of txbox's own (a verify probe): the session's shell runs it
+   * itself instead of exec'ing `bash --norc -c` on it. Never for a user's command.
+   */
+  inline?: boolean;
   /** Cap per stream on the kept output (default 8 MiB); streaming callbacks still see everything. */
   maxOutputBytes?: number;
   /**
@@ -50,6 +55,20 @@ export interface RunOptions {
   onStderr?: (chunk: Buffer) => void;
   /** Aborting kills the command like a timeout does. */
   signal?: AbortSignal;
+}
+
+/**
+ * A command whose session is already set up and waiting to run it (`SshExecutor.prepare`): the
+ * guest's session start (sshd's fork, the login shell) is paid ahead, off the caller's path.
+ */
+export interface PreparedRun {
+  /**
+   * Run the command now. Undefined when the waiting session is gone or never opened: the
+   * command provably did not run, and the caller runs it the ordinary way.
+   */
+  start(): Promise<ExecResult | undefined>;
+  /** Never run it: the waiting session ends without running anything. Idempotent. */
+  cancel(): void;
 }
 
 /** One SSH hop: a jump host, or the guest itself. */

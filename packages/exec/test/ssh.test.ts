@@ -238,3 +238,85 @@ describe("SshExecutor against a real sshd", () => {
     expect(await exec.ping(target, { timeoutMs: 5000 })).toBe(true);
   });
 });
+
+// Sessions set up ahead (SshExecutor.prepare) and inline scripts.
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "txbox-prepare-"));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe("SshExecutor.prepare: a command's session set up ahead, run at start()", () => {
+  test("nothing runs before start(); then the command runs as run() would, stdin and bytes intact", async () => {
+    const marker = join(dir, "ran");
+    const p = exec.prepare(
+      target,
+      `touch ${marker}; pwd; printf '%s|' "$A"; cat; printf '\\0\\377'`,
+      {
+        timeoutMs: 10_000,
+        cwd: dir,
+        env: { A: "a b" },
+        stdin: "__txbox_go\nline two\n",
+      },
+    );
+    await pause(500); // the session is up and waiting by now
+    expect(existsSync(marker)).toBe(false);
+    const r = await p.start();
+    expect(existsSync(marker)).toBe(true);
+    expect(r?.exitCode).toBe(0);
+    // The gate took only its own line: the command's stdin (even one that starts with the
+    // gate's word) arrives whole.
+    expect(
+      r?.stdoutData.equals(Buffer.from(`${dir}\na b|__txbox_go\nline two\n\0\xff`, "latin1")),
+    ).toBe(true);
+    await expect(p.start()).rejects.toThrow(/at most once/);
+  });
+
+  test("cancel(): the waiting session ends without running the command", async () => {
+    const marker = join(dir, "ran");
+    const p = exec.prepare(target, `touch ${marker}`, { timeoutMs: 10_000 });
+    await pause(300);
+    p.cancel();
+    p.cancel(); // idempotent
+    await pause(500);
+    expect(existsSync(marker)).toBe(false);
+    // The connection still serves commands.
+    expect((await exec.run(target, "echo ok", { timeoutMs: 10_000 })).stdout).toBe("ok\n");
+  });
+
+  test("a session lost before start() reports undefined: the command never ran", async () => {
+    const marker = join(dir, "ran");
+    const p = exec.prepare(target, `touch ${marker}`, { timeoutMs: 10_000 });
+    await pause(300);
+    await exec.close();
+    await pause(300);
+    expect(await p.start()).toBeUndefined();
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  test("the timeout counts from start(), not from the set-up", async () => {
+    const p = exec.prepare(target, "echo done", { timeoutMs: 1500 });
+    await pause(2000);
+    const r = await p.start();
+    expect(r).toMatchObject({ timedOut: false, exitCode: 0, stdout: "done\n" });
+  });
+});
+
+describe("inline scripts", () => {
+  test("run in the session's own shell, exit status and output kept", async () => {
+    const script = `i=0\nfor w in a b; do i=$((i+1)); echo "$i $w"; done\nexit 4`;
+    const r = await exec.run(target, script, { timeoutMs: 10_000, inline: true });
+    expect(r).toMatchObject({ exitCode: 4, stdout: "1 a\n2 b\n" });
+    const missing = await exec.run(target, "echo no", {
+      timeoutMs: 10_000,
+      inline: true,
+      cwd: join(dir, "nope"),
+    });
+    expect(missing.exitCode).toBe(126);
+    expect(missing.stdout).toBe("");
+  });
+});
