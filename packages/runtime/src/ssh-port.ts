@@ -1,5 +1,11 @@
-import { ExecError, type SshExecutor, type SshTarget } from "@txbox/exec";
-import type { ExecOptions, ExecPort, ExecResult, GuestRef } from "@txbox/tx";
+import {
+  ExecError,
+  type ExecResult as SshResult,
+  type RunOptions,
+  type SshExecutor,
+  type SshTarget,
+} from "@txbox/exec";
+import type { ExecOptions, ExecPort, ExecResult, GuestRef, PreparedExec } from "@txbox/tx";
 import type { OutputStore } from "./output-store.js";
 import type { GuestSsh } from "./target.js";
 
@@ -70,15 +76,49 @@ export class SshExecPort implements ExecPort {
     await this.withHostKey(guest, (t) => this.executor.open({ ...t, connectTimeoutMs: timeoutMs }));
   }
 
+  private runOptions(options: ExecOptions): RunOptions {
+    return {
+      timeoutMs: options.timeoutMs,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(options.inline === true ? { inline: true } : {}),
+      ...(this.output === undefined ? {} : { spill: this.output.paths(options.label) }),
+    };
+  }
+
   async run(guest: GuestRef, command: string, options: ExecOptions): Promise<ExecResult> {
     const r = await this.withHostKey(guest, (t) =>
-      this.executor.run(t, command, {
-        timeoutMs: options.timeoutMs,
-        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-        ...(options.env === undefined ? {} : { env: options.env }),
-        ...(this.output === undefined ? {} : { spill: this.output.paths(options.label) }),
-      }),
+      this.executor.run(t, command, this.runOptions(options)),
     );
+    return this.result(r);
+  }
+
+  /**
+   * The command's session opened now on the pooled connection, waiting; `start()` runs it there,
+   * or the ordinary way when that session is gone (it never ran: see `SshExecutor.prepare`).
+   */
+  prepare(guest: GuestRef, command: string, options: ExecOptions): PreparedExec {
+    const prepared = this.target(guest).then((t) =>
+      this.executor.prepare(t, command, this.runOptions(options)),
+    );
+    prepared.catch(() => undefined);
+    return {
+      start: async () => {
+        const r = await prepared.then(
+          (p) => p.start(),
+          () => undefined,
+        );
+        return r === undefined ? this.run(guest, command, options) : this.result(r);
+      },
+      cancel: () =>
+        void prepared.then(
+          (p) => p.cancel(),
+          () => undefined,
+        ),
+    };
+  }
+
+  private result(r: SshResult): ExecResult {
     if (r.stdoutFile !== undefined || r.stderrFile !== undefined) this.output?.prune();
     return {
       exitCode: r.exitCode,

@@ -7,6 +7,7 @@ export {
   type ExecResult,
   type ExecOptions,
   type ExecPort,
+  type PreparedExec,
   type Clock,
   type PolicyDecision,
   type DecideFn,

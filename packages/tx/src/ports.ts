@@ -80,11 +80,29 @@ export interface ExecOptions {
   label?: string;
   cwd?: string;
   env?: Record<string, string>;
+  /** A POSIX sh script of txbox's own: run by the guest session's shell itself (no second shell). */
+  inline?: boolean;
+}
+
+/**
+ * A command whose guest session is set up ahead and waits to be started (`ExecPort.prepare`).
+ * Nothing of the command runs before `start()`.
+ */
+export interface PreparedExec {
+  /** Run the command now (as `run` would), on the session set up ahead when it is still there. */
+  start(): Promise<ExecResult>;
+  /** Never run it. Idempotent; a no-op after `start()`. */
+  cancel(): void;
 }
 
 /** Runs shell commands inside guests (over SSH in production). Throws on transport errors. */
 export interface ExecPort {
   run(guest: GuestRef, command: string, options: ExecOptions): Promise<ExecResult>;
+  /**
+   * Optional: set up the session of a command now and run it at `start()` — its session set-up
+   * (over SSH: the guest's sshd session and login shell, ~15 ms) then overlaps the work before.
+   */
+  prepare?(guest: GuestRef, command: string, options: ExecOptions): PreparedExec;
   /** Whether the guest answers over SSH within the budget. */
   ping(guest: GuestRef, options: { timeoutMs: number }): Promise<boolean>;
 }

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { errorMessage } from "@txbox/core";
-import type { ExecPort, ExecResult, GuestRef } from "./ports.js";
+import type { ExecPort, ExecResult, GuestRef, PreparedExec } from "./ports.js";
 
 /** How a transaction's outcome is judged. */
 export interface VerifyPolicy {
@@ -127,7 +127,7 @@ export async function captureDigests(
   timeoutMs: number,
 ): Promise<Record<string, string>> {
   if (paths.length === 0) return {};
-  return digestsOf(paths, await exec.run(guest, digestScript(paths), { timeoutMs }));
+  return digestsOf(paths, await exec.run(guest, digestScript(paths), { timeoutMs, inline: true }));
 }
 
 /** The digests in the result of {@link digestScript}; throws when the probe failed. Pure. */
@@ -176,6 +176,8 @@ export async function verifyOutcome(
   baseline: Record<string, string>,
   policy: VerifyPolicy,
   onCheck: (check: CheckName) => Promise<void> = async () => {},
+  /** The digest probe's session, set up ahead (`ExecPort.prepare`); run instead of a new one. */
+  prepared?: PreparedExec,
 ): Promise<VerifyReport> {
   const checks: CheckResult[] = [];
   const done = (): VerifyReport => {
@@ -198,12 +200,16 @@ export async function verifyOutcome(
   if (policy.requireReachable) {
     await onCheck("reachable");
     if (policy.protectedPaths.length > 0) {
-      probe = await exec
-        .run(guest, digestScript(policy.protectedPaths), { timeoutMs: policy.timeoutMs })
-        .then(
-          (r) => ({ r }),
-          (error: unknown) => ({ error }),
-        );
+      probe = await (
+        prepared?.start() ??
+        exec.run(guest, digestScript(policy.protectedPaths), {
+          timeoutMs: policy.timeoutMs,
+          inline: true,
+        })
+      ).then(
+        (r) => ({ r }),
+        (error: unknown) => ({ error }),
+      );
     }
     const up =
       probe?.r !== undefined || (await exec.ping(guest, { timeoutMs: policy.pingTimeoutMs }));

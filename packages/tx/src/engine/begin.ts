@@ -15,6 +15,7 @@ import {
   type Engine,
   type Outcome,
 } from "./context.js";
+import { execOptions } from "./exec.js";
 import { snapshotText } from "./record.js";
 import { assertNewest } from "./rollback.js";
 import type { RunInput } from "./types.js";
@@ -49,6 +50,9 @@ export async function createSnapshot(e: Engine, tx: TxRecord, ctx: DriveContext)
   // while the snapshot is made rather than after, one SSH round trip off the critical path.
   if ("input" in ctx) {
     const run = requireRun(ctx);
+    // The command's guest session too (sshd's fork, the login shell): it waits for the execute
+    // effect's go, after the snapshot and the journaled EXECUTING, before running anything.
+    run.execPrepared = e.exec.prepare?.(tx.guest, tx.command, execOptions(e, run.input, tx.txid));
     run.baselineP = captureDigests(
       e.exec,
       tx.guest,

@@ -6,7 +6,7 @@
 import { RecoveryFailed } from "../errors.js";
 import type { Journal, TxPatch } from "../journal.js";
 import type { TxEvent } from "../machine.js";
-import type { Clock, ExecPort, ExecResult, SnapshotPort } from "../ports.js";
+import type { Clock, ExecPort, ExecResult, PreparedExec, SnapshotPort } from "../ports.js";
 import type { CrashHook, CrashStep } from "../crash.js";
 import type { VerifyPolicy, VerifyReport } from "../verify.js";
 import type { PolicyDecision } from "../ports.js";
@@ -59,6 +59,18 @@ export interface RunContext extends DriveContext {
   baselineP?: Promise<Record<string, string>>;
   report?: VerifyReport;
   verifyPolicy: VerifyPolicy;
+  /** The command's session, set up while the snapshot is made; started by the execute effect. */
+  execPrepared?: PreparedExec;
+  /** The verify probe's session, set up while the command runs; started by the verify effect. */
+  probePrepared?: PreparedExec;
+}
+
+/** Cancel the sessions a run set up ahead and did not start (the transaction went another way). */
+export function cancelPrepared(run: RunContext): void {
+  run.execPrepared?.cancel();
+  run.probePrepared?.cancel();
+  delete run.execPrepared;
+  delete run.probePrepared;
 }
 
 /** What an effect reports back: an event for the machine (with a journal patch), or a patch only. */

@@ -3,6 +3,7 @@ import { errorMessage } from "@txbox/core";
 import type { TxRecord } from "../journal.js";
 import type { TxOutcome } from "../machine.js";
 import type { ExecOptions, ExecResult } from "../ports.js";
+import { digestScript } from "../verify.js";
 import { digestOf, outputOf } from "./output.js";
 import {
   crashPoint,
@@ -35,8 +36,19 @@ export function timedOutReason(timeoutMs: number): string {
 export async function execute(e: Engine, tx: TxRecord, ctx: DriveContext): Promise<Outcome> {
   const elapsed = stopwatch(e);
   const run = requireRun(ctx);
-  const p = e.exec.run(tx.guest, tx.command, execOptions(e, run.input, tx.txid));
+  const prepared = run.execPrepared;
+  delete run.execPrepared;
+  const p =
+    prepared?.start() ?? e.exec.run(tx.guest, tx.command, execOptions(e, run.input, tx.txid));
   p.catch(() => {});
+  // The verify probe's session is set up while the command runs, and waits for verify.
+  const paths = run.verifyPolicy.protectedPaths;
+  if (run.verifyPolicy.requireReachable && paths.length > 0) {
+    run.probePrepared = e.exec.prepare?.(tx.guest, digestScript(paths), {
+      timeoutMs: run.verifyPolicy.timeoutMs,
+      inline: true,
+    });
+  }
   await crashPoint(e, ctx, "during-exec");
   let result: ExecResult;
   try {

@@ -10,6 +10,7 @@ import { outcomeOf } from "../machine.js";
 import { guestKey, type PolicyDecision } from "../ports.js";
 import { openTransaction } from "./begin.js";
 import {
+  cancelPrepared,
   crashPoint,
   errorInfo,
   isCrashSignal,
@@ -91,6 +92,7 @@ async function runTransaction(e: Engine, g: Gated): Promise<RunResult> {
   const owner = await acquire(e, guest, base.txid);
   let pruneLater: TxRecord | undefined;
   let crashed = false;
+  let ctx: RunContext | undefined;
   try {
     await recoverBeforeRun(e, guest);
     // Synced with the SNAPSHOTTING write that comes before any effect.
@@ -99,7 +101,7 @@ async function runTransaction(e: Engine, g: Gated): Promise<RunResult> {
       e.journal.setLockTx(guest, owner, opened.txid);
       return opened;
     });
-    const ctx: RunContext = {
+    ctx = {
       input,
       crash: true,
       baseline: {},
@@ -122,6 +124,7 @@ async function runTransaction(e: Engine, g: Gated): Promise<RunResult> {
     }
     return finish(e, g, tx, ctx);
   } finally {
+    if (ctx !== undefined) cancelPrepared(ctx);
     // A simulated crash leaves the lock behind, as a real one would.
     if (!crashed) e.journal.unlock(guest, owner);
     if (pruneLater !== undefined) pruneInBackground(e, pruneLater);

@@ -17,6 +17,8 @@ export async function verify(e: Engine, tx: TxRecord, ctx: DriveContext): Promis
   const run = requireRun(ctx);
   const result = run.result;
   let report: VerifyReport;
+  const prepared = run.probePrepared;
+  delete run.probePrepared;
   if (result === undefined) {
     report = { ok: false, checks: [], reasons: ["no result of the command"] };
   } else {
@@ -32,8 +34,10 @@ export async function verify(e: Engine, tx: TxRecord, ctx: DriveContext): Promis
           if (first) await crashPoint(e, ctx, "during-verify");
           first = false;
         },
+        prepared,
       );
     } catch (error) {
+      prepared?.cancel();
       if (isCrashSignal(error)) throw error;
       report = {
         ok: false,
@@ -42,6 +46,7 @@ export async function verify(e: Engine, tx: TxRecord, ctx: DriveContext): Promis
       };
     }
   }
+  prepared?.cancel(); // not started when an earlier check failed
   run.report = report;
   const patch: TxPatch = { verify: report, timings: { verifyMs: elapsed() } };
   return report.ok
