@@ -121,12 +121,18 @@ export class Snapshots {
       });
       const running = await this.gs.running(g.vmid);
       const freeze = running && freezeNeeded(g, vmstate);
+      // The host flushes the guest's file systems only around a freeze (pve-container
+      // `__snapshot_freeze`: `sync_mountpoint` of each mount point); for a VM without the agent
+      // qemu-server goes straight to the storage (`__snapshot_create_vol_snapshot` →
+      // `PVE::Storage::volume_snapshot`, BTRFSPlugin: `btrfs subvolume snapshot -r` alone), and
+      // the btrfs snapshot still takes the volume's written data (it flushes the subvolume's
+      // delalloc itself): crash-consistent, as PVE's is for a VM without the agent.
       try {
         if (freeze) await this.gs.d.realiser.freeze(g.vmid);
         try {
           for (const { ref } of vols) {
             await this.gs.realiseOp("snapshotVolume", () =>
-              this.gs.d.realiser.snapshotVolume(ref, name),
+              this.gs.d.realiser.snapshotVolume(ref, name, { flush: freeze }),
             );
             ctx.log(`snapshot of ${volid(ref)}`);
           }

@@ -135,8 +135,12 @@ export interface Realiser {
   migrateVolume?(ref: VolumeRef, move: { from: string; to: string }): Promise<void>;
   /** Destroy a volume and all its snapshots. Missing = success. */
   destroyVolume(ref: VolumeRef): Promise<void>;
-  /** Read-only snapshot; the caller has made the guest consistent (see freeze). */
-  snapshotVolume(ref: VolumeRef, snapname: string): Promise<void>;
+  /**
+   * Read-only snapshot; the caller has made the guest consistent (see freeze). `flush` (default
+   * true): sync the volume's file system first, as PVE does for a frozen guest only (see
+   * `Snapshots.create`).
+   */
+  snapshotVolume(ref: VolumeRef, snapname: string, options?: { flush?: boolean }): Promise<void>;
   /** Replace the volume's content by the snapshot's. The guest is stopped. */
   rollbackVolume(ref: VolumeRef, snapname: string): Promise<void>;
   /** Missing = success. */

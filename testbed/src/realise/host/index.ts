@@ -272,11 +272,15 @@ export class HostRealiser implements Realiser {
     await this.storage(ref.storage).destroyVolume(ref.volume);
   }
 
-  async snapshotVolume(ref: VolumeRef, snapname: string): Promise<void> {
+  async snapshotVolume(
+    ref: VolumeRef,
+    snapname: string,
+    options: { flush?: boolean } = {},
+  ): Promise<void> {
     const s = this.storage(ref.storage);
     if (s.def.type === "dir")
       throw new RealiseError(`storage ${ref.storage} (dir) cannot snapshot`);
-    await s.snapshot(ref.volume, snapname);
+    await s.snapshot(ref.volume, snapname, options.flush ?? true);
   }
 
   async rollbackVolume(ref: VolumeRef, snapname: string): Promise<void> {

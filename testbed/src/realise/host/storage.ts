@@ -302,14 +302,15 @@ export class BtrfsStorage {
     await this.ensureQuotaConsistent();
   }
 
-  async snapshot(volume: string, snapname: string): Promise<void> {
+  /** `flush`: sync the file system first (a frozen guest's `sync_mountpoint`, see snapshotInto). */
+  async snapshot(volume: string, snapname: string, flush = true): Promise<void> {
     const vol = this.volumePath(volume);
     if (!(await isSubvolume(vol)))
       throw new RealiseError(`volume ${this.def.id}:${volume} does not exist`);
     const dest = this.snapshotPath(volume, snapname);
     if (await isSubvolume(dest)) return;
     await mkdir(this.snapshotDir(volume), { recursive: true });
-    await this.snapshotInto(vol, dest, true, undefined, true);
+    await this.snapshotInto(vol, dest, true, undefined, flush);
   }
 
   async snapshotExists(volume: string, snapname: string): Promise<boolean> {
@@ -392,7 +393,13 @@ export class BtrfsStorage {
       `btrfs -q subvolume snapshot ${readonly ? "-r " : ""}"$1" "$2"`,
       ...(limit === undefined ? [] : [`btrfs qgroup limit ${Math.floor(limit)} "$2"`]),
     ];
-    await run(["sh", "-c", steps.join(" && "), "sh", source, tmp]);
+    // A lone snapshot (no sync, no cap: a transaction's snapshot of a VM) needs no shell: one
+    // process less, ~5 ms of exec on the testbed's host.
+    await run(
+      steps.length === 1
+        ? ["btrfs", "-q", "subvolume", "snapshot", ...(readonly ? ["-r"] : []), source, tmp]
+        : ["sh", "-c", steps.join(" && "), "sh", source, tmp],
+    );
     await rename(tmp, dest); // appears complete or not at all
   }
 
