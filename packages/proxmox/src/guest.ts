@@ -317,7 +317,7 @@ export class Guest {
     };
     try {
       return await this.client.effect("POST", `${this.path}/snapshot`, params, {
-        poll: POLL.quick,
+        poll: POLL.snapshot,
         ...effect,
         alreadyDone: ours,
         afterTransient: (err) => afterLateTimeout(this, "snapshot", name, err),

@@ -46,6 +46,8 @@ export interface TaskPoll {
  * - `quick`: snapshot create/delete, start, stop — tens of milliseconds on CoW storage, hundreds
  *   on a loaded host, and on every transaction's path: polled at least every 20 ms, so the wait
  *   ends within 20 ms of the task (at 50 ms the snapshot's wait ran ≈ 25 ms past it on average).
+ * - `snapshot`: a transaction's snapshot create, which its command waits for: 30–70 ms on the
+ *   testbed's btrfs; polled every ≤ 10 ms, so the wait ends within 10 ms of the task (≈ 5 GETs).
  * - `rollback`: stop, restore, start — hundreds of milliseconds to seconds, and what an agent waits
  *   for after a failed command, so the poll stays within 25 ms of the task's end (a 2 s rollback
  *   costs ≈ 80 small GETs on the kept-alive connection).
@@ -53,6 +55,7 @@ export interface TaskPoll {
  */
 export const POLL = {
   quick: { firstMs: 10, maxMs: 20, factor: 1.5 },
+  snapshot: { firstMs: 5, maxMs: 10, factor: 1.5 },
   rollback: { firstMs: 10, maxMs: 25, factor: 1.5 },
   long: { firstMs: 100, maxMs: 2000, factor: 1.5 },
 } as const satisfies Record<string, TaskPoll>;
