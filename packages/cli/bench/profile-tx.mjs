@@ -65,7 +65,17 @@ if (realiser !== undefined) {
     if (n !== "constructor" && typeof realiser[n] === "function")
       wrapAsync(realiser, n, "testbed", () => `testbed realiser.${n}`);
 }
-wrapAsync(s.exec, "run", "ssh", (_g, cmd) => `ssh ${String(cmd).slice(0, 50)}`);
+const sshLabel = (cmd) => `ssh ${String(cmd).split("\n")[0].slice(0, 50)}`;
+wrapAsync(s.exec, "run", "ssh", (_g, cmd) => sshLabel(cmd));
+// A command whose session is set up ahead (ExecPort.prepare): its start() is timed.
+const prepare = s.exec.prepare.bind(s.exec);
+s.exec.prepare = (g, cmd, o) => {
+  const from = performance.now();
+  const p = prepare(g, cmd, o);
+  mark("ssh", `${sshLabel(cmd)} (session set up ahead)`, from);
+  wrapAsync(p, "start", "ssh", () => `${sshLabel(cmd)} (started on it)`);
+  return p;
+};
 for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(s.journal))) {
   if (name === "constructor" || name === "lazily" || typeof s.journal[name] !== "function")
     continue;
