@@ -107,6 +107,18 @@ describe("recover(): guests and their journal locks", () => {
     expect(f.read(H.vmid, "data.txt")).toBe("original\n");
   });
 
+  it("skips and reports a guest that no longer exists, and recovers the others", async () => {
+    const ghost = { vmid: 999 }; // never created: the port says it does not exist
+    f.journal.createTx(newTx("0000000000ghost01", ghost));
+    f.journal.createTx(newTx("0000000000open0001", G));
+    const report = await f.engine().recover();
+    expect(report.skipped).toEqual([{ guest: ghost, reason: "guest 999 no longer exists" }]);
+    expect(report.transactions).toEqual([
+      { txid: "0000000000open0001", guest: G, from: "INTENT", to: "ABORTED" },
+    ]);
+    expect(f.journal.getTx("0000000000ghost01").state).toBe("INTENT");
+  });
+
   it("recovers a guest whose existence the port cannot tell, rather than skip it", async () => {
     f.journal.createTx(newTx("0000000000open0001", G));
     const port = f.guests.snapshotPort();
@@ -234,6 +246,8 @@ describe("the open transactions of a guest", () => {
   });
 
   it("ends FAILED when the snapshot is gone, saying so, or keeping the error it had", async () => {
+    // (another snapshot is there: only the transaction's own counts)
+    await f.guests.snapshotPort().create(G, "before-upgrade", "an operator's snapshot");
     const a = await crashed(G, "during-verify");
     await f.guests.snapshotPort().remove(G, `txbox-${a.txid}`);
     const b = await crashed(H, "during-verify");
@@ -391,8 +405,24 @@ describe("orphan snapshots", () => {
     expect(again.orphansRemoved.map((o) => o.snapshot)).toEqual(["txbox-0000000000theirs"]);
   });
 
+  it("removes the leftover snapshot of a transaction adopted from another orchestrator", async () => {
+    // Adopted (cluster recovery): journaled here, so ours to finish, though its record is theirs.
+    f.journal.adoptTx({
+      ...newTx("0000000000adopted", G),
+      state: "ROLLED_BACK",
+      createdAt: Date.now(),
+      from: "u@b:/j",
+    });
+    const port = f.guests.snapshotPort();
+    await port.create(G, "txbox-0000000000adopted", described("0000000000adopted", OTHER));
+    const report = await f.engine({ record: { orchestrator: ME } }).recover({ guest: G });
+    expect(report.orphansRemoved.map((o) => o.snapshot)).toEqual(["txbox-0000000000adopted"]);
+    expect(f.journal.getTx("0000000000adopted").snapshotRemoved).toBe(true);
+  });
+
   it("removes the leftover snapshot of an ended transaction; keeps a kept commit's and a failure's", async () => {
     await txIn("00000000000rolled", G, "ROLLED_BACK");
+    await txIn("0000000keptrolled", G, "ROLLED_BACK", true); // retention keep: not a commit
     await txIn("000000000aborted", G, "ABORTED");
     await txIn("00000000000commit", G, "COMMITTED");
     await txIn("000000000000kept", G, "COMMITTED", true);
@@ -402,9 +432,15 @@ describe("orphan snapshots", () => {
       "txbox-00000000000commit",
       "txbox-00000000000rolled",
       "txbox-000000000aborted",
+      "txbox-0000000keptrolled",
     ]);
     expect(names(G).sort()).toEqual(["txbox-000000000000kept", "txbox-00000000000failed"]);
-    for (const txid of ["00000000000rolled", "000000000aborted", "00000000000commit"])
+    for (const txid of [
+      "00000000000rolled",
+      "0000000keptrolled",
+      "000000000aborted",
+      "00000000000commit",
+    ])
       expect(f.journal.getTx(txid).snapshotRemoved).toBe(true);
     expect(f.journal.getTx("000000000000kept").snapshotRemoved).toBe(false);
   });
