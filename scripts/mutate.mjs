@@ -102,6 +102,7 @@ function summarise(n) {
   };
   const survivors = [];
   const missing = [];
+  const seen = new Set();
   for (const [target, part] of runs) {
     const file = reportOf(target, part);
     if (!existsSync(file)) {
@@ -109,8 +110,16 @@ function summarise(n) {
       continue;
     }
     const report = JSON.parse(readFileSync(file, "utf8"));
+    // A sampled target counts its sampled mutants only, each once (a part's location can
+    // contain another part's sampled mutant: stryker/sample.mjs).
+    const counted = TARGETS[target].counts;
     for (const [path, f] of Object.entries(report.files)) {
       for (const m of f.mutants) {
+        if (counted !== undefined) {
+          const key = `${path}:${JSON.stringify(m.location)}:${m.mutatorName}:${m.replacement}`;
+          if (!counted(path, m) || seen.has(key)) continue;
+          seen.add(key);
+        }
         if (m.status in counts) counts[m.status]++;
         else counts.other++;
         if (UNDETECTED.has(m.status)) {

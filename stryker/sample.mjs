@@ -1,16 +1,30 @@
-// A seeded random sample of the policy package outside its decision core, for the
-// `policy-sample` target: the whole package is hours of mutation testing on a shared 2-core
-// machine. Windows of WINDOW lines start at positions drawn uniformly over all lines of the
-// package's other source files (so a file is sampled in proportion to its size); the same seed
-// gives the same windows, so a re-run measures the same code. Its score is the sample's only.
+// A seeded uniform random sample of the mutants of the policy package outside its decision core,
+// for the `policy-sample` target: the whole package (~9,000 mutants) is many hours of mutation
+// testing on a shared 2-core machine. Every mutant Stryker would generate in those files is
+// enumerated with Stryker's own instrumenter (the same mutators, the same files), sorted by file,
+// location, mutator and replacement, and `n` of them are drawn uniformly without replacement
+// (a partial Fisher-Yates shuffle driven by mulberry32 from the seed). The sample is written to
+// stryker/policy-sample.json; the same seed on the same sources gives the same sample.
 //
-//   TXBOX_MUTATE_SAMPLE=<windows>  (default 12)   TXBOX_MUTATE_SEED=<n>  (default 16)
-import { readdirSync, readFileSync } from "node:fs";
+//   node stryker/sample.mjs [--n 400] [--seed 16]    enumerate, draw, write policy-sample.json
+//
+// A run then mutates only the sampled mutants' exact locations (`file:line:col-line:col`).
+// Stryker also generates every other mutant inside such a location (a sampled `{}` of a function
+// body contains the function's mutants) and the other mutators' mutants of the same node; the
+// ignorer below marks the ones nested in a sampled node as Ignored (they are not run), and the
+// score counts only the sampled mutants (`counts`, matched by file, location, mutator and
+// replacement). Sampled mutants that the type checker rejects or that are static (ignoreStatic)
+// drop out as they would in a full run: the score is over the valid sampled mutants, a uniform
+// sample of the valid mutants. Regenerate the sample after the sources change (its locations
+// are of the commit it records).
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const WINDOW = 15;
+const SAMPLE_FILE = join(root, "stryker", "policy-sample.json");
 /** The decision core has a target of its own (`policy`). */
 const CORE = [/^packages\/policy\/src\/explain\.ts$/, /^packages\/policy\/src\/effects\//];
 
@@ -33,29 +47,199 @@ function rng(seed) {
   };
 }
 
-/** `file:start-end` ranges for Stryker's `mutate`, sorted, non-overlapping. */
-export function policySample(
-  windows = Number(process.env.TXBOX_MUTATE_SAMPLE ?? 12),
-  seed = Number(process.env.TXBOX_MUTATE_SEED ?? 16),
-) {
-  const all = files(join(root, "packages/policy/src"))
-    .map((f) => relative(root, f))
-    .filter((f) => !CORE.some((re) => re.test(f)))
-    .map((f) => ({ file: f, lines: readFileSync(join(root, f), "utf8").split("\n").length }));
-  const total = all.reduce((n, f) => n + f.lines, 0);
+/** `packages/…` of an absolute or sandboxed path (Stryker instruments in place or in a copy). */
+const packagePath = (f) => {
+  const at = f.replace(/\\/g, "/").lastIndexOf("packages/policy/src/");
+  return at < 0 ? f : f.slice(at);
+};
+
+/**
+ * A mutant's key: file, start and end as Stryker's `mutate` ranges and babel count them
+ * (line 1-based, column 0-based), mutator, replacement.
+ */
+const keyOf = (file, s, e, mutator, replacement) =>
+  `${file}:${s.line}:${s.column}-${e.line}:${e.column} ${mutator} ${replacement}`;
+
+/** Every mutant Stryker's instrumenter generates in the package outside the decision core. */
+export async function enumerate() {
+  // The instrumenter is a dependency of @stryker-mutator/core (not hoisted under pnpm).
+  const core = createRequire(import.meta.url).resolve("@stryker-mutator/core/package.json");
+  const { Instrumenter } = await import(
+    createRequire(core).resolve("@stryker-mutator/instrumenter")
+  );
+  const quiet = { debug() {}, info() {}, warn() {}, isDebugEnabled: () => false };
+  const sources = files(join(root, "packages/policy/src"))
+    .filter((f) => !CORE.some((re) => re.test(relative(root, f))))
+    .map((f) => ({ name: f, mutate: true, content: readFileSync(f, "utf8") }));
+  const { mutants } = await new Instrumenter(quiet).instrument(sources, {
+    plugins: null,
+    excludedMutations: [],
+    ignorers: [],
+  });
+  // The instrumenter's lines are 0-based; Stryker's ranges and babel's are 1-based.
+  return mutants
+    .map((m) => ({
+      file: relative(root, m.fileName),
+      start: { line: m.location.start.line + 1, column: m.location.start.column },
+      end: { line: m.location.end.line + 1, column: m.location.end.column },
+      mutatorName: m.mutatorName,
+      replacement: m.replacement,
+    }))
+    .map((m) => ({ ...m, key: keyOf(m.file, m.start, m.end, m.mutatorName, m.replacement) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** `n` of `all` drawn uniformly without replacement (partial Fisher-Yates), in `all`'s order. */
+export function draw(all, n, seed) {
   const next = rng(seed);
-  const picked = new Map();
-  for (let tries = 0; picked.size < windows && tries < windows * 20; tries++) {
-    let at = Math.floor(next() * total);
-    const f = all.find((x) => (at < x.lines ? true : ((at -= x.lines), false)));
-    const start = Math.max(1, Math.min(at + 1, f.lines - WINDOW + 1));
-    const key = `${f.file}:${start}`;
-    const overlaps = [...picked.values()].some(
-      (p) => p.file === f.file && Math.abs(p.start - start) < WINDOW,
-    );
-    if (!overlaps) picked.set(key, { file: f.file, start });
+  const idx = all.map((_, i) => i);
+  const k = Math.min(n, all.length);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(next() * (idx.length - i));
+    [idx[i], idx[j]] = [idx[j], idx[i]];
   }
-  return [...picked.values()]
-    .sort((a, b) => a.file.localeCompare(b.file) || a.start - b.start)
-    .map((p) => `${p.file}:${p.start}-${p.start + WINDOW - 1}`);
+  return idx
+    .slice(0, k)
+    .sort((a, b) => a - b)
+    .map((i) => all[i]);
+}
+
+const sample = () =>
+  existsSync(SAMPLE_FILE) ? JSON.parse(readFileSync(SAMPLE_FILE, "utf8")) : { mutants: [] };
+
+/** Stryker's mutators (instrumenter 9.6.1's, by name). */
+const MUTATORS = [
+  "ArithmeticOperator",
+  "ArrayDeclaration",
+  "ArrowFunction",
+  "AssignmentOperator",
+  "BlockStatement",
+  "BooleanLiteral",
+  "ConditionalExpression",
+  "EqualityOperator",
+  "LogicalOperator",
+  "MethodExpression",
+  "ObjectLiteral",
+  "OptionalChaining",
+  "Regex",
+  "StringLiteral",
+  "UnaryOperator",
+  "UpdateOperator",
+];
+/**
+ * The sample runs as parts by mutator, each with every other mutator excluded: several mutators
+ * mutate the same node (`a === b`: ConditionalExpression and EqualityOperator), and a location
+ * brings every mutant of its node into the run; a part's mutators rarely share a node.
+ */
+const GROUPS = {
+  literals: [
+    "StringLiteral",
+    "Regex",
+    "ArrayDeclaration",
+    "ObjectLiteral",
+    "BooleanLiteral",
+    "BlockStatement",
+    "ArrowFunction",
+  ],
+  conditions: ["ConditionalExpression"],
+  operators: MUTATORS.filter(
+    (m) =>
+      ![
+        "StringLiteral",
+        "Regex",
+        "ArrayDeclaration",
+        "ObjectLiteral",
+        "BooleanLiteral",
+        "BlockStatement",
+        "ArrowFunction",
+        "ConditionalExpression",
+      ].includes(m),
+  ),
+};
+
+/** `file:line:col-line:col` ranges for Stryker's `mutate`: the sampled mutants' locations. */
+export function policySample(mutators = MUTATORS) {
+  const ranges = sample()
+    .mutants.filter((m) => mutators.includes(m.mutatorName))
+    .map((m) => `${m.file}:${m.start.line}:${m.start.column}-${m.end.line}:${m.end.column}`);
+  return [...new Set(ranges)];
+}
+
+/** The sample's parts for stryker/targets.mjs: `{ mutate, excludedMutations }` by group. */
+export function policySampleParts() {
+  return Object.fromEntries(
+    Object.entries(GROUPS).map(([name, group]) => [
+      name,
+      {
+        mutate: policySample(group),
+        excludedMutations: MUTATORS.filter((m) => !group.includes(m)),
+      },
+    ]),
+  );
+}
+
+/**
+ * Whether a mutant of a Stryker report (`mutation.json`: line and column 1-based) is one of the
+ * sample's; the score counts only those.
+ */
+export function inPolicySample(path, m) {
+  const keys = (inPolicySample.keys ??= new Set(sample().mutants.map((s) => s.key)));
+  const s = { line: m.location.start.line, column: m.location.start.column - 1 };
+  const e = { line: m.location.end.line, column: m.location.end.column - 1 };
+  return keys.has(keyOf(packagePath(path), s, e, m.mutatorName, m.replacement));
+}
+
+/**
+ * Stryker ignorer (plugin `txbox-policy-sample`): a node inside a sampled location that neither
+ * is a sampled location nor contains one is ignored, with every mutant in it, so that a sampled
+ * function body's `{}` does not bring the function's other mutants into the run.
+ */
+function sampleIgnorer() {
+  const byFile = new Map();
+  for (const m of sample().mutants) {
+    const list = byFile.get(m.file) ?? [];
+    list.push(m);
+    byFile.set(m.file, list);
+  }
+  const before = (a, b) => a.line < b.line || (a.line === b.line && a.column <= b.column);
+  const within = (inner, outer) => before(outer.start, inner.start) && before(inner.end, outer.end);
+  return {
+    shouldIgnore(path) {
+      const file = path.hub?.file?.opts?.filename;
+      const loc = path.node.loc;
+      if (file === undefined || loc == null) return undefined;
+      const mine = byFile.get(packagePath(file)) ?? [];
+      const span = { start: loc.start, end: loc.end };
+      if (!mine.some((m) => within(span, m))) return undefined; // not mutated anyway
+      if (mine.some((m) => within(m, span))) return undefined; // is or contains a sampled one
+      return "not in the seeded sample (stryker/policy-sample.json)";
+    },
+  };
+}
+
+export const strykerPlugins = [
+  { kind: "Ignore", name: "txbox-policy-sample", value: sampleIgnorer() },
+];
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const opt = (flag, dflt) => {
+    const i = process.argv.indexOf(flag);
+    return i < 0 ? dflt : Number(process.argv[i + 1]);
+  };
+  const n = opt("--n", 400);
+  const seed = opt("--seed", 16);
+  const all = await enumerate();
+  const picked = draw(all, n, seed);
+  const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root })
+    .toString()
+    .trim();
+  const perFile = {};
+  for (const m of all) perFile[m.file] = (perFile[m.file] ?? 0) + 1;
+  writeFileSync(
+    SAMPLE_FILE,
+    `${JSON.stringify({ seed, n: picked.length, population: all.length, commit, perFile, mutants: picked }, null, 1)}\n`,
+  );
+  console.log(
+    `${picked.length} of ${all.length} mutants (seed ${seed}, commit ${commit}) -> ${relative(root, SAMPLE_FILE)}`,
+  );
 }

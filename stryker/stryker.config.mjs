@@ -27,7 +27,10 @@ export default {
   plugins: [
     import.meta.resolve("@stryker-mutator/jest-runner"),
     import.meta.resolve("@stryker-mutator/typescript-checker"),
+    // A sampled target's ignorer: mutants nested in a sampled one are not run (sample.mjs).
+    ...(target.sample ? [import.meta.resolve("./sample.mjs")] : []),
   ],
+  ignorers: target.sample ? ["txbox-policy-sample"] : [],
   testRunner: "jest",
   testRunnerNodeArgs: ["--experimental-vm-modules", "--no-warnings=ExperimentalWarning"],
   jest: {
@@ -45,6 +48,8 @@ export default {
   tsconfigFile: `${target.root}/tsconfig.json`,
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   mutate,
+  // A sampled target's part runs only its own mutators (stryker/sample.mjs).
+  mutator: { excludedMutations: partSpec?.excludedMutations ?? [] },
   // The sandbox needs the sources, the built libraries of the other packages and the configs.
   ignorePatterns: ["/docs", "/testbed/test", "/reports", "/.stryker-tmp"],
   coverageAnalysis: "perTest",
