@@ -135,7 +135,18 @@ function summarise(n) {
   const detected = [...DETECTED].reduce((k, s) => k + counts[s], 0);
   const valid = detected + [...UNDETECTED].reduce((k, s) => k + counts[s], 0);
   const score = valid === 0 ? NaN : (100 * detected) / valid;
-  return { counts, score, survivors, missing };
+  return { counts, score, detected, valid, survivors, missing };
+}
+
+/**
+ * The Wilson score interval (95 %) of a sampled target's score: the score of the whole population
+ * the sample was drawn from lies in it with 95 % confidence (n small next to the population).
+ */
+function wilson(k, n, z = 1.96) {
+  const p = k / n;
+  const mid = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
+  return [100 * (mid - half), 100 * (mid + half)];
 }
 
 const rows = [];
@@ -150,8 +161,14 @@ for (const name of selected) {
   const c = s.counts;
   const partial =
     s.missing.length > 0 ? ` — PARTIAL: no report for part ${s.missing.join(", ")}` : "";
+  const ci =
+    TARGETS[parse(name).target].counts !== undefined && s.valid > 0
+      ? ` (sample of ${s.valid}; 95 % CI ${wilson(s.detected, s.valid)
+          .map((x) => x.toFixed(1))
+          .join("–")} %)`
+      : "";
   rows.push(
-    `| ${name} | ${s.score.toFixed(1)} % | ${c.Killed} | ${c.Timeout} | ${c.Survived} | ${c.NoCoverage} | ${c.CompileError} | ${c.Ignored} | ${title}${partial} |`,
+    `| ${name} | ${s.score.toFixed(1)} %${ci} | ${c.Killed} | ${c.Timeout} | ${c.Survived} | ${c.NoCoverage} | ${c.CompileError} | ${c.Ignored} | ${title}${partial} |`,
   );
   if (s.survivors.length > 0)
     lines.push(`\n${name}: ${s.survivors.length} undetected`, ...s.survivors.map((l) => `  ${l}`));

@@ -3,10 +3,12 @@
 // testing on a shared 2-core machine. Every mutant Stryker would generate in those files is
 // enumerated with Stryker's own instrumenter (the same mutators, the same files), sorted by file,
 // location, mutator and replacement, and `n` of them are drawn uniformly without replacement
-// (a partial Fisher-Yates shuffle driven by mulberry32 from the seed). The sample is written to
+// (a partial Fisher-Yates shuffle driven by mulberry32 from the seed: a smaller n with the same
+// seed draws a subset of a larger one's sample, so a sample can be cut and stay uniform). It is
+// written to
 // stryker/policy-sample.json; the same seed on the same sources gives the same sample.
 //
-//   node stryker/sample.mjs [--n 400] [--seed 16]    enumerate, draw, write policy-sample.json
+//   node stryker/sample.mjs [--n 300] [--seed 16]    enumerate, draw, write policy-sample.json
 //
 // A run then mutates only the sampled mutants' exact locations (`file:line:col-line:col`).
 // Stryker also generates every other mutant inside such a location (a sampled `{}` of a function
@@ -226,7 +228,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const i = process.argv.indexOf(flag);
     return i < 0 ? dflt : Number(process.argv[i + 1]);
   };
-  const n = opt("--n", 400);
+  const n = opt("--n", 300);
   const seed = opt("--seed", 16);
   const all = await enumerate();
   const picked = draw(all, n, seed);
