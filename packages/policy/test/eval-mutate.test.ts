@@ -74,7 +74,9 @@ describe("mutate", () => {
     const mutants = mutate(`echo ${marker} a.b`).filter((m) => !skip.has(m.kind));
     expect(mutants.length).toBeGreaterThanOrEqual(MUTATIONS.length - skip.size - 1);
     for (const m of mutants) {
-      const out = execFileSync("bash", ["-c", m.cmd], { cwd, encoding: "utf8", timeout: 10_000 });
+      // A generous bound: a guard against a mutant that hangs, not a timing (a niced mutation
+      // run on a loaded machine took over 10 s to start an interpreter).
+      const out = execFileSync("bash", ["-c", m.cmd], { cwd, encoding: "utf8", timeout: 120_000 });
       expect({ kind: m.kind, out: out.replace(/\s+/g, " ").trim() }).toEqual({
         kind: m.kind,
         out: `${marker} a.b`,
