@@ -8,7 +8,7 @@
 // written to
 // stryker/policy-sample.json; the same seed on the same sources gives the same sample.
 //
-//   node stryker/sample.mjs [--n 300] [--seed 16]    enumerate, draw, write policy-sample.json
+//   node stryker/sample.mjs [--n 150] [--seed 16]    enumerate, draw, write policy-sample.json
 //
 // A run then mutates only the sampled mutants' exact locations (`file:line:col-line:col`).
 // Stryker also generates every other mutant inside such a location (a sampled `{}` of a function
@@ -228,7 +228,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const i = process.argv.indexOf(flag);
     return i < 0 ? dflt : Number(process.argv[i + 1]);
   };
-  const n = opt("--n", 300);
+  const n = opt("--n", 150);
   const seed = opt("--seed", 16);
   const all = await enumerate();
   const picked = draw(all, n, seed);
