@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { TARGETS } from "./targets.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
@@ -57,6 +58,8 @@ for (const [path, f] of Object.entries(report.files)) {
   originals.set(file, original);
   for (const m of f.mutants) {
     if (!statuses.has(m.status)) continue;
+    // A sampled target's report holds mutants outside its sample too (stryker/sample.mjs).
+    if (TARGETS[target]?.counts !== undefined && !TARGETS[target].counts(path, m)) continue;
     const where = `${path}:${m.location.start.line}`;
     if (at !== undefined && where !== at) continue;
     const a = offset(original, m.location.start);

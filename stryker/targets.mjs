@@ -211,6 +211,8 @@ export const TARGETS = {
       "packages/policy/test/eval-mutate*.test.ts",
       "packages/policy/test/eval-property*.test.ts",
       "packages/policy/test/eval-split*.test.ts",
+      "packages/policy/test/extract*.test.ts",
+      "packages/policy/test/manifests*.test.ts",
     ],
   },
   facts: {
