@@ -112,12 +112,14 @@ function summarise(n) {
     const report = JSON.parse(readFileSync(file, "utf8"));
     // A sampled target counts its sampled mutants only, each once (a part's location can
     // contain another part's sampled mutant: stryker/sample.mjs).
+    // A part that excludes mutators reports their mutants as Ignored: they count in their own part.
     const counted = TARGETS[target].counts;
+    const excluded = TARGETS[target].parts?.[part]?.excludedMutations ?? [];
     for (const [path, f] of Object.entries(report.files)) {
       for (const m of f.mutants) {
         if (counted !== undefined) {
           const key = `${path}:${JSON.stringify(m.location)}:${m.mutatorName}:${m.replacement}`;
-          if (!counted(path, m) || seen.has(key)) continue;
+          if (!counted(path, m) || excluded.includes(m.mutatorName) || seen.has(key)) continue;
           seen.add(key);
         }
         if (m.status in counts) counts[m.status]++;
