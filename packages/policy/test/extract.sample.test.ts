@@ -3,6 +3,7 @@
 import { resolveContext } from "../src/context.js";
 import { extractFacts } from "../src/facts/extract.js";
 import { codeEffects } from "../src/facts/interpreters.js";
+import { printfText } from "../src/facts/text.js";
 
 const ctx = resolveContext({});
 
@@ -80,5 +81,33 @@ describe("an executable written on the line and handed to another program", () =
     expect(roles(`${script} && foo --hook=/tmp/s.sh`).rm).toEqual(["delete /srv/x"]);
     expect(roles(`${script} && foo --hook /tmp/s.sh`).rm).toEqual(["delete /srv/x"]);
     expect(roles(script).rm).toBeUndefined();
+  });
+});
+
+describe("sampled condition mutants", () => {
+  it("reads printf's operands as data, not as paths", () => {
+    expect(roles("printf '%s\\n' /srv/a").printf).toEqual([]);
+  });
+
+  it("prints a format without conversions once, whatever arguments follow", () => {
+    expect(printfText("x\\n", ["a", "b"])).toBe("x\n");
+  });
+
+  it("reads perl's bundled -ne code", () => {
+    expect(roles(`perl -ne 'system("rm -rf /srv/x")' f`).rm).toEqual(["delete /srv/x"]);
+  });
+
+  it("takes a known variable's value over its ${X:-default}", () => {
+    expect(roles("X=/srv/a; rm -rf ${X:-/tmp}").rm).toEqual(["delete /srv/a"]);
+  });
+
+  it("keeps an unmatched [ of a globbed program name literal", () => {
+    expect(extractFacts("/bin/r?[ -rf /srv/x", ctx).commands.map((c) => c.program)).toEqual([
+      "r?[",
+    ]);
+  });
+
+  it("unescapes \\t in an interpreter's string literal", () => {
+    expect(codeEffects('import os; os.system("echo\\ta")').shell).toEqual(["echo\ta"]);
   });
 });
