@@ -93,8 +93,12 @@ describe("sampled condition mutants", () => {
     expect(printfText("x\\n", ["a", "b"])).toBe("x\n");
   });
 
-  it("reads perl's bundled -ne code", () => {
-    expect(roles(`perl -ne 'system("rm -rf /srv/x")' f`).rm).toEqual(["delete /srv/x"]);
+  it.each(["perl", "ruby"])("reads %s's bundled -ne code", (program) => {
+    expect(roles(`${program} -ne 'system("rm -rf /srv/x")' f`).rm).toEqual(["delete /srv/x"]);
+  });
+
+  it("does not resolve ${X%suffix} and the like to X's value", () => {
+    expect(roles("X=/srv/ab; rm -rf ${X%b}").rm).toEqual(["delete ${X%b}"]);
   });
 
   it("takes a known variable's value over its ${X:-default}", () => {
