@@ -114,8 +114,10 @@ export const TARGETS = {
     title: "policy: decision core (facts → effects → decision)",
     root: "packages/policy",
     mutate: ["packages/policy/src/explain.ts", "packages/policy/src/effects/*.ts"],
-    // Parts at top-level statements of explain.ts as of 2026-12-05 01:10 (296 lines; until then
-    // a 220-291, b 1-147, e 148-219 of the 291-line file of 2026-12-04 22:20).
+    // Parts at top-level statements of explain.ts as of 2026-12-05 04:50 (315 lines, after the
+    // described effects of ea272e7); the runs in docs/mutation/survivors.md were made on the
+    // 296-line file of 01:10 (a 222-296, b 1-141, e 142-221), and before that on the 291-line
+    // file of 2026-12-04 22:20 (a 220-291, b 1-147, e 148-219).
     parts: {
       // Every part runs only the decision core's unit tests (core*.test.ts): no pack is
       // loaded per mutant, so they finish on a loaded machine; their score is a lower bound
@@ -123,7 +125,7 @@ export const TARGETS = {
       // effects → decision: the verdict over all effects, the table's lookup, derived tags
       a: {
         mutate: [
-          "packages/policy/src/explain.ts:222-296",
+          "packages/policy/src/explain.ts:241-315",
           "packages/policy/src/effects/table.ts:150-160",
           "packages/policy/src/effects/derive.ts",
         ],
@@ -132,7 +134,7 @@ export const TARGETS = {
       // a command's knowledge matches + target → effects; core tests only since 2026-12-05 01:30
       // (with decide.test.ts, 23 of its mutants took 30 minutes on the loaded machine)
       b: {
-        mutate: ["packages/policy/src/explain.ts:1-141"],
+        mutate: ["packages/policy/src/explain.ts:1-156"],
         tests: ["packages/policy/test/core*.test.ts"],
       },
       // path facts → effects (part c, effects/paths.ts, in slices: its 472 mutants to test take
@@ -163,7 +165,7 @@ export const TARGETS = {
       },
       // explain() and the file and line of a refusal inside a script a command runs
       e: {
-        mutate: ["packages/policy/src/explain.ts:142-221"],
+        mutate: ["packages/policy/src/explain.ts:157-240"],
         tests: ["packages/policy/test/core*.test.ts"],
       },
     },
