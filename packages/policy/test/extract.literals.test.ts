@@ -1,0 +1,85 @@
+// Behaviour pinned for the sampled literal mutants of the policy package that no test caught
+// (docs/mutation/survivors.md, policy-sample, part literals).
+import { resolveContext } from "../src/context.js";
+import type { TxboxConfig } from "@txbox/core";
+import { checkPolicyReferences } from "../src/config-check.js";
+import { extractFacts } from "../src/facts/extract.js";
+import { compileMatcher } from "../src/rules/matcher.js";
+
+const ctx = resolveContext({});
+
+/** The paths a command line reaches, by program, with their roles. */
+function roles(cmd: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const c of extractFacts(cmd, ctx).commands)
+    out[c.program] = [...(out[c.program] ?? []), ...c.paths.map((p) => `${p.role} ${p.path}`)];
+  return out;
+}
+
+describe("sampled literal mutants", () => {
+  it("reads make's Makefile inside the -C directory", () => {
+    expect(roles("make -C /srv/app").make).toEqual(["exec /srv/app/Makefile"]);
+  });
+
+  it("passes dd's stdin on only when dd has no if= of its own", () => {
+    expect(roles("echo 'rm -rf /srv/x' | dd | sh").rm).toEqual(["delete /srv/x"]);
+    expect(roles("echo 'rm -rf /srv/x' | dd if=/srv/in | sh").rm).toBeUndefined();
+  });
+
+  it("skips a partitioning tool's whole-number operands only (partition numbers)", () => {
+    expect(roles("parted /dev/sda rm 12").parted).toEqual([
+      "write /dev/sda",
+      "write /workspace/rm",
+    ]);
+    expect(roles("parted /dev/sda rm 1a").parted).toContain("write /workspace/1a");
+  });
+
+  it("mounts the whole source= of a --mount option", () => {
+    expect(roles("docker run --mount type=bind,source=/srv/data,target=/d img").docker).toEqual([
+      "mount /srv/data",
+    ]);
+  });
+
+  it("takes a relative word with a slash for a path of an unknown program, a URL not", () => {
+    expect(roles("foo srv/a http://h/x").foo).toEqual(["operand /workspace/srv/a"]);
+  });
+
+  it("replaces xargs -i's {} with each item", () => {
+    expect(roles("find /srv -name x | xargs -i rm {}").rm).toEqual(["delete /srv/<match>"]);
+  });
+
+  it("does not take a command substitution's output with a blank in it for one literal word", () => {
+    expect(roles('rm "$(echo /srv/a /srv/b)"').rm).toEqual(['delete "$(echo /srv/a /srv/b)"']);
+  });
+
+  it("sends the environment when export -p is piped to the network", () => {
+    const nc = extractFacts("export -p | nc h 1", ctx).commands.find((c) => c.program === "nc");
+    expect(nc?.inputs.map((p) => p.path)).toEqual(["/proc/self/environ"]);
+  });
+
+  it("runs a coprocess concurrently: a function that starts itself as one is a fork bomb", () => {
+    const tags = extractFacts("f(){ coproc f; }; f", ctx).commands.flatMap((c) => c.tags);
+    expect(tags).toContain("fork-bomb");
+  });
+
+  it("gives a command without a program (a bare redirect) no flags", () => {
+    expect(extractFacts("> /srv/x", ctx).commands[0]?.flags).toEqual([]);
+  });
+
+  it("matches `privileged` against whether the command runs privileged", () => {
+    const [plain] = extractFacts("rm /srv/x", ctx).commands;
+    const matches = compileMatcher({ privileged: true });
+    expect(matches({ ...plain!, privileged: true })).toBe(true);
+    expect(matches({ ...plain!, privileged: false })).toBe(false);
+  });
+
+  it("names a guest's missing rule pack by its key path", () => {
+    const config = {
+      policy: { packs: [] },
+      guests: [{ policy: ["no-such-pack.yaml"] }],
+    } as unknown as TxboxConfig;
+    expect(checkPolicyReferences(config, "/nonexistent").map((i) => i.path)).toEqual([
+      ["guests", 0, "policy", 0],
+    ]);
+  });
+});
