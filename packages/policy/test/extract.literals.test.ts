@@ -3,8 +3,10 @@
 import { resolveContext } from "../src/context.js";
 import type { TxboxConfig } from "@txbox/core";
 import { checkPolicyReferences } from "../src/config-check.js";
+import { codeSinks } from "../src/facts/code-sinks.js";
 import { extractFacts } from "../src/facts/extract.js";
 import { compileMatcher } from "../src/rules/matcher.js";
+import { ruleSchema } from "../src/rules/schema.js";
 
 const ctx = resolveContext({});
 
@@ -81,5 +83,26 @@ describe("sampled literal mutants", () => {
     expect(checkPolicyReferences(config, "/nonexistent").map((i) => i.path)).toEqual([
       ["guests", 0, "policy", 0],
     ]);
+  });
+
+  it.each(["7z", "7za", "7zr"])("writes %s's extraction into its -o directory", (program) => {
+    expect(roles(`${program} x -o/srv/out /srv/a.7z`)[program]).toEqual(["write /srv/out"]);
+  });
+
+  it("reads no file from a payload that opens none", () => {
+    expect(codeSinks("print(1)").reads).toEqual([]);
+  });
+
+  it("takes a generated grammar's valued option with its value (adduser --uid 1001 bob)", () => {
+    expect(extractFacts("adduser --uid 1001 bob", ctx).commands[0]?.words).toEqual(["bob"]);
+  });
+
+  it("refuses a rule with both or neither of decision and effect, and a deny without alternative", () => {
+    const rule = { id: "t.rule", justification: "why", when: { program: ["rm"] } };
+    const messages = (r: object): string[] =>
+      ruleSchema.safeParse(r).error?.issues.map((i) => i.message) ?? [];
+    expect(messages({ ...rule, decision: "allow" })).toEqual([]);
+    expect(messages(rule)).toEqual(["a rule gives exactly one of `decision` and `effect`"]);
+    expect(messages({ ...rule, decision: "deny" })).toEqual(["a deny rule needs an alternative"]);
   });
 });
