@@ -181,6 +181,19 @@ export const TARGETS = {
       "packages/policy/test/paths*.test.ts",
     ],
   },
+  // The described effects (issue 10, commit ea272e7), added after the decision core's and the
+  // sample's runs: the generated knowledge's reader and where judgeCommand consults it.
+  described: {
+    title: "policy: described effects (generated knowledge's reader and its use in judgeCommand)",
+    root: "packages/policy",
+    mutate: [
+      "packages/policy/src/knowledge/described.ts",
+      "packages/policy/src/explain.ts:38-50",
+      "packages/policy/src/explain.ts:64-71",
+      "packages/policy/src/explain.ts:104-104",
+    ],
+    tests: ["packages/policy/test/described*.test.ts", "packages/policy/test/core*.test.ts"],
+  },
   "policy-sample": {
     ignoreStatic: true,
     // The rest of the package (~8,000 lines, ~10,400 mutants) is many hours on this machine:

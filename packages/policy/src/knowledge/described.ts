@@ -36,7 +36,8 @@ export const describedSchema = z.object({
   /** Per program, options described as a dry run: with one, no described effect applies. */
   dry_run: z.record(z.string(), z.array(z.string())),
 });
-type Entry = z.infer<typeof entry>;
+export type DescribedEntry = z.infer<typeof entry>;
+type Entry = DescribedEntry;
 
 /** One described effect of a command: the effect, the lexical rule that read it, where it was. */
 export interface Described {
@@ -78,13 +79,13 @@ function flagTest(e: Entry & { flags: string[] }): Test {
 }
 
 let data: z.infer<typeof describedSchema> | undefined;
-interface Compiled {
+export interface CompiledDescribed {
   tests: { e: Entry; test: Test }[];
   dryRun: ReadonlySet<string>;
 }
-const compiled = new Map<string, Compiled>();
+const compiled = new Map<string, CompiledDescribed>();
 
-function entriesOf(program: string): Compiled {
+function entriesOf(program: string): CompiledDescribed {
   const hit = compiled.get(program);
   if (hit !== undefined) return hit;
   data ??= readGenerated(
@@ -92,19 +93,33 @@ function entriesOf(program: string): Compiled {
     describedSchema,
     "gen-described-effects.mjs",
   );
-  const list = Object.hasOwn(data.programs, program) ? data.programs[program]! : [];
-  const out = {
-    tests: list.map((e) => ({ e, test: "words" in e ? wordTest(e) : flagTest(e) })),
-    dryRun: new Set(Object.hasOwn(data.dry_run, program) ? data.dry_run[program] : []),
-  };
+  const out = compileDescribed(
+    Object.hasOwn(data.programs, program) ? data.programs[program]! : [],
+    Object.hasOwn(data.dry_run, program) ? data.dry_run[program]! : [],
+  );
   compiled.set(program, out);
   return out;
 }
 
+/** One program's entries and dry-run options, compiled for {@link describedIn}. */
+export function compileDescribed(
+  list: readonly Entry[],
+  dryRun: readonly string[],
+): CompiledDescribed {
+  return {
+    tests: list.map((e) => ({ e, test: "words" in e ? wordTest(e) : flagTest(e) })),
+    dryRun: new Set(dryRun),
+  };
+}
+
 /** The described effects of one simple command, from its program's generated entries. */
 export function describedEffects(c: CommandFacts): Described[] {
+  return describedIn(entriesOf(c.program), c);
+}
+
+/** The described effects of one simple command against one program's compiled entries. */
+export function describedIn({ tests, dryRun }: CompiledDescribed, c: CommandFacts): Described[] {
   const out: Described[] = [];
-  const { tests, dryRun } = entriesOf(c.program);
   if (tests.length === 0 || c.flags.some((f) => dryRun.has(f))) return out;
   for (const { e, test } of tests) {
     const what = test(c);
