@@ -133,30 +133,20 @@ const MUTATORS = [
  * mutate the same node (`a === b`: ConditionalExpression and EqualityOperator), and a location
  * brings every mutant of its node into the run; a part's mutators rarely share a node.
  */
+const LITERALS = [
+  "StringLiteral",
+  "Regex",
+  "ArrayDeclaration",
+  "ObjectLiteral",
+  "BooleanLiteral",
+  "BlockStatement",
+  "ArrowFunction",
+];
+const CONDITIONS = ["ConditionalExpression"];
 const GROUPS = {
-  literals: [
-    "StringLiteral",
-    "Regex",
-    "ArrayDeclaration",
-    "ObjectLiteral",
-    "BooleanLiteral",
-    "BlockStatement",
-    "ArrowFunction",
-  ],
-  conditions: ["ConditionalExpression"],
-  operators: MUTATORS.filter(
-    (m) =>
-      ![
-        "StringLiteral",
-        "Regex",
-        "ArrayDeclaration",
-        "ObjectLiteral",
-        "BooleanLiteral",
-        "BlockStatement",
-        "ArrowFunction",
-        "ConditionalExpression",
-      ].includes(m),
-  ),
+  literals: LITERALS,
+  conditions: CONDITIONS,
+  operators: MUTATORS.filter((m) => !LITERALS.includes(m) && !CONDITIONS.includes(m)),
 };
 
 /** `file:line:col-line:col` ranges for Stryker's `mutate`: the sampled mutants' locations. */

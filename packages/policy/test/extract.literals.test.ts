@@ -1,6 +1,7 @@
 // Behaviour pinned for the sampled literal mutants of the policy package that no test caught
 // (docs/mutation/survivors.md, policy-sample, part literals).
 import { resolveContext } from "../src/context.js";
+import { roles } from "./roles.js";
 import type { TxboxConfig } from "@txbox/core";
 import { checkPolicyReferences } from "../src/config-check.js";
 import { codeSinks } from "../src/facts/code-sinks.js";
@@ -9,14 +10,6 @@ import { compileMatcher } from "../src/rules/matcher.js";
 import { ruleSchema } from "../src/rules/schema.js";
 
 const ctx = resolveContext({});
-
-/** The paths a command line reaches, by program, with their roles. */
-function roles(cmd: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const c of extractFacts(cmd, ctx).commands)
-    out[c.program] = [...(out[c.program] ?? []), ...c.paths.map((p) => `${p.role} ${p.path}`)];
-  return out;
-}
 
 describe("sampled literal mutants", () => {
   it("reads make's Makefile inside the -C directory", () => {

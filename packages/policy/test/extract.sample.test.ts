@@ -1,6 +1,7 @@
 // Behaviour pinned for mutants of the fact extractor that the mutation sample found unchecked
 // (docs/mutation/survivors.md, policy-sample).
 import { resolveContext } from "../src/context.js";
+import { roles } from "./roles.js";
 import { extractFacts } from "../src/facts/extract.js";
 import { codeEffects } from "../src/facts/interpreters.js";
 import { printfText } from "../src/facts/text.js";
@@ -52,14 +53,6 @@ describe("find's start points", () => {
     expect(deletes).toEqual(["/srv/x"]);
   });
 });
-
-/** The paths a command line reaches, by program, with their roles. */
-function roles(cmd: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const c of extractFacts(cmd, ctx).commands)
-    out[c.program] = [...(out[c.program] ?? []), ...c.paths.map((p) => `${p.role} ${p.path}`)];
-  return out;
-}
 
 describe("tar's archive", () => {
   it("is read when extracting and written when creating or updating (-c, -r, -u)", () => {
