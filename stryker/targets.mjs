@@ -37,14 +37,21 @@ export const TARGETS = {
     ignoreStatic: true,
     title: "tx: journal",
     root: "packages/tx",
-    mutate: ["packages/tx/src/journal.ts"],
+    mutate: ["packages/tx/src/journal*.ts"],
     // Parts run (and keep their report) one at a time: row mapping and the WAL check with the
-    // constructor; writes and reads of transactions; lists, audit and locks. Lines as of commit
-    // e4fa676 (763 lines; they were 1-354, 355-535, 536-731 at the full run of 0350cfe).
+    // constructor; writes and reads of transactions; lists, audit and locks. Since 2026-12-05 the
+    // schema, the row mapping and the WAL check are files of their own (journal-*.ts) and the class
+    // is journal.ts:56-480; the parts cut the same code as lines 1-365, 366-566, 567-762 of the
+    // single file at commit e4fa676 (and 1-354, 355-535, 536-731 at the full run of 0350cfe).
     parts: {
-      a: ["packages/tx/src/journal.ts:1-365"],
-      b: ["packages/tx/src/journal.ts:366-566"],
-      c: ["packages/tx/src/journal.ts:567-762"],
+      a: [
+        "packages/tx/src/journal-schema.ts",
+        "packages/tx/src/journal-records.ts",
+        "packages/tx/src/journal-wal.ts",
+        "packages/tx/src/journal.ts:1-96",
+      ],
+      b: ["packages/tx/src/journal.ts:97-297"],
+      c: ["packages/tx/src/journal.ts:298-480"],
     },
     tests: ["packages/tx/test/journal*.test.ts"],
   },
@@ -59,10 +66,11 @@ export const TARGETS = {
       "tx: journal, the code changed since commit 0350cfe (create: false, lazy syncing, adoptTx, auditLog in SQL)",
     root: "packages/tx",
     mutate: [
-      "packages/tx/src/journal.ts:334-342",
-      "packages/tx/src/journal.ts:366-378",
-      "packages/tx/src/journal.ts:405-454",
-      "packages/tx/src/journal.ts:652-672",
+      // Lines 334-342, 366-378, 405-454 and 652-672 of the single file at e4fa676.
+      "packages/tx/src/journal.ts:65-73",
+      "packages/tx/src/journal.ts:97-109",
+      "packages/tx/src/journal.ts:136-185",
+      "packages/tx/src/journal.ts:383-403",
     ],
     tests: ["packages/tx/test/journal*.test.ts"],
   },
@@ -82,20 +90,16 @@ export const TARGETS = {
     ignoreStatic: true,
     title: "net: network planner",
     root: "packages/net",
-    mutate: ["packages/net/src/plan.ts"],
-    // ~800 mutants: parts split at top-level statements, so that no mutant but the emptied body
-    // of planDesired (which the type checker rejects: it must return a Plan) spans two parts.
+    mutate: ["packages/net/src/plan*.ts"],
+    // ~800 mutants. The planner was one file (plan.ts, 720 lines) when its parts a1-e were measured
+    // (docs/mutation/survivors.md names lines of that file); since 2026-12-05 it is split by concern
+    // and the parts follow the files (plan-types.ts holds only types: no mutants).
     parts: {
-      // a and b were single parts until 2026-12-04 22:45; split so that each part finishes
-      // within an hour on the loaded machine (a report exists only for a finished part).
-      a1: ["packages/net/src/plan.ts:1-160"], // pending view, value normalisation, diff helpers
-      a2: ["packages/net/src/plan.ts:161-198"], // firewall rules: ruleKey, formatRule, diff
-      a3: ["packages/net/src/plan.ts:199-285"], // NICs, guest config diff, plan(), planDestroy()
-      b1: ["packages/net/src/plan.ts:286-381"], // observed objects, controllers, zones, vnets
-      b2: ["packages/net/src/plan.ts:382-443"], // subnets, foreign egress, order
-      c: ["packages/net/src/plan.ts:444-510"], // pending, apply, vnet firewalls
-      d: ["packages/net/src/plan.ts:511-662"], // guests, switches, summary (511-661 before 22:40)
-      e: ["packages/net/src/plan.ts:663-720"], // formatPlan (662-719 before 22:40)
+      a: ["packages/net/src/plan-diff.ts"], // pending view, value normalisation, field/NIC/firewall diffs
+      b: ["packages/net/src/plan-sdn.ts:1-199"], // context, controllers/zones/vnets, subnets, egress
+      c: ["packages/net/src/plan-sdn.ts:200-281"], // pending, apply, vnet firewalls
+      d: ["packages/net/src/plan-guests.ts"], // guests
+      e: ["packages/net/src/plan.ts", "packages/net/src/plan-format.ts"], // order, summary, formatPlan
     },
     tests: ["packages/net/test/plan*.test.ts", "packages/net/test/spec*.test.ts"],
   },
@@ -103,7 +107,7 @@ export const TARGETS = {
     ignoreStatic: true,
     title: "net: the planner's firewall diff (ruleKey, formatRule, diffFirewall)",
     root: "packages/net",
-    mutate: ["packages/net/src/plan.ts:162-198"],
+    mutate: ["packages/net/src/plan-diff.ts:65-101"],
     tests: ["packages/net/test/plan*.test.ts"],
   },
   policy: {

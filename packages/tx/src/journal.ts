@@ -8,249 +8,40 @@
  * `guest_locks` (one transaction at a time per guest, across processes).
  */
 import Database from "better-sqlite3";
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { errorMessage } from "@txbox/core";
 import { JournalError, JournalNotFound, TxNotFound, InvalidTransition } from "./errors.js";
+import {
+  parseJson,
+  toAudit,
+  toLockRow,
+  toRecord,
+  type AuditRecord,
+  type LockOwner,
+  type LockRow,
+  type NewTx,
+  type Row,
+  type TxEventRecord,
+  type TxPatch,
+  type TxRecord,
+} from "./journal-records.js";
+import { SCHEMA } from "./journal-schema.js";
+import { refuseDamagedWal } from "./journal-wal.js";
 import type { TxEvent, TxState } from "./machine.js";
 import type { GuestRef } from "./ports.js";
 import { guestKey } from "./ports.js";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS transactions (
-  txid TEXT PRIMARY KEY,
-  guest_key TEXT NOT NULL,
-  vmid INTEGER NOT NULL,
-  node TEXT,
-  actor TEXT,
-  command TEXT NOT NULL,
-  decision TEXT NOT NULL,
-  rule_ids TEXT NOT NULL,
-  reasons TEXT NOT NULL,
-  state TEXT NOT NULL,
-  snapshot_name TEXT NOT NULL,
-  keep_snapshot INTEGER NOT NULL,
-  snapshot_removed INTEGER NOT NULL DEFAULT 0,
-  exit_code INTEGER,
-  signal TEXT,
-  timed_out INTEGER,
-  stdout_sha256 TEXT,
-  stderr_sha256 TEXT,
-  baseline TEXT,
-  verify TEXT,
-  timings TEXT NOT NULL DEFAULT '{}',
-  error TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS transactions_guest ON transactions (guest_key, created_at);
-CREATE INDEX IF NOT EXISTS transactions_state ON transactions (state);
-CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  txid TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  from_state TEXT,
-  to_state TEXT NOT NULL,
-  event TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_txid ON events (txid, seq);
-CREATE TABLE IF NOT EXISTS audit (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  at INTEGER NOT NULL,
-  txid TEXT NOT NULL,
-  actor TEXT,
-  guest_key TEXT NOT NULL,
-  vmid INTEGER NOT NULL,
-  node TEXT,
-  command TEXT NOT NULL,
-  decision TEXT NOT NULL,
-  rule_ids TEXT NOT NULL,
-  reason TEXT,
-  outcome TEXT NOT NULL,
-  exit_code INTEGER,
-  stdout_sha256 TEXT,
-  stderr_sha256 TEXT,
-  timings TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_guest ON audit (guest_key, outcome, seq);
-CREATE TABLE IF NOT EXISTS guest_locks (
-  guest_key TEXT PRIMARY KEY,
-  owner_pid INTEGER NOT NULL,
-  owner_start TEXT NOT NULL,
-  owner_token TEXT NOT NULL,
-  txid TEXT,
-  acquired_at INTEGER NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS events_append_only_u BEFORE UPDATE ON events
-  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_append_only_d BEFORE DELETE ON events
-  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_append_only_u BEFORE UPDATE ON audit
-  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_append_only_d BEFORE DELETE ON audit
-  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
-`;
-
-/** A transaction as the journal stores it. */
-export interface TxRecord {
-  txid: string;
-  guest: GuestRef;
-  actor: string | null;
-  command: string;
-  decision: string;
-  ruleIds: string[];
-  reasons: string[];
-  state: TxState;
-  snapshotName: string;
-  /** Retention decided at intent: keep the snapshot after a commit. */
-  keepSnapshot: boolean;
-  /** The snapshot was deleted (after commit with retention delete, rollback or abort). */
-  snapshotRemoved: boolean;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean | null;
-  stdoutSha256: string | null;
-  stderrSha256: string | null;
-  /** Digests of protected paths before the command, path → digest. */
-  baseline: Record<string, string> | null;
-  /** The verification report (see `verify.ts`). */
-  verify: unknown;
-  /** Milliseconds per phase: snapshotMs, execMs, verifyMs, commitMs, rollbackMs, … */
-  timings: Record<string, number>;
-  error: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-/** Fields a transition may change besides the state. */
-export interface TxPatch {
-  exitCode?: number | null;
-  signal?: string | null;
-  timedOut?: boolean;
-  stdoutSha256?: string;
-  stderrSha256?: string;
-  baseline?: Record<string, string>;
-  verify?: unknown;
-  /** Merged into the stored timings. */
-  timings?: Record<string, number>;
-  error?: string | null;
-  snapshotRemoved?: boolean;
-}
-
-/** The first row of a transaction, journaled as INTENT. */
-export interface NewTx {
-  txid: string;
-  guest: GuestRef;
-  actor?: string;
-  command: string;
-  decision: string;
-  ruleIds: string[];
-  reasons: string[];
-  snapshotName: string;
-  keepSnapshot: boolean;
-}
-
-/** One audit record: every command, whatever the gate decided. */
-export interface AuditRecord {
-  seq?: number;
-  at: number;
-  txid: string;
-  actor: string | null;
-  guest: GuestRef;
-  command: string;
-  decision: string;
-  ruleIds: string[];
-  reason: string | null;
-  outcome: string;
-  exitCode: number | null;
-  stdoutSha256: string | null;
-  stderrSha256: string | null;
-  timings: Record<string, number>;
-}
-
-/** One journaled state change. */
-export interface TxEventRecord {
-  seq: number;
-  txid: string;
-  at: number;
-  from: TxState | null;
-  to: TxState;
-  event: TxEvent | { type: "INTENT" } | { type: "ADOPTED"; from: string };
-}
-
-/** Who holds a guest lock: a process (pid + start time) and an engine instance within it. */
-export interface LockOwner {
-  pid: number;
-  /** The process start time (`/proc/<pid>/stat` field 22), to tell a reused pid apart. */
-  start: string;
-  token: string;
-}
-
-export interface LockRow {
-  guestKey: string;
-  owner: LockOwner;
-  txid: string | null;
-  acquiredAt: number;
-}
-
-type Row = Record<string, unknown>;
-
-function parseJson<T>(text: unknown, fallback: T): T {
-  if (typeof text !== "string") return fallback;
-  return JSON.parse(text) as T;
-}
-
-function toRecord(r: Row): TxRecord {
-  return {
-    txid: r.txid as string,
-    guest:
-      r.node === null
-        ? { vmid: r.vmid as number }
-        : { vmid: r.vmid as number, node: r.node as string },
-    actor: (r.actor as string | null) ?? null,
-    command: r.command as string,
-    decision: r.decision as string,
-    ruleIds: parseJson<string[]>(r.rule_ids, []),
-    reasons: parseJson<string[]>(r.reasons, []),
-    state: r.state as TxState,
-    snapshotName: r.snapshot_name as string,
-    keepSnapshot: r.keep_snapshot === 1,
-    snapshotRemoved: r.snapshot_removed === 1,
-    exitCode: (r.exit_code as number | null) ?? null,
-    signal: (r.signal as string | null) ?? null,
-    timedOut: r.timed_out === null || r.timed_out === undefined ? null : r.timed_out === 1,
-    stdoutSha256: (r.stdout_sha256 as string | null) ?? null,
-    stderrSha256: (r.stderr_sha256 as string | null) ?? null,
-    baseline: parseJson<Record<string, string> | null>(r.baseline, null),
-    verify: parseJson<unknown>(r.verify, null),
-    timings: parseJson<Record<string, number>>(r.timings, {}),
-    error: (r.error as string | null) ?? null,
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-  };
-}
-
-function toAudit(r: Row): AuditRecord {
-  return {
-    seq: r.seq as number,
-    at: r.at as number,
-    txid: r.txid as string,
-    actor: (r.actor as string | null) ?? null,
-    guest:
-      r.node === null
-        ? { vmid: r.vmid as number }
-        : { vmid: r.vmid as number, node: r.node as string },
-    command: r.command as string,
-    decision: r.decision as string,
-    ruleIds: parseJson<string[]>(r.rule_ids, []),
-    reason: (r.reason as string | null) ?? null,
-    outcome: r.outcome as string,
-    exitCode: (r.exit_code as number | null) ?? null,
-    stdoutSha256: (r.stdout_sha256 as string | null) ?? null,
-    stderrSha256: (r.stderr_sha256 as string | null) ?? null,
-    timings: parseJson<Record<string, number>>(r.timings, {}),
-  };
-}
+export type {
+  AuditRecord,
+  LockOwner,
+  LockRow,
+  NewTx,
+  TxEventRecord,
+  TxPatch,
+  TxRecord,
+} from "./journal-records.js";
+export { validWalHeader } from "./journal-wal.js";
 
 export interface JournalOptions {
   /** Milliseconds for the timestamps; injected for deterministic tests. */
@@ -259,66 +50,6 @@ export interface JournalOptions {
   busyTimeoutMs?: number;
   /** false: refuse ({@link JournalNotFound}) instead of creating a journal that does not exist. */
   create?: boolean;
-}
-
-/** The first word of a SQLite WAL file (the last bit says which byte order its checksums use). */
-const WAL_MAGIC = new Set([0x377f0682, 0x377f0683]);
-const WAL_HEADER_BYTES = 32;
-
-/** Whether a 32-byte WAL header carries SQLite's magic, format version and a valid checksum. */
-export function validWalHeader(h: Buffer): boolean {
-  if (h.length < WAL_HEADER_BYTES) return false;
-  const magic = h.readUInt32BE(0);
-  if (!WAL_MAGIC.has(magic) || h.readUInt32BE(4) !== 3007000) return false;
-  const word = (i: number): number => (magic & 1 ? h.readUInt32BE(i) : h.readUInt32LE(i));
-  let s0 = 0;
-  let s1 = 0;
-  for (let i = 0; i < 24; i += 8) {
-    s0 = (s0 + word(i) + s1) >>> 0;
-    s1 = (s1 + word(i + 4) + s0) >>> 0;
-  }
-  return s0 === h.readUInt32BE(24) && s1 === h.readUInt32BE(28);
-}
-
-/**
- * Refuse a write-ahead log SQLite would silently ignore: one whose header is not a valid WAL
- * header, or an empty one with no shared-memory file beside it (SQLite never leaves that; a live
- * connection has both). SQLite would open the journal without the log's frames, losing committed
- * state changes without a word. An empty log next to a `-shm` belongs to a connection being opened.
- */
-function refuseDamagedWal(file: string): void {
-  const wal = `${file}-wal`;
-  for (let look = 0; ; look++) {
-    let size: number;
-    try {
-      size = statSync(wal).size;
-    } catch {
-      return; // no log: the journal was closed cleanly (or never written)
-    }
-    if (size === 0 && existsSync(`${file}-shm`)) return;
-    if (size >= WAL_HEADER_BYTES) {
-      const header = Buffer.alloc(WAL_HEADER_BYTES);
-      const fd = openSync(wal, "r");
-      try {
-        readSync(fd, header, 0, WAL_HEADER_BYTES, 0);
-      } finally {
-        closeSync(fd);
-      }
-      if (validWalHeader(header)) return;
-    }
-    // Another process may be creating the log right now: look again before refusing.
-    if (look < 3) {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-      continue;
-    }
-    throw new JournalError(
-      `cannot open the journal ${file}: its write-ahead log ${wal} is damaged (${size === 0 ? "empty, with no shared-memory file" : `${size} bytes without a valid SQLite WAL header`})`,
-      {
-        details: { file, wal, size },
-        hint: "Restore the journal and its -wal file from a backup, or move both aside to start a new journal",
-      },
-    );
-  }
 }
 
 /** The transaction journal. Open with {@link openJournal}; one instance per process is enough. */
@@ -741,19 +472,6 @@ export class Journal {
   close(): void {
     if (this.db.open) this.db.close();
   }
-}
-
-function toLockRow(r: Row): LockRow {
-  return {
-    guestKey: r.guest_key as string,
-    owner: {
-      pid: r.owner_pid as number,
-      start: r.owner_start as string,
-      token: r.owner_token as string,
-    },
-    txid: (r.txid as string | null) ?? null,
-    acquiredAt: r.acquired_at as number,
-  };
 }
 
 /** Open (creating if needed) the journal at `file`. */
