@@ -6,6 +6,7 @@ import { decideEffect, EFFECT_TABLE } from "./effects/table.js";
 import { extractFacts } from "./facts/extract.js";
 import { describedEffects } from "./knowledge/described.js";
 import { loadKnowledge } from "./knowledge/load.js";
+import { verbEffects } from "./knowledge/verbs.js";
 import { SHELLS, basename } from "./facts/programs.js";
 import type { Policy } from "./policy.js";
 import type {
@@ -101,7 +102,7 @@ function judgeCommand(
         ...(r.alternative === undefined ? {} : { alternative: r.alternative }),
       });
   }
-  if (!specific && !c.remote) effects.push(...describedOf(c, i));
+  if (!specific && !c.remote) effects.push(...describedOf(c, i), ...verbEffects(c, i));
   // An assignment or a bare `:` with no program runs nothing.
   if (c.program === "" && c.redirects.length === 0) vouched = true;
   if (!vouched && c.remote)

@@ -35,6 +35,11 @@ export const describedSchema = z.object({
   programs: z.record(z.string(), z.array(entry)),
   /** Per program, options described as a dry run: with one, no described effect applies. */
   dry_run: z.record(z.string(), z.array(z.string())),
+  /**
+   * Per program, subcommand words of the program-independent vocabulary (verbs.yaml) that its own
+   * documentation describes as a local action (`publish` "for deployment"): read as documented.
+   */
+  plain: z.record(z.string(), z.array(z.string())).default({}),
 });
 export type DescribedEntry = z.infer<typeof entry>;
 type Entry = DescribedEntry;
@@ -85,14 +90,33 @@ export interface CompiledDescribed {
 }
 const compiled = new Map<string, CompiledDescribed>();
 
-function entriesOf(program: string): CompiledDescribed {
-  const hit = compiled.get(program);
-  if (hit !== undefined) return hit;
+function described(): z.infer<typeof describedSchema> {
   data ??= readGenerated(
     "described-effects.generated.json",
     describedSchema,
     "gen-described-effects.mjs",
   );
+  return data;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+const plain = new Map<string, ReadonlySet<string>>();
+
+/** Words of the program-independent vocabulary the program's documentation describes as local. */
+export function plainWords(program: string): ReadonlySet<string> {
+  let hit = plain.get(program);
+  if (hit === undefined) {
+    const d = described();
+    hit = Object.hasOwn(d.plain, program) ? new Set(d.plain[program]) : NONE;
+    plain.set(program, hit);
+  }
+  return hit;
+}
+
+function entriesOf(program: string): CompiledDescribed {
+  const hit = compiled.get(program);
+  if (hit !== undefined) return hit;
+  const data = described();
   const out = compileDescribed(
     Object.hasOwn(data.programs, program) ? data.programs[program]! : [],
     Object.hasOwn(data.dry_run, program) ? data.dry_run[program]! : [],

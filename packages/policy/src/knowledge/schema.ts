@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EFFECT_KINDS } from "../effects/table.js";
 
 const names = z.array(z.string().min(1)).min(1);
 const regex = z.string().refine((s) => {
@@ -219,3 +220,31 @@ export const transfersFileSchema = z
   .strict();
 
 export type TransfersFile = z.infer<typeof transfersFileSchema>;
+
+/** A subcommand word or option whose effect is the same for any CLI (verbs.yaml). */
+export const verbSchema = z
+  .object({
+    id: z.string().regex(/^verb\.[a-z0-9.-]+$/, "verb.<name>"),
+    effect: z.enum(EFFECT_KINDS),
+    words: names.optional().describe("A positional word equal to one of these"),
+    word_match: regex.optional().describe("A positional word matching this regex"),
+    flags: names.optional().describe("One of these options is present"),
+    place: z
+      .enum(["first", "nested", "any"])
+      .describe("The subcommand (first word), a word after one or two others, or either"),
+    follows: names.optional().describe("The word before it is one of these"),
+    with_options: names.optional().describe("Counts only when one of these options is present"),
+    unless_options: names.optional().describe("Does not count when one of these is present"),
+    reason: z.string().min(1),
+    match: names.describe("Commands it reads so (checked by the tests)"),
+    not_match: z.array(z.string().min(1)).default([]),
+  })
+  .strict()
+  .refine(
+    (v) => [v.words, v.word_match, v.flags].filter((x) => x !== undefined).length === 1,
+    "give exactly one of words, word_match and flags",
+  );
+
+export const verbsFileSchema = z.object({ name: z.string(), verbs: z.array(verbSchema) }).strict();
+
+export type VerbSpec = z.infer<typeof verbSchema>;

@@ -1,0 +1,80 @@
+import type { CommandFacts, Effect } from "../types.js";
+import { plainWords } from "./described.js";
+import { readKnowledge } from "./read.js";
+import { verbsFileSchema, type VerbSpec } from "./schema.js";
+
+/**
+ * Program-independent knowledge (`knowledge/verbs.yaml`): subcommand words and options whose effect
+ * is the same for any CLI (`upload`, `publish`, `print-access-token`, `--show-secrets`, a delete
+ * under a cloud-scope option). Read, like the described effects, only for a command that no
+ * knowledge entry naming its program matched (src/explain.ts).
+ */
+
+/**
+ * How far into the positional words a subcommand is looked for: cloud CLIs nest three deep before
+ * the action (`az storage account keys list`).
+ */
+const DEPTH = 4;
+
+/** One entry compiled: the word or option of a command it reads, or undefined. */
+export type VerbTest = (c: CommandFacts) => string | undefined;
+
+function hasOption(c: CommandFacts, names: ReadonlySet<string>): boolean {
+  for (const f of c.flags) if (names.has(f)) return true;
+  for (const o in c.options) if (names.has(o)) return true;
+  return false;
+}
+
+/** Compile one entry of verbs.yaml. */
+export function compileVerb(v: VerbSpec): VerbTest {
+  const words = v.words === undefined ? undefined : new Set(v.words);
+  const re = v.word_match === undefined ? undefined : new RegExp(v.word_match);
+  const flags = v.flags === undefined ? undefined : new Set(v.flags);
+  const follows = v.follows === undefined ? undefined : new Set(v.follows);
+  const withOpts = v.with_options === undefined ? undefined : new Set(v.with_options);
+  const unless = new Set(v.unless_options ?? []);
+  const from = v.place === "nested" ? 1 : 0;
+  const to = v.place === "first" ? 1 : DEPTH;
+  return (c) => {
+    if (unless.size > 0 && hasOption(c, unless)) return undefined;
+    if (withOpts !== undefined && !hasOption(c, withOpts)) return undefined;
+    if (flags !== undefined) return c.flags.find((f) => flags.has(f));
+    for (let i = from; i < Math.min(to, c.words.length); i++) {
+      const w = c.words[i]!;
+      if (words !== undefined ? !words.has(w) : !re!.test(w)) continue;
+      if (follows !== undefined && (i === 0 || !follows.has(c.words[i - 1]!))) continue;
+      return w;
+    }
+    return undefined;
+  };
+}
+
+let compiled: { spec: VerbSpec; test: VerbTest }[] | undefined;
+
+function verbs(): { spec: VerbSpec; test: VerbTest }[] {
+  compiled ??= readKnowledge("verbs.yaml", verbsFileSchema).verbs.map((spec) => ({
+    spec,
+    test: compileVerb(spec),
+  }));
+  return compiled;
+}
+
+/**
+ * The effects of one simple command read from the program-independent verbs; a word the program's
+ * own documentation describes as something else (generated `plain` words) is left to it.
+ */
+export function verbEffects(c: CommandFacts, i: number): Effect[] {
+  const out: Effect[] = [];
+  for (const { spec, test } of verbs()) {
+    const what = test(c);
+    if (what === undefined || plainWords(c.program).has(what)) continue;
+    out.push({
+      kind: spec.effect,
+      id: spec.id,
+      reason: `${c.program} ${what}: ${spec.reason} (program-independent knowledge)`,
+      remote: false,
+      command: i,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+import { resolveContext } from "../src/context.js";
+import { extractFacts } from "../src/facts/extract.js";
+import { readKnowledge } from "../src/knowledge/read.js";
+import { verbsFileSchema, type VerbSpec } from "../src/knowledge/schema.js";
+import { compileVerb } from "../src/knowledge/verbs.js";
+import { decide, explain, loadPolicy } from "../src/policy.js";
+import type { CommandFacts } from "../src/types.js";
+
+/**
+ * Program-independent verbs (knowledge/verbs.yaml): every entry's examples, where a word counts,
+ * and that hand-written knowledge of a program speaks before them.
+ */
+const ctx = resolveContext({});
+const facts = (cmd: string): CommandFacts => extractFacts(cmd, ctx).commands[0]!;
+const file = readKnowledge("verbs.yaml", verbsFileSchema);
+const policy = loadPolicy();
+const verbIds = (cmd: string) =>
+  explain(policy, cmd)
+    .effects.filter((e) => e.id.startsWith("verb."))
+    .map((e) => e.id);
+
+describe("verbs.yaml: every entry reads its examples as it says", () => {
+  for (const v of file.verbs) {
+    const test = compileVerb(v);
+    it(`${v.id}: matches ${v.match.length}, not ${v.not_match.length}`, () => {
+      for (const cmd of v.match) expect([cmd, test(facts(cmd))]).toEqual([cmd, expect.any(String)]);
+      for (const cmd of v.not_match) expect([cmd, test(facts(cmd))]).toEqual([cmd, undefined]);
+    });
+    it(`${v.id}: no example names a program the gate knows`, () => {
+      for (const cmd of [...v.match, ...v.not_match])
+        expect(explain(policy, cmd).matches.filter((m) => !m.id.startsWith("default"))).toEqual([]);
+    });
+  }
+});
+
+describe("verbs: where a word counts", () => {
+  const spec = (over: Partial<VerbSpec>): VerbSpec => ({
+    id: "verb.t",
+    effect: "send",
+    words: ["upload"],
+    place: "any",
+    reason: "r",
+    match: ["x upload"],
+    not_match: [],
+    ...over,
+  });
+  it("first: only the subcommand word", () => {
+    const t = compileVerb(spec({ place: "first" }));
+    expect(t(facts("demo upload a"))).toBe("upload");
+    expect(t(facts("demo release upload a"))).toBeUndefined();
+  });
+  it("nested: after one to three words, not first, not deeper than the fourth word", () => {
+    const t = compileVerb(spec({ place: "nested" }));
+    expect(t(facts("demo upload a"))).toBeUndefined();
+    expect(t(facts("demo release upload a"))).toBe("upload");
+    expect(t(facts("demo a b c upload"))).toBe("upload");
+    expect(t(facts("demo a b c d upload"))).toBeUndefined();
+  });
+  it("follows: the word before it must be one of the list", () => {
+    const t = compileVerb(spec({ words: ["create"], follows: ["token"], place: "nested" }));
+    expect(t(facts("demo token create"))).toBe("create");
+    expect(t(facts("demo user create"))).toBeUndefined();
+  });
+  it("with_options and unless_options: an option present decides, as a flag or with a value", () => {
+    const t = compileVerb(spec({ with_options: ["-g"], unless_options: ["--dry-run"] }));
+    expect(t(facts("demo upload -g rg"))).toBe("upload");
+    expect(t(facts("demo upload"))).toBeUndefined();
+    expect(t(facts("demo upload -g rg --dry-run"))).toBeUndefined();
+  });
+  it("flags: the option itself is what is read", () => {
+    const t = compileVerb(spec({ words: undefined, flags: ["--show-secrets"] }));
+    expect(t(facts("demo stack output --show-secrets"))).toBe("--show-secrets");
+  });
+});
+
+describe("verbs decide programs nobody wrote knowledge for", () => {
+  it("uploads, publishes and printed credentials of an unknown client are denied", () => {
+    for (const cmd of [
+      "pkgtool upload dist/*",
+      "pkgtool publish",
+      "cloudcli auth print-access-token",
+      "stackcli stack output --show-secrets",
+      "cloudcli vm deallocate -g rg -n vm1",
+    ])
+      expect([cmd, decide(policy, cmd).decision]).toEqual([cmd, "deny"]);
+  });
+  it("the same clients' reads and local work stay undenied", () => {
+    for (const cmd of [
+      "pkgtool build",
+      "pkgtool publish -o out/",
+      "pkgtool publish --dry-run",
+      "cloudcli vm list -g rg",
+      "cloudcli token list",
+      "cloudcli aks get-credentials -g rg -n c",
+    ])
+      expect([cmd, decide(policy, cmd).decision]).not.toEqual([cmd, "deny"]);
+  });
+  it("hand-written knowledge of the program speaks first: vagrant destroy stays on the guest", () => {
+    expect(verbIds("vagrant destroy -f")).toEqual([]);
+    expect(decide(policy, "vagrant destroy -f").decision).toBe("transact");
+    expect(verbIds("infractl destroy -auto-approve")).toEqual(["verb.destroy"]);
+  });
+});
