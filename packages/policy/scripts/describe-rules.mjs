@@ -134,10 +134,29 @@ export const RULES = [
   },
 ];
 
+/**
+ * An option that modifies several actions names none of them: "Upload/download/delete recursively"
+ * is how the action the subcommand chose is done, not an upload of its own.
+ */
+const ALTERNATIVES = /^(?:\w+\/)+\w+\b/;
+
+/**
+ * A description of preparing the artefacts locally: "Publish a project for deployment", "… to a
+ * directory". The program's own word for it is then read as documented (`plain`), not by the
+ * program-independent vocabulary.
+ */
+const LOCAL =
+  /\bfor (?:deployment|distribution|publishing|release)\b|\b(?:to|into) (?:an? |the )?(?:local |output |specified |given )?(?:folder|directory)\b/;
+
+/** Whether a description says the action prepares or writes its result locally. */
+export function isLocal(description) {
+  return LOCAL.test(description.toLowerCase().replace(/\s+/g, " "));
+}
+
 /** The first rule a description matches, or undefined. */
 export function classify(description) {
   const d = description.toLowerCase().replace(/\s+/g, " ").trim();
-  if (d === "" || HEDGED.test(d)) return undefined;
+  if (d === "" || HEDGED.test(d) || ALTERNATIVES.test(d) || LOCAL.test(d)) return undefined;
   for (const r of RULES) if (r.re.test(d)) return r;
   return undefined;
 }

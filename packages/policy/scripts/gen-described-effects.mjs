@@ -22,7 +22,8 @@ import { execFileSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { completeLines, findTldr, fishVersion, tldrPrograms } from "./fish-complete.mjs";
-import { classify, classifyName, isDryRun } from "./describe-rules.mjs";
+import { classify, classifyName, isDryRun, isLocal } from "./describe-rules.mjs";
+import { parse } from "yaml";
 import { zshEntries } from "./zsh-complete.mjs";
 import { manEntries, manPage } from "./man-options.mjs";
 
@@ -92,8 +93,12 @@ function effectsOf(described) {
   for (const d of described) {
     if (d.after === null) continue;
     const rule = classify(d.description);
+    // An option described with the bare verb ("Publish the runtime with your application") says
+    // what the subcommand publishes, not a publication of its own.
+    if (rule !== undefined && d.flags && rule.id === "remote.publish-verb") continue;
     if (rule !== undefined)
       add(d.flags ? { flags: [...d.flags].sort() } : { words: d.words }, rule, d.after);
+    else if (d.words && isLocal(d.description)) continue;
     else if (d.words)
       for (const w of d.words) {
         const named = classifyName(w);
@@ -112,6 +117,27 @@ function zshVersion() {
     return "zsh (version unknown)";
   }
 }
+
+/**
+ * Top-level subcommand words described as preparing their result locally ("Publish a .NET project
+ * for deployment"): the program-independent verbs (knowledge/verbs.yaml) leave them to the program.
+ */
+function plainWordsOf(described) {
+  const words = new Set();
+  for (const d of described)
+    if (d.words && d.after !== null && d.after.length === 0 && isLocal(d.description))
+      for (const w of d.words)
+        if (vocabulary.has(w.toLowerCase()) || classifyName(w) !== undefined)
+          words.add(w.toLowerCase());
+  return [...words].sort();
+}
+
+/** The words of the program-independent verbs: only they need a program's `plain` exception. */
+const vocabulary = new Set(
+  parse(readFileSync(resolve(here, "../knowledge/verbs.yaml"), "utf8")).verbs.flatMap(
+    (v) => v.words ?? [],
+  ),
+);
 
 /** Options described as a dry run ("Perform a dry run", "Do everything except actually send"). */
 function dryRunFlags(described) {
@@ -169,6 +195,7 @@ const inputs = new Map();
 const zsh = zshEntries(zshDir, (name, text) => inputs.set(`zsh:${name}`, text));
 const programs = {};
 const dryRun = {};
+const plain = {};
 let listed = 0;
 let withFile = 0;
 let withPage = 0;
@@ -182,6 +209,8 @@ for (const p of tldrPrograms(tldr)) {
   const described = [...fish, ...(zsh.get(p) ?? []), ...pages];
   const entries = effectsOf(described);
   if (entries.length > 0) programs[p] = entries;
+  const local = plainWordsOf(described);
+  if (local.length > 0) plain[p] = local;
   const dry = dryRunFlags(described);
   if (entries.length > 0 && dry.length > 0) dryRun[p] = dry;
 }
@@ -204,6 +233,7 @@ const doc = {
   },
   programs,
   dry_run: dryRun,
+  plain,
 };
 writeFileSync(out, JSON.stringify(doc, null, 1) + "\n");
 process.stderr.write(`${out}: ${JSON.stringify(doc.counts)}\n`);

@@ -19,6 +19,7 @@ interface Doc {
   generated_by: string;
   inputs_sha256: string;
   dry_run: Record<string, string[]>;
+  plain: Record<string, string[]>;
   programs: Record<
     string,
     { words?: string[]; flags?: string[]; after?: string[]; rule: string }[]
@@ -146,6 +147,51 @@ describe("the described-effects generator", () => {
       }
     },
   );
+});
+
+describe("the generator reads local preparation and modifiers as no effect", () => {
+  const doc = generate(
+    {
+      "fish/pub.fish": [
+        "complete -c pub -n __fish_use_subcommand -a publish -d 'Publish a project for deployment'",
+        "complete -c pub -n __fish_use_subcommand -a push -d 'Push packages to the registry'",
+        "complete -c pub -n '__fish_seen_subcommand_from publish' -l self-contained -d 'Publish the runtime with your application'",
+        "complete -c pub -s r -l recursive -d 'Upload/download/delete recursively'",
+        "complete -c pub -n __fish_use_subcommand -a upload -d 'Upload files into the output directory'",
+      ].join("\n"),
+    },
+    ["pub"],
+  );
+  const rules = (doc.programs["pub"] ?? []).map((e) => (e.words ?? e.flags)!.join(","));
+
+  it("a subcommand described as preparing its result for deployment or into a directory is plain", () => {
+    expect(rules).not.toContain("publish");
+    expect(rules).not.toContain("upload");
+    expect(doc.plain["pub"]).toEqual(["publish", "upload"]);
+  });
+
+  it("an option described with the bare verb or with verb alternatives names no effect", () => {
+    expect(rules).not.toContain("--self-contained");
+    expect(rules).not.toContain("--recursive,-r");
+  });
+
+  it("a description naming the registry still reads as a publication", () => {
+    expect(rules).toEqual(["push"]);
+  });
+});
+
+describe("program-independent verbs leave a program's plain word to its documentation", () => {
+  const policy = loadPolicy({});
+  const data = JSON.parse(readFileSync(committed, "utf8")) as Doc;
+  it("every plain word of the committed file is read as no verb", () => {
+    const pairs = Object.entries(data.plain).flatMap(([p, ws]) => ws.map((w) => `${p} ${w}`));
+    expect(pairs.length).toBeGreaterThan(0);
+    for (const cmd of pairs)
+      expect([cmd, explain(policy, cmd).effects.filter((f) => f.id.startsWith("verb."))]).toEqual([
+        cmd,
+        [],
+      ]);
+  });
 });
 
 describe("the gate reads described effects below hand-written knowledge", () => {
