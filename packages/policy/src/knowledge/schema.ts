@@ -233,6 +233,9 @@ export const verbSchema = z
       .enum(["first", "nested", "any"])
       .describe("The subcommand (first word), a word after one or two others, or either"),
     follows: names.optional().describe("The word before it is one of these"),
+    before: names
+      .optional()
+      .describe("The word after it (its first comma-separated part) is one of these"),
     with_options: names.optional().describe("Counts only when one of these options is present"),
     unless_options: names.optional().describe("Does not count when one of these is present"),
     reason: z.string().min(1),

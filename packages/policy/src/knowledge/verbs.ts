@@ -31,6 +31,7 @@ export function compileVerb(v: VerbSpec): VerbTest {
   const re = v.word_match === undefined ? undefined : new RegExp(v.word_match);
   const flags = v.flags === undefined ? undefined : new Set(v.flags);
   const follows = v.follows === undefined ? undefined : new Set(v.follows);
+  const before = v.before === undefined ? undefined : new Set(v.before);
   const withOpts = v.with_options === undefined ? undefined : new Set(v.with_options);
   const unless = new Set(v.unless_options ?? []);
   const from = v.place === "nested" ? 1 : 0;
@@ -43,6 +44,7 @@ export function compileVerb(v: VerbSpec): VerbTest {
       const w = c.words[i]!;
       if (words !== undefined ? !words.has(w) : !re!.test(w)) continue;
       if (follows !== undefined && (i === 0 || !follows.has(c.words[i - 1]!))) continue;
+      if (before !== undefined && !before.has((c.words[i + 1] ?? "").split(",")[0]!)) continue;
       return w;
     }
     return undefined;
