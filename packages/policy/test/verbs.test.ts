@@ -21,7 +21,10 @@ const verbIds = (cmd: string) =>
 
 describe("verbs.yaml: every entry reads its examples as it says", () => {
   for (const v of file.verbs) {
-    const test = compileVerb(v);
+    const test = compileVerb(
+      v,
+      file.remote_locations.map((r) => new RegExp(r, "i")),
+    );
     it(`${v.id}: matches ${v.match.length}, not ${v.not_match.length}`, () => {
       for (const cmd of v.match) expect([cmd, test(facts(cmd))]).toEqual([cmd, expect.any(String)]);
       for (const cmd of v.not_match) expect([cmd, test(facts(cmd))]).toEqual([cmd, undefined]);

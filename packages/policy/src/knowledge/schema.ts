@@ -229,6 +229,12 @@ export const verbSchema = z
     words: names.optional().describe("A positional word equal to one of these"),
     word_match: regex.optional().describe("A positional word matching this regex"),
     flags: names.optional().describe("One of these options is present"),
+    remote_destination: z
+      .literal(true)
+      .optional()
+      .describe(
+        "A remote location (remote_locations) is the last operand or an option's value, and a local path is an operand before it",
+      ),
     place: z
       .enum(["first", "nested", "any"])
       .describe("The subcommand (first word), a word after one or two others, or either"),
@@ -244,10 +250,18 @@ export const verbSchema = z
   })
   .strict()
   .refine(
-    (v) => [v.words, v.word_match, v.flags].filter((x) => x !== undefined).length === 1,
-    "give exactly one of words, word_match and flags",
+    (v) =>
+      [v.words, v.word_match, v.flags, v.remote_destination].filter((x) => x !== undefined)
+        .length === 1,
+    "give exactly one of words, word_match, flags and remote_destination",
   );
 
-export const verbsFileSchema = z.object({ name: z.string(), verbs: z.array(verbSchema) }).strict();
+export const verbsFileSchema = z
+  .object({
+    name: z.string(),
+    remote_locations: z.array(regex).min(1).describe("Operands that name a remote location"),
+    verbs: z.array(verbSchema),
+  })
+  .strict();
 
 export type VerbSpec = z.infer<typeof verbSchema>;

@@ -25,8 +25,37 @@ function hasOption(c: CommandFacts, names: ReadonlySet<string>): boolean {
   return false;
 }
 
-/** Compile one entry of verbs.yaml. */
-export function compileVerb(v: VerbSpec): VerbTest {
+/**
+ * A copy to a remote location: the last operand names one and a local path operand comes before
+ * it (`dup ./src sftp://h/backup`), or an option names it as the repository or destination and a
+ * local path is an operand (`bk -r rest:http://h/x backup ./src`). A remote location first and a
+ * local path last is a download.
+ */
+function remoteDestination(remote: readonly RegExp[]): VerbTest {
+  const isRemote = (w: string) => remote.some((r) => r.test(w));
+  return (c) => {
+    const local = c.paths.filter(
+      (p) => p.role === "operand" && p.remote !== true && !isRemote(p.raw),
+    );
+    if (local.length === 0) return undefined;
+    const last = c.words[c.words.length - 1];
+    if (last !== undefined && isRemote(last) && c.words.indexOf(local[0]!.raw.toLowerCase()) >= 0)
+      return last;
+    for (const o in c.options) for (const v of c.options[o]!) if (isRemote(v)) return v;
+    // An option the gate has no grammar for: its value is the next word, or after `=`.
+    for (let i = 0; i < c.argv.length; i++) {
+      const a = c.argv[i]!;
+      const eq = a.startsWith("-") ? a.indexOf("=") : -1;
+      const v = eq > 0 ? a.slice(eq + 1) : a;
+      if (isRemote(v) && (eq > 0 || (c.argv[i - 1] ?? "").startsWith("-"))) return v;
+    }
+    return undefined;
+  };
+}
+
+/** Compile one entry of verbs.yaml (`remote`: the file's remote locations). */
+export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTest {
+  if (v.remote_destination === true) return remoteDestination(remote);
   const words = v.words === undefined ? undefined : new Set(v.words);
   const re = v.word_match === undefined ? undefined : new RegExp(v.word_match);
   const flags = v.flags === undefined ? undefined : new Set(v.flags);
@@ -54,10 +83,10 @@ export function compileVerb(v: VerbSpec): VerbTest {
 let compiled: { spec: VerbSpec; test: VerbTest }[] | undefined;
 
 function verbs(): { spec: VerbSpec; test: VerbTest }[] {
-  compiled ??= readKnowledge("verbs.yaml", verbsFileSchema).verbs.map((spec) => ({
-    spec,
-    test: compileVerb(spec),
-  }));
+  if (compiled !== undefined) return compiled;
+  const file = readKnowledge("verbs.yaml", verbsFileSchema);
+  const remote = file.remote_locations.map((r) => new RegExp(r, "i"));
+  compiled = file.verbs.map((spec) => ({ spec, test: compileVerb(spec, remote) }));
   return compiled;
 }
 
