@@ -32,89 +32,75 @@ const spreadCells = (s: Spread): string[] => [
   formatMs(s.max),
 ];
 
-/** The Markdown report. Charts are referenced as `overhead.svg` and `phases.svg` beside it. */
-export function renderMarkdown(result: PaperBenchResult): string {
-  const out: string[] = [
-    `# txbox reproduction of ${result.paper.citation}`,
-    "",
-    `Scenario set \`${result.scenarioSet}\`, size \`${result.size}\`, started ${result.startedAt}, took ${formatMs(result.durationMs)}.`,
-    "",
-    "## Beside the paper",
-    "",
+function scenariosSection(result: PaperBenchResult): string[] {
+  const out = ["## Table 1 scenarios", ""];
+  if (result.scenarios.length === 0) return [...out, "Not run.", ""];
+  out.push(
     ...table(
-      ["Metric", "Paper", "txbox", "Note"],
-      result.comparison.map((c) => [
-        c.metric,
-        formatValue(c.paper, c.unit),
-        formatValue(c.measured, c.unit),
-        c.note ?? "",
+      ["Category", "Expected", "Passed", "Rate"],
+      result.scenarios.map((s) => [
+        s.category,
+        s.expected,
+        `${s.passed}/${s.total}`,
+        formatValue(s.rate * 100, "%"),
       ]),
     ),
     "",
-    "## Table 1 scenarios",
+  );
+  const failed = result.scenarios.flatMap((s) => s.commands.filter((c) => !c.passed));
+  if (failed.length > 0) {
+    out.push(
+      "### Failures",
+      "",
+      ...table(
+        ["Category", "Command", "Outcome", "Why"],
+        failed.map((c) => [c.category, `\`${c.command}\``, c.actual, c.failure ?? ""]),
+      ),
+      "",
+    );
+  }
+  return out;
+}
+
+function interceptionSection(result: PaperBenchResult): string[] {
+  const out = ["## Interception on a labelled corpus", ""];
+  const i = result.interception;
+  if (i === null) return [...out, "Not run: no `decide` function was given.", ""];
+  out.push(
+    `Corpus: ${i.corpus}. Intercepted ${i.intercepted} of ${i.denyTotal} deny-labelled commands (${formatValue(i.interceptionRate * 100, "%")}); denied ${i.falseDenies} of ${i.allowTotal} allow-labelled ones (false-deny rate ${formatValue(i.falseDenyRate * 100, "%")}).`,
+    "",
+  );
+  if (i.missed.length > 0)
+    out.push("Let through:", "", ...i.missed.map((m) => `- \`${m.cmd}\` → ${m.decision}`), "");
+  if (i.falselyDenied.length > 0)
+    out.push("Falsely denied:", "", ...i.falselyDenied.map((m) => `- \`${m.cmd}\``), "");
+  return out;
+}
+
+function faultsSection(result: PaperBenchResult): string[] {
+  const out = ["## Rollback under injected faults", ""];
+  const f = result.faults;
+  if (f === null) return [...out, "Not run: no fault injector was given.", ""];
+  return [
+    ...out,
+    `Command: \`${f.command}\`. Restored ${f.restored} of ${f.trials} trials (${formatValue(f.successRate * 100, "%")}).`,
+    "",
+    ...table(
+      ["Fault", "Restored", "Outcomes", "Failures"],
+      f.byKind.map((k) => [
+        k.kind,
+        `${k.restored}/${k.trials}`,
+        k.outcomes.join(", "),
+        k.failures.join("; "),
+      ]),
+    ),
     "",
   ];
-  if (result.scenarios.length === 0) out.push("Not run.", "");
-  else {
-    out.push(
-      ...table(
-        ["Category", "Expected", "Passed", "Rate"],
-        result.scenarios.map((s) => [
-          s.category,
-          s.expected,
-          `${s.passed}/${s.total}`,
-          formatValue(s.rate * 100, "%"),
-        ]),
-      ),
-      "",
-    );
-    const failed = result.scenarios.flatMap((s) => s.commands.filter((c) => !c.passed));
-    if (failed.length > 0) {
-      out.push(
-        "### Failures",
-        "",
-        ...table(
-          ["Category", "Command", "Outcome", "Why"],
-          failed.map((c) => [c.category, `\`${c.command}\``, c.actual, c.failure ?? ""]),
-        ),
-        "",
-      );
-    }
-  }
-  out.push("## Interception on a labelled corpus", "");
-  const i = result.interception;
-  if (i === null) out.push("Not run: no `decide` function was given.", "");
-  else {
-    out.push(
-      `Corpus: ${i.corpus}. Intercepted ${i.intercepted} of ${i.denyTotal} deny-labelled commands (${formatValue(i.interceptionRate * 100, "%")}); denied ${i.falseDenies} of ${i.allowTotal} allow-labelled ones (false-deny rate ${formatValue(i.falseDenyRate * 100, "%")}).`,
-      "",
-    );
-    if (i.missed.length > 0)
-      out.push("Let through:", "", ...i.missed.map((m) => `- \`${m.cmd}\` → ${m.decision}`), "");
-    if (i.falselyDenied.length > 0)
-      out.push("Falsely denied:", "", ...i.falselyDenied.map((m) => `- \`${m.cmd}\``), "");
-  }
-  out.push("## Rollback under injected faults", "");
-  const f = result.faults;
-  if (f === null) out.push("Not run: no fault injector was given.", "");
-  else {
-    out.push(
-      `Command: \`${f.command}\`. Restored ${f.restored} of ${f.trials} trials (${formatValue(f.successRate * 100, "%")}).`,
-      "",
-      ...table(
-        ["Fault", "Restored", "Outcomes", "Failures"],
-        f.byKind.map((k) => [
-          k.kind,
-          `${k.restored}/${k.trials}`,
-          k.outcomes.join(", "),
-          k.failures.join("; "),
-        ]),
-      ),
-      "",
-    );
-  }
-  out.push("## Per-transaction overhead", "");
-  if (result.overhead.length === 0) out.push("Not run.", "");
+}
+
+function overheadSection(result: PaperBenchResult): string[] {
+  const out = ["## Per-transaction overhead", ""];
+  if (result.overhead.length === 0) return [...out, "Not run.", ""];
   for (const w of result.overhead) {
     out.push(
       `### ${w.name}`,
@@ -144,9 +130,34 @@ export function renderMarkdown(result: PaperBenchResult): string {
       );
     }
   }
-  if (result.overhead.length > 0)
-    out.push("![Overhead distribution](overhead.svg)", "", "![Time per phase](phases.svg)", "");
-  return out.join("\n");
+  out.push("![Overhead distribution](overhead.svg)", "", "![Time per phase](phases.svg)", "");
+  return out;
+}
+
+/** The Markdown report. Charts are referenced as `overhead.svg` and `phases.svg` beside it. */
+export function renderMarkdown(result: PaperBenchResult): string {
+  return [
+    `# txbox reproduction of ${result.paper.citation}`,
+    "",
+    `Scenario set \`${result.scenarioSet}\`, size \`${result.size}\`, started ${result.startedAt}, took ${formatMs(result.durationMs)}.`,
+    "",
+    "## Beside the paper",
+    "",
+    ...table(
+      ["Metric", "Paper", "txbox", "Note"],
+      result.comparison.map((c) => [
+        c.metric,
+        formatValue(c.paper, c.unit),
+        formatValue(c.measured, c.unit),
+        c.note ?? "",
+      ]),
+    ),
+    "",
+    ...scenariosSection(result),
+    ...interceptionSection(result),
+    ...faultsSection(result),
+    ...overheadSection(result),
+  ].join("\n");
 }
 
 /** The comparison with the paper as an aligned plain-text table, for the console. */

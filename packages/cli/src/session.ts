@@ -61,3 +61,18 @@ export async function recoverGuest(io: Io, s: Session, guest: GuestRef): Promise
   if (report !== undefined && !recoveryEmpty(report))
     printRecovery(io, report, (t) => void io.stderr.write(`txbox: ${t}\n`));
 }
+
+/** The session options the guest-holding commands (`agent run`, `mcp`) take from their flags. */
+export function guestSessionOptions(opts: {
+  config?: string;
+  policy?: string[];
+  cwd?: string;
+  keepSnapshot?: boolean;
+}): SessionOptions {
+  return {
+    ...(opts.config === undefined ? {} : { config: opts.config }),
+    ...(opts.policy === undefined ? {} : { policy: opts.policy }),
+    ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    ...(opts.keepSnapshot ? { keepSnapshot: true } : {}),
+  };
+}

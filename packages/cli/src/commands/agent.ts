@@ -17,10 +17,11 @@ import {
   type ScriptedModel,
   type ScriptMismatch,
 } from "@txbox/agent";
+import type { GuestRef } from "@txbox/tx";
 import type { Register } from "../main.js";
 import { EXIT, printJson, type Io } from "../output.js";
-import { sessionPort } from "@txbox/runtime";
-import { withGuestSession } from "../session.js";
+import { sessionPort, type Session } from "@txbox/runtime";
+import { guestSessionOptions, withGuestSession } from "../session.js";
 import {
   parseCount,
   parseDuration,
@@ -195,75 +196,85 @@ export const registerAgent: Register = (program, io, outcome) => {
         "Example: txbox agent run --guest 101 --script packages/agent/examples/paper-demo.yaml",
     )
     .action(async (opts: AgentRunOptions) => {
-      const guest = parseGuest(opts.guest);
-      if (guest === undefined) throw new UsageError("--guest is required");
-      const maxSteps = parseCount(opts.maxSteps, "--max-steps");
-      if (maxSteps === 0) throw new UsageError("--max-steps: must be at least 1");
-      const timeoutMs =
-        opts.timeout === undefined ? undefined : parseDuration(opts.timeout, "--timeout");
-      const err = (t: string): void => void io.stderr.write(`${t}\n`);
-      const { result, model, mismatches } = await withGuestSession(
-        io,
-        {
-          ...(opts.config === undefined ? {} : { config: opts.config }),
-          ...(opts.policy === undefined ? {} : { policy: opts.policy }),
-          ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
-          ...(opts.keepSnapshot ? { keepSnapshot: true } : {}),
-        },
-        guest,
-        async (s) => {
-          const chosen = modelFor(opts, io, s.loaded.config.agent);
-          const task = opts.task ?? chosen.defaultTask;
-          if (task === undefined) throw new UsageError("--task is required with --model");
-          const record =
-            opts.record === undefined ? undefined : trajectoryWriter(resolve(io.cwd, opts.record));
-          const abort = new AbortController();
-          const onSignal = (): void => abort.abort();
-          process.once("SIGINT", onSignal);
-          process.once("SIGTERM", onSignal);
-          try {
-            const r = await runAgent({
-              task,
-              model: chosen.model,
-              port: sessionPort(s, guest, opts.cwd === undefined ? {} : { cwd: opts.cwd }),
-              maxSteps: maxSteps ?? s.loaded.config.agent.maxSteps,
-              timeoutMs: timeoutMs ?? agentTimeoutMs(s.loaded.config.agent),
-              signal: abort.signal,
-              ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
-              onEvent: (event) => {
-                record?.(event);
-                const line = progressLine(event, opts.showOutput === true);
-                if (line !== undefined) err(line);
-              },
-            });
-            return {
-              result: r,
-              model: chosen.model.name,
-              mismatches: chosen.scripted?.mismatches(r.transcript) ?? [],
-            };
-          } finally {
-            process.off("SIGINT", onSignal);
-            process.off("SIGTERM", onSignal);
-          }
-        },
-      );
-      const ok = result.summary.status === "done" && mismatches.length === 0;
-      if (opts.json) {
-        printJson(io, agentJson(guest.vmid, model, result, mismatches));
-      } else {
-        const x = result.summary;
-        err(
-          `agent: ${x.status} after ${x.steps} steps, ${x.commands} commands: ` +
-            `${x.executed} executed, ${x.committed} committed, ${x.denied} denied, ` +
-            `${x.rolledBack} rolled back, ${x.failed} failed (${(x.durationMs / 1000).toFixed(1)} s)`,
-        );
-        err(`agent: ${oneLine(x.reason, 200)}`);
-        for (const m of mismatches) {
-          err(
-            `agent: script step ${m.index + 1} (${oneLine(m.command, 50)}) expected ${m.expected}, got ${m.actual ?? "not run"}`,
-          );
-        }
-      }
-      outcome.code = ok ? EXIT.ok : EXIT.failure;
+      outcome.code = await agentRunAction(io, opts);
     });
 };
+
+/** Run the agent loop on a session holding the guest, interruptible by SIGINT/SIGTERM. */
+async function loopOnSession(
+  io: Io,
+  opts: AgentRunOptions,
+  s: Session,
+  guest: GuestRef,
+  budget: { maxSteps: number | undefined; timeoutMs: number | undefined },
+) {
+  const err = (t: string): void => void io.stderr.write(`${t}\n`);
+  const chosen = modelFor(opts, io, s.loaded.config.agent);
+  const task = opts.task ?? chosen.defaultTask;
+  if (task === undefined) throw new UsageError("--task is required with --model");
+  const record =
+    opts.record === undefined ? undefined : trajectoryWriter(resolve(io.cwd, opts.record));
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const r = await runAgent({
+      task,
+      model: chosen.model,
+      port: sessionPort(s, guest, opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+      maxSteps: budget.maxSteps ?? s.loaded.config.agent.maxSteps,
+      timeoutMs: budget.timeoutMs ?? agentTimeoutMs(s.loaded.config.agent),
+      signal: abort.signal,
+      ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+      onEvent: (event) => {
+        record?.(event);
+        const line = progressLine(event, opts.showOutput === true);
+        if (line !== undefined) err(line);
+      },
+    });
+    return {
+      result: r,
+      model: chosen.model.name,
+      mismatches: chosen.scripted?.mismatches(r.transcript) ?? [],
+    };
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** `txbox agent run`: parse the budgets, run the loop, print its summary; the exit status. */
+async function agentRunAction(io: Io, opts: AgentRunOptions): Promise<number> {
+  const guest = parseGuest(opts.guest);
+  if (guest === undefined) throw new UsageError("--guest is required");
+  const maxSteps = parseCount(opts.maxSteps, "--max-steps");
+  if (maxSteps === 0) throw new UsageError("--max-steps: must be at least 1");
+  const timeoutMs =
+    opts.timeout === undefined ? undefined : parseDuration(opts.timeout, "--timeout");
+  const err = (t: string): void => void io.stderr.write(`${t}\n`);
+  const { result, model, mismatches } = await withGuestSession(
+    io,
+    guestSessionOptions(opts),
+    guest,
+    (s) => loopOnSession(io, opts, s, guest, { maxSteps, timeoutMs }),
+  );
+  const ok = result.summary.status === "done" && mismatches.length === 0;
+  if (opts.json) {
+    printJson(io, agentJson(guest.vmid, model, result, mismatches));
+  } else {
+    const x = result.summary;
+    err(
+      `agent: ${x.status} after ${x.steps} steps, ${x.commands} commands: ` +
+        `${x.executed} executed, ${x.committed} committed, ${x.denied} denied, ` +
+        `${x.rolledBack} rolled back, ${x.failed} failed (${(x.durationMs / 1000).toFixed(1)} s)`,
+    );
+    err(`agent: ${oneLine(x.reason, 200)}`);
+    for (const m of mismatches) {
+      err(
+        `agent: script step ${m.index + 1} (${oneLine(m.command, 50)}) expected ${m.expected}, got ${m.actual ?? "not run"}`,
+      );
+    }
+  }
+  return ok ? EXIT.ok : EXIT.failure;
+}

@@ -98,58 +98,69 @@ export const registerBench: Register = (program, io, outcome) => {
         "Writes report.md, report.json, overhead.svg and phases.svg to --out.",
     )
     .action(async (opts: BenchOptions) => {
-      const size = opts.size as BenchSize;
-      if (size !== "ci" && size !== "full")
-        throw new UsageError(`--size: expected ci or full, got ${JSON.stringify(opts.size)}`);
-      const faultTrials = opts.faultTrials === undefined ? undefined : Number(opts.faultTrials);
-      if (faultTrials !== undefined && !(Number.isInteger(faultTrials) && faultTrials >= 1))
-        throw new UsageError(
-          `--fault-trials: expected a whole number of at least 1, got ${JSON.stringify(opts.faultTrials)}`,
-        );
-      const out = resolve(io.cwd, opts.out ?? `.txbox/bench/${stamp()}`);
-      const progress = progressWriter(io);
-      // A note ends a progress line drawn on a terminal first.
-      const note = (t: string): void => {
-        progress.end();
-        io.stderr.write(`${t}\n`);
-      };
-      const result = await withSession(
-        io,
-        {
-          ...(opts.config === undefined ? {} : { config: opts.config }),
-          ...(opts.policy === undefined ? {} : { policy: opts.policy }),
-        },
-        async (s) => {
-          const guest = parseGuest(opts.guest);
-          try {
-            return await paperBenchOn(s, io, {
-              ...(guest === undefined ? {} : { guest }),
-              size,
-              ...(opts.faults === undefined ? {} : { faults: opts.faults }),
-              ...(faultTrials === undefined ? {} : { faultTrials }),
-              overhead: opts.overhead !== false,
-              onProgress: (p) => progress.tick(p),
-              note,
-              recover: (g) => recoverGuest(io, s, g),
-            });
-          } finally {
-            progress.end();
-          }
-        },
-      );
-      const { files } = writeReports(out, result);
-      if (opts.json) {
-        printJson(io, { out, files, passed: table1Passed(result), comparison: result.comparison });
-      } else {
-        println(io, renderConsoleTable(result.comparison).trimEnd());
-        println(io);
-        println(io, `reports: ${out}/{report.md,report.json,overhead.svg,phases.svg}`);
-        println(io, `duration: ${(result.durationMs / 1000).toFixed(1)} s`);
-        for (const sc of result.scenarios) {
-          for (const c of sc.commands.filter((x) => !x.passed))
-            io.stderr.write(`bench: ${sc.category}: ${c.command}: ${c.failure ?? "failed"}\n`);
-        }
-      }
-      outcome.code = table1Passed(result) ? EXIT.ok : EXIT.failure;
+      outcome.code = await benchPaperAction(io, opts);
     });
 };
+
+/** `--size` and `--fault-trials`, checked. */
+function benchSizes(opts: BenchOptions): { size: BenchSize; faultTrials: number | undefined } {
+  const size = opts.size as BenchSize;
+  if (size !== "ci" && size !== "full")
+    throw new UsageError(`--size: expected ci or full, got ${JSON.stringify(opts.size)}`);
+  const faultTrials = opts.faultTrials === undefined ? undefined : Number(opts.faultTrials);
+  if (faultTrials !== undefined && !(Number.isInteger(faultTrials) && faultTrials >= 1))
+    throw new UsageError(
+      `--fault-trials: expected a whole number of at least 1, got ${JSON.stringify(opts.faultTrials)}`,
+    );
+  return { size, faultTrials };
+}
+
+/** `txbox bench paper`: run the paper's bench on a session, write the reports; the exit status. */
+async function benchPaperAction(io: Io, opts: BenchOptions): Promise<number> {
+  const { size, faultTrials } = benchSizes(opts);
+  const out = resolve(io.cwd, opts.out ?? `.txbox/bench/${stamp()}`);
+  const progress = progressWriter(io);
+  // A note ends a progress line drawn on a terminal first.
+  const note = (t: string): void => {
+    progress.end();
+    io.stderr.write(`${t}\n`);
+  };
+  const result = await withSession(
+    io,
+    {
+      ...(opts.config === undefined ? {} : { config: opts.config }),
+      ...(opts.policy === undefined ? {} : { policy: opts.policy }),
+    },
+    async (s) => {
+      const guest = parseGuest(opts.guest);
+      try {
+        return await paperBenchOn(s, io, {
+          ...(guest === undefined ? {} : { guest }),
+          size,
+          ...(opts.faults === undefined ? {} : { faults: opts.faults }),
+          ...(faultTrials === undefined ? {} : { faultTrials }),
+          overhead: opts.overhead !== false,
+          onProgress: (p) => progress.tick(p),
+          note,
+          recover: (g) => recoverGuest(io, s, g),
+        });
+      } finally {
+        progress.end();
+      }
+    },
+  );
+  const { files } = writeReports(out, result);
+  if (opts.json) {
+    printJson(io, { out, files, passed: table1Passed(result), comparison: result.comparison });
+  } else {
+    println(io, renderConsoleTable(result.comparison).trimEnd());
+    println(io);
+    println(io, `reports: ${out}/{report.md,report.json,overhead.svg,phases.svg}`);
+    println(io, `duration: ${(result.durationMs / 1000).toFixed(1)} s`);
+    for (const sc of result.scenarios) {
+      for (const c of sc.commands.filter((x) => !x.passed))
+        io.stderr.write(`bench: ${sc.category}: ${c.command}: ${c.failure ?? "failed"}\n`);
+    }
+  }
+  return table1Passed(result) ? EXIT.ok : EXIT.failure;
+}

@@ -3,7 +3,7 @@ import { serveStdio } from "@txbox/agent";
 import type { Register } from "../main.js";
 import { EXIT } from "../output.js";
 import { sessionPort } from "@txbox/runtime";
-import { withGuestSession } from "../session.js";
+import { guestSessionOptions, withGuestSession } from "../session.js";
 import { parseGuest, type TxCommonOptions } from "./common-tx.js";
 
 interface McpOptions extends Omit<TxCommonOptions, "json"> {
@@ -36,24 +36,14 @@ export const registerMcp: Register = (program, io, outcome) => {
     .action(async (opts: McpOptions) => {
       const guest = parseGuest(opts.guest);
       if (guest === undefined) throw new UsageError("--guest is required");
-      await withGuestSession(
-        io,
-        {
-          ...(opts.config === undefined ? {} : { config: opts.config }),
-          ...(opts.policy === undefined ? {} : { policy: opts.policy }),
-          ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
-          ...(opts.keepSnapshot ? { keepSnapshot: true } : {}),
-        },
-        guest,
-        async (s) => {
-          io.stderr.write(`txbox: MCP server for guest ${guest.vmid} on stdio\n`);
-          await serveStdio(
-            sessionPort(s, guest, opts.cwd === undefined ? {} : { cwd: opts.cwd }),
-            { name: "txbox" },
-            io,
-          );
-        },
-      );
+      await withGuestSession(io, guestSessionOptions(opts), guest, async (s) => {
+        io.stderr.write(`txbox: MCP server for guest ${guest.vmid} on stdio\n`);
+        await serveStdio(
+          sessionPort(s, guest, opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+          { name: "txbox" },
+          io,
+        );
+      });
       outcome.code = EXIT.ok;
     });
 };
