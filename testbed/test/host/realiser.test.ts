@@ -6,7 +6,9 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { connect, createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 
+import { run as runHost } from "../../src/realise/host/exec.js";
 import type { HostRealiser } from "../../src/realise/host/index.js";
+import { snapHelper } from "../../src/realise/host/snap-helper.js";
 import type { VolumeRef } from "../../src/realise/types.js";
 import {
   describeHost,
@@ -280,6 +282,37 @@ describeHost("HostRealiser (integration, as root)", () => {
     await r.deleteVolumeSnapshot(vm, "s1");
     expect(await r.volumeSnapshotExists(vm, "s1")).toBe(false);
     await expect(r.rollbackVolume(vm, "s1")).rejects.toThrow(/does not exist/);
+  });
+
+  test("the snapshot helper: a read-only snapshot holds what was just written; a writable one takes writes; failures say why", async () => {
+    const helper = snapHelper();
+    if (helper === undefined) return; // not built (no C compiler): `btrfs` runs, as tested above
+    const mnt = r.storageMountPoint("tank");
+    const src = r.volumePath(vm);
+    const ro = join(mnt, `helper-ro-${randomBytes(3).toString("hex")}`);
+    const rw = `${ro}-rw`;
+    const data = randomBytes(4096).toString("hex");
+    await writeFile(join(src, "root", "helper-written"), data); // not synced: btrfs flushes it
+    try {
+      await Promise.all([
+        helper(src, ro, { readonly: true, sync: false }),
+        helper(src, rw, { readonly: false, sync: true }),
+      ]);
+      expect(await readFile(join(ro, "root", "helper-written"), "utf8")).toBe(data);
+      await expect(writeFile(join(ro, "root", "x"), "x")).rejects.toMatchObject({ code: "EROFS" });
+      await writeFile(join(rw, "root", "x"), "x");
+      expect((await runHost(["btrfs", "property", "get", "-ts", ro, "ro"])).stdout.trim()).toBe(
+        "ro=true",
+      );
+      await expect(
+        helper(join(mnt, "no-such-volume"), `${ro}-2`, { readonly: true, sync: false }),
+      ).rejects.toThrow(/open source: No such file or directory/);
+      await expect(helper(src, ro, { readonly: true, sync: false })).rejects.toThrow(/File exists/);
+    } finally {
+      await rm(join(src, "root", "helper-written"), { force: true });
+      for (const p of [ro, rw])
+        if (existsSync(p)) await runHost(["btrfs", "-q", "subvolume", "delete", p]);
+    }
   });
 
   test("linked clone from a snapshot and full clone across storages boot with their own host keys", async () => {

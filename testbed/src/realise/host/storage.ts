@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
 import {
   mkdir,
   open,
@@ -15,6 +15,7 @@ import { basename, join } from "node:path";
 import { RealiseError, type StorageDef, type StorageUsage } from "../types.js";
 import { run } from "./exec.js";
 import { checkName } from "./names.js";
+import { snapHelper } from "./snap-helper.js";
 
 /** Default size of a storage's backing image when its StorageDef gives none. */
 export const DEFAULT_STORAGE_BYTES = 8 * 1024 ** 3;
@@ -29,6 +30,12 @@ async function isSubvolume(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** {@link isSubvolume}, synchronously. */
+function isSubvolumeNow(path: string): boolean {
+  const s = statSync(path, { throwIfNoEntry: false });
+  return s !== undefined && s.isDirectory() && s.ino === SUBVOLUME_ROOT_INODE;
 }
 
 /** Mount points currently listed by the kernel for this process. */
@@ -302,14 +309,18 @@ export class BtrfsStorage {
     await this.ensureQuotaConsistent();
   }
 
-  /** `flush`: sync the file system first (a frozen guest's `sync_mountpoint`, see snapshotInto). */
+  /**
+   * `flush`: sync the file system first (a frozen guest's `sync_mountpoint`, see snapshotInto).
+   * Its checks are synchronous: a few µs of metadata calls each, where three trips through the
+   * thread pool and back to the busy event loop cost 4–13 ms on the loaded host (measured).
+   */
   async snapshot(volume: string, snapname: string, flush = true): Promise<void> {
     const vol = this.volumePath(volume);
-    if (!(await isSubvolume(vol)))
+    if (!isSubvolumeNow(vol))
       throw new RealiseError(`volume ${this.def.id}:${volume} does not exist`);
     const dest = this.snapshotPath(volume, snapname);
-    if (await isSubvolume(dest)) return;
-    await mkdir(this.snapshotDir(volume), { recursive: true });
+    if (isSubvolumeNow(dest)) return;
+    mkdirSync(this.snapshotDir(volume), { recursive: true });
     await this.snapshotInto(vol, dest, true, undefined, flush);
   }
 
@@ -384,10 +395,18 @@ export class BtrfsStorage {
     const tmp = `${dest}.creating`;
     if (existsSync(tmp)) await this.deleteSubvolume(tmp);
     // pve-container's __snapshot_freeze syncs the frozen guest's file system (sync_mountpoint,
-    // a syncfs(2)) before the volume snapshot; Node has no syncfs. The sync, the snapshot and its
-    // size cap run in one shell: one process spawned from here instead of up to three, each of
-    // which cost 15 ms quiet and 100–300 ms on the loaded 2-core host. The paths are arguments,
-    // never spliced into the script.
+    // a syncfs(2)) before the volume snapshot; Node has no syncfs. Without a size cap the
+    // resident helper does both with syscalls, as PVE::Tools::sync_mountpoint does the sync and
+    // as `btrfs subvolume snapshot` does the snapshot (one ioctl): no process per snapshot.
+    const helper = limit === undefined ? snapHelper() : undefined;
+    if (helper !== undefined) {
+      await helper(source, tmp, { readonly, sync: syncFirst });
+      renameSync(tmp, dest); // appears complete or not at all
+      return;
+    }
+    // Otherwise the sync, the snapshot and its size cap run in one shell: one process spawned
+    // from here instead of up to three, each of which cost 15 ms quiet and 100–300 ms on the
+    // loaded 2-core host. The paths are arguments, never spliced into the script.
     const steps = [
       ...(syncFirst ? ['sync -f "$1"'] : []),
       `btrfs -q subvolume snapshot ${readonly ? "-r " : ""}"$1" "$2"`,
