@@ -27,6 +27,7 @@ export function rootStorage(config: Record<string, unknown>): string | undefined
 export class ProxmoxSnapshotPort implements SnapshotPort {
   private readonly guests = new Map<string, Promise<Guest>>();
   private readonly newestOnly = new Map<string, Promise<boolean>>();
+  private readonly checks = new Map<string, { name: string; check: Promise<void> }>();
   private readonly ha: HaGuard;
 
   constructor(
@@ -60,10 +61,21 @@ export class ProxmoxSnapshotPort implements SnapshotPort {
     }
   }
 
+  /** The HA check of a snapshot about to be created (one per guest: the newest transaction's). */
+  willCreate(ref: GuestRef, name: string): void {
+    const check = this.ha.check(ref.vmid);
+    check.catch(() => {}); // awaited by create
+    this.checks.set(`${ref.node ?? ""}/${ref.vmid}`, { name, check });
+  }
+
   /** The engine creates each transaction's snapshot once, under a name made from its new id. */
   async create(ref: GuestRef, name: string, description: string): Promise<void> {
-    // Before the snapshot exists: a guest HA keeps running that the token cannot hold is refused.
-    await this.ha.check(ref.vmid);
+    // Before the snapshot exists: a guest HA keeps running that the token cannot hold is refused
+    // (checked since this transaction began, when it said so: `willCreate`).
+    const key = `${ref.node ?? ""}/${ref.vmid}`;
+    const early = this.checks.get(key);
+    this.checks.delete(key);
+    await (early?.name === name ? early.check : this.ha.check(ref.vmid));
     const vmstate = this.vmstateOf(ref.vmid);
     // The record's first line is fixed for the snapshot's life: it recognises a re-sent create.
     const marker = description.split("\n")[0];

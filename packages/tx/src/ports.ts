@@ -22,6 +22,12 @@ export interface SnapshotInfo {
 
 /** Snapshots and power state of guests. Every method is idempotent. */
 export interface SnapshotPort {
+  /**
+   * A transaction is about to take snapshot `name` of the guest: start what must be checked
+   * before it is created (and that reads nothing the transaction changes), so that it overlaps the
+   * journal's writes; `create` of that name waits for it.
+   */
+  willCreate?(guest: GuestRef, name: string): void;
   /** Take a snapshot; one that already exists with our description counts as success. */
   create(guest: GuestRef, name: string, description: string): Promise<void>;
   /** Replace a snapshot's description (`PUT …/snapshot/{name}/config`), to record a state change. */

@@ -59,6 +59,31 @@ describe("sessions set up ahead (ExecPort.prepare)", () => {
     ]);
   });
 
+  it("the checks before a snapshot (willCreate) start before the intent is journaled, under the name create then takes", async () => {
+    const { exec, snapshots } = ports();
+    const r = await f
+      .engine({
+        exec,
+        snapshots: {
+          ...snapshots,
+          willCreate: (_guest, name) =>
+            void log.push(`will create ${name}, ${f.journal.listTxs({}).length} journaled`),
+          create: async (guest, name, description) => {
+            log.push(`create ${name}`);
+            await snapshots.create(guest, name, description);
+          },
+        },
+      })
+      .run({ guest: G, command: "echo new > data.txt", decision: TRANSACT });
+    expect(r.outcome).toBe("committed");
+    const name = f.journal.getTx(r.txid).snapshotName;
+    expect(log.slice(0, 3)).toEqual([
+      `will create ${name}, 0 journaled`,
+      `create ${name}`,
+      "prepare echo new > data.txt",
+    ]);
+  });
+
   it("a failed snapshot cancels the command's session: it never runs", async () => {
     f.guests.faults.createFails = 1;
     const r = await f

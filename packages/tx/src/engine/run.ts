@@ -7,6 +7,7 @@ import { pruneWindow } from "./commit.js";
 import { NestedSnapshot, RecoveryFailed } from "../errors.js";
 import type { TxRecord } from "../journal.js";
 import { outcomeOf } from "../machine.js";
+import { snapshotName } from "../snapshots.js";
 import { guestKey, type PolicyDecision } from "../ports.js";
 import { openTransaction } from "./begin.js";
 import {
@@ -87,6 +88,8 @@ function refuse(e: Engine, g: Gated): RunResult {
 async function runTransaction(e: Engine, g: Gated): Promise<RunResult> {
   const { base, decision, input } = g;
   const guest = input.guest;
+  // The checks before a snapshot (HA) run while the lock is taken and the intent journaled.
+  e.snapshots.willCreate?.(guest, snapshotName(base.txid));
   // A prune this process left running holds the guest's lock: wait for it, not by polling.
   await e.background.get(guestKey(guest));
   const owner = await acquire(e, guest, base.txid);
