@@ -1,4 +1,12 @@
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 
 /**
@@ -26,6 +34,27 @@ export class Store {
 
   write(rel: string, value: unknown): void {
     writeAtomic(this.path(rel), `${JSON.stringify(value, null, 1)}\n`);
+  }
+
+  /** The text of a file, or undefined when it does not exist. */
+  readText(rel: string): string | undefined {
+    try {
+      return readFileSync(this.path(rel), "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  /** Append lines to a file (an archive that only grows until it is rewritten). */
+  append(rel: string, text: string): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    appendFileSync(this.path(rel), text, { mode: 0o600 });
+  }
+
+  /** Replace a file's text atomically. */
+  writeText(rel: string, text: string): void {
+    writeAtomic(this.path(rel), text);
   }
 
   remove(rel: string): void {
