@@ -460,7 +460,7 @@ describe("operations", () => {
     await e.run({ guest: G, command: "echo 1 > n", decision: TRANSACT });
     log.push("returned");
     expect(log).toEqual([
-      "lock synced",
+      "lock", // synced with SNAPSHOTTING: only live processes need it (locks.ts)
       "INTENT",
       "lock-tx",
       "SNAPSHOTTING synced",

@@ -20,7 +20,12 @@ export async function acquire(e: Engine, guest: GuestRef, txid: string | null): 
   const timeout = e.options.lockTimeoutMs ?? 60_000;
   const deadline = e.clock.now() + timeout;
   for (;;) {
-    const r = e.journal.tryLock(guest, owner, txid, (holder) => !ownerAlive(holder));
+    // Not synced on its own (one fsync less before the snapshot): the row only keeps live
+    // processes apart; after a host crash every holder is dead and a lost row is a stale lock.
+    // The first synced write after it (SNAPSHOTTING, before any effect) syncs it too.
+    const r = e.journal.lazily(() =>
+      e.journal.tryLock(guest, owner, txid, (holder) => !ownerAlive(holder)),
+    );
     if (r.acquired) {
       if (r.tookOverFrom !== undefined) {
         e.log("warn", `took over the stale lock of guest ${guestKey(guest)}`, {
