@@ -175,6 +175,20 @@ export class Cluster {
   }
 
   private miscRoutes(): Routes {
+    return {
+      ...this.versionRoutes(),
+      ...this.nodeRoutes(),
+      ...this.clusterRoutes(),
+      ...this.storageRoutes(),
+      ...this.taskRoutes(),
+    };
+  }
+
+  /**
+   * The API version (pve-manager PVE/API2.pm `version`) and login (pve-access-control
+   * API2/AccessControl.pm `create_ticket`).
+   */
+  private versionRoutes(): Routes {
     const r: Routes = {};
     r["GET /version"] = () => ({ ...PVE_VERSION, console: "xtermjs" });
     r["POST /access/ticket"] = (req) =>
@@ -183,6 +197,12 @@ export class Cluster {
         req.params.password as string,
         str(req.params, "realm"),
       );
+    return r;
+  }
+
+  /** The node list and a node's status (pve-manager API2/Nodes.pm). */
+  private nodeRoutes(): Routes {
+    const r: Routes = {};
     r["GET /nodes"] = () => Promise.all(this.d.config.nodes.map((n) => this.nodeItem(n)));
     r["GET /nodes/{node}/status"] = (req) => {
       this.checkNode(req.params.node as string);
@@ -223,6 +243,12 @@ export class Cluster {
         ksm: { shared: 0 },
       };
     };
+    return r;
+  }
+
+  /** Cluster status, the next free id, resources (pve-manager API2/Cluster.pm). */
+  private clusterRoutes(): Routes {
+    const r: Routes = {};
     r["GET /cluster/status"] = () => [
       {
         type: "cluster",
@@ -300,6 +326,12 @@ export class Cluster {
     };
     // pve-storage API2/Storage/Config.pm `index`: only storages with Datastore.Audit or
     // Datastore.AllocateSpace are listed
+    return r;
+  }
+
+  /** Storage configuration and a node's storages (pve-storage API2/Storage/Config.pm, Status.pm). */
+  private storageRoutes(): Routes {
+    const r: Routes = {};
     r["GET /storage"] = (req) =>
       this.d.config.storages
         .filter((s) => str(req.params, "type") === undefined || s.type === req.params.type)
@@ -345,6 +377,12 @@ export class Cluster {
       }
       return out;
     };
+    return r;
+  }
+
+  /** A node's tasks: list, status, log, stop (pve-manager API2/Tasks.pm). */
+  private taskRoutes(): Routes {
+    const r: Routes = {};
     r["GET /nodes/{node}/tasks"] = (req) => {
       const node = req.params.node as string;
       this.checkNode(node);

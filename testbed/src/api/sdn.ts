@@ -386,6 +386,62 @@ export class Sdn {
   }
 
   routes(): Routes {
+    return { ...this.globalRoutes(), ...this.objectRoutes(), ...this.subnetRoutes() };
+  }
+
+  /**
+   * `PUT /cluster/sdn` (pve-network API2/Network/SDN.pm `reload`): commit pending to running under
+   * the SDN lock, then a `reloadnetworkall` task that reloads every node.
+   */
+  private apply(req: Request): string {
+    // `reload`: the commit happens under lock_sdn_config before the worker starts, and a token
+    // given with `release-lock` (default 1) releases the global lock right there
+    const token = str(req.params, "lock-token");
+    let version = 0;
+    this.lockSdn("could not commit SDN config", token, () => {
+      // PVE commits pending to running here, synchronously; reloading the nodes is the task.
+      this.state.running = clone(this.state.config);
+      version = (this.state.version ?? 0) + 1;
+      this.state.version = version;
+      if (token !== undefined && (num(req.params, "release-lock") ?? 1) === 1)
+        delete this.state.lockToken;
+      this.save();
+    });
+    return this.tasks.start(
+      {
+        node: this.node(),
+        type: "reloadnetworkall",
+        id: "",
+        user: req.caller.user,
+        ...(req.caller.tokenid === undefined ? {} : { tokenid: req.caller.tokenid }),
+      },
+      async (ctx) => {
+        if (this.realiser.applySdn !== undefined) {
+          await this.realiser.applySdn(this.runningForRealiser());
+          ctx.log("SDN configuration realised");
+        } else ctx.log("SDN running configuration updated (no SDN realisation in this testbed)");
+        // `reload`'s worker starts `pvesh set /nodes/<node>/network` per node and only warns
+        // (`warn $@ if $@`) when one fails: the task ends `WARNINGS: N`, never as an error.
+        // Only a node whose reload finished runs this version; the others' zones stay
+        // `pending` (GET /nodes/{node}/sdn/zones), so the next apply reloads them.
+        const failing = this.faults().sdnReloadFailures;
+        const realised = this.state.realised ?? {};
+        for (const node of this.nodes()) {
+          ctx.log(`${node}: reloading network config`);
+          if (failing.includes(node))
+            ctx.warn(
+              `command 'pvesh set /nodes/${node}/network --regenerate-frr 1' failed: exit code 255`,
+            );
+          else realised[node] = Math.max(realised[node] ?? 0, version);
+        }
+        this.state.realised = realised;
+        this.save();
+      },
+    );
+  }
+
+  /** The SDN index, PVE 9's global lock, and the apply (`PUT /cluster/sdn`, pve-network API2/Network/SDN.pm). */
+  private globalRoutes(): Routes {
     const r: Routes = {};
     r["GET /cluster/sdn"] = () => [
       { id: "vnets" },
@@ -426,56 +482,23 @@ export class Sdn {
         return null;
       });
     };
-    r["PUT /cluster/sdn"] = (req) => {
-      // `reload`: the commit happens under lock_sdn_config before the worker starts, and a token
-      // given with `release-lock` (default 1) releases the global lock right there
-      const token = str(req.params, "lock-token");
-      let version = 0;
-      this.lockSdn("could not commit SDN config", token, () => {
-        // PVE commits pending to running here, synchronously; reloading the nodes is the task.
-        this.state.running = clone(this.state.config);
-        version = (this.state.version ?? 0) + 1;
-        this.state.version = version;
-        if (token !== undefined && (num(req.params, "release-lock") ?? 1) === 1)
-          delete this.state.lockToken;
-        this.save();
-      });
-      return this.tasks.start(
-        {
-          node: this.node(),
-          type: "reloadnetworkall",
-          id: "",
-          user: req.caller.user,
-          ...(req.caller.tokenid === undefined ? {} : { tokenid: req.caller.tokenid }),
-        },
-        async (ctx) => {
-          if (this.realiser.applySdn !== undefined) {
-            await this.realiser.applySdn(this.runningForRealiser());
-            ctx.log("SDN configuration realised");
-          } else ctx.log("SDN running configuration updated (no SDN realisation in this testbed)");
-          // `reload`'s worker starts `pvesh set /nodes/<node>/network` per node and only warns
-          // (`warn $@ if $@`) when one fails: the task ends `WARNINGS: N`, never as an error.
-          // Only a node whose reload finished runs this version; the others' zones stay
-          // `pending` (GET /nodes/{node}/sdn/zones), so the next apply reloads them.
-          const failing = this.faults().sdnReloadFailures;
-          const realised = this.state.realised ?? {};
-          for (const node of this.nodes()) {
-            ctx.log(`${node}: reloading network config`);
-            if (failing.includes(node))
-              ctx.warn(
-                `command 'pvesh set /nodes/${node}/network --regenerate-frr 1' failed: exit code 255`,
-              );
-            else realised[node] = Math.max(realised[node] ?? 0, version);
-          }
-          this.state.realised = realised;
-          this.save();
-        },
-      );
-    };
+    r["PUT /cluster/sdn"] = (req) => this.apply(req);
+    return r;
+  }
+
+  /** Zone status per node, and zones, vnets and controllers (create, read, update, delete). */
+  private objectRoutes(): Routes {
+    const r: Routes = {};
     r["GET /nodes/{node}/sdn/zones"] = (req) => this.zoneStatus(req.params.node as string);
     this.crud(r, "zones", "/cluster/sdn/zones");
     this.crud(r, "vnets", "/cluster/sdn/vnets");
     this.crud(r, "controllers", "/cluster/sdn/controllers");
+    return r;
+  }
+
+  /** A vnet's subnets (pve-network API2/Network/SDN/Subnets.pm). */
+  private subnetRoutes(): Routes {
+    const r: Routes = {};
     const vnetCheck = (req: Request): string => {
       const vnet = req.params.vnet as string;
       this.checkVnet(vnet);

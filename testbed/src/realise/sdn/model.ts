@@ -274,15 +274,11 @@ export function firewallEnforced(sdn: RunningSdnConfig, node: string): boolean {
   return fw === undefined || (fw.enable && fw.nftablesNodes.includes(node));
 }
 
-/** Compute every node's network. Pure; throws RealiseError for a config that cannot be realised. */
-export function planNetwork(
-  nodes: SdnNode[],
-  sdn: RunningSdnConfig,
-  names: SdnNames,
-): NodeNetwork[] {
-  const zones = new Map(sdn.zones.map((z) => [z.zone, z]));
-  const controllers = new Map(sdn.controllers.map((c) => [c.controller, c]));
-  const subnetsByVnet = new Map<string, { cidr: string; gateway: string | undefined }[]>();
+type SubnetsByVnet = Map<string, { cidr: string; gateway: string | undefined }[]>;
+
+/** The subnets of each vnet, and the checks PVE makes before anything is realised. */
+function checkedSubnets(nodes: SdnNode[], sdn: RunningSdnConfig) {
+  const subnetsByVnet: SubnetsByVnet = new Map();
   for (const s of sdn.subnets) {
     const arr = subnetsByVnet.get(s.vnet) ?? [];
     arr.push({ cidr: cidrOf(s.subnet, s.cidr), gateway: s.gateway });
@@ -306,60 +302,89 @@ export function planNetwork(
       for (const net of underlayNets)
         if (cidrsOverlap(cidr, net))
           throw new RealiseError(`vnet ${vnet}: subnet ${cidr} overlaps the underlay ${net}`);
+  return { subnetsByVnet, underlayNets };
+}
+
+/** The devices of one vnet on `node`, or undefined when its zone does not span the node. */
+function vnetOnNode(
+  v: RunningSdnConfig["vnets"][number],
+  node: SdnNode,
+  nodes: SdnNode[],
+  zones: Map<string, RunningSdnConfig["zones"][number]>,
+  subnetsByVnet: SubnetsByVnet,
+): VnetDevices | undefined {
+  const zone = zones.get(v.zone);
+  if (zone === undefined) throw new RealiseError(`vnet ${v.vnet}: zone ${v.zone} does not exist`);
+  if (zone.type !== "vxlan" && zone.type !== "evpn")
+    throw new RealiseError(`zone ${zone.zone}: type ${zone.type} is not realised by the testbed`);
+  if (!zoneOnNode(zone, node.name)) return undefined;
+  const underlay = splitAddress(node.underlay);
+  const subnets = subnetsByVnet.get(v.vnet) ?? [];
+  return {
+    vnet: v.vnet,
+    zone: zone.zone,
+    zoneType: zone.type,
+    vni: v.tag,
+    bridge: v.vnet,
+    vxlan: `vxlan_${v.vnet}`,
+    dstport: zone["vxlan-port"] ?? 4789,
+    // PVE's default: the underlay's 1500 minus the 50 bytes of VXLAN encapsulation.
+    mtu: zone.mtu ?? 1450,
+    mac: macFor(node.name, zone.zone, v.vnet),
+    addresses:
+      gatewayNode(zone, nodes) === node.name
+        ? subnets.flatMap((s) => (s.gateway ? [`${s.gateway}/${s.cidr.split("/")[1]}`] : []))
+        : [],
+    floodPeers: zone.type === "vxlan" ? list(zone.peers).filter((p) => p !== underlay.address) : [],
+  };
+}
+
+/** The BGP session of an EVPN zone's node, from the zone's controller. */
+function evpnBgp(
+  zone: RunningSdnConfig["zones"][number],
+  node: SdnNode,
+  controllers: Map<string, RunningSdnConfig["controllers"][number]>,
+): BgpConfig {
+  const underlay = splitAddress(node.underlay);
+  const c = zone.controller === undefined ? undefined : controllers.get(zone.controller);
+  if (c === undefined || c.type !== "evpn" || c.asn === undefined)
+    throw new RealiseError(
+      `zone ${zone.zone}: evpn controller ${zone.controller ?? "(none)"} does not exist`,
+    );
+  return {
+    asn: c.asn,
+    routerId: underlay.address,
+    neighbors: list(c.peers).filter((p) => p !== underlay.address),
+    localOnlyVnis: [],
+  };
+}
+
+/** Compute every node's network. Pure; throws RealiseError for a config that cannot be realised. */
+export function planNetwork(
+  nodes: SdnNode[],
+  sdn: RunningSdnConfig,
+  names: SdnNames,
+): NodeNetwork[] {
+  const zones = new Map(sdn.zones.map((z) => [z.zone, z]));
+  const controllers = new Map(sdn.controllers.map((c) => [c.controller, c]));
+  const { subnetsByVnet, underlayNets } = checkedSubnets(nodes, sdn);
+  const subnetCidrs = new Map(
+    [...subnetsByVnet].map(([vnet, arr]) => [vnet, arr.map((s) => s.cidr)] as const),
+  );
   return nodes.map((node) => {
-    const underlay = splitAddress(node.underlay);
     const vnets: VnetDevices[] = [];
     let bgp: BgpConfig | undefined;
     for (const v of sdn.vnets) {
-      const zone = zones.get(v.zone);
-      if (zone === undefined)
-        throw new RealiseError(`vnet ${v.vnet}: zone ${v.zone} does not exist`);
-      if (zone.type !== "vxlan" && zone.type !== "evpn")
-        throw new RealiseError(
-          `zone ${zone.zone}: type ${zone.type} is not realised by the testbed`,
-        );
-      if (!zoneOnNode(zone, node.name)) continue;
-      const subnets = subnetsByVnet.get(v.vnet) ?? [];
-      vnets.push({
-        vnet: v.vnet,
-        zone: zone.zone,
-        zoneType: zone.type,
-        vni: v.tag,
-        bridge: v.vnet,
-        vxlan: `vxlan_${v.vnet}`,
-        dstport: zone["vxlan-port"] ?? 4789,
-        // PVE's default: the underlay's 1500 minus the 50 bytes of VXLAN encapsulation.
-        mtu: zone.mtu ?? 1450,
-        mac: macFor(node.name, zone.zone, v.vnet),
-        addresses:
-          gatewayNode(zone, nodes) === node.name
-            ? subnets.flatMap((s) => (s.gateway ? [`${s.gateway}/${s.cidr.split("/")[1]}`] : []))
-            : [],
-        floodPeers:
-          zone.type === "vxlan" ? list(zone.peers).filter((p) => p !== underlay.address) : [],
-      });
-      if (zone.type === "evpn") {
-        const c = zone.controller === undefined ? undefined : controllers.get(zone.controller);
-        if (c === undefined || c.type !== "evpn" || c.asn === undefined)
-          throw new RealiseError(
-            `zone ${zone.zone}: evpn controller ${zone.controller ?? "(none)"} does not exist`,
-          );
-        bgp = {
-          asn: c.asn,
-          routerId: underlay.address,
-          neighbors: list(c.peers).filter((p) => p !== underlay.address),
-          localOnlyVnis: [],
-        };
-      }
+      const devices = vnetOnNode(v, node, nodes, zones, subnetsByVnet);
+      if (devices === undefined) continue;
+      vnets.push(devices);
+      if (devices.zoneType === "evpn") bgp = evpnBgp(zones.get(v.zone)!, node, controllers);
     }
     if (bgp) bgp.localOnlyVnis = vnets.filter((v) => v.zoneType === "vxlan").map((v) => v.vni);
-    const subnetCidrs = new Map(
-      [...subnetsByVnet].map(([vnet, arr]) => [vnet, arr.map((s) => s.cidr)] as const),
-    );
     return {
       node: node.name,
       netns: names.nodeNetns(node.name),
-      underlay,
+      underlay: splitAddress(node.underlay),
       vnets,
       bgp,
       nft: nftRuleset(
