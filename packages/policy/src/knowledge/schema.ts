@@ -243,6 +243,9 @@ export const verbSchema = z
       .optional()
       .describe("The word after it (its first comma-separated part) is one of these"),
     with_options: names.optional().describe("Counts only when one of these options is present"),
+    operand_match: regex
+      .optional()
+      .describe("Counts only when a positional word after it matches this regex"),
     unless_options: names.optional().describe("Does not count when one of these is present"),
     reason: z.string().min(1),
     match: names.describe("Commands it reads so (checked by the tests)"),

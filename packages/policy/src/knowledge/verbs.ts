@@ -19,9 +19,14 @@ const DEPTH = 4;
 /** One entry compiled: the word or option of a command it reads, or undefined. */
 export type VerbTest = (c: CommandFacts) => string | undefined;
 
+/**
+ * Whether one of the options is given: as parsed, or as a whole word of the argv (a program with
+ * no grammar has `-destroy` split as a bundle of short options), or before an `=`.
+ */
 function hasOption(c: CommandFacts, names: ReadonlySet<string>): boolean {
   for (const f of c.flags) if (names.has(f)) return true;
   for (const o in c.options) if (names.has(o)) return true;
+  for (const a of c.argv) if (a.startsWith("-") && names.has(a.split("=")[0]!)) return true;
   return false;
 }
 
@@ -63,17 +68,24 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
   const before = v.before === undefined ? undefined : new Set(v.before);
   const withOpts = v.with_options === undefined ? undefined : new Set(v.with_options);
   const unless = new Set(v.unless_options ?? []);
+  const operand = v.operand_match === undefined ? undefined : new RegExp(v.operand_match);
   const from = v.place === "nested" ? 1 : 0;
   const to = v.place === "first" ? 1 : DEPTH;
   return (c) => {
     if (unless.size > 0 && hasOption(c, unless)) return undefined;
     if (withOpts !== undefined && !hasOption(c, withOpts)) return undefined;
-    if (flags !== undefined) return c.flags.find((f) => flags.has(f));
+    if (flags !== undefined) {
+      const f = c.flags.find((x) => flags.has(x));
+      return f !== undefined && (operand === undefined || c.words.some((w) => operand.test(w)))
+        ? f
+        : undefined;
+    }
     for (let i = from; i < Math.min(to, c.words.length); i++) {
       const w = c.words[i]!;
       if (words !== undefined ? !words.has(w) : !re!.test(w)) continue;
       if (follows !== undefined && (i === 0 || !follows.has(c.words[i - 1]!))) continue;
       if (before !== undefined && !before.has((c.words[i + 1] ?? "").split(",")[0]!)) continue;
+      if (operand !== undefined && !c.words.slice(i + 1).some((x) => operand.test(x))) continue;
       return w;
     }
     return undefined;
