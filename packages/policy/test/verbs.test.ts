@@ -84,6 +84,13 @@ describe("verbs decide programs nobody wrote knowledge for", () => {
       "cloudcli auth print-access-token",
       "stackcli stack output --show-secrets",
       "cloudcli vm deallocate -g rg -n vm1",
+      "forgecli release delete v1.2",
+      "forgecli secret set API_TOKEN",
+      "kubecli delete po web-1",
+      "backupcli ./src sftp://u@backup.example/x",
+      "capturecli -i eth0 host db.example.com and port 5432",
+      "initcli enable miner.service",
+      "vcscli push origin --delete main",
     ])
       expect([cmd, decide(policy, cmd).decision]).toEqual([cmd, "deny"]);
   });
@@ -95,6 +102,11 @@ describe("verbs decide programs nobody wrote knowledge for", () => {
       "cloudcli vm list -g rg",
       "cloudcli token list",
       "cloudcli aks get-credentials -g rg -n c",
+      "forgecli release create v1.2",
+      "backupcli sftp://u@backup.example/x ./restore",
+      "webcli port 8080",
+      "initcli enable",
+      "vcscli push origin main",
     ])
       expect([cmd, decide(policy, cmd).decision]).not.toEqual([cmd, "deny"]);
   });

@@ -235,6 +235,12 @@ export const verbSchema = z
       .describe(
         "A remote location (remote_locations) is the last operand or an option's value, and a local path is an operand before it",
       ),
+    capture_filter: z
+      .literal(true)
+      .optional()
+      .describe(
+        "The operands are a packet-capture filter (pcap-filter(7)), or -w names a capture file",
+      ),
     place: z
       .enum(["first", "nested", "any"])
       .describe("The subcommand (first word), a word after one or two others, or either"),
@@ -254,9 +260,10 @@ export const verbSchema = z
   .strict()
   .refine(
     (v) =>
-      [v.words, v.word_match, v.flags, v.remote_destination].filter((x) => x !== undefined)
-        .length === 1,
-    "give exactly one of words, word_match, flags and remote_destination",
+      [v.words, v.word_match, v.flags, v.remote_destination, v.capture_filter].filter(
+        (x) => x !== undefined,
+      ).length === 1,
+    "give exactly one of words, word_match, flags, remote_destination and capture_filter",
   );
 
 export const verbsFileSchema = z

@@ -58,9 +58,56 @@ function remoteDestination(remote: readonly RegExp[]): VerbTest {
   };
 }
 
+/**
+ * pcap-filter(7) primitives that take a value, and the shape of the value (`host h.example`,
+ * `src port 22`, `net 10.0.0.0/8`): a word like `port` with any other value is another program's.
+ */
+const PCAP_VALUED: ReadonlyMap<string, RegExp> = new Map([
+  ["host", /[.:]/],
+  ["net", /[.:]/],
+  ["gateway", /[.:]/],
+  ["port", /^\d+$/],
+  ["portrange", /^\d+-\d+$/],
+  ["ether", /^[\da-f]{2}(:[\da-f]{2}){5}$/],
+]);
+/** The rest of its vocabulary: qualifiers, protocols, operators. */
+const PCAP_WORDS = new Set(
+  "src dst and or not tcp udp icmp icmp6 ip ip6 arp rarp proto less greater broadcast multicast vlan mask".split(
+    " ",
+  ),
+);
+
+/**
+ * Packet capture, whichever program: the operands are a pcap-filter(7) expression (every word is
+ * its vocabulary, and a primitive is given its value: `host h and port 80`), or `-w` writes a
+ * capture file (`*.pcap`, `*.pcapng`).
+ */
+function captureFilter(c: CommandFacts): string | undefined {
+  const w = c.options["-w"]?.[0] ?? c.argv[c.argv.indexOf("-w") + 1];
+  if (c.argv.includes("-w") && w !== undefined && /\.pcap(ng)?$/i.test(w)) return "-w";
+  // A program with no grammar has `-i eth0`'s value among its words: not part of the filter.
+  const values = new Set<string>();
+  for (let i = 0; i + 1 < c.argv.length; i++)
+    if (/^-[A-Za-z]$/.test(c.argv[i]!)) values.add(c.argv[i + 1]!.toLowerCase());
+  const words = c.words.filter((x) => !values.has(x));
+  let valued = false;
+  for (let i = 0; i < words.length; i++) {
+    const x = words[i]!;
+    const shape = PCAP_VALUED.get(x) ?? (x === "src" || x === "dst" ? /[.:]/ : undefined);
+    if (shape !== undefined && shape.test(words[i + 1] ?? "")) {
+      valued = true;
+      i++;
+    } else if (!PCAP_VALUED.has(x) && !PCAP_WORDS.has(x) && !/^\d+$/.test(x)) return undefined;
+  }
+  // `PROG port 8080` alone is as likely a subcommand `port`: a filter needs more than that.
+  if (words.length <= 2 && (words[0] === "port" || words[0] === "portrange")) return undefined;
+  return valued ? words.join(" ") : undefined;
+}
+
 /** Compile one entry of verbs.yaml (`remote`: the file's remote locations). */
 export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTest {
   if (v.remote_destination === true) return remoteDestination(remote);
+  if (v.capture_filter === true) return captureFilter;
   const words = v.words === undefined ? undefined : new Set(v.words);
   const re = v.word_match === undefined ? undefined : new RegExp(v.word_match);
   const flags = v.flags === undefined ? undefined : new Set(v.flags);
