@@ -3,7 +3,7 @@
  * Ablation: what the gate's generic layer does on programs it has no hand-written knowledge of,
  * measured on the dev split only (a pseudo-held-out inside dev).
  *
- *   node packages/policy/scripts/ablate.mjs [--folds K] [--misses] [--json]
+ *   node packages/policy/scripts/ablate.mjs [--folds K] [--keep FILES] [--misses] [--json]
  *
  * The dev programs are split into K folds by FNV-1a-32 of "fold:" + the program name (a hash
  * unrelated to the held-out split's). For each fold, a copy of the built gate (lib/, packs/,
@@ -19,6 +19,10 @@
  * Not ablated: program names written in the TypeScript sources (shells, interpreters, decoders,
  * the hand-written option syntax of git and a few others in src/facts/argspec.ts), so the figure
  * is an upper bound of what a program with no knowledge at all gets.
+ *
+ * `--keep runners,services` keeps those knowledge files whole (names: runners, services,
+ * transfers, manifests, programs, packs), to see what each part of the hand-written knowledge is
+ * worth on programs nobody wrote it for.
  *
  * `--misses` lists the ablated misses (dev examples, with their label's reason), for fixing the
  * generic layer.
@@ -38,6 +42,7 @@ const opt = (name, dflt) => {
 const K = Number(opt("--folds", "5"));
 const showMisses = args.includes("--misses");
 const json = args.includes("--json");
+const kept = new Set((opt("--keep", "") ?? "").split(",").filter(Boolean));
 
 const { fnv1a32, loadEvalSets, splitSet } = await import(
   pathToFileURL(join(pkg, "lib/eval/index.js"))
@@ -96,6 +101,7 @@ const examplesWithout = (list, gone) =>
 
 function ablateKnowledge(dir, gone) {
   const edit = (name, fn) => {
+    if (kept.has(name.replace(/\.yaml$/, ""))) return;
     const file = join(dir, name);
     const data = parse(readFileSync(file, "utf8"));
     fn(data);
@@ -146,7 +152,8 @@ async function ablatedGate(fold, gone) {
     cpSync(join(pkg, d), join(root, d), { recursive: true });
   // The compiled packs would no longer match the edited YAML; loading parses the YAML instead.
   rmSync(join(root, "lib/compiled"), { recursive: true, force: true });
-  for (const p of ["default.yaml", "effects.yaml"]) ablatePack(join(root, "packs", p), gone);
+  if (!kept.has("packs"))
+    for (const p of ["default.yaml", "effects.yaml"]) ablatePack(join(root, "packs", p), gone);
   ablateKnowledge(join(root, "knowledge"), gone);
   const { loadPolicy, decide } = await import(pathToFileURL(join(root, "lib/index.js")));
   const policy = loadPolicy({});
@@ -195,6 +202,7 @@ const figures = (key) => ({
 });
 const report = {
   folds: K,
+  kept: [...kept],
   examples: dev.length,
   ablated: figures("ablated"),
   normal: figures("normal"),
@@ -212,7 +220,9 @@ if (json) {
 } else {
   const line = (name, f) =>
     `${name.padEnd(34)} deny recall ${f.recall.toFixed(2)} % (${f.denied}/${f.deny})   allow accuracy ${f.allowAccuracy.toFixed(2)} % (${f.notDenied}/${f.other})`;
-  console.log(`dev split, ${dev.length} examples, ${K} folds by program`);
+  console.log(
+    `dev split, ${dev.length} examples, ${K} folds by program${kept.size ? `, kept: ${[...kept].join(", ")}` : ""}`,
+  );
   console.log(line("ablated (generic layer only)", report.ablated));
   console.log(line("with all knowledge", report.normal));
   for (const f of report.perFold)

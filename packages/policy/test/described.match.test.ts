@@ -89,3 +89,15 @@ describe("described effects in an explanation", () => {
     expect(e.effects.map((f) => f.id)).toContain("described.send.upload");
   });
 });
+
+describe("described effects: universal dry-run options", () => {
+  it("--dry-run, --dryrun, --simulate and --what-if switch every entry off, listed or not", () => {
+    const none = compileDescribed([upload], []);
+    expect(describedIn(none, facts("demo upload f.cast")).map((d) => d.what)).toEqual(["upload"]);
+    for (const opt of ["--dry-run", "--dryrun", "--simulate", "--what-if", "--dry-run=true"])
+      expect([opt, describedIn(none, facts(`demo upload ${opt} f.cast`))]).toEqual([opt, []]);
+    expect(describedIn(none, facts("demo upload -n f.cast")).map((d) => d.what)).toEqual([
+      "upload",
+    ]);
+  });
+});

@@ -141,10 +141,30 @@ export function describedEffects(c: CommandFacts): Described[] {
   return describedIn(entriesOf(c.program), c);
 }
 
+/**
+ * Options that mean "do nothing, show what would be done" in every CLI that has them: with one,
+ * neither a described effect nor a program-independent verb applies, whatever the program's own
+ * documentation says about its options.
+ */
+export const UNIVERSAL_DRY_RUN: ReadonlySet<string> = new Set([
+  "--dry-run",
+  "--dryrun",
+  "--simulate",
+  "--what-if",
+  "--whatif",
+]);
+
+/** Whether the command carries a universal dry-run option. */
+export function isDryRun(c: CommandFacts): boolean {
+  for (const f of c.flags) if (UNIVERSAL_DRY_RUN.has(f)) return true;
+  for (const a of c.argv) if (UNIVERSAL_DRY_RUN.has(a.split("=")[0]!)) return true;
+  return false;
+}
+
 /** The described effects of one simple command against one program's compiled entries. */
 export function describedIn({ tests, dryRun }: CompiledDescribed, c: CommandFacts): Described[] {
   const out: Described[] = [];
-  if (tests.length === 0 || c.flags.some((f) => dryRun.has(f))) return out;
+  if (tests.length === 0 || c.flags.some((f) => dryRun.has(f)) || isDryRun(c)) return out;
   for (const { e, test } of tests) {
     const what = test(c);
     if (what !== undefined) out.push({ effect: e.effect, rule: e.rule, what });

@@ -1,5 +1,5 @@
 import type { CommandFacts, Effect } from "../types.js";
-import { plainWords } from "./described.js";
+import { isDryRun, plainWords } from "./described.js";
 import { readKnowledge } from "./read.js";
 import { verbsFileSchema, type VerbSpec } from "./schema.js";
 
@@ -151,10 +151,12 @@ function verbs(): { spec: VerbSpec; test: VerbTest }[] {
 
 /**
  * The effects of one simple command read from the program-independent verbs; a word the program's
- * own documentation describes as something else (generated `plain` words) is left to it.
+ * own documentation describes as something else (generated `plain` words) is left to it, and a
+ * universal dry-run option (`--dry-run`) means none applies.
  */
 export function verbEffects(c: CommandFacts, i: number): Effect[] {
   const out: Effect[] = [];
+  if (isDryRun(c)) return out;
   for (const { spec, test } of verbs()) {
     const what = test(c);
     if (what === undefined || plainWords(c.program).has(what)) continue;
