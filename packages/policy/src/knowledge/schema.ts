@@ -249,6 +249,10 @@ export const verbSchema = z
       .optional()
       .describe("The word after it (its first comma-separated part) is one of these"),
     with_options: names.optional().describe("Counts only when one of these options is present"),
+    with_path: z
+      .literal(true)
+      .optional()
+      .describe("Counts only when a local path is an operand (what the command serves or sends)"),
     operand_match: regex
       .optional()
       .describe("Counts only when a positional word after it matches this regex"),

@@ -121,6 +121,8 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
   return (c) => {
     if (unless.size > 0 && hasOption(c, unless)) return undefined;
     if (withOpts !== undefined && !hasOption(c, withOpts)) return undefined;
+    if (v.with_path === true && !c.paths.some((p) => p.role === "operand" && p.remote !== true))
+      return undefined;
     if (flags !== undefined) {
       const f = c.flags.find((x) => flags.has(x));
       return f !== undefined && (operand === undefined || c.words.some((w) => operand.test(w)))
