@@ -3,6 +3,30 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+const SIZE = {
+  function: { max: 80, skipBlankLines: true, skipComments: true, IIFEs: true },
+  file: { max: 500, skipBlankLines: true, skipComments: true },
+};
+
+/** Source files over STYLE.md's sizes on 2026-12-05: the longest function's and the file's lines. */
+const OVER_LIMIT = {
+  "packages/exec/src/channel-run.ts": { fn: 93 },
+  "packages/policy/src/explain.ts": { fn: 97 },
+  "packages/policy/src/facts/argspec.ts": { file: 865 },
+  "packages/policy/src/facts/extract/emit-data.ts": { fn: 259 },
+  "packages/policy/src/facts/extract/emit-exec.ts": { fn: 224 },
+  "packages/policy/src/facts/extract/emit.ts": { fn: 171 },
+  "packages/policy/src/facts/extract/tools.ts": { fn: 165 },
+  "packages/policy/src/facts/extract/walk.ts": { fn: 83 },
+  "packages/policy/src/facts/extract/words.ts": { fn: 83 },
+  "packages/policy/src/facts/paths.ts": { fn: 110 },
+  "packages/policy/src/rules/matcher.ts": { fn: 124 },
+  "packages/tx/src/verify.ts": { fn: 86 },
+  "testbed/src/api/guest-routes.ts": { fn: 123 },
+  "testbed/src/realise/host/bench.ts": { fn: 118 },
+  "testbed/src/testbed.ts": { fn: 96 },
+};
+
 export default tseslint.config(
   { ignores: ["**/node_modules/**", "**/lib/**", "**/coverage/**", ".txbox/**"] },
   js.configs.recommended,
@@ -21,4 +45,23 @@ export default tseslint.config(
     files: ["**/*.mjs", "**/*.cjs", "scripts/**"],
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
+  // STYLE.md's sizes: no function over ~80 lines, no file over ~500 (blank lines and comments not
+  // counted). Source only: a test's describe block is a table of cases.
+  {
+    files: ["packages/*/src/**/*.ts", "testbed/src/**/*.ts"],
+    rules: {
+      "max-lines-per-function": ["error", SIZE.function],
+      "max-lines": ["error", SIZE.file],
+    },
+  },
+  // Older code over the limits, each capped at its size so that it can only shrink. To split: the
+  // extractor's emitters and argspec.ts once the policy mutation sample that names their lines is
+  // analysed (docs/mutation/survivors.md), the rest when next touched.
+  ...Object.entries(OVER_LIMIT).map(([file, lines]) => ({
+    files: [file],
+    rules: {
+      "max-lines-per-function": ["error", { ...SIZE.function, max: Math.max(80, lines.fn ?? 0) }],
+      "max-lines": ["error", { ...SIZE.file, max: Math.max(500, lines.file ?? 0) }],
+    },
+  })),
 );

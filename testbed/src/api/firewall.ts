@@ -313,17 +313,11 @@ export class Firewall {
     };
   }
 
-  routes(): Routes {
-    const r: Routes = {};
-    r["GET /cluster/firewall"] = () =>
-      ["aliases", "rules", "options", "groups", "ipset", "macros", "refs"].map((name) => ({
-        name,
-      }));
-    const cluster = (): Ruleset => this.scope("cluster");
-    this.rulesRoutes(r, "/cluster/firewall/rules", () => cluster().rules);
-    this.optionsRoutes(r, "/cluster/firewall/options", cluster);
-    this.ipsetRoutes(r, "/cluster/firewall/ipset", cluster);
-    aliasRoutes(r, "/cluster/firewall/aliases", cluster, this.aliasHelpers());
+  /**
+   * Security groups: list, create or rename, delete, and their rules (pve-firewall
+   * API2/Firewall/Groups.pm).
+   */
+  private groupRoutes(r: Routes): void {
     const group = (req: Request): { comment?: string; rules: Obj[] } => {
       const g = this.state.groups[req.params.group as string];
       if (g === undefined) throw fail(`no such security group '${String(req.params.group)}'`);
@@ -360,6 +354,20 @@ export class Firewall {
       return null;
     };
     this.rulesRoutes(r, "/cluster/firewall/groups/{group}", (req) => group(req).rules);
+  }
+
+  routes(): Routes {
+    const r: Routes = {};
+    r["GET /cluster/firewall"] = () =>
+      ["aliases", "rules", "options", "groups", "ipset", "macros", "refs"].map((name) => ({
+        name,
+      }));
+    const cluster = (): Ruleset => this.scope("cluster");
+    this.rulesRoutes(r, "/cluster/firewall/rules", () => cluster().rules);
+    this.optionsRoutes(r, "/cluster/firewall/options", cluster);
+    this.ipsetRoutes(r, "/cluster/firewall/ipset", cluster);
+    aliasRoutes(r, "/cluster/firewall/aliases", cluster, this.aliasHelpers());
+    this.groupRoutes(r);
     for (const type of ["qemu", "lxc"] as const) {
       const base = `/nodes/{node}/${type}/{vmid}/firewall`;
       const guest = (req: Request): Ruleset => {
