@@ -232,6 +232,7 @@ export const TARGETS = {
       "packages/policy/test/eval-split*.test.ts",
       "packages/policy/test/extract*.test.ts",
       "packages/policy/test/manifests*.test.ts",
+      "packages/policy/test/described*.test.ts",
     ],
   },
   facts: {
