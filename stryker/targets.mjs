@@ -233,6 +233,7 @@ export const TARGETS = {
       "packages/policy/test/extract*.test.ts",
       "packages/policy/test/manifests*.test.ts",
       "packages/policy/test/described*.test.ts",
+      "packages/policy/test/verbs*.test.ts",
     ],
   },
   facts: {
