@@ -128,13 +128,56 @@ async function makeRealiser(
   });
 }
 
+function configOf(options: StartTestbedOptions): TestbedConfig {
+  return options.configFile !== undefined
+    ? loadTestbedConfig(options.configFile)
+    : parseTestbedConfig(options.config ?? {});
+}
+
+/** The API token txbox is given (the first one the configuration declares). */
+function primaryToken(cluster: Cluster): NonNullable<ReturnType<Cluster["auth"]["primaryToken"]>> {
+  const token = cluster.auth.primaryToken();
+  if (token === undefined)
+    throw new TxboxError("E_TESTBED_CONFIG", "the testbed configuration declares no API token", {
+      hint: "add `tokens: [{ id: txbox }]` to a user in the testbed config",
+    });
+  return token;
+}
+
+/** The API's request handler: the schema's routes, faults, and the testbed's own routes. */
+function apiHandler(p: {
+  config: TestbedConfig;
+  options: StartTestbedOptions;
+  cluster: () => Cluster;
+  realiser: TestbedHandle["realiser"];
+  faults: TestbedHandle["faults"];
+  tls: TlsIdentity;
+  operatorKey: string | null;
+  restart: (downMs: number) => void;
+}) {
+  return createHandler({
+    schema: loadApiSchema(),
+    cluster: p.cluster,
+    faults: () => p.faults.get(),
+    authFailDelayMs: () => p.config.api.authFailDelayMs,
+    random: p.options.random ?? Math.random,
+    testbedRoute: testbedRoutes({
+      cluster: p.cluster,
+      realiser: p.realiser,
+      faults: p.faults,
+      nodes: p.config.nodes,
+      fingerprint: p.tls.fingerprint,
+      operatorKey: p.operatorKey,
+      restart: p.restart,
+    }),
+    log: p.options.log ?? (() => undefined),
+  });
+}
+
 /** Start the testbed: load config and state, seed the lab on first start, serve HTTPS. */
 export async function startTestbed(options: StartTestbedOptions): Promise<TestbedHandle> {
   const stateDir = resolve(options.stateDir);
-  const config: TestbedConfig =
-    options.configFile !== undefined
-      ? loadTestbedConfig(options.configFile)
-      : parseTestbedConfig(options.config ?? {});
+  const config = configOf(options);
   const store = new Store(join(stateDir, "pve"));
   const log = options.log ?? (() => undefined);
   const tls: TlsIdentity = ensureCertificate(stateDir);
@@ -143,7 +186,7 @@ export async function startTestbed(options: StartTestbedOptions): Promise<Testbe
   const realiser = options.realiser ?? (await makeRealiser(config, stateDir, log));
   await realiser.init();
 
-  const faults = faultControl(config.faults, () => cluster);
+  const faults = faultControl(config.faults, () => live.cluster);
   const makeCluster = (): Cluster =>
     new Cluster({
       config,
@@ -153,34 +196,22 @@ export async function startTestbed(options: StartTestbedOptions): Promise<Testbe
       fingerprint: tls.fingerprint,
       authorizedKeys,
     });
-  let cluster = makeCluster();
-  await bringUp(cluster, realiser, config, options.guests ?? 0, authorizedKeys(), log);
-  const token = cluster.auth.primaryToken();
-  if (token === undefined)
-    throw new TxboxError("E_TESTBED_CONFIG", "the testbed configuration declares no API token", {
-      hint: "add `tokens: [{ id: txbox }]` to a user in the testbed config",
-    });
+  const live: Live = { cluster: makeCluster(), stopping: false };
+  await bringUp(live.cluster, realiser, config, options.guests ?? 0, authorizedKeys(), log);
+  const token = primaryToken(live.cluster);
   faults.startInitial();
 
-  let stopping = false;
   // eslint-disable-next-line prefer-const
   let handle: TestbedHandle;
-  const requestHandler = createHandler({
-    schema: loadApiSchema(),
-    cluster: () => cluster,
-    faults: () => faults.get(),
-    authFailDelayMs: () => config.api.authFailDelayMs,
-    random: options.random ?? Math.random,
-    testbedRoute: testbedRoutes({
-      cluster: () => cluster,
-      realiser,
-      faults,
-      nodes: config.nodes,
-      fingerprint: tls.fingerprint,
-      operatorKey: operator?.privateKeyFile ?? null,
-      restart: (downMs) => void handle.restart(downMs),
-    }),
-    log,
+  const requestHandler = apiHandler({
+    config,
+    options,
+    cluster: () => live.cluster,
+    realiser,
+    faults,
+    tls,
+    operatorKey: operator?.privateKeyFile ?? null,
+    restart: (downMs) => void handle.restart(downMs),
   });
   const listener = new HttpsListener(
     tls,
@@ -204,30 +235,49 @@ export async function startTestbed(options: StartTestbedOptions): Promise<Testbe
     certPem: tls.cert,
     tokenId: token.tokenId,
     secret: token.secret,
-    node: cluster.defaultNode,
+    node: live.cluster.defaultNode,
     stateDir,
     realiser,
     faults,
-    cluster: () => cluster,
+    cluster: () => live.cluster,
+    ...lifecycle(live, listener, makeCluster, realiser, log),
+  };
+  return handle;
+}
+
+/** What a restart replaces: the cluster (its API state is reloaded from the store). */
+interface Live {
+  cluster: Cluster;
+  stopping: boolean;
+}
+
+/** A testbed's restart (the API goes away for `downMs`, its state reloaded) and its stop. */
+function lifecycle(
+  live: Live,
+  listener: HttpsListener,
+  makeCluster: () => Cluster,
+  realiser: TestbedHandle["realiser"],
+  log: (line: Record<string, unknown>) => void,
+): Pick<TestbedHandle, "restart" | "stop"> {
+  return {
     restart: async (downMs = 0) => {
-      if (stopping) return;
+      if (live.stopping) return;
       await listener.close();
-      cluster.ha.close();
-      await cluster.tasks.drain();
-      cluster = makeCluster();
+      live.cluster.ha.close();
+      await live.cluster.tasks.drain();
+      live.cluster = makeCluster();
       if (downMs > 0) await sleep(downMs);
-      if (!stopping) await listener.listen();
+      if (!live.stopping) await listener.listen();
       log({ event: "restarted", downMs });
     },
     stop: async (opts = {}) => {
-      stopping = true;
-      cluster.ha.close();
+      live.stopping = true;
+      live.cluster.ha.close();
       await listener.close();
-      await cluster.tasks.drain();
+      await live.cluster.tasks.drain();
       if (opts.teardown === true) await realiser.teardown();
     },
   };
-  return handle;
 }
 
 /**
