@@ -253,6 +253,16 @@ export const verbSchema = z
       .literal(true)
       .optional()
       .describe("Counts only when a local path is an operand (what the command serves or sends)"),
+    remote_host: z
+      .literal(true)
+      .optional()
+      .describe(
+        "Counts only when a host option (-h, --host) or a URL names a host other than the guest",
+      ),
+    program_too: z
+      .literal(true)
+      .optional()
+      .describe("The program's own name is read as a word too (`dropdb`)"),
     operand_match: regex
       .optional()
       .describe("Counts only when a positional word after it matches this regex"),

@@ -104,6 +104,27 @@ function captureFilter(c: CommandFacts): string | undefined {
   return valued ? words.join(" ") : undefined;
 }
 
+const HOST_OPTIONS = new Set(["-h", "--host", "--hostname", "--server"]);
+/** A host that is the guest itself: loopback, a socket path, the unspecified address. */
+const LOCAL_HOST = /^(?:localhost|127\.[\d.]+|::1|\[::1\]|0\.0\.0\.0|\/.*|)$/i;
+const URL_HOST = /^[a-z][\w+.-]*:\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^:/?#]*)/i;
+
+/** The host other than the guest that a host option or a URL names, if any. */
+function remoteHost(c: CommandFacts): string | undefined {
+  for (const o of HOST_OPTIONS)
+    for (const v of c.options[o] ?? []) if (!LOCAL_HOST.test(v)) return v;
+  for (let i = 0; i < c.argv.length; i++) {
+    const a = c.argv[i]!;
+    const [name, value] = a.includes("=")
+      ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
+      : [a, c.argv[i + 1]];
+    if (HOST_OPTIONS.has(name!) && value !== undefined && !LOCAL_HOST.test(value)) return value;
+    const url = URL_HOST.exec(a);
+    if (url !== null && !LOCAL_HOST.test(url[1]!)) return url[1];
+  }
+  return undefined;
+}
+
 /** Compile one entry of verbs.yaml (`remote`: the file's remote locations). */
 export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTest {
   if (v.remote_destination === true) return remoteDestination(remote);
@@ -121,6 +142,12 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
   return (c) => {
     if (unless.size > 0 && hasOption(c, unless)) return undefined;
     if (withOpts !== undefined && !hasOption(c, withOpts)) return undefined;
+    if (v.remote_host === true && remoteHost(c) === undefined) return undefined;
+    if (
+      v.program_too === true &&
+      (words !== undefined ? words.has(c.program) : re!.test(c.program))
+    )
+      return c.program;
     if (v.with_path === true && !c.paths.some((p) => p.role === "operand" && p.remote !== true))
       return undefined;
     if (flags !== undefined) {
