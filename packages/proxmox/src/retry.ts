@@ -117,11 +117,22 @@ export async function withRetry<T>(
           });
         }
       } else if (attempt >= policy.attempts) {
-        throw err;
+        throw gaveUp(e, attempt, Date.now() - started);
       }
       const delayMs = backoffDelay(policy, Math.min(attempt - 1, 10));
       hooks.onRetry?.({ attempt, delayMs, error: e });
       await sleep(delayMs, hooks.signal);
     }
   }
+}
+
+/**
+ * The last failure of a call that ran out of attempts, saying so: an operator reading
+ * "Service Unavailable" should know it was not a single unlucky request (`details.attempts`).
+ */
+function gaveUp(e: ProxmoxError, attempts: number, ms: number): ProxmoxError {
+  if (attempts <= 1) return e;
+  e.message = `${e.message} (gave up after ${attempts} attempts in ${(ms / 1000).toFixed(1)} s)`;
+  e.details.attempts = attempts;
+  return e;
 }

@@ -1,6 +1,7 @@
 // Unit tests of transport, retries and task waiting against a SCRIPTED local HTTPS server.
 import { ProxmoxClient } from "../src/client.js";
 import {
+  ApiError,
   Unsupported,
   AuthFailed,
   Locked,
@@ -170,6 +171,23 @@ describe("retries", () => {
     expect(await client.nextId()).toBe(123);
     expect(srv.count("GET", "/cluster/nextid")).toBe(3);
   });
+
+  test("a read that fails on every attempt says how often it was tried", async () => {
+    srv.route("GET", "/cluster/nextid", () => ({
+      status: 503,
+      statusText: "Service Unavailable",
+    }));
+    const err = (await client.nextId().catch((e: unknown) => e)) as ApiError;
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.message).toMatch(
+      /^GET \/cluster\/nextid: Service Unavailable \(gave up after 5 attempts in \d+\.\d s\)$/,
+    );
+    expect({ attempts: err.details.attempts, retryable: err.retryable }).toEqual({
+      attempts: 5,
+      retryable: true,
+    });
+    expect(srv.count("GET", "/cluster/nextid")).toBe(5);
+  }, 15_000);
 
   test("an effect whose request went unanswered is not sent again", async () => {
     srv.route("POST", "/nodes/pve/qemu/100/status/start", () => "drop");
