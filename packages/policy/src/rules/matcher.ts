@@ -74,128 +74,192 @@ function anyOf(branches: readonly Matcher[]): Predicate {
   };
 }
 
-/** Compile a declarative matcher once; evaluation then does no parsing or allocation-heavy work. */
-export function compileMatcher(m: Matcher): Predicate {
-  const tests: Predicate[] = [];
-  if (m.program) {
-    const set = new Set(m.program.map((p) => p.toLowerCase()));
-    tests.push((c) => set.has(c.program));
-  }
-  if (m.program_match) {
+/** One clause of a matcher compiled to a test, or undefined when the matcher does not have it. */
+type Clause = (m: Matcher) => Predicate | undefined;
+
+const setOf = (xs: readonly string[], lower = false): Set<string> =>
+  new Set(lower ? xs.map((x) => x.toLowerCase()) : xs);
+
+/** Clauses on the program's name and its words. */
+const WORD_CLAUSES: readonly Clause[] = [
+  (m) => {
+    if (!m.program) return undefined;
+    const set = setOf(m.program, true);
+    return (c) => set.has(c.program);
+  },
+  (m) => {
+    if (!m.program_match) return undefined;
     const re = new RegExp(m.program_match);
-    tests.push((c) => re.test(c.program));
-  }
-  if (m.subcommand) {
+    return (c) => re.test(c.program);
+  },
+  (m) => {
+    if (!m.subcommand) return undefined;
     const subs = m.subcommand.map((s) => s.toLowerCase().split(/\s+/));
-    tests.push((c) => {
+    return (c) => {
       for (const s of subs) if (startsWith(c.words, s)) return true;
       return false;
-    });
-  }
-  if (m.words) {
-    const set = new Set(m.words.map((w) => w.toLowerCase()));
-    tests.push((c) => hasAny(c.words, set));
-  }
-  if (m.word_match) {
+    };
+  },
+  (m) => {
+    if (!m.words) return undefined;
+    const set = setOf(m.words, true);
+    return (c) => hasAny(c.words, set);
+  },
+  (m) => {
+    if (!m.word_match) return undefined;
     const re = new RegExp(m.word_match, "i");
-    tests.push((c) => matchesAny(c.words, re));
-  }
-  if (m.flags) {
-    const set = new Set(m.flags);
-    tests.push((c) => hasAny(c.flags, set));
-  }
-  if (m.all_flags) {
+    return (c) => matchesAny(c.words, re);
+  },
+];
+
+/** Clauses on the options and the raw arguments. */
+const ARGUMENT_CLAUSES: readonly Clause[] = [
+  (m) => {
+    if (!m.flags) return undefined;
+    const set = setOf(m.flags);
+    return (c) => hasAny(c.flags, set);
+  },
+  (m) => {
+    if (!m.all_flags) return undefined;
     const all = m.all_flags;
-    tests.push((c) => all.every((f) => c.flags.includes(f)));
-  }
-  if (m.not_flags) {
-    const set = new Set(m.not_flags);
-    tests.push((c) => !hasAny(c.flags, set));
-  }
-  if (m.args) {
+    return (c) => all.every((f) => c.flags.includes(f));
+  },
+  (m) => {
+    if (!m.not_flags) return undefined;
+    const set = setOf(m.not_flags);
+    return (c) => !hasAny(c.flags, set);
+  },
+  (m) => {
+    if (!m.args) return undefined;
     const res = m.args.map((a) => new RegExp(a));
-    tests.push((c) => matchesAnyOf(c.argv, res));
-  }
-  if (m.not_args) {
+    return (c) => matchesAnyOf(c.argv, res);
+  },
+  (m) => {
+    if (!m.not_args) return undefined;
     const res = m.not_args.map((a) => new RegExp(a));
-    tests.push((c) => !matchesAnyOf(c.argv, res));
-  }
-  if (m.option) {
+    return (c) => !matchesAnyOf(c.argv, res);
+  },
+  (m) => {
+    if (!m.option) return undefined;
     const names = m.option.names;
     const re = m.option.match === undefined ? undefined : new RegExp(m.option.match, "i");
-    tests.push((c) => {
+    return (c) => {
       for (const n of names) {
         const values = c.options[n];
         if (values === undefined) continue;
         if (re === undefined ? values.length > 0 : matchesAny(values, re)) return true;
       }
       return false;
-    });
-  }
-  if (m.operands) {
+    };
+  },
+  (m) => {
+    if (!m.operands) return undefined;
     const { min, max } = m.operands;
-    tests.push((c) => {
+    return (c) => {
       const n = c.words.length - c.subcommand.length;
       return (min === undefined || n >= min) && (max === undefined || n <= max);
-    });
-  }
-  if (m.paths) {
+    };
+  },
+];
+
+/** Clauses on the paths the command names, writes by redirection, or reads as input. */
+const PATH_CLAUSES: readonly Clause[] = [
+  (m) => {
+    if (!m.paths) return undefined;
     const p = pathPredicate(m.paths);
-    tests.push((c) => c.paths.some(p));
-  }
-  if (m.redirect) {
+    return (c) => c.paths.some(p);
+  },
+  (m) => {
+    if (!m.redirect) return undefined;
     const p = pathPredicate(m.redirect);
-    tests.push((c) => {
+    return (c) => {
       for (const r of c.redirects as readonly RedirectFact[])
         if (r.write && r.path !== undefined && p(r.path)) return true;
       return false;
-    });
-  }
-  if (m.inputs) {
+    };
+  },
+  (m) => {
+    if (!m.inputs) return undefined;
     const p = pathPredicate(m.inputs);
-    tests.push((c) => c.inputs.some(p));
-  }
-  if (m.assigns) {
-    const set = new Set(m.assigns);
-    tests.push((c) => hasAny(c.assigns, set));
-  }
-  if (m.tags) {
-    const set = new Set(m.tags);
-    tests.push((c) => hasAny(c.tags, set));
-  }
-  if (m.not_tags) {
-    const set = new Set(m.not_tags);
-    tests.push((c) => !hasAny(c.tags, set));
-  }
-  if (m.texts) {
+    return (c) => c.inputs.some(p);
+  },
+];
+
+/** Clauses on what the extractor derived: assignments, tags, texts, SQL, wrappers, targets. */
+const FACT_CLAUSES: readonly Clause[] = [
+  (m) => {
+    if (!m.assigns) return undefined;
+    const set = setOf(m.assigns);
+    return (c) => hasAny(c.assigns, set);
+  },
+  (m) => {
+    if (!m.tags) return undefined;
+    const set = setOf(m.tags);
+    return (c) => hasAny(c.tags, set);
+  },
+  (m) => {
+    if (!m.not_tags) return undefined;
+    const set = setOf(m.not_tags);
+    return (c) => !hasAny(c.tags, set);
+  },
+  (m) => {
+    if (!m.texts) return undefined;
     const re = new RegExp(m.texts, "i");
-    tests.push((c) => matchesAny(c.texts, re));
-  }
-  if (m.sql) {
+    return (c) => matchesAny(c.texts, re);
+  },
+  (m) => {
+    if (!m.sql) return undefined;
     const re = new RegExp(m.sql.match, "i");
     const unless = m.sql.unless === undefined ? undefined : new RegExp(m.sql.unless, "i");
-    tests.push((c) => c.sql.some((s) => re.test(s) && (unless === undefined || !unless.test(s))));
-  }
-  if (m.via) {
-    const set = new Set(m.via);
-    tests.push((c) => c.via.some((v) => set.has(firstWord(v))));
-  }
-  if (m.remote !== undefined) {
+    return (c) => c.sql.some((s) => re.test(s) && (unless === undefined || !unless.test(s)));
+  },
+  (m) => {
+    if (!m.via) return undefined;
+    const set = setOf(m.via);
+    return (c) => c.via.some((v) => set.has(firstWord(v)));
+  },
+  (m) => {
+    if (m.remote === undefined) return undefined;
     const want = m.remote;
-    tests.push((c) => c.remote === want);
-  }
-  if (m.privileged !== undefined) {
+    return (c) => c.remote === want;
+  },
+  (m) => {
+    if (m.privileged === undefined) return undefined;
     const want = m.privileged;
-    tests.push((c) => c.privileged === want);
-  }
-  if (m.wrapped !== undefined) {
+    return (c) => c.privileged === want;
+  },
+  (m) => {
+    if (m.wrapped === undefined) return undefined;
     const want = m.wrapped;
-    tests.push((c) => c.wrappers.length > 0 === want);
-  }
-  if (m.any) tests.push(anyOf(m.any));
-  if (m.not) {
+    return (c) => c.wrappers.length > 0 === want;
+  },
+];
+
+/** Nested matchers: any of several, or the negation of one. */
+const NESTED_CLAUSES: readonly Clause[] = [
+  (m) => (m.any ? anyOf(m.any) : undefined),
+  (m) => {
+    if (!m.not) return undefined;
     const inner = compileMatcher(m.not);
-    tests.push((c) => !inner(c));
+    return (c) => !inner(c);
+  },
+];
+
+/** Every clause, cheapest first: a matcher's tests run in this order and stop at the first miss. */
+const CLAUSES: readonly Clause[] = [
+  ...WORD_CLAUSES,
+  ...ARGUMENT_CLAUSES,
+  ...PATH_CLAUSES,
+  ...FACT_CLAUSES,
+  ...NESTED_CLAUSES,
+];
+
+/** Compile a declarative matcher once; evaluation then does no parsing or allocation-heavy work. */
+export function compileMatcher(m: Matcher): Predicate {
+  const tests: Predicate[] = [];
+  for (const clause of CLAUSES) {
+    const t = clause(m);
+    if (t !== undefined) tests.push(t);
   }
   return conjunction(tests);
 }
