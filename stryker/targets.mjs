@@ -17,7 +17,8 @@ export const TARGETS = {
     root: "packages/core",
     // The redaction half of the logger (patterns, redact, Errors, the winston format); not the
     // transports of createLogger.
-    mutate: ["packages/core/src/logger.ts:1-76"],
+    // Lines 1-76 before the key test became secretKey (2026-12-05); now 1-104.
+    mutate: ["packages/core/src/logger.ts:1-104"],
     tests: ["packages/core/test/logger*.test.ts"],
   },
   config: {

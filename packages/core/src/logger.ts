@@ -1,9 +1,37 @@
 import winston from "winston";
 
-/** Keys whose values never reach a log line. */
-const SECRET_KEY =
-  /pass(word)?|secret|token|ticket|authorization|cookie|api[-_]?key|private[-_]?key|csrf/i;
-/** Keys that match {@link SECRET_KEY} but name where a secret is, not the secret (`apiKeyEnv`). */
+/**
+ * Keys whose values never reach a log line or `--json`: the key, without separators, ends with a
+ * secret's name (`dbPassword`, `apiToken`, `x-api-key`, `PGPASSWORD`, `CSRFPreventionToken`), its
+ * last word is `pass` or `pwd` (`sshPass`, `MYSQL_PWD`), or a word of it names a secret
+ * (`passwordHash`, `csrfToken`). Not every key that contains one of these letters: `passed`,
+ * `passTotal`, `bypass`, `tokens`, `tokenCount` and `tokenId` (an API token's id, not its secret)
+ * are results and names.
+ */
+const SECRET_SUFFIX =
+  /(password|passwd|passphrase|secret|token|ticket|authorization|cookie|apikey|privatekey)$/;
+const SECRET_LAST_WORD = new Set(["pass", "pwd"]);
+const SECRET_WORD = new Set(["password", "passwd", "passphrase", "secret", "csrf"]);
+
+/** A key's words: split at separators and at camelCase boundaries (`CSRFPrevention` → csrf, prevention). */
+function keyWords(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== "");
+}
+
+function secretKey(key: string): boolean {
+  const words = keyWords(key);
+  return (
+    SECRET_SUFFIX.test(words.join("")) ||
+    SECRET_LAST_WORD.has(words[words.length - 1] ?? "") ||
+    words.some((w) => SECRET_WORD.has(w))
+  );
+}
+/** Keys {@link secretKey} names that say where a secret is, not the secret (`apiKeyEnv`). */
 const SECRET_REFERENCE = /(env|file|path)$/i;
 /** Secret-looking values inside free text: PVE token headers, bearer tokens, tickets. */
 const SECRET_TEXT: RegExp[] = [
@@ -40,7 +68,7 @@ export function redact(value: unknown, depth = 0): unknown {
 
 /** The redacted value of one property: a secret key's value, or the value with secrets inside. */
 function redactEntry(key: string, value: unknown, depth: number): unknown {
-  const secret = SECRET_KEY.test(key) && !SECRET_REFERENCE.test(key);
+  const secret = secretKey(key) && !SECRET_REFERENCE.test(key);
   return secret && value !== undefined && value !== null && value !== ""
     ? REDACTED
     : redact(value, depth + 1);

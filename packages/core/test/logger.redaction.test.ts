@@ -27,6 +27,24 @@ const SECRET_KEYS = [
   "private-key",
   "csrf",
   "CSRFPreventionToken",
+  "csrfToken",
+  "sshPass",
+  "PGPASSWORD",
+  "MYSQL_PWD",
+  "passphrase",
+  "passwordHash",
+];
+/** Keys that merely contain a secret's letters: results and names, kept (`policy test --json`'s
+ * `passTotal`, `bench --json`'s `passed`). */
+const PLAIN_KEYS = [
+  "passed",
+  "passTotal",
+  "passes",
+  "bypass",
+  "compass",
+  "tokens",
+  "tokenCount",
+  "tokenId",
 ];
 /** Keys naming where a secret lives, not the secret. */
 const REFERENCE_KEYS = ["apiKeyEnv", "tokenFile", "passwordPath", "secretFile", "privateKeyPath"];
@@ -65,6 +83,10 @@ describe("secret keys", () => {
       expect(raw()).not.toContain("v4lue");
     },
   );
+
+  it.each(PLAIN_KEYS)("%s (not a secret's name) is kept", (key) => {
+    expect(redact({ n: { [key]: 3 }, [key]: true })).toEqual({ n: { [key]: 3 }, [key]: true });
+  });
 
   it.each(REFERENCE_KEYS)("%s (where a secret is) is kept, nested and at the top", async (key) => {
     expect(redact({ n: { [key]: "/etc/x" } })).toEqual({ n: { [key]: "/etc/x" } });
