@@ -184,40 +184,39 @@ export function absolutize(raw: string, scope: PathScope): string | undefined {
 
 const GLOB = /[*?[]/;
 
-/** Classify an absolute, normalised path. Globs are judged by the directory they expand in. */
-export function classifyPath(path: string, scope: PathScope, glob: boolean): PathClass[] {
-  const classes = new Set<PathClass>();
-  // A glob segment can match anything at its level: judge it at its parent directory.
-  let literal = path;
-  let globbed = false;
-  if (glob && GLOB.test(path)) {
-    const segs = path.split("/");
-    const idx = segs.findIndex((s) => GLOB.test(s));
-    literal = normalizePath(segs.slice(0, idx).join("/") || "/");
-    globbed = true;
-  }
-  for (const p of scope.protectedPaths) {
-    const np = scope.normalized ? p : normalizePath(p);
-    if (under(literal, np) || under(np, literal)) classes.add("protected");
-  }
-  if (literal === "/") {
-    classes.add("root");
-    if (!globbed) return [...classes];
-  }
-  const home = scope.normalized ? scope.home : normalizePath(scope.home);
-  const projects = scope.normalized ? scope.projectPaths : scope.projectPaths.map(normalizePath);
-  if (/(^|\/)\.git(\/|$)/.test(literal)) {
-    classes.add("vcs");
-    // What git later runs or obeys as code: hooks, config (hooksPath, fsmonitor, aliases, filter
-    // drivers), attributes, submodules' own git dirs, and `.git` itself (a gitdir: file). A write
-    // to HEAD, refs or the index only corrupts state, which a transaction undoes.
-    if (
-      /(^|\/)\.git$|\/\.git\/(.*\/)?(hooks|config|info\/attributes|modules|commondir)(\/|$)/.test(
-        literal,
-      )
+type Classes = Set<PathClass>;
+
+/** The directory a glob expands in (its first globbed segment's parent), or the path itself. */
+function globBase(path: string, glob: boolean): { literal: string; globbed: boolean } {
+  if (!glob || !GLOB.test(path)) return { literal: path, globbed: false };
+  const segs = path.split("/");
+  const idx = segs.findIndex((s) => GLOB.test(s));
+  return { literal: normalizePath(segs.slice(0, idx).join("/") || "/"), globbed: true };
+}
+
+/** A path inside a git directory, and whether git later runs or obeys it as code. */
+function vcsClasses(classes: Classes, literal: string): void {
+  if (!/(^|\/)\.git(\/|$)/.test(literal)) return;
+  classes.add("vcs");
+  // What git later runs or obeys as code: hooks, config (hooksPath, fsmonitor, aliases, filter
+  // drivers), attributes, submodules' own git dirs, and `.git` itself (a gitdir: file). A write
+  // to HEAD, refs or the index only corrupts state, which a transaction undoes.
+  if (
+    /(^|\/)\.git$|\/\.git\/(.*\/)?(hooks|config|info\/attributes|modules|commondir)(\/|$)/.test(
+      literal,
     )
-      classes.add("vcs-exec");
-  }
+  )
+    classes.add("vcs-exec");
+}
+
+/** Inside a project, or a project's root or one of its ancestors. */
+function projectClasses(
+  classes: Classes,
+  path: string,
+  literal: string,
+  globbed: boolean,
+  projects: readonly string[],
+): void {
   // `*.o` in the project root matches some files; a bare `*` matches all of them.
   const wholeDir =
     globbed &&
@@ -228,6 +227,10 @@ export function classifyPath(path: string, scope: PathScope, glob: boolean): Pat
   else if (globbed && !wholeDir && projects.some((np) => literal === np)) classes.add("project");
   else if (projects.some((np) => literal === np || strictlyUnder(np, literal)))
     classes.add("project-root");
+}
+
+/** The file system area: devices, temp, proc/sys, system trees and their logs. */
+function areaClasses(classes: Classes, literal: string, globbed: boolean): void {
   const top = literal.split("/")[1] ?? "";
   if (literal.startsWith("/dev/")) {
     if (literal.startsWith("/dev/tcp/") || literal.startsWith("/dev/udp/")) classes.add("network");
@@ -246,32 +249,30 @@ export function classifyPath(path: string, scope: PathScope, glob: boolean): Pat
     if (under(literal, "/var/log") || /^\/var\/(spool|account|audit)/.test(literal))
       classes.add("log");
   }
-  if (
-    under(literal, "/home") ||
-    under(literal, "/Users") ||
-    under(literal, "/root") ||
-    under(literal, home)
-  ) {
-    if (!classes.has("project")) classes.add("home");
-  }
-  // Files that matter wherever the project is: credentials, rc files, persistence points.
+}
+
+/** Files that matter in a home directory wherever the project is: credentials, rc files, persistence. */
+function homeFileClasses(classes: Classes, literal: string, home: string): void {
   const rel = under(literal, home)
     ? literal.slice(home.length + 1)
     : /^\/(home\/[^/]+|root|Users\/[^/]+)\/(.*)$/.exec(literal)?.[2];
-  const base = literal.slice(literal.lastIndexOf("/") + 1);
-  if (rel !== undefined && rel !== "") {
-    if (CREDENTIAL_HOME.some((r) => r.test(rel))) classes.add("credential");
-    if (SHELL_RC.test(rel)) classes.add("shell-rc");
-    // Shell and REPL history is the record of what ran: emptying it is covering tracks.
-    if (HISTORY.test(rel)) {
-      classes.add("log");
-      // History holds what was typed: passwords on command lines, tokens in exports.
-      classes.add("credential");
-    }
-    if (/^\.ssh\/(authorized_keys2?|rc|environment)$/.test(rel)) classes.add("ssh-config");
-    if (/^\.config\/systemd(\/|$)/.test(rel)) classes.add("systemd");
-    if (/^\.config\/autostart(\/|$)/.test(rel)) classes.add("systemd");
+  if (rel === undefined || rel === "") return;
+  if (CREDENTIAL_HOME.some((r) => r.test(rel))) classes.add("credential");
+  if (SHELL_RC.test(rel)) classes.add("shell-rc");
+  // Shell and REPL history is the record of what ran: emptying it is covering tracks.
+  if (HISTORY.test(rel)) {
+    classes.add("log");
+    // History holds what was typed: passwords on command lines, tokens in exports.
+    classes.add("credential");
   }
+  if (/^\.ssh\/(authorized_keys2?|rc|environment)$/.test(rel)) classes.add("ssh-config");
+  if (/^\.config\/systemd(\/|$)/.test(rel)) classes.add("systemd");
+  if (/^\.config\/autostart(\/|$)/.test(rel)) classes.add("systemd");
+}
+
+/** Credentials by system path, by a home-relative name under any directory, or by file name. */
+function credentialClasses(classes: Classes, path: string, literal: string, globbed: boolean) {
+  const base = literal.slice(literal.lastIndexOf("/") + 1);
   if (CREDENTIAL_SYSTEM.some((r) => r.test(literal))) classes.add("credential");
   // `.aws/credentials`, `.ssh/id_rsa` under any directory (another user's home, `//.aws`, a copy).
   for (let i = literal.indexOf("/."); i >= 0; i = literal.indexOf("/.", i + 1)) {
@@ -280,6 +281,10 @@ export function classifyPath(path: string, scope: PathScope, glob: boolean): Pat
   }
   if (CREDENTIAL_NAME.test(base) && !globbed) classes.add("credential");
   if (globbed && /\.(pem|key)$/.test(path)) classes.add("credential");
+}
+
+/** System files that run code or grant access later: shell rc, sshd, cron, systemd, preloads. */
+function persistenceClasses(classes: Classes, literal: string): void {
   if (/^\/etc\/(profile|bash\.bashrc|zsh\/|environment$|profile\.d)/.test(literal))
     classes.add("shell-rc");
   if (/^\/etc\/ssh(\/|$)/.test(literal) || literal.endsWith("/authorized_keys"))
@@ -288,20 +293,51 @@ export function classifyPath(path: string, scope: PathScope, glob: boolean): Pat
   if (/^\/(etc|lib|usr\/lib)\/systemd(\/|$)|^\/etc\/(init\.d|rc\.local)/.test(literal))
     classes.add("systemd");
   if (/^\/etc\/ld\.so\.(preload|conf)/.test(literal)) classes.add("ld-preload");
-  const known: PathClass[] = [
-    "root",
-    "system",
-    "device",
-    "devnull",
-    "network",
-    "proc",
-    "home",
-    "temp",
-    "temp-root",
-    "project",
-    "project-root",
-  ];
-  if (!known.some((k) => classes.has(k))) classes.add("outside");
+}
+
+/** The classes that place a path somewhere known; a path with none of them is `outside`. */
+const PLACED: readonly PathClass[] = [
+  "root",
+  "system",
+  "device",
+  "devnull",
+  "network",
+  "proc",
+  "home",
+  "temp",
+  "temp-root",
+  "project",
+  "project-root",
+];
+
+/** Classify an absolute, normalised path. Globs are judged by the directory they expand in. */
+export function classifyPath(path: string, scope: PathScope, glob: boolean): PathClass[] {
+  const classes: Classes = new Set<PathClass>();
+  // A glob segment can match anything at its level: judge it at its parent directory.
+  const { literal, globbed } = globBase(path, glob);
+  for (const p of scope.protectedPaths) {
+    const np = scope.normalized ? p : normalizePath(p);
+    if (under(literal, np) || under(np, literal)) classes.add("protected");
+  }
+  if (literal === "/") {
+    classes.add("root");
+    if (!globbed) return [...classes];
+  }
+  const home = scope.normalized ? scope.home : normalizePath(scope.home);
+  const projects = scope.normalized ? scope.projectPaths : scope.projectPaths.map(normalizePath);
+  vcsClasses(classes, literal);
+  projectClasses(classes, path, literal, globbed, projects);
+  areaClasses(classes, literal, globbed);
+  const inHome =
+    under(literal, "/home") ||
+    under(literal, "/Users") ||
+    under(literal, "/root") ||
+    under(literal, home);
+  if (inHome && !classes.has("project")) classes.add("home");
+  homeFileClasses(classes, literal, home);
+  credentialClasses(classes, path, literal, globbed);
+  persistenceClasses(classes, literal);
+  if (!PLACED.some((k) => classes.has(k))) classes.add("outside");
   return [...classes];
 }
 
