@@ -98,9 +98,82 @@ export function git(
   for (const o of ["--output", "-o"]) for (const v of parsed.options[o] ?? []) addPath(v, "write");
 }
 
-/** `find`: tests, actions, and the command of `-exec`; returns its output as path items. */
-export function find(ex: Extractor, rest: ArgValue[], env: CommandEnv, paths: PathFact[]): Output {
-  const ps = ex.pathScope(env.scope);
+/** find(1) tests and options that do not narrow which files match (the rest are filters). */
+const FIND_NON_FILTERS = new Set([
+  "-maxdepth",
+  "-mindepth",
+  "-depth",
+  "-xdev",
+  "-mount",
+  "-follow",
+  "-noleaf",
+  "-daystart",
+  "-ignore_readdir_race",
+  "-type",
+  "-xtype",
+  "-print",
+  "-print0",
+  "-printf",
+  "-ls",
+  "-true",
+  "-nowarn",
+  "-warn",
+  "-regextype",
+  "-help",
+  "-version",
+]);
+
+/** find(1) primaries that take a value (the word after them is not a primary). */
+const FIND_VALUED = new Set([
+  "-maxdepth",
+  "-mindepth",
+  "-name",
+  "-iname",
+  "-path",
+  "-ipath",
+  "-wholename",
+  "-iwholename",
+  "-regex",
+  "-iregex",
+  "-type",
+  "-xtype",
+  "-newer",
+  "-anewer",
+  "-cnewer",
+  "-mtime",
+  "-mmin",
+  "-atime",
+  "-amin",
+  "-ctime",
+  "-cmin",
+  "-size",
+  "-perm",
+  "-user",
+  "-group",
+  "-uid",
+  "-gid",
+  "-links",
+  "-inum",
+  "-samefile",
+  "-lname",
+  "-ilname",
+  "-fstype",
+  "-used",
+  "-printf",
+  "-regextype",
+  "-context",
+  "-newerXY",
+  "-fprint",
+  "-fprint0",
+  "-fprintf",
+  "-fls",
+]);
+
+/** find(1)'s operators: they combine filters and are not filters themselves. */
+const FIND_OPERATORS = new Set(["-o", "-or", "-a", "-and", "-not"]);
+
+/** The starting points of a `find` (after its -H/-L/-P/-O/-D options) and where its expression begins. */
+function findStarts(rest: ArgValue[]): { starts: ArgValue[]; next: number } {
   const values = rest.map((a) => a.value);
   let i = 0;
   while (i < values.length && /^-[HLP]$|^-O\d$|^-D$/.test(values[i]!))
@@ -108,74 +181,55 @@ export function find(ex: Extractor, rest: ArgValue[], env: CommandEnv, paths: Pa
   const starts: ArgValue[] = [];
   while (i < values.length && !/^[-!(),]/.test(values[i]!)) starts.push(rest[i++]!);
   if (starts.length === 0) starts.push(lit("."));
+  return { starts, next: i };
+}
+
+/** The environment of a command `find` runs for each item (`-exec`, `-delete`): no input, no redirects. */
+function findChildEnv(env: CommandEnv, wrapper: string, text: string): CommandEnv {
+  const frame: Frame = {
+    ...env.frame,
+    wrappers: [...env.frame.wrappers, wrapper],
+    via: [...env.frame.via, "find-exec"],
+  };
+  return { ...env, frame, stdin: NONE, redirects: [], inputs: [], assigns: [], tags: [], text };
+}
+
+/** `-exec CMD {} ;` and its kin: CMD run once per item with `{}` replaced; the index of its end. */
+function findExec(
+  ex: Extractor,
+  rest: ArgValue[],
+  at: number,
+  env: CommandEnv,
+  items: ArgValue[],
+): number {
+  const action = rest[at]!.value;
+  let j = at + 1;
+  while (j < rest.length && rest[j]!.value !== ";" && rest[j]!.value !== "+") j++;
+  const template = rest.slice(at + 1, j);
+  const text = template.map((t) => t.value).join(" ");
+  for (const item of items) {
+    const argv = template.map((t) =>
+      t.value.includes("{}")
+        ? {
+            value: t.value.split("{}").join(item.value),
+            dynamic: t.dynamic || item.dynamic,
+            glob: t.glob || item.glob,
+          }
+        : t,
+    );
+    // A fresh environment per item: a run may add to its tags and paths.
+    if (argv.length > 0) run(ex, argv, findChildEnv(env, `find ${action}`, text));
+  }
+  return j;
+}
+
+/** `find`: tests, actions, and the command of `-exec`; returns its output as path items. */
+export function find(ex: Extractor, rest: ArgValue[], env: CommandEnv, paths: PathFact[]): Output {
+  const ps = ex.pathScope(env.scope);
+  const values = rest.map((a) => a.value);
+  const { starts, next } = findStarts(rest);
   let filtered = false;
-  const NON_FILTERS = new Set([
-    "-maxdepth",
-    "-mindepth",
-    "-depth",
-    "-xdev",
-    "-mount",
-    "-follow",
-    "-noleaf",
-    "-daystart",
-    "-ignore_readdir_race",
-    "-type",
-    "-xtype",
-    "-print",
-    "-print0",
-    "-printf",
-    "-ls",
-    "-true",
-    "-nowarn",
-    "-warn",
-    "-regextype",
-    "-help",
-    "-version",
-  ]);
-  const VALUED = new Set([
-    "-maxdepth",
-    "-mindepth",
-    "-name",
-    "-iname",
-    "-path",
-    "-ipath",
-    "-wholename",
-    "-iwholename",
-    "-regex",
-    "-iregex",
-    "-type",
-    "-xtype",
-    "-newer",
-    "-anewer",
-    "-cnewer",
-    "-mtime",
-    "-mmin",
-    "-atime",
-    "-amin",
-    "-ctime",
-    "-cmin",
-    "-size",
-    "-perm",
-    "-user",
-    "-group",
-    "-uid",
-    "-gid",
-    "-links",
-    "-inum",
-    "-samefile",
-    "-lname",
-    "-ilname",
-    "-fstype",
-    "-used",
-    "-printf",
-    "-regextype",
-    "-context",
-    "-newerXY",
-    "-fprint",
-    "-fprint0",
-    "-fprintf",
-    "-fls",
-  ]);
+  // After a filter, the items are the starting points' matches, not the starting points.
   const startItems = (): ArgValue[] =>
     filtered
       ? starts.map((s) => ({
@@ -184,63 +238,19 @@ export function find(ex: Extractor, rest: ArgValue[], env: CommandEnv, paths: Pa
           glob: false,
         }))
       : starts;
-  let acted = false;
-  for (; i < values.length; i++) {
+  for (let i = next; i < values.length; i++) {
     const a = values[i]!;
     if (a === "-exec" || a === "-execdir" || a === "-ok" || a === "-okdir") {
-      let j = i + 1;
-      while (j < values.length && values[j] !== ";" && values[j] !== "+") j++;
-      const template = rest.slice(i + 1, j);
-      acted = true;
-      const frame: Frame = {
-        ...env.frame,
-        wrappers: [...env.frame.wrappers, `find ${a}`],
-        via: [...env.frame.via, "find-exec"],
-      };
-      for (const item of startItems()) {
-        const argv = template.map((t) =>
-          t.value.includes("{}")
-            ? {
-                value: t.value.split("{}").join(item.value),
-                dynamic: t.dynamic || item.dynamic,
-                glob: t.glob || item.glob,
-              }
-            : t,
-        );
-        if (argv.length > 0)
-          run(ex, argv, {
-            ...env,
-            frame,
-            stdin: NONE,
-            redirects: [],
-            inputs: [],
-            assigns: [],
-            tags: [],
-            text: template.map((t) => t.value).join(" "),
-          });
-      }
-      i = j;
+      i = findExec(ex, rest, i, env, startItems());
       continue;
     }
     if (a === "-delete") {
-      acted = true;
-      for (const item of startItems()) {
-        const frame: Frame = {
-          ...env.frame,
-          wrappers: [...env.frame.wrappers, "find -delete"],
-          via: [...env.frame.via, "find-exec"],
-        };
-        run(ex, [lit("rm"), lit("-r"), item], {
-          ...env,
-          frame,
-          stdin: NONE,
-          redirects: [],
-          inputs: [],
-          assigns: [],
-          tags: [],
-          text: `find -delete ${item.value}`,
-        });
-      }
+      for (const item of startItems())
+        run(
+          ex,
+          [lit("rm"), lit("-r"), item],
+          findChildEnv(env, "find -delete", `find -delete ${item.value}`),
+        );
       continue;
     }
     if (a === "-fprint" || a === "-fprint0" || a === "-fls" || a === "-fprintf") {
@@ -248,19 +258,9 @@ export function find(ex: Extractor, rest: ArgValue[], env: CommandEnv, paths: Pa
       i += a === "-fprintf" ? 2 : 1;
       continue;
     }
-    if (
-      a.startsWith("-") &&
-      !NON_FILTERS.has(a) &&
-      a !== "-o" &&
-      a !== "-or" &&
-      a !== "-a" &&
-      a !== "-and" &&
-      a !== "-not"
-    )
-      filtered = true;
-    if (VALUED.has(a)) i++;
+    if (a.startsWith("-") && !FIND_NON_FILTERS.has(a) && !FIND_OPERATORS.has(a)) filtered = true;
+    if (FIND_VALUED.has(a)) i++;
   }
   for (const s of starts) paths.push(pathFact(s, "read", ps));
-  void acted;
   return { kind: "items", items: startItems(), paths: [] };
 }
