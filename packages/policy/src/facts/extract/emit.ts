@@ -1,7 +1,7 @@
 import { embeddedShell, handedShellFiles } from "./handed.js";
 import { transferSends } from "./senders.js";
 import type { PathFact, PathRole } from "../../types.js";
-import { specOf, parseArgs, type ParsedArgs } from "../argspec.js";
+import { specOf, parseArgs, type OptionSpec, type ParsedArgs } from "../argspec.js";
 import {
   SHELLS,
   interpreterFlags,
@@ -11,7 +11,7 @@ import {
   basename,
   family,
 } from "../programs.js";
-import { absolutize, pathFact, type ArgValue } from "../paths.js";
+import { absolutize, pathFact, type ArgValue, type PathScope } from "../paths.js";
 import { type Output, NONE, lit, type EmitContext, type CommandEnv, Extractor } from "./state.js";
 import { push } from "./simple.js";
 import { emitExec } from "./emit-exec.js";
@@ -19,35 +19,62 @@ import { emitData } from "./emit-data.js";
 import { fileRun } from "./scripts.js";
 import { remoteMounters } from "../../knowledge/abbreviations.js";
 
+/** The facts of one simple command (`args` after expansion): what it reads, writes and runs. */
 export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
   const head = args[0]!;
   const programPath = head.value;
   const program = family(basename(programPath).toLowerCase());
-  const rest = args.slice(1);
+  const spec = specOf(program);
+  const x = contextOf(ex, program, args.slice(1), env, spec);
+  const { rest, argv, ps, parsed, paths, texts, sql, positionals } = x;
+  if (head.dynamic) env.tags.push("dynamic-program");
+  if (rest.some((a) => a.dynamic)) env.tags.push("dynamic-args");
+  if (env.scope.inFunction && program === env.scope.inFunction && env.frame.concurrent)
+    env.tags.push("fork-bomb");
+  if (program === "cd" || program === "pushd") return changeDir(ex, x);
+
+  if (!emitExec(ex, x)) emitData(ex, x);
+  let output = environmentOutput(x, decodedOutput(x, x.output));
+  genericOperands(x, spec);
+  mountOptions(x);
+  // Literal output written by a redirect is remembered for write-then-execute.
+  rememberRedirects(env, output);
+  if (env.redirects.some((r) => r.write && r.operator !== ">&")) output = NONE;
+  runWrittenProgram(ex, head, env, ps, paths);
+  downloadedOperands(ex, positionals, env);
+  handedExecutables(ex, program, rest, env);
+  embeddedShell(program, rest, env);
+  handedShellFiles(program, rest, env, ps, ex.home);
+  transferSends(program, parsed, env);
+  push(ex, env, program, programPath, argv, parsed, paths, { texts, sql });
+  // After its own facts: the mount point of the mounting command is not yet remote to it.
+  remoteMount(ex, program, parsed, positionals, env);
+  return output;
+}
+
+/** The parsed words of a command and the helpers every emitter reads them with. */
+function contextOf(
+  ex: Extractor,
+  program: string,
+  rest: ArgValue[],
+  env: CommandEnv,
+  spec: OptionSpec | undefined,
+): EmitContext {
   const argv = rest.map((a) => a.value);
   const ps = ex.pathScope(env.scope);
-  const spec = specOf(program);
   const parsed = program === "find" || program === "dd" ? parseArgs([]) : parseArgs(argv, spec);
   const paths: PathFact[] = [];
-  const texts: string[] = [];
-  const sql: string[] = [];
   const at = (i: number): ArgValue => rest[i] ?? lit("");
   const pos = (k: number): ArgValue | undefined => {
     const idx = parsed.positionalIndex[k];
     return idx === undefined ? undefined : rest[idx];
   };
-  const positionals = parsed.positionalIndex.map((i) => at(i));
   const addPath = (a: ArgValue | string | undefined, role: PathRole): void => {
     if (a === undefined) return;
     const v = typeof a === "string" ? lit(a) : a;
     if (v.value === "" && !v.dynamic) return;
     paths.push(pathFact(v, role, ps));
   };
-  const looksLikePath = (a: ArgValue): boolean =>
-    a.dynamic ||
-    a.glob ||
-    /^(\/|~|\.\.?(\/|$))/.test(a.value) ||
-    (a.value.includes("/") && !/^[a-z]+:\/\//i.test(a.value) && !/^[\w.-]+@/.test(a.value));
   const optionValue = (...names: string[]): string | undefined => {
     for (const n of names) {
       const v = parsed.options[n]?.[0];
@@ -55,30 +82,7 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
     }
     return undefined;
   };
-  const valueArg = (name: string): ArgValue => {
-    // Find the ArgValue of an option's value to keep its dynamic flag.
-    const v = parsed.options[name]?.[0] ?? "";
-    const found = rest.find(
-      (r) => r.value === v || r.value.endsWith("=" + v) || r.value.endsWith(v),
-    );
-    return found && found.value === v ? found : lit(v);
-  };
-  let output: Output = { kind: "unknown", paths: [] };
-  const interp = interpreterFlags(program);
-
-  if (head.dynamic) env.tags.push("dynamic-program");
-  if (rest.some((a) => a.dynamic)) env.tags.push("dynamic-args");
-  if (env.scope.inFunction && program === env.scope.inFunction && env.frame.concurrent)
-    env.tags.push("fork-bomb");
-
-  if (program === "cd" || program === "pushd") {
-    const target = positionals[0];
-    if (!target) env.scope.cwd = ex.ctx.home;
-    else if (target.dynamic || target.value === "-") env.scope.cwd = undefined;
-    else env.scope.cwd = absolutize(target.value, ps);
-    return NONE;
-  }
-  const x: EmitContext = {
+  return {
     program,
     rest,
     argv,
@@ -86,22 +90,50 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
     ps,
     parsed,
     paths,
-    texts,
-    sql,
+    texts: [],
+    sql: [],
     at,
     pos,
-    positionals,
+    positionals: parsed.positionalIndex.map((i) => at(i)),
     addPath,
     looksLikePath,
     optionValue,
-    valueArg,
-    interp,
-    output,
+    valueArg: (name) => valueArg(rest, parsed, name),
+    interp: interpreterFlags(program),
+    output: { kind: "unknown", paths: [] },
   };
-  if (!emitExec(ex, x)) emitData(ex, x);
-  output = x.output;
+}
 
-  // Decoders turn data into something no one has read: a shell must not run it.
+/** A word that names a path: dynamic, a glob, rooted or relative, or with a slash but no URL. */
+function looksLikePath(a: ArgValue): boolean {
+  return (
+    a.dynamic ||
+    a.glob ||
+    /^(\/|~|\.\.?(\/|$))/.test(a.value) ||
+    (a.value.includes("/") && !/^[a-z]+:\/\//i.test(a.value) && !/^[\w.-]+@/.test(a.value))
+  );
+}
+
+/** The word of an option's value, to keep its dynamic flag (a literal when none matches). */
+function valueArg(rest: readonly ArgValue[], parsed: ParsedArgs, name: string): ArgValue {
+  const v = parsed.options[name]?.[0] ?? "";
+  const found = rest.find((r) => r.value === v || r.value.endsWith("=" + v) || r.value.endsWith(v));
+  return found && found.value === v ? found : lit(v);
+}
+
+/** cd and pushd: the new working directory (unknown when dynamic or `-`); they output nothing. */
+function changeDir(ex: Extractor, x: EmitContext): Output {
+  const { env, ps, positionals } = x;
+  const target = positionals[0];
+  if (!target) env.scope.cwd = ex.ctx.home;
+  else if (target.dynamic || target.value === "-") env.scope.cwd = undefined;
+  else env.scope.cwd = absolutize(target.value, ps);
+  return NONE;
+}
+
+/** Decoders turn data into something no one has read: a shell must not run it. */
+function decodedOutput(x: EmitContext, output: Output): Output {
+  const { program, env, parsed } = x;
   if (
     (DECODERS.has(program) && env.stdin.kind !== "none") ||
     (program === "openssl" && parsed.positionals[0] !== undefined)
@@ -117,8 +149,14 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
       program === "gunzip" ||
       program === "uudecode"
     )
-      output = { kind: "decoded" };
+      return { kind: "decoded" };
   }
+  return output;
+}
+
+/** Programs that print the environment output its credentials (`/proc/self/environ`). */
+function environmentOutput(x: EmitContext, output: Output): Output {
+  const { program, argv } = x;
   if (
     program === "env" ||
     program === "printenv" ||
@@ -126,7 +164,7 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
     (program === "export" && argv.includes("-p")) ||
     (program === "declare" && argv.includes("-p"))
   ) {
-    output = {
+    return {
       kind: "unknown",
       paths: [
         {
@@ -138,7 +176,12 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
       ],
     };
   }
-  // Generic reading for the rest: path-looking operands.
+  return output;
+}
+
+/** Generic reading for the rest: path-looking operands of a program no emitter named paths for. */
+function genericOperands(x: EmitContext, spec: OptionSpec | undefined): void {
+  const { program, rest, parsed, paths, positionals, addPath, interp } = x;
   if (
     paths.length === 0 &&
     !SHELLS.has(program) &&
@@ -151,21 +194,24 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
     if (spec?.generated === true)
       for (const a of optionWords(rest, parsed)) if (looksLikePath(a)) addPath(a, "operand");
   }
-  // Options whose value is a path (`-v /:/host`, `--output=/etc/x`).
-  if (program === "docker" || program === "podman") {
-    for (const v of [...(parsed.options["-v"] ?? []), ...(parsed.options["--volume"] ?? [])]) {
-      const src = v.split(":")[0]!;
-      if (src.startsWith("/") || src.startsWith("~") || src.startsWith(".")) addPath(src, "mount");
-    }
-    for (const v of parsed.options["--mount"] ?? []) {
-      const m = /(?:source|src)=([^,]+)/.exec(v);
-      if (m) addPath(m[1]!, "mount");
-    }
+}
+
+/** Options whose value is a path mounted into a container (`-v /:/host`, `--mount src=/x`). */
+function mountOptions(x: EmitContext): void {
+  const { program, parsed, addPath } = x;
+  if (program !== "docker" && program !== "podman") return;
+  for (const v of [...(parsed.options["-v"] ?? []), ...(parsed.options["--volume"] ?? [])]) {
+    const src = v.split(":")[0]!;
+    if (src.startsWith("/") || src.startsWith("~") || src.startsWith(".")) addPath(src, "mount");
   }
-  if (program === "find") {
-    // find records its own paths
+  for (const v of parsed.options["--mount"] ?? []) {
+    const m = /(?:source|src)=([^,]+)/.exec(v);
+    if (m) addPath(m[1]!, "mount");
   }
-  // Literal output written by a redirect is remembered for write-then-execute.
+}
+
+/** A redirect's file now holds the command's output: its text when literal, else its origin. */
+function rememberRedirects(env: CommandEnv, output: Output): void {
   for (const r of env.redirects) {
     if (!r.write || !r.path || r.path.classes.includes("unknown")) continue;
     const content = output.kind === "literal" ? output.text : undefined;
@@ -176,32 +222,29 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
         : { origin: output.kind === "network" ? "network" : "unknown" },
     );
   }
-  if (env.redirects.some((r) => r.write && r.operator !== ">&")) output = NONE;
-  // Executing a file written earlier in the same command line.
-  if (head.value.includes("/") && !head.dynamic) {
-    const abs = absolutize(head.value, ps);
-    const f = abs ? env.scope.files.get(abs) : undefined;
-    // The program file itself is executed: named for the chain memory (unless judged here).
-    if (abs !== undefined && f?.content === undefined) paths.push(pathFact(head, "exec", ps));
-    if (f)
-      fileRun(
-        ex,
-        f,
-        env,
-        head.value,
-        /^#!.*\b(python|node|ruby|perl|php)/.test(f.content ?? "") ? "code" : "shell",
-      );
-  }
-  downloadedOperands(ex, positionals, env);
-  handedExecutables(ex, program, rest, env);
-  embeddedShell(program, rest, env);
-  handedShellFiles(program, rest, env, ps, ex.home);
-  transferSends(program, parsed, env);
-  const facts = push(ex, env, program, programPath, argv, parsed, paths, { texts, sql });
-  // After its own facts: the mount point of the mounting command is not yet remote to it.
-  remoteMount(ex, program, parsed, positionals, env);
-  void facts;
-  return output;
+}
+
+/** Executing a file written earlier in the same command line runs its content. */
+function runWrittenProgram(
+  ex: Extractor,
+  head: ArgValue,
+  env: CommandEnv,
+  ps: PathScope,
+  paths: PathFact[],
+): void {
+  if (!head.value.includes("/") || head.dynamic) return;
+  const abs = absolutize(head.value, ps);
+  const f = abs ? env.scope.files.get(abs) : undefined;
+  // The program file itself is executed: named for the chain memory (unless judged here).
+  if (abs !== undefined && f?.content === undefined) paths.push(pathFact(head, "exec", ps));
+  if (f)
+    fileRun(
+      ex,
+      f,
+      env,
+      head.value,
+      /^#!.*\b(python|node|ruby|perl|php)/.test(f.content ?? "") ? "code" : "shell",
+    );
 }
 
 /**
