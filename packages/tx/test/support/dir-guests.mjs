@@ -203,7 +203,8 @@ export class DirGuests {
             stdio: ["ignore", "pipe", "pipe"],
           });
           const pidFile = join(this.dir(guest), "pids", String(child.pid));
-          writeFileSync(pidFile, "");
+          // The command, so that a test can tell what a process left running is.
+          writeFileSync(pidFile, command);
           let stdout = "";
           let stderr = "";
           let timedOut = false;
