@@ -165,6 +165,94 @@ export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
+type Probe = { r?: ExecResult; error?: unknown } | undefined;
+
+/**
+ * Whether the guest answers over SSH. The digest probe is an SSH command too: when it runs, the
+ * guest answers. One round trip then proves both; a separate ping is sent only without protected
+ * paths, or to tell a transport failure of the probe (unreachable) from one of the guest's answer.
+ */
+async function checkReachable(
+  exec: ExecPort,
+  guest: GuestRef,
+  policy: VerifyPolicy,
+  prepared: PreparedExec | undefined,
+): Promise<{ check: CheckResult; probe: Probe }> {
+  let probe: Probe;
+  if (policy.protectedPaths.length > 0) {
+    probe = await (
+      prepared?.start() ??
+      exec.run(guest, digestScript(policy.protectedPaths), {
+        timeoutMs: policy.timeoutMs,
+        inline: true,
+      })
+    ).then(
+      (r) => ({ r }),
+      (error: unknown) => ({ error }),
+    );
+  }
+  const up =
+    probe?.r !== undefined || (await exec.ping(guest, { timeoutMs: policy.pingTimeoutMs }));
+  return {
+    check: {
+      check: "reachable",
+      ok: up,
+      detail: up ? "SSH answers" : "the guest does not answer over SSH",
+    },
+    probe,
+  };
+}
+
+/** The protected paths' digests against the baseline (from the probe when it already ran). */
+async function checkProtected(
+  exec: ExecPort,
+  guest: GuestRef,
+  baseline: Record<string, string>,
+  policy: VerifyPolicy,
+  probe: Probe,
+): Promise<CheckResult> {
+  if (probe?.error !== undefined) throw probe.error;
+  const after =
+    probe?.r !== undefined
+      ? digestsOf(policy.protectedPaths, probe.r)
+      : await captureDigests(exec, guest, policy.protectedPaths, policy.timeoutMs);
+  const changed = changedPaths(baseline, after);
+  return {
+    check: "protected-paths",
+    ok: changed.length === 0,
+    detail:
+      changed.length === 0
+        ? `${policy.protectedPaths.length} unchanged`
+        : `changed: ${changed.join(", ")}`,
+  };
+}
+
+/** One of the user's checks: it must exit 0 within the budget. */
+async function userCheck(
+  exec: ExecPort,
+  guest: GuestRef,
+  command: string,
+  policy: VerifyPolicy,
+): Promise<CheckResult> {
+  let r: ExecResult;
+  try {
+    r = await exec.run(guest, command, {
+      timeoutMs: policy.timeoutMs,
+      ...(policy.cwd ? { cwd: policy.cwd } : {}),
+    });
+  } catch (error) {
+    throw new Error(`user check \`${command}\` could not run: ${errorMessage(error)}`, {
+      cause: error,
+    });
+  }
+  const ok = !r.timedOut && r.exitCode === 0;
+  return {
+    check: "user-check",
+    ok,
+    detail: `\`${command}\` ${r.timedOut ? "timed out" : `exit ${String(r.exitCode)}`}`,
+  };
+}
+
 /**
  * Run the checks in order, stopping at the first failure (the transaction rolls back anyway).
  * Throws only when a check cannot be evaluated (transport error); the engine rolls back then too.
@@ -188,78 +276,28 @@ export async function verifyOutcome(
       reasons: failed.map((c) => `${c.check}: ${c.detail}`),
     };
   };
+  /** Record a check; false when it failed (the remaining checks are not run). */
+  const passed = (c: CheckResult): boolean => {
+    checks.push(c);
+    return c.ok;
+  };
 
   await onCheck("exit-code");
-  checks.push(judgeExit(result, policy));
-  if (!checks[0]?.ok) return done();
-
-  // The digest probe is an SSH command too: when it runs, the guest answers. One round trip
-  // then proves both; a separate ping is sent only without protected paths, or to tell a
-  // transport failure of the probe (unreachable) from one of the guest's answer.
-  let probe: { r?: ExecResult; error?: unknown } | undefined;
+  if (!passed(judgeExit(result, policy))) return done();
+  let probe: Probe;
   if (policy.requireReachable) {
     await onCheck("reachable");
-    if (policy.protectedPaths.length > 0) {
-      probe = await (
-        prepared?.start() ??
-        exec.run(guest, digestScript(policy.protectedPaths), {
-          timeoutMs: policy.timeoutMs,
-          inline: true,
-        })
-      ).then(
-        (r) => ({ r }),
-        (error: unknown) => ({ error }),
-      );
-    }
-    const up =
-      probe?.r !== undefined || (await exec.ping(guest, { timeoutMs: policy.pingTimeoutMs }));
-    checks.push({
-      check: "reachable",
-      ok: up,
-      detail: up ? "SSH answers" : "the guest does not answer over SSH",
-    });
-    if (!up) return done();
+    const reach = await checkReachable(exec, guest, policy, prepared);
+    probe = reach.probe;
+    if (!passed(reach.check)) return done();
   }
-
   if (policy.protectedPaths.length > 0) {
     await onCheck("protected-paths");
-    if (probe?.error !== undefined) throw probe.error;
-    const after =
-      probe?.r !== undefined
-        ? digestsOf(policy.protectedPaths, probe.r)
-        : await captureDigests(exec, guest, policy.protectedPaths, policy.timeoutMs);
-    const changed = changedPaths(baseline, after);
-    checks.push({
-      check: "protected-paths",
-      ok: changed.length === 0,
-      detail:
-        changed.length === 0
-          ? `${policy.protectedPaths.length} unchanged`
-          : `changed: ${changed.join(", ")}`,
-    });
-    if (changed.length > 0) return done();
+    if (!passed(await checkProtected(exec, guest, baseline, policy, probe))) return done();
   }
-
   for (const command of policy.checks) {
     await onCheck("user-check");
-    let r: ExecResult;
-    try {
-      r = await exec.run(guest, command, {
-        timeoutMs: policy.timeoutMs,
-        ...(policy.cwd ? { cwd: policy.cwd } : {}),
-      });
-    } catch (error) {
-      throw new Error(`user check \`${command}\` could not run: ${errorMessage(error)}`, {
-        cause: error,
-      });
-    }
-    const ok = !r.timedOut && r.exitCode === 0;
-    checks.push({
-      check: "user-check",
-      ok,
-      detail: `\`${command}\` ${r.timedOut ? "timed out" : `exit ${String(r.exitCode)}`}`,
-    });
-    if (!ok) return done();
+    if (!passed(await userCheck(exec, guest, command, policy))) return done();
   }
   return done();
 }
