@@ -65,20 +65,16 @@ class AnnouncedOutput {
   }
 }
 
-export async function runOnChannel(run: ChannelRun): Promise<ExecResult> {
-  const { open, options, target } = run;
-  const { channel, exit } = open;
-  const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-  const stdout = new CappedBuffer(limit, options.spill?.stdout);
-  const stderr = new CappedBuffer(limit, options.spill?.stderr);
-  const announced = new AnnouncedOutput();
-  let timedOut = false;
-  let killSent = false;
-  // Kill the remote process group from a second channel (the first is busy running the command).
-  const killGroup = (): void => {
+/**
+ * Kill the remote process group from a second channel (the first is busy running the command),
+ * once: a no-op until the group's id was announced.
+ */
+function groupKiller(run: ChannelRun, announced: AnnouncedOutput): () => void {
+  let sent = false;
+  return () => {
     const pgid = announced.pgid;
-    if (killSent || pgid === undefined || !Number.isInteger(pgid) || pgid <= 1) return;
-    killSent = true;
+    if (sent || pgid === undefined || !Number.isInteger(pgid) || pgid <= 1) return;
+    sent = true;
     run
       .openExec(killGroupScript(pgid))
       .then(({ channel: k }) => {
@@ -88,10 +84,22 @@ export async function runOnChannel(run: ChannelRun): Promise<ExecResult> {
       })
       .catch(() => undefined);
   };
+}
+
+/** Collect the channel's output (without the group's announcement); `onAnnounced` when it arrives. */
+function collectOutput(
+  run: ChannelRun,
+  announced: AnnouncedOutput,
+  onAnnounced: () => void,
+): { stdout: CappedBuffer; stderr: CappedBuffer } {
+  const { channel } = run.open;
+  const { options } = run;
+  const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  const stdout = new CappedBuffer(limit, options.spill?.stdout);
+  const stderr = new CappedBuffer(limit, options.spill?.stderr);
   channel.on("data", (chunk: Buffer) => {
     const { output, announced: now } = announced.push(chunk);
-    // A timeout that fired before the pgid arrived is carried out now.
-    if (now && timedOut) killGroup();
+    if (now) onAnnounced();
     if (output.length === 0) return;
     stdout.push(output);
     options.onStdout?.(output);
@@ -99,6 +107,19 @@ export async function runOnChannel(run: ChannelRun): Promise<ExecResult> {
   channel.stderr.on("data", (chunk: Buffer) => {
     stderr.push(chunk);
     options.onStderr?.(chunk);
+  });
+  return { stdout, stderr };
+}
+
+export async function runOnChannel(run: ChannelRun): Promise<ExecResult> {
+  const { open, options, target } = run;
+  const { channel, exit } = open;
+  const announced = new AnnouncedOutput();
+  let timedOut = false;
+  const killGroup = groupKiller(run, announced);
+  // A timeout that fired before the pgid arrived is carried out when it arrives.
+  const { stdout, stderr } = collectOutput(run, announced, () => {
+    if (timedOut) killGroup();
   });
 
   return await new Promise<ExecResult>((resolve, reject) => {

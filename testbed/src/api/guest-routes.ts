@@ -72,50 +72,7 @@ export function guestRoutes(gs: Guests): Routes {
       gs.checkLock(g);
       return gs.startTask(g, "template", req.caller, () => gs.template(g));
     };
-    r[`GET ${base}/{vmid}/snapshot`] = async (req) => {
-      const g = guest(req);
-      return gs.snaps.list(g, await gs.running(g.vmid));
-    };
-    r[`POST ${base}/{vmid}/snapshot`] = (req) =>
-      gs.snaps.create(guest(req), req.params, req.caller);
-    r[`GET ${base}/{vmid}/snapshot/{snapname}`] = (req) => {
-      gs.snaps.get(guest(req), req.params.snapname as string);
-      return [{ cmd: "rollback" }, { cmd: "config" }];
-    };
-    r[`GET ${base}/{vmid}/snapshot/{snapname}/config`] = (req) => {
-      const g = guest(req);
-      const s = gs.snaps.get(g, req.params.snapname as string);
-      return {
-        ...s.config,
-        snaptime: s.snaptime,
-        description: s.description,
-        ...(s.parent === undefined ? {} : { parent: s.parent }),
-        ...(s.vmstate === undefined ? {} : { vmstate: s.vmstate }),
-        ...(s.snapstate === undefined ? {} : { snapstate: s.snapstate }),
-      };
-    };
-    r[`PUT ${base}/{vmid}/snapshot/{snapname}/config`] = async (req) => {
-      await gs.snaps.update(
-        guest(req),
-        req.params.snapname as string,
-        str(req.params, "description"),
-      );
-      return null;
-    };
-    r[`POST ${base}/{vmid}/snapshot/{snapname}/rollback`] = (req) =>
-      gs.snaps.rollback(
-        guest(req),
-        req.params.snapname as string,
-        flag(req.params, "start"),
-        req.caller,
-      );
-    r[`DELETE ${base}/{vmid}/snapshot/{snapname}`] = (req) =>
-      gs.snaps.remove(
-        guest(req),
-        req.params.snapname as string,
-        flag(req.params, "force"),
-        req.caller,
-      );
+    snapshotRoutes(r, gs, base, guest);
   }
   // PVE: `raise_param_exc({ skiplock => "Only root may use this option." }) if $skiplock &&
   // $authuser ne 'root@pam'` — an API token's identity is `user@realm!id`, so no token qualifies.
@@ -127,4 +84,56 @@ export function guestRoutes(gs: Guests): Routes {
     };
   }
   return r;
+}
+
+/** A guest's snapshots: list, create, read, describe, roll back, delete (PVE's API2 Snapshot.pm). */
+function snapshotRoutes(
+  r: Routes,
+  gs: Guests,
+  base: string,
+  guest: (req: Request) => GuestRecord,
+): void {
+  r[`GET ${base}/{vmid}/snapshot`] = async (req) => {
+    const g = guest(req);
+    return gs.snaps.list(g, await gs.running(g.vmid));
+  };
+  r[`POST ${base}/{vmid}/snapshot`] = (req) => gs.snaps.create(guest(req), req.params, req.caller);
+  r[`GET ${base}/{vmid}/snapshot/{snapname}`] = (req) => {
+    gs.snaps.get(guest(req), req.params.snapname as string);
+    return [{ cmd: "rollback" }, { cmd: "config" }];
+  };
+  r[`GET ${base}/{vmid}/snapshot/{snapname}/config`] = (req) => {
+    const g = guest(req);
+    const s = gs.snaps.get(g, req.params.snapname as string);
+    return {
+      ...s.config,
+      snaptime: s.snaptime,
+      description: s.description,
+      ...(s.parent === undefined ? {} : { parent: s.parent }),
+      ...(s.vmstate === undefined ? {} : { vmstate: s.vmstate }),
+      ...(s.snapstate === undefined ? {} : { snapstate: s.snapstate }),
+    };
+  };
+  r[`PUT ${base}/{vmid}/snapshot/{snapname}/config`] = async (req) => {
+    await gs.snaps.update(
+      guest(req),
+      req.params.snapname as string,
+      str(req.params, "description"),
+    );
+    return null;
+  };
+  r[`POST ${base}/{vmid}/snapshot/{snapname}/rollback`] = (req) =>
+    gs.snaps.rollback(
+      guest(req),
+      req.params.snapname as string,
+      flag(req.params, "start"),
+      req.caller,
+    );
+  r[`DELETE ${base}/{vmid}/snapshot/{snapname}`] = (req) =>
+    gs.snaps.remove(
+      guest(req),
+      req.params.snapname as string,
+      flag(req.params, "force"),
+      req.caller,
+    );
 }
