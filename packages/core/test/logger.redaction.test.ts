@@ -33,6 +33,13 @@ const SECRET_KEYS = [
   "MYSQL_PWD",
   "passphrase",
   "passwordHash",
+  // A word that names a secret anywhere in the key, also in capitals before a word.
+  "secretValue",
+  "passwdEntry",
+  "passphraseText",
+  "SECRETValue",
+  // Contains "file", but does not end with it: a token, not where one is.
+  "profileToken",
 ];
 /** Keys that merely contain a secret's letters: results and names, kept (`policy test --json`'s
  * `passTotal`, `bench --json`'s `passed`). */
@@ -95,6 +102,10 @@ describe("secret keys", () => {
     expect((await lines())[0]).toMatchObject({ [key]: "/etc/x" });
   });
 
+  it("writes [redacted] in place of a secret (the form --json and the logs document)", () => {
+    expect(redact({ password: "p" })).toEqual({ password: "[redacted]" });
+  });
+
   it("an empty secret says it is empty; other keys and values are untouched", () => {
     expect(redact({ token: "", password: null, secret: undefined, vmid: 101, ok: true })).toEqual({
       token: "",
@@ -126,6 +137,9 @@ describe("secrets in text", () => {
     ['{"token":"abc","vmid":1}', `{"token":"${REDACTED}","vmid":1}`],
     ["secret=s3 api_key=k1&x=1", `secret=${REDACTED} api_key=${REDACTED}&x=1`],
     ["ticket: t1, node pve1", `ticket: ${REDACTED}, node pve1`],
+    ["Authorization: Bearer  sk-two-spaces", "Authorization: Bearer  " + REDACTED],
+    ["pass=hunter2 user=x", `pass=${REDACTED} user=x`],
+    ["apikey=k1", `apikey=${REDACTED}`],
   ])("%s", (text, expected) => {
     expect(redactText(text)).toBe(expected);
   });
