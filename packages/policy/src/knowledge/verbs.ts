@@ -139,10 +139,8 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
   const operand = v.operand_match === undefined ? undefined : new RegExp(v.operand_match);
   const from = v.place === "nested" ? 1 : 0;
   const to = v.place === "first" ? 1 : DEPTH;
-  return (c) => {
-    if (unless.size > 0 && hasOption(c, unless)) return undefined;
-    if (withOpts !== undefined && !hasOption(c, withOpts)) return undefined;
-    if (v.remote_host === true && remoteHost(c) === undefined) return undefined;
+  /** The word, flag or program the entry reads, before the option filters. */
+  const match = (c: CommandFacts): string | undefined => {
     if (
       v.program_too === true &&
       (words !== undefined ? words.has(c.program) : re!.test(c.program))
@@ -165,6 +163,16 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
       return w;
     }
     return undefined;
+  };
+  // The cheap word test first: most commands name none of the words, and the option filters walk
+  // the whole argv. All of them must hold, so their order does not change the result.
+  return (c) => {
+    const m = match(c);
+    if (m === undefined) return undefined;
+    if (unless.size > 0 && hasOption(c, unless)) return undefined;
+    if (withOpts !== undefined && !hasOption(c, withOpts)) return undefined;
+    if (v.remote_host === true && remoteHost(c) === undefined) return undefined;
+    return m;
   };
 }
 
