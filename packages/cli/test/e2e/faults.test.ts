@@ -189,8 +189,10 @@ describeAsRoot("fault matrix: testbed faults, SSH cuts, guest kills, API restart
   }, 180_000);
 
   test("the API server restarts (down 2 s) mid-transaction", async () => {
-    const pending = run(`echo after > ${P}/state.txt; sleep 3`);
-    await sleep(1500);
+    const pending = run(`echo after > ${P}/state.txt; sleep 6; echo done`);
+    // Mid-transaction, as the name says: a restart while the CLI is still starting (1.5 s was not
+    // always enough under load) tests the session's opening instead.
+    await runningInGuest();
     await e.tb.restart(2000);
     const r = await pending;
     expect(["committed", "rolled-back", "failed"]).toContain(r.body.outcome);
