@@ -3,7 +3,10 @@
 // given tests against each: the check by hand that a test added for a surviving mutant fails on
 // it (or that a Timeout is a real one). The source is restored after each mutant, and on exit.
 // It edits the checkout's source in place: never run it while a Stryker run of the same checkout
-// is starting (Stryker copies the source into its sandbox then, and would copy the mutant).
+// is starting (Stryker copies the source into its sandbox then, and would copy the mutant). A file
+// whose text is no longer the one the report was made on is skipped and named (STALE): the
+// report's line and column would point elsewhere in it. A test run cut by the time limit is
+// TIMEOUT, detected as Stryker counts it (look at it before calling it a kill).
 //
 //   node stryker/recheck.mjs <target[:part]> [--status Survived,NoCoverage] [--at file:line] -- <jest args>
 import { spawnSync } from "node:child_process";
@@ -52,16 +55,28 @@ process.on("SIGINT", () => process.exit(130));
 process.on("SIGTERM", () => process.exit(143));
 
 let failedToKill = 0;
+let stale = 0;
 for (const [path, f] of Object.entries(report.files)) {
   const file = join(root, path);
   const original = readFileSync(file, "utf8");
+  const chosen = f.mutants.filter(
+    (m) =>
+      statuses.has(m.status) &&
+      // A sampled target's report holds mutants outside its sample too (stryker/sample.mjs).
+      (TARGETS[target]?.counts === undefined || TARGETS[target].counts(path, m)) &&
+      (at === undefined || `${path}:${m.location.start.line}` === at),
+  );
+  if (chosen.length === 0) continue;
+  if (typeof f.source === "string" && f.source !== original) {
+    stale += chosen.length;
+    console.log(
+      `STALE    ${path}: changed since the Stryker run (${chosen.length} mutant(s) not re-applied; check out the run's commit or re-run Stryker)`,
+    );
+    continue;
+  }
   originals.set(file, original);
-  for (const m of f.mutants) {
-    if (!statuses.has(m.status)) continue;
-    // A sampled target's report holds mutants outside its sample too (stryker/sample.mjs).
-    if (TARGETS[target]?.counts !== undefined && !TARGETS[target].counts(path, m)) continue;
+  for (const m of chosen) {
     const where = `${path}:${m.location.start.line}`;
-    if (at !== undefined && where !== at) continue;
     const a = offset(original, m.location.start);
     const b = offset(original, m.location.end);
     writeFileSync(file, original.slice(0, a) + m.replacement + original.slice(b));
@@ -78,13 +93,17 @@ for (const [path, f] of Object.entries(report.files)) {
       { cwd: root, encoding: "utf8", timeout: 180_000 },
     );
     writeFileSync(file, original);
+    const timedOut = r.error?.code === "ETIMEDOUT" || r.signal === "SIGTERM";
     const killed = r.status !== 0;
     if (!killed) failedToKill++;
     const code = JSON.stringify(original.slice(a, b).slice(0, 60));
+    const verdict = timedOut ? "TIMEOUT " : killed ? "KILLED  " : "SURVIVES";
     console.log(
-      `${killed ? "KILLED  " : "SURVIVES"} ${where}:${m.location.start.column} ${m.mutatorName} ${code} -> ${JSON.stringify(m.replacement)}${r.error ? ` (${r.error.message})` : ""}`,
+      `${verdict} ${where}:${m.location.start.column} ${m.mutatorName} ${code} -> ${JSON.stringify(m.replacement)}${r.error && !timedOut ? ` (${r.error.message})` : ""}`,
     );
   }
 }
 restore();
-process.exit(failedToKill > 0 ? 1 : 0);
+if (stale > 0)
+  console.error(`${stale} mutant(s) not re-applied: their files changed since the run`);
+process.exit(failedToKill > 0 ? 1 : stale > 0 ? 3 : 0);
