@@ -190,3 +190,91 @@ const DRY_RUN =
 export function isDryRun(description) {
   return DRY_RUN.test(description.toLowerCase());
 }
+
+/**
+ * What a program is for, read from its manual page's NAME line ("useradd - create a new user",
+ * "halt - Halt, power-off or reboot the machine"): the effect every run of it has, unless an
+ * option described as only showing or cancelling is given ({@link isInert}). Only purposes whose
+ * effect does not depend on the operands: the machine's power, accounts and login shells, kernel
+ * modules, access granted on another machine, packet capture, jobs scheduled for later, VPN
+ * tunnels.
+ */
+export const PURPOSE_RULES = [
+  {
+    id: "purpose.power",
+    effect: "availability",
+    re: /^(?:halt|shut ?down|power[- ]?off|reboot)\b(?:(?:,| and| or),? (?:halt|shut ?down|power[- ]?off|reboot))* (?:the )?(?:machine|system|computer)\b/,
+  },
+  {
+    id: "purpose.account-create",
+    effect: "persist",
+    re: /^(?:create|creates|add|adds)\b(?: or \w+)?(?: (?:a|an|new|one or more|system))* (?:users?|user accounts?|login accounts?)\b(?! (?:ids?|names?|info\w*|groups?)\b)/,
+  },
+  {
+    id: "purpose.login-shell",
+    effect: "lockout",
+    re: /^(?:change|changes|set|sets)\b(?: (?:the|your|a|an|user'?s?))* login shell\b/,
+  },
+  {
+    id: "purpose.kernel-load",
+    effect: "escape",
+    re: /\b(?:insert|inserts|load|loads|add|adds)\b[^.;]*\bmodules?\b[^.;]* (?:into|to|from|in) the (?:linux )?kernel\b/,
+  },
+  {
+    id: "purpose.kernel-unload",
+    effect: "availability",
+    re: /\b(?:remove|removes|unload|unloads)\b[^.;]*\bmodules?\b[^.;]* from the (?:linux )?kernel\b/,
+  },
+  {
+    id: "purpose.remote-access",
+    effect: "remote-change",
+    re: /\b(?:authori[sz]e|authori[sz]es|grant|grants|install|installs|add|adds)\b[^.;]*\b(?:logins?|access|keys?)\b[^.;]* on (?:an? |the )?remote (?:machines?|hosts?|servers?)\b/,
+  },
+  {
+    id: "purpose.capture",
+    effect: "read-secret",
+    re: /^(?:\w+ )?(?:dump|dumps|capture|captures|sniff|sniffs)\b[^.;]*\b(?:network traffic|traffic on a network|packets)\b/,
+  },
+  {
+    id: "purpose.schedule",
+    effect: "persist",
+    re: /\bjobs? for later execution\b|^(?:schedule|schedules)\b[^.;]*\b(?:commands?|jobs?|tasks?)\b|\bmaintain crontab files?\b/,
+  },
+  {
+    id: "purpose.vpn",
+    effect: "lockout",
+    re: /\bvpn\b|\b(?:ip )?tunnel (?:daemon|client)\b/,
+  },
+];
+
+/** The purpose rule a manual page's NAME description matches, or undefined. */
+export function classifyPurpose(description) {
+  const d = description.toLowerCase().replace(/\s+/g, " ").trim();
+  if (d === "" || /\b(?:not|never|without|print|show|display|list)\b/.test(d)) return undefined;
+  for (const r of PURPOSE_RULES) if (r.re.test(d)) return r;
+  return undefined;
+}
+
+/**
+ * An option described as only showing something and exiting, or cancelling ("Print the list of
+ * shells and exit", "Display help", "Displays the current crontab on standard output", "Cancel a
+ * pending shutdown"): with it, the program does not do what its purpose says. Not "Print each
+ * packet in ASCII": an option that formats the output while the program works.
+ */
+const INERT = new RegExp(
+  [
+    "^(?:list|lists|query|queries|cancel|cancels|is an alias for)\\b",
+    // an option documented as a separate operation ("(Standalone) Generate a key")
+    "^\\(standalone\\)",
+    "^(?:show|shows|print|prints|display|displays|output|outputs|report|reports)\\b[^.;]*\\b(?:and|then) exits?\\b",
+    "^(?:show|shows|print|prints|display|displays|output|outputs)(?: (?:the|a|this))? (?:help|usage|version|list)\\b",
+    "^(?:show|shows|print|prints|display|displays|output|outputs|cat|cats|write|writes)\\b[^.;]*\\b(?:on|to) (?:the )?standard output\\b",
+    // a capture tool reading a saved capture instead of the network
+    "^(?:read|reads) (?:saved )?packets from\\b",
+  ].join("|"),
+);
+
+/** Whether an option's description makes the program's run inert. */
+export function isInert(description) {
+  return INERT.test(description.toLowerCase().replace(/\s+/g, " ").trim());
+}

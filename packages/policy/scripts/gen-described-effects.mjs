@@ -22,10 +22,17 @@ import { execFileSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { completeLines, findTldr, fishVersion, tldrPrograms } from "./fish-complete.mjs";
-import { classify, classifyName, isDryRun, isLocal } from "./describe-rules.mjs";
+import {
+  classify,
+  classifyName,
+  classifyPurpose,
+  isDryRun,
+  isInert,
+  isLocal,
+} from "./describe-rules.mjs";
 import { parse } from "yaml";
 import { zshEntries } from "./zsh-complete.mjs";
-import { manEntries, manPage } from "./man-options.mjs";
+import { manEntries, manPage, manPurpose } from "./man-options.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const tldr = process.argv[2] ?? findTldr(resolve(here, "../../.."));
@@ -147,6 +154,21 @@ function dryRunFlags(described) {
   return [...flags].sort();
 }
 
+/** Options described as only showing or cancelling: with one, the program's purpose does not apply. */
+function inertFlags(described) {
+  const flags = new Set(["--help", "--version"]);
+  const seen = new Set();
+  for (const d of described) {
+    if (!d.flags || d.after === null || (d.after ?? []).length !== 0) continue;
+    for (const f of d.flags) seen.add(f);
+    if (isInert(d.description)) for (const f of d.flags) flags.add(f);
+  }
+  // `-l`/`--list` list in most CLIs (`crontab -l`, `at -l`); a program that documents them as
+  // something else (`tcpdump -l`: line-buffered output) is read as documented.
+  for (const f of ["-l", "--list"]) if (!seen.has(f)) flags.add(f);
+  return [...flags].sort();
+}
+
 /**
  * Described entries of a program's manual pages: its own page, and `PROG-SUB` pages (git-push(1),
  * npm-publish(1)), whose options and words apply after SUB.
@@ -196,6 +218,7 @@ const zsh = zshEntries(zshDir, (name, text) => inputs.set(`zsh:${name}`, text));
 const programs = {};
 const dryRun = {};
 const plain = {};
+const inert = {};
 let listed = 0;
 let withFile = 0;
 let withPage = 0;
@@ -208,6 +231,14 @@ for (const p of tldrPrograms(tldr)) {
   if (inputs.has(`man:${p}`)) withPage++;
   const described = [...fish, ...(zsh.get(p) ?? []), ...pages];
   const entries = effectsOf(described);
+  // The program's own page says what it is for (`useradd - create a new user`).
+  const purpose = inputs.has(`man:${p}`)
+    ? classifyPurpose(manPurpose(inputs.get(`man:${p}`), p) ?? "")
+    : undefined;
+  if (purpose !== undefined) {
+    entries.unshift({ program: true, effect: purpose.effect, rule: purpose.id });
+    inert[p] = inertFlags(described);
+  }
   if (entries.length > 0) programs[p] = entries;
   const local = plainWordsOf(described);
   if (local.length > 0) plain[p] = local;
@@ -234,6 +265,7 @@ const doc = {
   programs,
   dry_run: dryRun,
   plain,
+  inert,
 };
 writeFileSync(out, JSON.stringify(doc, null, 1) + "\n");
 process.stderr.write(`${out}: ${JSON.stringify(doc.counts)}\n`);

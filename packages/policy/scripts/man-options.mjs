@@ -132,6 +132,8 @@ export function manEntries(text) {
       tags = [];
       afterPP = /^\.(PP|P|LP)\b/.test(line);
     } else if (want) {
+      // `.B` alone sets the next line in bold: the tag is that line (at(1): `.B` / `\-c`)
+      if (/^\.(B|I|BR|RB|BI|IB|IR|RI)\s*$/.test(line)) continue;
       want = false;
       tags.push(macroText(line));
     } else if (/^\.(IX|PD|br|sp|\\")/.test(line) || line.startsWith("'\\\"")) continue;
@@ -139,4 +141,32 @@ export function manEntries(text) {
   }
   flush();
   return out;
+}
+
+/**
+ * What the page says `program` is for: the NAME section's one-line description after the dash
+ * ("useradd - create a new user …", mdoc `.Nd`), or undefined. A page shared by several programs
+ * ("at, batch, atq, atrm - queue, examine, or delete jobs") speaks for its first program, and for
+ * another only when the description names it ("halt, poweroff, reboot - Halt, power-off or
+ * reboot the machine"): which alternative is whose is not said otherwise.
+ */
+export function manPurpose(text, program) {
+  const m = /^\.S[Hh]\s+"?NAME"?\s*\n([\s\S]*?)\n\.S[Hh]\s/m.exec(text);
+  if (m === null) return undefined;
+  const nd = /^\.Nd\s+(.*)$/m.exec(m[1]);
+  const body =
+    nd !== null
+      ? nd[1]
+      : m[1]
+          .split("\n")
+          .filter((l) => !l.startsWith("."))
+          .join(" ");
+  const d = plain(body).replace(/\s+/g, " ");
+  const dash = d.indexOf(" - ");
+  const out = (nd !== null ? d : dash >= 0 ? d.slice(dash + 3) : "").trim();
+  if (out === "" || out.length > 160) return undefined;
+  const names = dash >= 0 && nd === null ? d.slice(0, dash).split(/,\s*/) : [];
+  if (program === undefined || names.length < 2 || names[0].trim() === program) return out;
+  const squash = (s) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
+  return squash(out).includes(squash(program)) ? out : undefined;
 }

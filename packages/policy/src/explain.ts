@@ -44,7 +44,9 @@ function describedOf(c: CommandFacts, i: number): Effect[] {
   return describedEffects(c).map((d) => ({
     kind: d.effect,
     id: `described.${d.rule}`,
-    reason: `${c.program} ${d.what}: its completion file describes it as ${d.rule.replace(".", ": ")} (generated knowledge)`,
+    reason: d.rule.startsWith("purpose.")
+      ? `${c.program}: its manual page says it is for ${d.rule.slice(8)} (generated knowledge)`
+      : `${c.program} ${d.what}: its completion file describes it as ${d.rule.replace(".", ": ")} (generated knowledge)`,
     remote: false,
     command: i,
   }));

@@ -47,7 +47,7 @@ const rules = [
   rule("r.cat", program("cat"), { decision: "allow" }),
   rule("db.write", program("mydb"), { effect: "write" }),
   rule("up.send", program("upl"), { effect: "send", decision: "deny" }),
-  rule("r.halt", program("halt"), { decision: "deny", alternative: "do not halt" }),
+  rule("r.halt", program("haltx"), { decision: "deny", alternative: "do not halt" }),
   rule("r.stop", program("stop"), { decision: "deny" }),
   rule("r.keep", program("keep"), { decision: "transact" }),
   rule("r.nuke", program("nuke"), { effect: "disk", alternative: "nuke alternative" }),
@@ -282,7 +282,7 @@ describe("remote commands and unknown programs", () => {
         command: 0,
       },
     ]);
-    expect(explain(policy, "halt").matches).toEqual([
+    expect(explain(policy, "haltx").matches).toEqual([
       {
         id: "r.halt",
         decision: "deny",
@@ -381,13 +381,13 @@ describe("effects of the extractor's derived tags", () => {
 
 describe("the verdict over all effects and matches", () => {
   it("takes the strictest decision and names only what gave it", () => {
-    expect(decide(policy, "ls; foo; halt")).toEqual({
+    expect(decide(policy, "ls; foo; haltx")).toEqual({
       decision: "deny",
       ruleIds: ["r.halt"],
       reasons: ["r.halt why"],
       alternative: "do not halt",
     });
-    expect(decide(policy, "halt; ls")).toMatchObject({ decision: "deny", ruleIds: ["r.halt"] });
+    expect(decide(policy, "haltx; ls")).toMatchObject({ decision: "deny", ruleIds: ["r.halt"] });
     // a stated transact does not vouch for the program
     expect(decide(policy, "keep; ls")).toEqual({
       decision: "transact",
@@ -398,7 +398,7 @@ describe("the verdict over all effects and matches", () => {
   });
 
   it("gives a denial the first stated alternative, else the effect's, else the table's", () => {
-    expect(decide(policy, "stop; halt")).toEqual({
+    expect(decide(policy, "stop; haltx")).toEqual({
       decision: "deny",
       ruleIds: ["r.stop", "r.halt"],
       reasons: ["r.stop why", "r.halt why"],
@@ -437,9 +437,9 @@ describe("the verdict over all effects and matches", () => {
       reasons: ["not known to be read-only: $x", dynamic],
     });
     // a stated alternative at the same decision comes first
-    expect(decide(policy, "halt; $x y").alternative).toBe("do not halt");
+    expect(decide(policy, "haltx; $x y").alternative).toBe("do not halt");
     // uncertainty below the decision adds no reason
-    expect(decide(policy, "halt; $x y", { headless: false })).toEqual({
+    expect(decide(policy, "haltx; $x y", { headless: false })).toEqual({
       decision: "deny",
       ruleIds: ["r.halt"],
       reasons: ["r.halt why"],
@@ -486,7 +486,7 @@ describe("a refusal inside a script the command runs", () => {
   });
 
   it("leaves the reason alone when the script is not named or not denied", () => {
-    expect(run("rm -rf ~\n", "bash t.sh; halt")).toMatchObject({
+    expect(run("rm -rf ~\n", "bash t.sh; haltx")).toMatchObject({
       ruleIds: ["r.halt", "path.destroy-tree"],
       reasons: [
         "r.halt why",

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describedEffects } from "../src/knowledge/described.js";
+import { compileDescribed, describedEffects, describedIn } from "../src/knowledge/described.js";
 import { explain, loadPolicy } from "../src/policy.js";
 
 /**
@@ -20,9 +20,10 @@ interface Doc {
   inputs_sha256: string;
   dry_run: Record<string, string[]>;
   plain: Record<string, string[]>;
+  inert: Record<string, string[]>;
   programs: Record<
     string,
-    { words?: string[]; flags?: string[]; after?: string[]; rule: string }[]
+    { words?: string[]; flags?: string[]; program?: true; after?: string[]; rule: string }[]
   >;
 }
 
@@ -180,6 +181,51 @@ describe("the generator reads local preparation and modifiers as no effect", () 
   });
 });
 
+describe("the generator reads what a program is for from its manual page's NAME line", () => {
+  const page = (name: string, purpose: string, options: [string, string][]) =>
+    [
+      `.TH ${name.toUpperCase()} 8`,
+      ".SH NAME",
+      `${name} \\- ${purpose}`,
+      ".SH OPTIONS",
+      ...options.flatMap(([tag, d]) => [".TP", `.B ${tag}`, d]),
+    ].join("\n");
+  const doc = generate(
+    {
+      "man/man8/offx.8": page("offx", "Halt, power\\-off or reboot the machine", [
+        ["\\-c", "Cancel a pending shutdown."],
+        ["\\-v, \\-\\-verbose", "Print messages about what the program is doing."],
+        ["\\-\\-reboot", "Reboot the machine."],
+      ]),
+      "man/man8/acctx.8": page("acctx", "create a new user or update default user information", []),
+      "man/man8/grpx.8": page("grpx", "create a new group", []),
+      "man/man8/modx.8": page("modx", "Show the status of modules in the Linux Kernel", []),
+      "man/man1/shx.1": page("shx", "change login shell", [
+        ["\\-l, \\-\\-list\\-shells", "Print the list of shells and exit."],
+      ]),
+    },
+    ["offx", "acctx", "grpx", "modx", "shx"],
+  );
+  const purpose = (p: string) => doc.programs[p]?.find((e) => e.program === true)?.rule;
+
+  it("names the program's effect when its purpose is one the rules read", () => {
+    expect(purpose("offx")).toBe("purpose.power");
+    expect(purpose("acctx")).toBe("purpose.account-create");
+    expect(purpose("shx")).toBe("purpose.login-shell");
+  });
+
+  it("names none for a purpose whose effect depends on the operands or only shows", () => {
+    expect(purpose("grpx")).toBeUndefined();
+    expect(purpose("modx")).toBeUndefined();
+  });
+
+  it("keeps the options that only show or cancel, not those that narrate the work", () => {
+    // `-l`/`--list` list unless the program documents them as something else
+    expect(doc.inert["offx"]).toEqual(["--help", "--list", "--version", "-c", "-l"]);
+    expect(doc.inert["shx"]).toEqual(["--help", "--list", "--list-shells", "--version", "-l"]);
+  });
+});
+
 describe("program-independent verbs leave a program's plain word to its documentation", () => {
   const policy = loadPolicy({});
   const data = JSON.parse(readFileSync(committed, "utf8")) as Doc;
@@ -218,6 +264,21 @@ describe("the gate reads described effects below hand-written knowledge", () => 
     const facts = (cmd: string) => ex(cmd).facts.commands[0]!;
     expect(describedEffects(facts("cargo publish")).map((d) => d.rule)).toEqual(["send.upload"]);
     expect(describedEffects(facts("cargo publish --dry-run"))).toEqual([]);
+  });
+
+  it("reads a program's purpose for every run of it, unless an inert option is given", () => {
+    const facts = (cmd: string) => ex(cmd).facts.commands[0]!;
+    const entries = compileDescribed(
+      [{ program: true, effect: "lockout", rule: "purpose.login-shell" }],
+      [],
+      ["-l", "--help"],
+    );
+    expect(describedIn(entries, facts("shx -s /bin/zsh bob"))).toEqual([
+      { effect: "lockout", rule: "purpose.login-shell", what: "shx" },
+    ]);
+    expect(describedIn(entries, facts("shx"))).toHaveLength(1);
+    expect(describedIn(entries, facts("shx -l"))).toEqual([]);
+    expect(describedIn(entries, facts("shx --help"))).toEqual([]);
   });
 
   it("lets a hand-written entry for the program speak instead", () => {

@@ -29,6 +29,14 @@ const entry = z.union([
       ...place,
     })
     .strict(),
+  // The program's purpose from its manual page's NAME line: every run of it, unless inert.
+  z
+    .object({
+      program: z.literal(true),
+      effect: z.enum(EFFECT_KINDS),
+      rule: z.string(),
+    })
+    .strict(),
 ]);
 export const describedSchema = z.object({
   generated_by: z.string(),
@@ -40,6 +48,12 @@ export const describedSchema = z.object({
    * documentation describes as a local action (`publish` "for deployment"): read as documented.
    */
   plain: z.record(z.string(), z.array(z.string())).default({}),
+  /**
+   * Per program with a purpose entry, options described as only showing or cancelling (`chsh -l`
+   * "Print the list of shells", `shutdown -c` "Cancel a pending shutdown"): with one, the purpose
+   * does not apply.
+   */
+  inert: z.record(z.string(), z.array(z.string())).default({}),
 });
 export type DescribedEntry = z.infer<typeof entry>;
 type Entry = DescribedEntry;
@@ -58,7 +72,7 @@ type Test = (c: CommandFacts) => string | undefined;
 const DEPTH = 3;
 
 /** The word of `words` at the entry's place: the first word, or one after a word it follows. */
-function wordTest(e: Entry & { words: string[] }): Test {
+function wordTest(e: Extract<Entry, { words: string[] }>): Test {
   const ws = new Set(e.words.map((w) => w.toLowerCase()));
   const after = e.after === undefined ? undefined : new Set(e.after.map((w) => w.toLowerCase()));
   return (c) => {
@@ -72,7 +86,7 @@ function wordTest(e: Entry & { words: string[] }): Test {
 }
 
 /** An option of the entry, given after one of the words it follows (anywhere, when none). */
-function flagTest(e: Entry & { flags: string[] }): Test {
+function flagTest(e: Extract<Entry, { flags: string[] }>): Test {
   const fs = new Set(e.flags);
   const after = e.after === undefined ? undefined : new Set(e.after.map((w) => w.toLowerCase()));
   return (c) => {
@@ -81,6 +95,11 @@ function flagTest(e: Entry & { flags: string[] }): Test {
     if (after === undefined) return f;
     return c.words.slice(0, DEPTH).some((w) => after.has(w)) ? f : undefined;
   };
+}
+
+/** The program itself, unless one of its inert options is given. */
+function programTest(inert: ReadonlySet<string>): Test {
+  return (c) => (c.flags.some((f) => inert.has(f)) ? undefined : c.program);
 }
 
 let data: z.infer<typeof describedSchema> | undefined;
@@ -120,6 +139,7 @@ function entriesOf(program: string): CompiledDescribed {
   const out = compileDescribed(
     Object.hasOwn(data.programs, program) ? data.programs[program]! : [],
     Object.hasOwn(data.dry_run, program) ? data.dry_run[program]! : [],
+    Object.hasOwn(data.inert, program) ? data.inert[program]! : [],
   );
   compiled.set(program, out);
   return out;
@@ -129,9 +149,14 @@ function entriesOf(program: string): CompiledDescribed {
 export function compileDescribed(
   list: readonly Entry[],
   dryRun: readonly string[],
+  inert: readonly string[] = [],
 ): CompiledDescribed {
+  const still = new Set(inert);
   return {
-    tests: list.map((e) => ({ e, test: "words" in e ? wordTest(e) : flagTest(e) })),
+    tests: list.map((e) => ({
+      e,
+      test: "words" in e ? wordTest(e) : "flags" in e ? flagTest(e) : programTest(still),
+    })),
     dryRun: new Set(dryRun),
   };
 }
