@@ -81,6 +81,7 @@ export {
   verifyOutcome,
   captureDigests,
   digestScript,
+  digestScriptEach,
   parseDigests,
   changedPaths,
   judgeExit,

@@ -80,6 +80,33 @@ describe("digests of protected paths (real bash in a directory guest)", () => {
     expect(d.absent).toBe("missing");
   });
 
+  it("reads the batch's lines by position, names with a newline or backslash included", async () => {
+    const root = guests.root(G);
+    writeFileSync(join(root, "new\nline"), "n\n");
+    writeFileSync(join(root, "back\\slash"), "b\n");
+    const odd = ["absent", "new\nline", "tree", "back\\slash", "a.txt"];
+    const d = await captureDigests(exec, G, odd, 5000);
+    const sha = (t: string): string => `file:${createHash("sha256").update(t).digest("hex")}`;
+    expect(d).toEqual({
+      absent: "missing",
+      "new\nline": sha("n\n"),
+      tree: expect.stringMatching(/^dir:[0-9a-f]{64}$/),
+      "back\\slash": sha("b\n"),
+      "a.txt": sha("alpha\n"),
+    });
+  });
+
+  it("parseDigests takes sha256sum's lines only after a files line, in its order", () => {
+    const h = (c: string): string => c.repeat(64);
+    const out = `1 missing\nfiles 0 2\n${h("a")}  x\n\\${h("b")}  y\\nz\n`;
+    expect(parseDigests(["x", "gone", "y\nz"], out)).toEqual({
+      x: `file:${h("a")}`,
+      gone: "missing",
+      "y\nz": `file:${h("b")}`,
+    });
+    expect(() => parseDigests(["x"], `${h("a")}  x\n`)).toThrow("no digest for protected path x");
+  });
+
   it("parseDigests refuses output that lacks a path", () => {
     expect(() => parseDigests(["a", "b"], "0 file:00\n")).toThrow("no digest for protected path b");
     expect(parseDigests(["a"], "0 missing\n")).toEqual({ a: "missing" });
