@@ -7,6 +7,7 @@ import { Firewall } from "./firewall.js";
 import { Guest, type GuestType } from "./guest.js";
 import { RETRY, backoffDelay, withRetry, type RetryHooks, type RetryPolicy } from "./retry.js";
 import { Sdn } from "./sdn.js";
+import { TaskPace } from "./task-pace.js";
 import { waitTask, type TaskPoll, type TaskResult, type WaitTaskOptions } from "./tasks.js";
 import { createDispatcher } from "./tls.js";
 import { Transport } from "./transport.js";
@@ -59,6 +60,8 @@ export class ProxmoxClient {
   private readonly transport: Transport;
   private readonly dispatcher: Agent;
   private defaultNodeName: string | undefined;
+  /** Recent task durations, per node, type and guest: what a finely polled wait aims at. */
+  private readonly pace = new TaskPace();
 
   private constructor(connection: ProxmoxConnection, options: ConnectOptions) {
     this.dispatcher = createDispatcher({
@@ -161,7 +164,11 @@ export class ProxmoxClient {
     upid: string,
     options: Partial<WaitTaskOptions> = {},
   ): Promise<TaskResult> {
-    return waitTask(this.send, node, upid, { timeoutMs: this.taskTimeoutMs, ...options });
+    return waitTask(this.send, node, upid, {
+      timeoutMs: this.taskTimeoutMs,
+      pace: this.pace,
+      ...options,
+    });
   }
 
   /**

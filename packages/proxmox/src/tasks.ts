@@ -3,6 +3,7 @@ import { isProxmoxError } from "./guards.js";
 import { isTaskSuccess, mapTaskExit } from "./mapping.js";
 import { sleep } from "@txbox/core";
 import { RETRY, withRetry } from "./retry.js";
+import { nextSleep, paceKey, type TaskPace } from "./task-pace.js";
 import { parseUpid } from "./upid.js";
 
 /** Sends one API request (the client's bottom layer). */
@@ -39,6 +40,11 @@ export interface TaskPoll {
   readonly firstMs: number;
   readonly maxMs: number;
   readonly factor: number;
+  /**
+   * With a {@link TaskPace} that knows the task's recent durations: the first poll shortly
+   * before the shortest of them, then one every `fineMs` around their median (`task-pace.ts`).
+   */
+  readonly fineMs?: number;
 }
 
 /**
@@ -47,7 +53,8 @@ export interface TaskPoll {
  *   on a loaded host, and on every transaction's path: polled at least every 20 ms, so the wait
  *   ends within 20 ms of the task (at 50 ms the snapshot's wait ran ≈ 25 ms past it on average).
  * - `snapshot`: a transaction's snapshot create, which its command waits for: 30–70 ms on the
- *   testbed's btrfs; polled every ≤ 10 ms, so the wait ends within 10 ms of the task (≈ 5 GETs).
+ *   testbed's btrfs; polled every ≤ 10 ms, so the wait ends within 10 ms of the task (≈ 5 GETs);
+ *   once the client saw a few on the guest, polled every 2 ms around their usual end instead.
  * - `rollback`: stop, restore, start — hundreds of milliseconds to seconds, and what an agent waits
  *   for after a failed command, so the poll stays within 25 ms of the task's end (a 2 s rollback
  *   costs ≈ 80 small GETs on the kept-alive connection).
@@ -55,7 +62,7 @@ export interface TaskPoll {
  */
 export const POLL = {
   quick: { firstMs: 10, maxMs: 20, factor: 1.5 },
-  snapshot: { firstMs: 5, maxMs: 10, factor: 1.5 },
+  snapshot: { firstMs: 5, maxMs: 10, factor: 1.5, fineMs: 2 },
   rollback: { firstMs: 10, maxMs: 25, factor: 1.5 },
   long: { firstMs: 100, maxMs: 2000, factor: 1.5 },
 } as const satisfies Record<string, TaskPoll>;
@@ -70,6 +77,8 @@ export interface WaitTaskOptions {
   unknownGraceMs?: number;
   /** How to poll (default {@link POLL.long}). */
   poll?: TaskPoll;
+  /** Recent durations of tasks (the client's): a poll with `fineMs` aims at them and adds this one. */
+  pace?: TaskPace;
 }
 
 function isNoSuchTask(err: unknown): boolean {
@@ -112,8 +121,12 @@ export async function waitTask(
   const deadline = started + options.timeoutMs;
   const grace = options.unknownGraceMs ?? 5000;
   const poll = options.poll ?? POLL.long;
-  const vmid = Number(parseUpid(upid)?.id) || undefined;
+  const parsed = parseUpid(upid);
+  const vmid = Number(parsed?.id) || undefined;
   const path = `/nodes/${node}/tasks/${encodeURIComponent(upid)}/status`;
+  const key = paceKey(node, parsed?.type, parsed?.id);
+  const aim = options.pace?.aim(key, poll);
+  if (aim !== undefined) await sleep(Math.min(aim.firstMs, options.timeoutMs), options.signal);
   let interval = poll.firstMs;
   for (;;) {
     if (options.signal?.aborted) throw options.signal.reason;
@@ -137,7 +150,10 @@ export async function waitTask(
       if (status.status === "stopped") {
         const exitstatus = status.exitstatus ?? "unknown";
         const durationMs = Date.now() - started;
-        if (isTaskSuccess(exitstatus)) return { upid, exitstatus, durationMs };
+        if (isTaskSuccess(exitstatus)) {
+          options.pace?.record(key, durationMs);
+          return { upid, exitstatus, durationMs };
+        }
         const log = await taskLog(request, node, upid);
         const mapped = mapTaskExit(exitstatus);
         const context = { upid, vmid, path };
@@ -160,7 +176,8 @@ export async function waitTask(
         hint: "the task keeps running on the server; wait again or inspect it in the task list",
       });
     }
-    await sleep(Math.min(interval, left), options.signal);
+    const next = nextSleep(poll, aim, Date.now() - started, interval);
+    await sleep(Math.min(next, left), options.signal);
     interval = Math.min(poll.maxMs, Math.round(interval * poll.factor));
   }
 }

@@ -280,6 +280,36 @@ describe("retries", () => {
     expect(srv.count("POST", "/nodes/pve/qemu/100/snapshot")).toBe(2);
   });
 
+  test("a snapshot wait aimed at the guest's recent snapshots polls first shortly before they ended", async () => {
+    let posted = 0;
+    const firstPoll: number[] = [];
+    srv.route("POST", "/nodes/pve/qemu/100/snapshot", (_r, n) => {
+      posted = Date.now();
+      return { status: 200, data: UPID("qmsnapshot", n + 1) };
+    });
+    // The task ends 60 ms after its POST.
+    srv.route("GET", /^\/nodes\/pve\/tasks\/UPID:.*\/status$/, (r) => {
+      const n = Number(/:0000000(\d):/.exec(r.path)?.[1]);
+      if (firstPoll[n] === undefined) firstPoll[n] = Date.now() - posted;
+      const done = Date.now() - posted >= 60;
+      return {
+        status: 200,
+        data: {
+          upid: "x",
+          node: "pve",
+          status: done ? "stopped" : "running",
+          ...(done ? { exitstatus: "OK" } : {}),
+        },
+      };
+    });
+    const g = await client.guest(100);
+    for (let i = 1; i <= 3; i++)
+      await g.createSnapshot(`p${i}`, { description: "txbox:p", fresh: true });
+    // Unknown at first: polled at once; then aimed at 0.8 × the shortest (≥ 60 ms) duration seen.
+    expect(firstPoll[1]).toBeLessThan(30);
+    expect(firstPoll[3]).toBeGreaterThanOrEqual(35);
+  });
+
   test("a config-lock timeout is retried, and the task waited for", async () => {
     srv.route("POST", "/nodes/pve/qemu/100/snapshot", (_r, n) =>
       n === 0
