@@ -77,6 +77,19 @@ export const RULES = [
     re: /\b(?:enable|enables|start|starts)\b[^.;]*\b(?:at|on) (?:boot|system start(?:up)?)\b|\bautostart\b/,
   },
   {
+    // service managers: units enabled, linked into the search path or reset to their preset
+    // enablement start later by themselves
+    id: "persist.unit",
+    effect: "persist",
+    re: /^(?:(?:enable|enables|reenable|reenables|link|links)|(?:reset|resets) the enable\/disable status of)(?: (?:one or more|the|a|an|specified|given|all))* (?:units?|unit files?|service units?|timers?)\b/,
+  },
+  {
+    // a target isolated or a rescue mode entered stops every other unit (sshd among them)
+    id: "availability.stop-all",
+    effect: "availability",
+    re: /\b(?:and|then) stops? (?:all|every) others?\b|^enter (?:default|rescue|emergency|single[- ]user) mode\b/,
+  },
+  {
     id: "persist.schedule",
     effect: "persist",
     re: new RegExp(

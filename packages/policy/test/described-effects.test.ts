@@ -200,11 +200,28 @@ describe("the generator reads what a program is for from its manual page's NAME 
       "man/man8/acctx.8": page("acctx", "create a new user or update default user information", []),
       "man/man8/grpx.8": page("grpx", "create a new group", []),
       "man/man8/modx.8": page("modx", "Show the status of modules in the Linux Kernel", []),
+      "man/man1/svcx.1": [
+        ".TH SVCX 1",
+        ".SH NAME",
+        "svcx \\- Control the service manager",
+        ".SH COMMANDS",
+        ...(
+          [
+            ["enable", "Enable one or more units or unit instances."],
+            ["isolate", "Start the unit and its dependencies and stop all others."],
+            ["start", "Start (activate) one or more units."],
+          ] as const
+        ).flatMap(([w, d]) => [".PP", `\\fB${w}\\fR`, ".RS 4", d, ".RE"]),
+        ".SH OPTIONS",
+        ".TP",
+        ".B \\-fsplit\\-lto\\-unit",
+        "Enable splitting the LTO unit.",
+      ].join("\n"),
       "man/man1/shx.1": page("shx", "change login shell", [
         ["\\-l, \\-\\-list\\-shells", "Print the list of shells and exit."],
       ]),
     },
-    ["offx", "acctx", "grpx", "modx", "shx"],
+    ["offx", "acctx", "grpx", "modx", "shx", "svcx"],
   );
   const purpose = (p: string) => doc.programs[p]?.find((e) => e.program === true)?.rule;
 
@@ -212,6 +229,13 @@ describe("the generator reads what a program is for from its manual page's NAME 
     expect(purpose("offx")).toBe("purpose.power");
     expect(purpose("acctx")).toBe("purpose.account-create");
     expect(purpose("shx")).toBe("purpose.login-shell");
+  });
+
+  it("reads units enabled as persistence and a target isolated as the guest's availability", () => {
+    const rules = (doc.programs["svcx"] ?? []).map(
+      (e) => `${(e.words ?? e.flags)!.join()} ${e.rule}`,
+    );
+    expect(rules).toEqual(["enable persist.unit", "isolate availability.stop-all"]);
   });
 
   it("names none for a purpose whose effect depends on the operands or only shows", () => {
