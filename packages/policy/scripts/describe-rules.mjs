@@ -210,7 +210,7 @@ export function isDryRun(description) {
  * option described as only showing or cancelling is given ({@link isInert}). Only purposes whose
  * effect does not depend on the operands: the machine's power, accounts and login shells, kernel
  * modules, access granted on another machine, packet capture, jobs scheduled for later, VPN
- * tunnels.
+ * tunnels; and, only for a run with no operand, shells, interpreters and terminal multiplexers.
  */
 export const PURPOSE_RULES = [
   {
@@ -254,6 +254,14 @@ export const PURPOSE_RULES = [
     re: /\bjobs? for later execution\b|^(?:schedule|schedules)\b[^.;]*\b(?:commands?|jobs?|tasks?)\b|\bmaintain crontab files?\b/,
   },
   {
+    // a shell, interpreter or terminal multiplexer run with nothing to run reads its commands from
+    // the terminal: what it runs never passes the gate (only a bare run: `bare`)
+    id: "purpose.shell",
+    effect: "exec-untrusted",
+    bare: true,
+    re: /\b(?:command interpreter|terminal multiplexer|screen manager|interactive shell|interpreter)\b|^(?:the |gnu )?[\w-]+ shell$/,
+  },
+  {
     id: "purpose.vpn",
     effect: "lockout",
     re: /\bvpn\b|\b(?:ip )?tunnel (?:daemon|client)\b/,
@@ -280,7 +288,7 @@ const INERT = new RegExp(
     // an option documented as a separate operation ("(Standalone) Generate a key")
     "^\\(standalone\\)",
     "^(?:show|shows|print|prints|display|displays|output|outputs|report|reports)\\b[^.;]*\\b(?:and|then) exits?\\b",
-    "^(?:show|shows|print|prints|display|displays|output|outputs)(?: (?:the|a|this))? (?:help|usage|version|list)\\b",
+    "^(?:show|shows|print|prints|display|displays|output|outputs|report|reports)(?: (?:the|a|this|its|\\w+'s))?(?: \\w+)? (?:help|usage|version|list)\\b",
     "^(?:show|shows|print|prints|display|displays|output|outputs|cat|cats|write|writes)\\b[^.;]*\\b(?:on|to) (?:the )?standard output\\b",
     // a capture tool reading a saved capture instead of the network
     "^(?:read|reads) (?:saved )?packets from\\b",

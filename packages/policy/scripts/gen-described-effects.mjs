@@ -184,7 +184,9 @@ function manPages(p) {
     const text = manPage(manDir, `${p}-${sub}`);
     if (text === undefined) continue;
     inputs.set(`man:${p}-${sub}`, text);
-    for (const e of manEntries(text)) out.push({ ...e, after: [sub] });
+    // a `PROG-SUB` page's bare words among its options are values of an option (dpkg-genchanges
+    // `-b` … `all`, `source`), not subcommands of SUB
+    for (const e of manEntries(text)) if (!e.amongOptions) out.push({ ...e, after: [sub] });
   }
   return out;
 }
@@ -236,7 +238,12 @@ for (const p of tldrPrograms(tldr)) {
     ? classifyPurpose(manPurpose(inputs.get(`man:${p}`), p) ?? "")
     : undefined;
   if (purpose !== undefined) {
-    entries.unshift({ program: true, effect: purpose.effect, rule: purpose.id });
+    entries.unshift({
+      program: true,
+      ...(purpose.bare ? { bare: true } : {}),
+      effect: purpose.effect,
+      rule: purpose.id,
+    });
     inert[p] = inertFlags(described);
   }
   if (entries.length > 0) programs[p] = entries;

@@ -81,6 +81,9 @@ function tagEntry(tag, section) {
   if (flags.length > 0 && /^\[?-/.test(tag)) return { flags };
   const w = /^([a-z][\w-]*)(?:\s|$)/.exec(tag);
   if (w !== null && /COMMAND|ACTION|OPERATION/.test(section)) return { words: [w[1]] };
+  // a bare word tagged among the options is a subcommand the page documents there (ufw(8): `enable`)
+  if (/^OPTIONS?$/.test(section) && /^[a-z][\w-]*$/.test(tag.trim()))
+    return { words: [tag.trim()], amongOptions: true };
   return undefined;
 }
 

@@ -217,11 +217,14 @@ describe("the generator reads what a program is for from its manual page's NAME 
         ".B \\-fsplit\\-lto\\-unit",
         "Enable splitting the LTO unit.",
       ].join("\n"),
+      "man/man8/fwx.8": page("fwx", "program for managing a netfilter firewall", [
+        ["\\fBdisable\\fR", "unloads firewall and disables firewall on boot"],
+      ]),
       "man/man1/shx.1": page("shx", "change login shell", [
         ["\\-l, \\-\\-list\\-shells", "Print the list of shells and exit."],
       ]),
     },
-    ["offx", "acctx", "grpx", "modx", "shx", "svcx"],
+    ["offx", "acctx", "grpx", "modx", "shx", "svcx", "fwx"],
   );
   const purpose = (p: string) => doc.programs[p]?.find((e) => e.program === true)?.rule;
 
@@ -236,6 +239,12 @@ describe("the generator reads what a program is for from its manual page's NAME 
       (e) => `${(e.words ?? e.flags)!.join()} ${e.rule}`,
     );
     expect(rules).toEqual(["enable persist.unit", "isolate availability.stop-all"]);
+  });
+
+  it("reads a bare word tagged among the options as a subcommand", () => {
+    expect(doc.programs["fwx"]).toEqual([
+      { words: ["disable"], effect: "tamper", rule: "tamper.controls" },
+    ]);
   });
 
   it("names none for a purpose whose effect depends on the operands or only shows", () => {
@@ -303,6 +312,19 @@ describe("the gate reads described effects below hand-written knowledge", () => 
     expect(describedIn(entries, facts("shx"))).toHaveLength(1);
     expect(describedIn(entries, facts("shx -l"))).toEqual([]);
     expect(describedIn(entries, facts("shx --help"))).toEqual([]);
+  });
+
+  it("reads a bare purpose only for a run with nothing to run", () => {
+    const facts = (cmd: string) => ex(cmd).facts.commands.at(-1)!;
+    const entries = compileDescribed(
+      [{ program: true, bare: true, effect: "exec-untrusted", rule: "purpose.shell" }],
+      [],
+      ["-V"],
+    );
+    const n = (cmd: string) => describedIn(entries, facts(cmd)).length;
+    expect([n("muxx"), n("muxx -u"), n("muxx new -s x"), n("muxx < f.txt"), n("muxx -V")]).toEqual([
+      1, 1, 0, 0, 0,
+    ]);
   });
 
   it("lets a hand-written entry for the program speak instead", () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { EFFECT_KINDS, type EffectKind } from "../effects/table.js";
+import { SHELLS, interpreterFlags } from "../facts/programs.js";
 import type { CommandFacts } from "../types.js";
 import { readGenerated } from "./read.js";
 
@@ -33,6 +34,8 @@ const entry = z.union([
   z
     .object({
       program: z.literal(true),
+      /** Only a run with no operand (`tmux`, not `tmux new`): an interpreter with nothing to run. */
+      bare: z.literal(true).optional(),
       effect: z.enum(EFFECT_KINDS),
       rule: z.string(),
     })
@@ -97,9 +100,20 @@ function flagTest(e: Extract<Entry, { flags: string[] }>): Test {
   };
 }
 
-/** The program itself, unless one of its inert options is given. */
-function programTest(inert: ReadonlySet<string>): Test {
-  return (c) => (c.flags.some((f) => inert.has(f)) ? undefined : c.program);
+/**
+ * The program itself, unless one of its inert options is given; `bare`: only with no operand and
+ * no `<` input or here-document. The shells and interpreters the extractor knows are left to it:
+ * it reads what a pipe feeds them.
+ */
+function programTest(inert: ReadonlySet<string>, bare: boolean): Test {
+  const fed = (c: CommandFacts) =>
+    SHELLS.has(c.program) ||
+    interpreterFlags(c.program) !== undefined ||
+    c.tags.includes("heredoc") ||
+    c.argv.some((a) => !a.startsWith("-")) ||
+    c.inputs.length > 0 ||
+    c.redirects.some((r) => r.operator.startsWith("<"));
+  return (c) => (c.flags.some((f) => inert.has(f)) || (bare && fed(c)) ? undefined : c.program);
 }
 
 let data: z.infer<typeof describedSchema> | undefined;
@@ -155,7 +169,12 @@ export function compileDescribed(
   return {
     tests: list.map((e) => ({
       e,
-      test: "words" in e ? wordTest(e) : "flags" in e ? flagTest(e) : programTest(still),
+      test:
+        "words" in e
+          ? wordTest(e)
+          : "flags" in e
+            ? flagTest(e)
+            : programTest(still, e.bare === true),
     })),
     dryRun: new Set(dryRun),
   };
