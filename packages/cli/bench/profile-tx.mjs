@@ -6,6 +6,7 @@
  * kind of call, the median over transactions of the time spent in it.
  *
  *   node packages/cli/bench/profile-tx.mjs [--reps N] [--guest VMID] [--gap MS] [--lease-idle MS]
+ *     [--no-protected]
  */
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
@@ -20,16 +21,18 @@ const { values: args } = parseArgs({
     gap: { type: "string", default: "0" },
     // ms a lease is kept after a transaction (default: tx.leaseIdle); 0 releases at once
     "lease-idle": { type: "string" },
+    // verify without protected paths (the config's tx.protectedPaths: [])
+    "no-protected": { type: "boolean", default: false },
   },
 });
 const guest = { vmid: Number(args.guest) };
 const P = "/root/project/profile-tx";
 const log = (t) => void process.stdout.write(`${t}\n`);
 const { io, stop, testbed } = await benchTestbed(log, {}, {});
-const s = await openSession(
-  io,
-  args["lease-idle"] === undefined ? {} : { leaseIdleMs: Number(args["lease-idle"]) },
-);
+const s = await openSession(io, {
+  ...(args["lease-idle"] === undefined ? {} : { leaseIdleMs: Number(args["lease-idle"]) }),
+  ...(args["no-protected"] ? { engine: { verify: { protectedPaths: [] } } } : {}),
+});
 
 let events = [];
 let t0 = 0;

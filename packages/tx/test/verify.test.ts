@@ -12,7 +12,7 @@ import {
   shellQuote,
   verifyOutcome,
 } from "../src/verify.js";
-import type { ExecPort, ExecResult } from "../src/ports.js";
+import type { ExecPort, ExecResult, PreparedExec } from "../src/ports.js";
 import { DirGuests } from "./support/dir-guests.mjs";
 
 const G = { vmid: 301 };
@@ -163,6 +163,37 @@ describe("verifyOutcome", () => {
       "protected-paths",
     ]);
     expect(calls).toEqual(["run"]);
+  });
+
+  it("without protected paths, a ping set up ahead answers for the guest; a failed one is pinged anew", async () => {
+    const calls: string[] = [];
+    const counting: ExecPort = {
+      ping: async (g, o) => (calls.push("ping"), exec.ping(g, o)),
+      run: async (g, c, o) => (calls.push(`run ${c}`), exec.run(g, c, o)),
+    };
+    const ahead = (r: Promise<ExecResult>): PreparedExec => ({
+      start: () => (calls.push("start"), r),
+      cancel: () => calls.push("cancel"),
+    });
+    const report = await verifyOutcome(
+      counting,
+      G,
+      ok,
+      {},
+      DEFAULT_VERIFY_POLICY,
+      undefined,
+      ahead(Promise.resolve(ok)),
+    );
+    expect(report.checks.map((c) => [c.check, c.ok])).toEqual([
+      ["exit-code", true],
+      ["reachable", true],
+    ]);
+    expect(calls).toEqual(["start"]);
+    calls.length = 0;
+    const lost = ahead(Promise.reject(new Error("channel closed")));
+    const again = await verifyOutcome(counting, G, ok, {}, DEFAULT_VERIFY_POLICY, undefined, lost);
+    expect(again.ok).toBe(true);
+    expect(calls).toEqual(["start", "ping"]);
   });
 
   it("a probe that cannot reach the guest is told apart by a ping: unreachable, or a failed check", async () => {

@@ -41,13 +41,18 @@ export async function execute(e: Engine, tx: TxRecord, ctx: DriveContext): Promi
   const p =
     prepared?.start() ?? e.exec.run(tx.guest, tx.command, execOptions(e, run.input, tx.txid));
   p.catch(() => {});
-  // The verify probe's session is set up while the command runs, and waits for verify.
+  // The verify probe's session (without protected paths: its ping's) is set up while the
+  // command runs, and waits for verify.
   const paths = run.verifyPolicy.protectedPaths;
-  if (run.verifyPolicy.requireReachable && paths.length > 0) {
-    run.probePrepared = e.exec.prepare?.(tx.guest, digestScript(paths), {
-      timeoutMs: run.verifyPolicy.timeoutMs,
-      inline: true,
-    });
+  if (run.verifyPolicy.requireReachable) {
+    run.probePrepared = e.exec.prepare?.(
+      tx.guest,
+      paths.length > 0 ? digestScript(paths) : "true",
+      {
+        timeoutMs: paths.length > 0 ? run.verifyPolicy.timeoutMs : run.verifyPolicy.pingTimeoutMs,
+        inline: true,
+      },
+    );
   }
   await crashPoint(e, ctx, "during-exec");
   let result: ExecResult;
