@@ -81,7 +81,28 @@ export const RULES = [
     // enablement start later by themselves
     id: "persist.unit",
     effect: "persist",
+    anchored: true,
     re: /^(?:(?:enable|enables|reenable|reenables|link|links)|(?:reset|resets) the enable\/disable status of)(?: (?:one or more|the|a|an|specified|given|all))* (?:units?|unit files?|service units?|timers?)\b/,
+  },
+  {
+    // a unit's file edited or overridden: what it runs starts later by itself
+    id: "persist.unit-edit",
+    effect: "persist",
+    anchored: true,
+    re: /^(?:edit|edits)\b[^.;]*\b(?:extend|override)\b[^.;]*\bunits?\b/,
+  },
+  {
+    // a login shell changed: a wrong one locks the orchestrator's SSH login out
+    id: "lockout.login-shell",
+    effect: "lockout",
+    anchored: true,
+    re: /^(?:change|changes|set|sets)\b(?: (?:the|your|a|an|new|user'?s?))* login shell\b/,
+  },
+  {
+    id: "escalate.unlock",
+    effect: "escalate",
+    anchored: true,
+    re: /^(?:unlock|unlocks)\b(?: (?:the|a|an|user'?s?|account'?s?))* passwords?\b/,
   },
   {
     // a target isolated or a rescue mode entered stops every other unit (sshd among them)
@@ -169,10 +190,19 @@ export function isLocal(description) {
 /** The first rule a description matches, or undefined. */
 export function classify(description) {
   const d = description.toLowerCase().replace(/\s+/g, " ").trim();
-  if (d === "" || HEDGED.test(d) || ALTERNATIVES.test(d) || LOCAL.test(d)) return undefined;
-  for (const r of RULES) if (r.re.test(d)) return r;
+  if (d === "" || ALTERNATIVES.test(d) || LOCAL.test(d)) return undefined;
+  const hedged = HEDGED.test(d);
+  // A rule `anchored` on the leading verb is not undone by a hedge word later in the sentence
+  // ("Link a unit file that is not in the search path", "… if --full is specified"), only by
+  // one that says nothing is done.
+  const firm = hedged && FIRM_HEDGE.test(d);
+  for (const r of RULES) if ((!hedged || (r.anchored && !firm)) && r.re.test(d)) return r;
   return undefined;
 }
+
+/** Hedge words that say nothing is done, wherever they stand. */
+const FIRM_HEDGE =
+  /\b(?:don'?t|do not|does not|never|dry[- ]?run|simulate|would|whether|only print|help|usage)\b/;
 
 /**
  * Subcommands whose own name says the effect, whatever their description: `upload`, `publish`, `print-token` (the name is the program's documented word for it). Not `halt` or `console`: what they

@@ -210,6 +210,8 @@ describe("the generator reads what a program is for from its manual page's NAME 
             ["enable", "Enable one or more units or unit instances."],
             ["isolate", "Start the unit and its dependencies and stop all others."],
             ["start", "Start (activate) one or more units."],
+            ["link", "Link a unit file that is not in the unit file search path."],
+            ["mask", "Do not enable one or more units."],
           ] as const
         ).flatMap(([w, d]) => [".PP", `\\fB${w}\\fR`, ".RS 4", d, ".RE"]),
         ".SH OPTIONS",
@@ -238,7 +240,12 @@ describe("the generator reads what a program is for from its manual page's NAME 
     const rules = (doc.programs["svcx"] ?? []).map(
       (e) => `${(e.words ?? e.flags)!.join()} ${e.rule}`,
     );
-    expect(rules).toEqual(["enable persist.unit", "isolate availability.stop-all"]);
+    // a hedge word later in the sentence does not undo a leading verb; "Do not" does
+    expect(rules).toEqual([
+      "enable persist.unit",
+      "isolate availability.stop-all",
+      "link persist.unit",
+    ]);
   });
 
   it("reads a bare word tagged among the options as a subcommand", () => {
