@@ -70,6 +70,14 @@ describe("verbs: where a word counts", () => {
     expect(t(facts("demo upload"))).toBeUndefined();
     expect(t(facts("demo upload -g rg --dry-run"))).toBeUndefined();
   });
+  it("with_path: a local path operand, or one the program's own syntax reads or writes", () => {
+    const t = compileVerb(spec({ words: undefined, word_match: "^6777$", with_path: true }));
+    // chmod's hand-written syntax makes FILE a written path, not a bare operand
+    expect(facts("chmod 6777 f.txt").paths.map((p) => p.role)).toEqual(["write"]);
+    expect(t(facts("chmod 6777 f.txt"))).toBe("6777");
+    expect(t(facts("demo 6777 ./f.txt"))).toBe("6777");
+    expect(t(facts("demo 6777"))).toBeUndefined();
+  });
   it("flags: the option itself is what is read", () => {
     const t = compileVerb(spec({ words: undefined, flags: ["--show-secrets"] }));
     expect(t(facts("demo stack output --show-secrets"))).toBe("--show-secrets");

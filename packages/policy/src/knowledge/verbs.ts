@@ -125,6 +125,9 @@ function remoteHost(c: CommandFacts): string | undefined {
   return undefined;
 }
 
+/** Roles of a local path named as an operand (`with_path`). */
+const LOCAL_ROLES: ReadonlySet<string> = new Set(["operand", "read", "write"]);
+
 /** Compile one entry of verbs.yaml (`remote`: the file's remote locations). */
 export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTest {
   if (v.remote_destination === true) return remoteDestination(remote);
@@ -146,7 +149,8 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
       (words !== undefined ? words.has(c.program) : re!.test(c.program))
     )
       return c.program;
-    if (v.with_path === true && !c.paths.some((p) => p.role === "operand" && p.remote !== true))
+    // a path the program's own syntax reads or writes counts too (`chmod MODE FILE` writes FILE)
+    if (v.with_path === true && !c.paths.some((p) => LOCAL_ROLES.has(p.role) && p.remote !== true))
       return undefined;
     if (flags !== undefined) {
       const f = c.flags.find((x) => flags.has(x));
