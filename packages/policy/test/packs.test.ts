@@ -111,6 +111,12 @@ describe("user packs and overrides", () => {
     expect(decide(policy, "rm -rf /srv/other").decision).toBe("deny");
     expect(decide(policy, "$x -rf /tmp/y").decision).toBe("transact");
   });
+
+  it("takes protected paths from the config: a write there is denied, beside it transacted", () => {
+    const policy = loadPolicy({ projectPaths: ["/srv/app"], protectedPaths: ["/srv/app/data"] });
+    expect(decide(policy, "echo x > /srv/app/data/keep.db").decision).toBe("deny");
+    expect(decide(policy, "echo x > /srv/app/build/out").decision).toBe("transact");
+  });
 });
 
 describe("malformed packs", () => {
