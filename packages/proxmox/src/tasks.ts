@@ -54,7 +54,7 @@ export interface TaskPoll {
  *   ends within 20 ms of the task (at 50 ms the snapshot's wait ran ≈ 25 ms past it on average).
  * - `snapshot`: a transaction's snapshot create, which its command waits for: 30–70 ms on the
  *   testbed's btrfs; polled every ≤ 10 ms, so the wait ends within 10 ms of the task (≈ 5 GETs);
- *   once the client saw a few on the guest, polled every 2 ms around their usual end instead.
+ *   once the client saw a few short ones on the guest, polled every 2 ms around their usual end.
  * - `rollback`: stop, restore, start — hundreds of milliseconds to seconds, and what an agent waits
  *   for after a failed command, so the poll stays within 25 ms of the task's end (a 2 s rollback
  *   costs ≈ 80 small GETs on the kept-alive connection).
@@ -128,7 +128,7 @@ export async function waitTask(
   const aim = options.pace?.aim(key, poll);
   if (aim !== undefined) await sleep(Math.min(aim.firstMs, options.timeoutMs), options.signal);
   let interval = poll.firstMs;
-  for (;;) {
+  for (let polls = 1; ; polls++) {
     if (options.signal?.aborted) throw options.signal.reason;
     let status: TaskStatus | undefined;
     try {
@@ -176,7 +176,7 @@ export async function waitTask(
         hint: "the task keeps running on the server; wait again or inspect it in the task list",
       });
     }
-    const next = nextSleep(poll, aim, Date.now() - started, interval);
+    const next = nextSleep(poll, aim, polls, interval);
     await sleep(Math.min(next, left), options.signal);
     interval = Math.min(poll.maxMs, Math.round(interval * poll.factor));
   }

@@ -1,5 +1,5 @@
 // The pace of task polls: pure bookkeeping of recent durations and the sleep it picks.
-import { nextSleep, paceKey, TaskPace } from "../src/task-pace.js";
+import { MAX_FIRST_MS, nextSleep, paceKey, TaskPace } from "../src/task-pace.js";
 import { POLL } from "../src/tasks.js";
 
 describe("TaskPace", () => {
@@ -13,26 +13,35 @@ describe("TaskPace", () => {
     expect(pace.aim(paceKey("pve1", "qmsnapshot", "103"), POLL.snapshot)).toBeUndefined();
   });
 
-  test("aims the first poll before the shortest recent duration, fine polls past their median", () => {
+  test("aims the first poll before the shortest recent duration, then polls finely ten times", () => {
     const pace = new TaskPace();
     for (const ms of [60, 40, 50]) pace.record(key, ms);
-    expect(pace.aim(key, POLL.snapshot)).toEqual({ firstMs: 32, fineUntilMs: 75 });
+    expect(pace.aim(key, POLL.snapshot)).toEqual({ firstMs: 32, finePolls: 10 });
   });
 
   test("keeps the last five durations only", () => {
     const pace = new TaskPace();
-    for (const ms of [10, 100, 100, 100, 100, 100]) pace.record(key, ms);
-    expect(pace.aim(key, POLL.snapshot)).toEqual({ firstMs: 80, fineUntilMs: 150 });
+    for (const ms of [10, 70, 70, 70, 70, 70]) pace.record(key, ms);
+    expect(pace.aim(key, POLL.snapshot)).toEqual({ firstMs: 56, finePolls: 10 });
+  });
+
+  test("does not aim at tasks that took long: a faster one would be seen that much later", () => {
+    const pace = new TaskPace();
+    for (const ms of [2000, 1500, 80]) pace.record(key, ms);
+    expect(pace.aim(key, POLL.snapshot)).toBeUndefined();
+    pace.record(key, 75);
+    expect(pace.aim(key, POLL.snapshot)?.firstMs).toBe(MAX_FIRST_MS);
   });
 });
 
 describe("nextSleep", () => {
-  const aim = { firstMs: 32, fineUntilMs: 75 };
+  const aim = { firstMs: 32, finePolls: 10 };
 
-  test("polls every fineMs inside the aim's window, the preset's interval outside it", () => {
-    expect(nextSleep(POLL.snapshot, aim, 40, 7)).toBe(2);
-    expect(nextSleep(POLL.snapshot, aim, 75, 7)).toBe(7);
-    expect(nextSleep(POLL.snapshot, undefined, 40, 7)).toBe(7);
-    expect(nextSleep(POLL.quick, aim, 40, 15)).toBe(15);
+  test("polls every fineMs for the aim's fine polls, then at the preset's interval", () => {
+    expect(nextSleep(POLL.snapshot, aim, 1, 7)).toBe(2);
+    expect(nextSleep(POLL.snapshot, aim, 10, 7)).toBe(2);
+    expect(nextSleep(POLL.snapshot, aim, 11, 7)).toBe(7);
+    expect(nextSleep(POLL.snapshot, undefined, 1, 7)).toBe(7);
+    expect(nextSleep(POLL.quick, aim, 1, 15)).toBe(15);
   });
 });
