@@ -320,8 +320,9 @@ const INERT = new RegExp(
     "^(?:show|shows|print|prints|display|displays|output|outputs|report|reports)\\b[^.;]*\\b(?:and|then) exits?\\b",
     "^(?:show|shows|print|prints|display|displays|output|outputs|report|reports)(?: (?:the|a|this|its|\\w+'s))?(?: \\w+)? (?:help|usage|version|list)\\b",
     "^(?:show|shows|print|prints|display|displays|output|outputs|cat|cats|write|writes)\\b[^.;]*\\b(?:on|to) (?:the )?standard output\\b",
+    "^(?:show|shows|print|prints|display|displays|output|outputs|dump|dumps)(?: out)?(?: (?:the|a|its|current|effective))* (?:configuration|config|settings)\\b",
     // a capture tool reading a saved capture instead of the network
-    "^(?:read|reads) (?:saved )?packets from\\b",
+    "^(?:read|reads) (?:saved )?packet(?:s| data) from\\b",
   ].join("|"),
 );
 

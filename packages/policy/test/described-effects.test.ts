@@ -224,6 +224,7 @@ describe("the generator reads what a program is for from its manual page's NAME 
       ]),
       "man/man1/shx.1": page("shx", "change login shell", [
         ["\\-l, \\-\\-list\\-shells", "Print the list of shells and exit."],
+        ["\\-\\-showconfig", "Dump out the effective configuration."],
       ]),
     },
     ["offx", "acctx", "grpx", "modx", "shx", "svcx", "fwx"],
@@ -262,7 +263,14 @@ describe("the generator reads what a program is for from its manual page's NAME 
   it("keeps the options that only show or cancel, not those that narrate the work", () => {
     // `-l`/`--list` list unless the program documents them as something else
     expect(doc.inert["offx"]).toEqual(["--help", "--list", "--version", "-c", "-l"]);
-    expect(doc.inert["shx"]).toEqual(["--help", "--list", "--list-shells", "--version", "-l"]);
+    expect(doc.inert["shx"]).toEqual([
+      "--help",
+      "--list",
+      "--list-shells",
+      "--showconfig",
+      "--version",
+      "-l",
+    ]);
   });
 });
 
