@@ -284,6 +284,14 @@ export const PURPOSE_RULES = [
     re: /\bjobs? for later execution\b|^(?:schedule|schedules)\b[^.;]*\b(?:commands?|jobs?|tasks?)\b|\bmaintain crontab files?\b/,
   },
   {
+    // a program that runs a command or a shell as another user, group or root directory runs the
+    // shell when given no command (only such a run: `runner`)
+    id: "purpose.shell-runner",
+    effect: "exec-untrusted",
+    runner: true,
+    re: /\b(?:command or (?:an )?(?:interactive )?shell|with substitute user and group|as (?:a )?different group id|as another user)\b/,
+  },
+  {
     // a shell, interpreter or terminal multiplexer run with nothing to run reads its commands from
     // the terminal: what it runs never passes the gate (only a bare run: `bare`)
     id: "purpose.shell",

@@ -241,6 +241,7 @@ for (const p of tldrPrograms(tldr)) {
     entries.unshift({
       program: true,
       ...(purpose.bare ? { bare: true } : {}),
+      ...(purpose.runner ? { runner: true } : {}),
       effect: purpose.effect,
       rule: purpose.id,
     });

@@ -342,6 +342,23 @@ describe("the gate reads described effects below hand-written knowledge", () => 
     ]);
   });
 
+  it("reads a runner's purpose only for a run given no command", () => {
+    const facts = (cmd: string) => ex(cmd).facts.commands.at(-1)!;
+    const entries = compileDescribed(
+      [{ program: true, runner: true, effect: "exec-untrusted", rule: "purpose.shell-runner" }],
+      [],
+      [],
+    );
+    const n = (cmd: string) => describedIn(entries, facts(cmd)).length;
+    expect([
+      n("runx"),
+      n("runx grp"),
+      n("runx grp -c ls"),
+      n("runx grp cmd"),
+      n("runx -- x"),
+    ]).toEqual([1, 1, 0, 0, 0]);
+  });
+
   it("lets a hand-written entry for the program speak instead", () => {
     // k3d.fish: `cluster delete` "Delete cluster(s)"; the hand-written entry knows k3d is local
     const e = ex("k3d cluster delete dev");

@@ -36,6 +36,8 @@ const entry = z.union([
       program: z.literal(true),
       /** Only a run with no operand (`tmux`, not `tmux new`): an interpreter with nothing to run. */
       bare: z.literal(true).optional(),
+      /** Only a run given no command (`chroot DIR`, `sg GROUP`; not `… -c CMD`, `chroot DIR ls`). */
+      runner: z.literal(true).optional(),
       effect: z.enum(EFFECT_KINDS),
       rule: z.string(),
     })
@@ -116,6 +118,23 @@ function programTest(inert: ReadonlySet<string>, bare: boolean): Test {
   return (c) => (c.flags.some((f) => inert.has(f)) || (bare && fed(c)) ? undefined : c.program);
 }
 
+/** Options that hand a runner its command (`su -c CMD`, `sg GROUP -c CMD`). */
+const COMMAND_OPTIONS: ReadonlySet<string> = new Set(["-c", "--command", "--"]);
+
+/**
+ * A runner given no command: at most one operand (the user, group or root directory it needs)
+ * and no command option. The extractor unwraps the runners it knows when they are given one.
+ */
+function runnerTest(inert: ReadonlySet<string>): Test {
+  return (c) =>
+    c.words.length > 1 ||
+    c.endOfOptions ||
+    c.flags.some((f) => inert.has(f) || COMMAND_OPTIONS.has(f)) ||
+    c.argv.some((a) => COMMAND_OPTIONS.has(a.split("=")[0]!))
+      ? undefined
+      : c.program;
+}
+
 let data: z.infer<typeof describedSchema> | undefined;
 export interface CompiledDescribed {
   tests: { e: Entry; test: Test }[];
@@ -174,7 +193,9 @@ export function compileDescribed(
           ? wordTest(e)
           : "flags" in e
             ? flagTest(e)
-            : programTest(still, e.bare === true),
+            : e.runner === true
+              ? runnerTest(still)
+              : programTest(still, e.bare === true),
     })),
     dryRun: new Set(dryRun),
   };
