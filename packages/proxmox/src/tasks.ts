@@ -42,7 +42,7 @@ export interface TaskPoll {
   readonly factor: number;
   /**
    * With a {@link TaskPace} that knows the task's recent durations: the first poll shortly
-   * before the shortest of them, then one every `fineMs` around their median (`task-pace.ts`).
+   * before the shortest of them, then a few every `fineMs` (`task-pace.ts`).
    */
   readonly fineMs?: number;
 }
@@ -51,7 +51,9 @@ export interface TaskPoll {
  * Poll presets per kind of operation:
  * - `quick`: snapshot create/delete, start, stop — tens of milliseconds on CoW storage, hundreds
  *   on a loaded host, and on every transaction's path: polled at least every 20 ms, so the wait
- *   ends within 20 ms of the task (at 50 ms the snapshot's wait ran ≈ 25 ms past it on average).
+ *   ends within 20 ms of the task (at 50 ms the snapshot's wait ran ≈ 25 ms past it on average);
+ *   short ones seen before on the guest (the window's snapshot delete, which the next transaction
+ *   on the guest waits for) are aimed at as `snapshot` is.
  * - `snapshot`: a transaction's snapshot create, which its command waits for: 30–70 ms on the
  *   testbed's btrfs; polled every ≤ 10 ms, so the wait ends within 10 ms of the task (≈ 5 GETs);
  *   once the client saw a few short ones on the guest, polled every 2 ms around their usual end.
@@ -61,7 +63,7 @@ export interface TaskPoll {
  * - `long`: clone, create, destroy, SDN apply — seconds to minutes; polling fast buys nothing.
  */
 export const POLL = {
-  quick: { firstMs: 10, maxMs: 20, factor: 1.5 },
+  quick: { firstMs: 10, maxMs: 20, factor: 1.5, fineMs: 2 },
   snapshot: { firstMs: 5, maxMs: 10, factor: 1.5, fineMs: 2 },
   rollback: { firstMs: 10, maxMs: 25, factor: 1.5 },
   long: { firstMs: 100, maxMs: 2000, factor: 1.5 },

@@ -9,7 +9,7 @@ describe("TaskPace", () => {
     const pace = new TaskPace();
     expect(pace.aim(key, POLL.snapshot)).toBeUndefined();
     pace.record(key, 50);
-    expect(pace.aim(key, POLL.quick)).toBeUndefined();
+    expect(pace.aim(key, POLL.rollback)).toBeUndefined();
     expect(pace.aim(paceKey("pve1", "qmsnapshot", "103"), POLL.snapshot)).toBeUndefined();
   });
 
@@ -42,6 +42,6 @@ describe("nextSleep", () => {
     expect(nextSleep(POLL.snapshot, aim, 10, 7)).toBe(2);
     expect(nextSleep(POLL.snapshot, aim, 11, 7)).toBe(7);
     expect(nextSleep(POLL.snapshot, undefined, 1, 7)).toBe(7);
-    expect(nextSleep(POLL.quick, aim, 1, 15)).toBe(15);
+    expect(nextSleep(POLL.rollback, aim, 1, 15)).toBe(15);
   });
 });
