@@ -52,6 +52,53 @@ function describedOf(c: CommandFacts, i: number): Effect[] {
   }));
 }
 
+/**
+ * A program the gate knows nothing about, given a whole tree (`/`, `~`, `/etc`): judged by that
+ * argument, as if it destroyed it; given a shell's path, as if it ran that shell, also as an
+ * option's value (`--on-complete=/bin/sh`).
+ */
+function unknownProgramEffects(c: CommandFacts, i: number, home: string): Effect[] {
+  const effects: Effect[] = [];
+  for (const o in c.options)
+    for (const v of c.options[o]!) {
+      const word = v.trim().split(/\s+/)[0]!;
+      if (word.includes("/") && SHELLS.has(basename(word)))
+        effects.push({
+          kind: "exec-untrusted",
+          id: "unknown.runs-shell",
+          reason: `${c.program} is not known and is given a shell to run: ${o} ${v}; what that shell runs never passes the gate`,
+          remote: false,
+          command: i,
+        });
+    }
+  for (const p of c.paths) {
+    if (p.role === "operand" && p.raw.includes("/") && SHELLS.has(basename(p.path)))
+      effects.push({
+        kind: "exec-untrusted",
+        id: "unknown.runs-shell",
+        reason: `${c.program} is not known and is given a shell to run: ${p.raw}; what that shell runs never passes the gate`,
+        remote: false,
+        command: i,
+        target: p.path,
+      });
+    if (
+      p.role === "operand" &&
+      p.remote !== true &&
+      isWholeTree(p, home, true) &&
+      p.path.split("/").length <= 2
+    )
+      effects.push({
+        kind: "destroy-tree",
+        id: "unknown.whole-tree",
+        reason: `${c.program} is not known and is given a whole tree: ${p.raw}`,
+        remote: false,
+        command: i,
+        target: p.path,
+      });
+  }
+  return effects;
+}
+
 /** Judge one simple command: its knowledge matches and its effects. */
 function judgeCommand(
   policy: Policy,
@@ -115,35 +162,8 @@ function judgeCommand(
       remote: true,
       command: i,
     });
-  else if (!vouched && matches.length === 0 && !k.services.has(c.program)) {
-    // A program the gate knows nothing about, given a whole tree (`/`, `~`, `/etc`): judged by
-    // that argument, as if it destroyed it; given a shell's path, as if it ran that shell.
-    for (const p of c.paths) {
-      if (p.role === "operand" && p.raw.includes("/") && SHELLS.has(basename(p.path)))
-        effects.push({
-          kind: "exec-untrusted",
-          id: "unknown.runs-shell",
-          reason: `${c.program} is not known and is given a shell to run: ${p.raw}; what that shell runs never passes the gate`,
-          remote: false,
-          command: i,
-          target: p.path,
-        });
-      if (
-        p.role === "operand" &&
-        p.remote !== true &&
-        isWholeTree(p, home, true) &&
-        p.path.split("/").length <= 2
-      )
-        effects.push({
-          kind: "destroy-tree",
-          id: "unknown.whole-tree",
-          reason: `${c.program} is not known and is given a whole tree: ${p.raw}`,
-          remote: false,
-          command: i,
-          target: p.path,
-        });
-    }
-  }
+  else if (!vouched && matches.length === 0 && !k.services.has(c.program))
+    effects.push(...unknownProgramEffects(c, i, home));
   if (!vouched && !c.remote)
     effects.push({
       kind: "state",

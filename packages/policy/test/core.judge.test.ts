@@ -147,4 +147,12 @@ describe("an unknown program judged by its arguments", () => {
       "default.transact",
     ]);
   });
+
+  it("reads a shell's path given as an option's value too (`--on-complete=/bin/sh`)", () => {
+    expect(explain(policy, "foo --on-complete=/bin/sh url").effects.map((x) => x.id)).toEqual([
+      "unknown.runs-shell",
+      "default.transact",
+    ]);
+    expect(explain(policy, "foo --out=/tmp/sh.log url").effects).toEqual([unknown("foo")]);
+  });
 });

@@ -244,6 +244,9 @@ export const verbSchema = z
     place: z
       .enum(["first", "nested", "any"])
       .describe("The subcommand (first word), a word after one or two others, or either"),
+    option_values: names
+      .optional()
+      .describe("The word may also be the value of one of these options (`-m MODE`)"),
     follows: names.optional().describe("The word before it is one of these"),
     before: names
       .optional()

@@ -158,6 +158,9 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
         ? f
         : undefined;
     }
+    for (const o of v.option_values ?? [])
+      for (const x of c.options[o] ?? [])
+        if (words !== undefined ? words.has(x) : re!.test(x)) return x;
     for (let i = from; i < Math.min(to, c.words.length); i++) {
       const w = c.words[i]!;
       if (words !== undefined ? !words.has(w) : !re!.test(w)) continue;
