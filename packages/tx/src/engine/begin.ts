@@ -4,7 +4,7 @@
  */
 import { errorMessage } from "@txbox/core";
 import type { TxRecord } from "../journal.js";
-import type { PolicyDecision } from "../ports.js";
+import type { GuestRef, PolicyDecision } from "../ports.js";
 import { snapshotName } from "../snapshots.js";
 import { captureDigests } from "../verify.js";
 import {
@@ -14,6 +14,7 @@ import {
   type DriveContext,
   type Engine,
   type Outcome,
+  type RunContext,
 } from "./context.js";
 import { execOptions } from "./exec.js";
 import { snapshotText } from "./record.js";
@@ -41,25 +42,33 @@ export function openTransaction(
   });
 }
 
+/**
+ * Start reading the baseline digests. They are read-only and nothing else runs on the guest (we
+ * hold its lock, and recovery of what an earlier run left is done): read while the intent is
+ * synced and the snapshot is made rather than after, off the critical path. (Started as soon as
+ * the lock is held: after the intent's fsync it was the transaction's tail now and then, loaded.)
+ */
+export function startBaseline(e: Engine, guest: GuestRef, run: RunContext): void {
+  run.baselineP = captureDigests(
+    e.exec,
+    guest,
+    run.verifyPolicy.protectedPaths,
+    run.verifyPolicy.timeoutMs,
+  );
+  run.baselineP.catch(() => {});
+}
+
 /** Effect `createSnapshot`: take the transaction's snapshot. */
 export async function createSnapshot(e: Engine, tx: TxRecord, ctx: DriveContext): Promise<Outcome> {
   const elapsed = stopwatch(e);
   const p = e.snapshots.create(tx.guest, tx.snapshotName, snapshotText(e, tx, tx.state));
   p.catch(() => {});
-  // The baseline is read-only and nothing else runs on the guest (we hold its lock): take it
-  // while the snapshot is made rather than after, one SSH round trip off the critical path.
   if ("input" in ctx) {
     const run = requireRun(ctx);
     // The command's guest session too (sshd's fork, the login shell): it waits for the execute
     // effect's go, after the snapshot and the journaled EXECUTING, before running anything.
     run.execPrepared = e.exec.prepare?.(tx.guest, tx.command, execOptions(e, run.input, tx.txid));
-    run.baselineP = captureDigests(
-      e.exec,
-      tx.guest,
-      run.verifyPolicy.protectedPaths,
-      run.verifyPolicy.timeoutMs,
-    );
-    run.baselineP.catch(() => {});
+    if (run.baselineP === undefined) startBaseline(e, tx.guest, run);
   }
   await crashPoint(e, ctx, "during-snapshot");
   try {

@@ -9,7 +9,7 @@ import type { TxRecord } from "../journal.js";
 import { outcomeOf } from "../machine.js";
 import { snapshotName } from "../snapshots.js";
 import { guestKey, type PolicyDecision } from "../ports.js";
-import { openTransaction } from "./begin.js";
+import { openTransaction, startBaseline } from "./begin.js";
 import {
   cancelPrepared,
   crashPoint,
@@ -114,6 +114,7 @@ async function runTransaction(e: Engine, g: Gated): Promise<RunResult> {
         ...(input.cwd === undefined ? {} : { cwd: input.cwd }),
       },
     };
+    startBaseline(e, guest, ctx);
     try {
       await crashPoint(e, ctx, "after-intent");
       tx = await drive(e, tx, { type: "BEGIN" }, ctx);
