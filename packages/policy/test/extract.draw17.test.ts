@@ -147,6 +147,10 @@ describe("words and options the extractor reads", () => {
     ]);
   });
 
+  it("skips the value of parallel's --timeout to find the command", () => {
+    expect(roles("parallel --timeout 10 rm ::: /srv/a").rm).toEqual(["delete /srv/a"]);
+  });
+
   it("names an alias among the wrappers of the command it runs", () => {
     const run = commands("alias ll='rm -rf /srv/x'; ll").filter((c) => c.wrappers.length > 0);
     expect(run.map((c) => [c.program, c.wrappers])).toEqual([["rm", ["alias ll"]]]);
