@@ -157,6 +157,16 @@ export function changedPaths(
   return Object.keys(before).filter((p) => after[p] !== before[p]);
 }
 
+/** One run of {@link digestScript} on a new channel: its raw result, for {@link digestsOf}. */
+function runDigestProbe(
+  exec: ExecPort,
+  guest: GuestRef,
+  paths: readonly string[],
+  timeoutMs: number,
+): Promise<ExecResult> {
+  return exec.run(guest, digestScript(paths), { timeoutMs, inline: true });
+}
+
 /** Digests of `paths` in the guest; throws when the probe cannot run. */
 export async function captureDigests(
   exec: ExecPort,
@@ -165,7 +175,7 @@ export async function captureDigests(
   timeoutMs: number,
 ): Promise<Record<string, string>> {
   if (paths.length === 0) return {};
-  const r = await exec.run(guest, digestScript(paths), { timeoutMs, inline: true });
+  const r = await runDigestProbe(exec, guest, paths, timeoutMs);
   return digestsOf(exec, guest, paths, timeoutMs, r);
 }
 
@@ -238,11 +248,7 @@ async function checkReachable(
   let probe: Probe;
   if (policy.protectedPaths.length > 0) {
     probe = await (
-      prepared?.start() ??
-      exec.run(guest, digestScript(policy.protectedPaths), {
-        timeoutMs: policy.timeoutMs,
-        inline: true,
-      })
+      prepared?.start() ?? runDigestProbe(exec, guest, policy.protectedPaths, policy.timeoutMs)
     ).then(
       (r) => ({ r }),
       (error: unknown) => ({ error }),
