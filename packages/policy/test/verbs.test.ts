@@ -1,4 +1,5 @@
 import { resolveContext } from "../src/context.js";
+import { hostOf, isLocalHost } from "../src/effects/target.js";
 import { extractFacts } from "../src/facts/extract.js";
 import { readKnowledge } from "../src/knowledge/read.js";
 import { verbsFileSchema, type VerbSpec } from "../src/knowledge/schema.js";
@@ -122,5 +123,43 @@ describe("verbs decide programs nobody wrote knowledge for", () => {
     expect(verbIds("vagrant destroy -f")).toEqual([]);
     expect(decide(policy, "vagrant destroy -f").decision).toBe("transact");
     expect(verbIds("infractl destroy -auto-approve")).toEqual(["verb.destroy"]);
+  });
+});
+
+describe("verbs: a host is the guest exactly when the service targets say so (target.ts)", () => {
+  const t = compileVerb(file.verbs.find((v) => v.id === "verb.remote-host-destroy")!);
+  const cases = [
+    "localhost",
+    "localhost:6379",
+    "127.0.0.1:6379",
+    "[::1]:5432",
+    "cache.localhost",
+    "unix:/run/redis.sock",
+    "/run/redis.sock",
+    "prod-cache",
+    "prod-cache:6379",
+    "10.0.0.5",
+    "db.example.com:5432",
+  ];
+  it.each(cases)("-h %s: remote as hostOf/isLocalHost read it", (host) => {
+    const remote = !isLocalHost(hostOf(host));
+    expect(t(facts(`kvx -h ${host} FLUSHDB`)) !== undefined).toBe(remote);
+    expect(t(facts(`kvx --host=${host} FLUSHDB`)) !== undefined).toBe(remote);
+  });
+  it.each(["redis://localhost:6379", "postgres://u@db.localhost/app", "redis://cache.example.com"])(
+    "a URL operand %s: its host, read the same way",
+    (url) => {
+      const remote = !isLocalHost(hostOf(url));
+      expect(t(facts(`kvx ${url} flushall`)) !== undefined).toBe(remote);
+    },
+  );
+  it("the guest's own names are local, other hosts remote", () => {
+    expect(
+      ["localhost:6379", "cache.localhost", "unix:/s"].map((h) => isLocalHost(hostOf(h))),
+    ).toEqual([true, true, true]);
+    expect(["prod-cache:6379", "db.example.com"].map((h) => isLocalHost(hostOf(h)))).toEqual([
+      false,
+      false,
+    ]);
   });
 });

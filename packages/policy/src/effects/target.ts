@@ -76,7 +76,8 @@ function judge(value: string, rule: ServiceRule, why: string): Target {
 const PROD_ENV = /(?:^|\s)\w*_ENV=(['"]?)(prod|production)\1(?:\s|$)/;
 const URL = /^[a-z][a-z0-9+.-]*:\/\/./i;
 
-function isUrl(a: string): boolean {
+/** Whether an argument is a URL (`scheme://…`). */
+export function isUrl(a: string): boolean {
   return a.includes("://") && URL.test(a);
 }
 

@@ -1,4 +1,5 @@
 import type { CommandFacts, Effect } from "../types.js";
+import { hostOf, isLocalHost, isUrl } from "../effects/target.js";
 import { isDryRun, plainWords } from "./described.js";
 import { readKnowledge } from "./read.js";
 import { verbsFileSchema, type VerbSpec } from "./schema.js";
@@ -105,22 +106,22 @@ function captureFilter(c: CommandFacts): string | undefined {
 }
 
 const HOST_OPTIONS = new Set(["-h", "--host", "--hostname", "--server"]);
-/** A host that is the guest itself: loopback, a socket path, the unspecified address. */
-const LOCAL_HOST = /^(?:localhost|127\.[\d.]+|::1|\[::1\]|0\.0\.0\.0|\/.*|)$/i;
-const URL_HOST = /^[a-z][\w+.-]*:\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^:/?#]*)/i;
 
-/** The host other than the guest that a host option or a URL names, if any. */
+/**
+ * The host other than the guest that a host option or a URL names, if any. Whether a host is the
+ * guest is target.ts's reading, the same as for the service clients: `localhost:6379`,
+ * `x.localhost` and `unix:` sockets are the guest.
+ */
 function remoteHost(c: CommandFacts): string | undefined {
-  for (const o of HOST_OPTIONS)
-    for (const v of c.options[o] ?? []) if (!LOCAL_HOST.test(v)) return v;
+  const remote = (v: string) => !isLocalHost(hostOf(v));
+  for (const o of HOST_OPTIONS) for (const v of c.options[o] ?? []) if (remote(v)) return v;
   for (let i = 0; i < c.argv.length; i++) {
     const a = c.argv[i]!;
     const [name, value] = a.includes("=")
       ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
       : [a, c.argv[i + 1]];
-    if (HOST_OPTIONS.has(name!) && value !== undefined && !LOCAL_HOST.test(value)) return value;
-    const url = URL_HOST.exec(a);
-    if (url !== null && !LOCAL_HOST.test(url[1]!)) return url[1];
+    if (HOST_OPTIONS.has(name!) && value !== undefined && remote(value)) return value;
+    if (isUrl(a) && remote(a)) return hostOf(a);
   }
   return undefined;
 }
