@@ -2,7 +2,7 @@ import { resolveContext } from "./context.js";
 import { derivedEffects } from "./effects/derive.js";
 import { isWholeTree } from "./effects/paths.js";
 import { serviceTarget, type Target } from "./effects/target.js";
-import { decideEffect, EFFECT_TABLE } from "./effects/table.js";
+import { decideEffect, EFFECT_TABLE, TARGETED } from "./effects/table.js";
 import { extractFacts } from "./facts/extract.js";
 import { describedEffects } from "./knowledge/described.js";
 import { loadKnowledge } from "./knowledge/load.js";
@@ -26,9 +26,6 @@ const FAIL_CLOSED_ALTERNATIVE =
 
 /** The reason of `default.transact`, followed by the program. */
 const UNKNOWN_PREFIX = "not known to be read-only: ";
-
-/** Effects that change something, and so take the command's target (guest or remote). */
-const TARGETED = new Set(["write", "delete", "state", "destroy"]);
 
 function targetOf(c: CommandFacts, policy: Policy): Target {
   if (c.remote) return { remote: true, known: true, why: "runs on another host over ssh" };
@@ -151,7 +148,8 @@ function judgeCommand(
         ...(r.alternative === undefined ? {} : { alternative: r.alternative }),
       });
   }
-  if (!specific && !c.remote) effects.push(...describedOf(c, i), ...verbEffects(c, i));
+  if (!specific && !c.remote)
+    effects.push(...describedOf(c, i), ...verbEffects(c, i, target.remote));
   // An assignment or a bare `:` with no program runs nothing.
   if (c.program === "" && c.redirects.length === 0) vouched = true;
   if (!vouched && c.remote)

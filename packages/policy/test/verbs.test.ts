@@ -1,6 +1,7 @@
 import { resolveContext } from "../src/context.js";
 import { hostOf, isLocalHost } from "../src/effects/target.js";
 import { extractFacts } from "../src/facts/extract.js";
+import { loadKnowledge } from "../src/knowledge/load.js";
 import { readKnowledge } from "../src/knowledge/read.js";
 import { verbsFileSchema, type VerbSpec } from "../src/knowledge/schema.js";
 import { compileVerb } from "../src/knowledge/verbs.js";
@@ -161,5 +162,62 @@ describe("verbs: a host is the guest exactly when the service targets say so (ta
       false,
       false,
     ]);
+  });
+});
+
+describe("verbs: a client's delete acts where the client acts (verb.service-destroy, by target)", () => {
+  const k = loadKnowledge();
+  const byDefault = (d: "remote" | "local") =>
+    [...k.services]
+      .filter(([, r]) => r.spec.default === d && r.spec.env.length === 0)
+      .map(([p]) => p);
+  const serviceDestroy = (cmd: string) =>
+    explain(policy, cmd).effects.filter((e) => e.id === "verb.service-destroy");
+  it("every client whose service is remote by default: a delete no entry of its own speaks for is denied", () => {
+    let read = 0;
+    for (const p of byDefault("remote")) {
+      const cmd = `${p} widget delete w1`;
+      const e = serviceDestroy(cmd);
+      if (e.length === 0) continue; // an entry naming the program spoke for it
+      read++;
+      expect([cmd, e.map((x) => x.remote), decide(policy, cmd).decision]).toEqual([
+        cmd,
+        [true],
+        "deny",
+      ]);
+    }
+    expect(read).toBeGreaterThan(20);
+  });
+  it("a client whose service is the guest by default: the same delete is undone by the snapshot", () => {
+    for (const p of byDefault("local")) {
+      const cmd = `${p} widget delete w1`;
+      for (const e of serviceDestroy(cmd)) expect([cmd, e.remote]).toEqual([cmd, false]);
+    }
+  });
+  it("an unknown client acts where its URL points, and on the guest when it names none", () => {
+    expect(decide(policy, "widgetctl widget rm w1").decision).toBe("transact");
+    expect(decide(policy, "widgetctl --url http://localhost:8080 widget rm w1").decision).toBe(
+      "transact",
+    );
+    expect(decide(policy, "widgetctl --url https://api.example.com widget rm w1").decision).toBe(
+      "deny",
+    );
+    expect(decide(policy, "widgetctl --url https://api.example.com widget list").decision).not.toBe(
+      "deny",
+    );
+  });
+});
+
+describe("verbs: a command handed to another host is read as that command, not as words", () => {
+  it("ssh's remote command gives ssh no verb of its own", () => {
+    for (const cmd of [
+      "ssh h rm x",
+      "ssh h forgex cache delete 1",
+      "ssh u@h pkgtool upload dist/x",
+    ])
+      expect([
+        cmd,
+        explain(policy, cmd).effects.filter((e) => e.command === 1 && e.id.startsWith("verb.")),
+      ]).toEqual([cmd, []]);
   });
 });

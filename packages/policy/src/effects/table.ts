@@ -150,6 +150,9 @@ export const EFFECT_TABLE: Record<EffectKind, EffectRow> = {
   },
 };
 
+/** Effects that act where the command acts: the guest, or the remote target it names. */
+export const TARGETED: ReadonlySet<EffectKind> = new Set(["write", "delete", "state", "destroy"]);
+
 /** The decision the table gives one effect. */
 export function decideEffect(kind: EffectKind, remote: boolean): DecisionKind {
   const row = EFFECT_TABLE[kind];

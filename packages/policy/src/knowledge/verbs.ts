@@ -1,4 +1,5 @@
 import type { CommandFacts, Effect } from "../types.js";
+import { TARGETED } from "../effects/table.js";
 import { hostOf, isLocalHost, isUrl } from "../effects/target.js";
 import { isDryRun, plainWords } from "./described.js";
 import { readKnowledge } from "./read.js";
@@ -202,11 +203,13 @@ function verbs(): { spec: VerbSpec; test: VerbTest }[] {
 /**
  * The effects of one simple command read from the program-independent verbs; a word the program's
  * own documentation describes as something else (generated `plain` words) is left to it, and a
- * universal dry-run option (`--dry-run`) means none applies.
+ * universal dry-run option (`--dry-run`) means none applies. `remote`: the command's target is
+ * outside the guest (src/effects/target.ts), which a targeted effect takes.
  */
-export function verbEffects(c: CommandFacts, i: number): Effect[] {
+export function verbEffects(c: CommandFacts, i: number, remote = false): Effect[] {
   const out: Effect[] = [];
-  if (isDryRun(c)) return out;
+  // `ssh h rm x`: the words after the host are the remote command's, judged as that command.
+  if (isDryRun(c) || c.tags.includes("remote-command")) return out;
   for (const { spec, test } of verbs()) {
     const what = test(c);
     if (what === undefined || plainWords(c.program).has(what)) continue;
@@ -214,7 +217,7 @@ export function verbEffects(c: CommandFacts, i: number): Effect[] {
       kind: spec.effect,
       id: spec.id,
       reason: `${c.program} ${what}: ${spec.reason} (program-independent knowledge)`,
-      remote: false,
+      remote: remote && TARGETED.has(spec.effect),
       command: i,
     });
   }
