@@ -254,7 +254,7 @@ export class HostRealiser implements Realiser {
       options.fromSnapshot === undefined
         ? src.volumePath(from.volume)
         : src.snapshotPath(from.volume, options.fromSnapshot);
-    await dst.createVolumeFrom(source, to.volume, options.linked);
+    await dst.createVolumeFrom(source, to.volume, options.linked, await src.capOf(source));
   }
 
   /**

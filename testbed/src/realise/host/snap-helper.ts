@@ -66,26 +66,55 @@ class Worker {
 const idle: Worker[] = [];
 const KEEP_IDLE = 4;
 
+/** One request to an idle helper (or a new one), so requests for guests run side by side. */
+async function ask(fields: readonly [string, string, string], timeoutMs: number): Promise<string> {
+  let w = idle.pop();
+  while (w?.dead === true) w = idle.pop();
+  w ??= new Worker();
+  try {
+    return await w.request(fields, timeoutMs);
+  } finally {
+    if (!w.dead && idle.length < KEEP_IDLE) idle.push(w);
+  }
+}
+
 /** Snapshots `source` to `dest` (read-only or not; syncfs of its file system first with `sync`). */
 async function snapshot(
   source: string,
   dest: string,
   options: { readonly: boolean; sync: boolean; timeoutMs?: number },
 ): Promise<void> {
-  let w = idle.pop();
-  while (w?.dead === true) w = idle.pop();
-  w ??= new Worker();
-  let line: string;
-  try {
-    const flags = `${options.readonly ? "r" : ""}${options.sync ? "s" : ""}`;
-    line = await w.request([flags, source, dest], options.timeoutMs ?? 60_000);
-  } finally {
-    if (!w.dead && idle.length < KEEP_IDLE) idle.push(w);
-  }
+  const flags = `${options.readonly ? "r" : ""}${options.sync ? "s" : ""}`;
+  const line = await ask([flags, source, dest], options.timeoutMs ?? 60_000);
   if (line !== "0") throw new RealiseError(`snapshot of ${source} to ${dest} failed: ${line}`);
 }
 
 /** The helper's snapshot, or undefined when it is not built. */
 export function snapHelper(): typeof snapshot | undefined {
   return existsSync(BINARY) ? snapshot : undefined;
+}
+
+/** The calls behind the volumes' size caps (storage-caps.ts); undefined when it is not built. */
+export interface QuotaHelper {
+  /** Turns btrfs simple quotas on for `path`'s file system; false with the kernel's reason. */
+  enableSimpleQuotas(path: string): Promise<true | string>;
+  /** The id of the subvolume `path` is in. */
+  subvolumeId(path: string): Promise<number>;
+}
+
+const quotaHelper: QuotaHelper = {
+  async enableSimpleQuotas(path) {
+    const line = await ask(["q", path, "-"], 120_000);
+    return line === "0" ? true : line;
+  },
+  async subvolumeId(path) {
+    const line = await ask(["i", path, "-"], 60_000);
+    const id = /^0 (\d+)$/.exec(line)?.[1];
+    if (id === undefined) throw new RealiseError(`subvolume id of ${path}: ${line}`);
+    return Number(id);
+  },
+};
+
+export function quotaHelperIfBuilt(): QuotaHelper | undefined {
+  return existsSync(BINARY) ? quotaHelper : undefined;
 }

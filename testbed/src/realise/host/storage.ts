@@ -1,21 +1,12 @@
 import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
-import {
-  mkdir,
-  open,
-  readFile,
-  readdir,
-  realpath,
-  rename,
-  stat,
-  statfs,
-  writeFile,
-} from "node:fs/promises";
+import { mkdir, open, readFile, readdir, realpath, rename, stat, statfs } from "node:fs/promises";
 import { basename, join } from "node:path";
 
 import { RealiseError, type StorageDef, type StorageUsage } from "../types.js";
 import { run } from "./exec.js";
 import { checkName } from "./names.js";
 import { snapHelper } from "./snap-helper.js";
+import { capKey, SizeCaps } from "./storage-caps.js";
 
 /** Default size of a storage's backing image when its StorageDef gives none. */
 export const DEFAULT_STORAGE_BYTES = 8 * 1024 ** 3;
@@ -58,10 +49,11 @@ export class BtrfsStorage {
   readonly imagePath: string;
   readonly mountPoint: string;
   private baseReady: Promise<string> | undefined;
-  private fsid: string | undefined;
+  /** The volumes' size caps: quota groups and what each volume inherited (storage-caps.ts). */
+  readonly caps: SizeCaps;
   /**
-   * Per volume: the size cap and read-only flag a rollback carried over, so the next rollback
-   * does not read them again (two `btrfs` processes). Only this process sets them: every setter
+   * Per volume: the size= and read-only flag a rollback carried over, so the next rollback
+   * does not read them again (up to two `btrfs` processes). Only this process sets them: every setter
    * and every create or destroy of the volume forgets the entry.
    */
   private readonly carried = new Map<string, { limit: number | undefined; readOnly: boolean }>();
@@ -76,6 +68,7 @@ export class BtrfsStorage {
     checkName("storage", def.id);
     this.imagePath = join(stateDir, "images", `${def.id}.btrfs.img`);
     this.mountPoint = join(stateDir, "mnt", def.id);
+    this.caps = new SizeCaps(this.mountPoint);
   }
 
   /** Creates the image (first time) and mounts it. Idempotent. */
@@ -97,61 +90,41 @@ export class BtrfsStorage {
       // `loop` makes mount set up the device with autoclear, so unmounting releases it.
       await run(["mount", "-t", "btrfs", "-o", "loop,noatime", this.imagePath, this.mountPoint]);
     }
-    for (const d of ["base", "images", "snapshots"]) {
+    for (const d of ["base", "images", "snapshots", "caps"]) {
       await mkdir(join(this.mountPoint, d), { recursive: true });
     }
     // Quota groups enforce each volume's size= (a no-op when already enabled).
-    await run(["btrfs", "quota", "enable", this.mountPoint], { timeoutMs: 120_000 });
-    // Account every subvolume drop in full: a drop the kernel skips marks the quota groups
-    // inconsistent, and while they are, the kernel stops counting writes (limits stop holding).
-    await writeFile(await this.qgroupSysfs("drop_subtree_threshold"), "8").catch(() => undefined);
-    await this.ensureQuotaConsistent();
+    await this.caps.enable();
   }
 
-  private async qgroupSysfs(file: string): Promise<string> {
-    if (this.fsid === undefined) {
-      const out = await run(["btrfs", "filesystem", "show", this.mountPoint]);
-      this.fsid = /uuid: ([0-9a-f-]{36})/.exec(out.stdout)?.[1];
-      if (this.fsid === undefined)
-        throw new RealiseError(`cannot read the file system id of ${this.mountPoint}`);
-    }
-    return join("/sys/fs/btrfs", this.fsid, "qgroups", file);
-  }
-
-  /**
-   * Rescans the quota groups when the kernel marked them inconsistent (it does when a subvolume
-   * drop is not fully accounted), since until then it does not count writes against the limits.
-   * `waitForDrops` first waits for deleted subvolumes to be cleaned (their drop is what can leave
-   * the groups inconsistent); otherwise the check is one sysfs read, repeated at every guest start.
-   */
+  /** See {@link SizeCaps.ensureConsistent}; repeated at every guest start (one sysfs read). */
   async ensureQuotaConsistent(waitForDrops = false): Promise<void> {
-    if (waitForDrops)
-      await run(["btrfs", "subvolume", "sync", this.mountPoint], { timeoutMs: 300_000 });
-    const flag = await readFile(await this.qgroupSysfs("inconsistent"), "utf8").catch(() => "0");
-    if (flag.trim() === "0") return;
-    await run(["btrfs", "quota", "rescan", "-w", this.mountPoint], { timeoutMs: 600_000 });
+    await this.caps.ensureConsistent(waitForDrops);
   }
 
   /**
-   * Caps what a volume may reference (its disk size, as Proxmox's size=): writing past it fails
+   * Caps what a volume may hold (its disk size, as Proxmox's size=): writing past it fails
    * with EDQUOT in that guest only. `undefined` removes the cap. Idempotent.
    */
   async setVolumeLimit(volume: string, bytes: number | undefined): Promise<void> {
     this.carried.delete(volume);
-    await this.setLimit(this.volumePath(volume), bytes);
-  }
-
-  /** The referenced-bytes cap of a volume's (or snapshot's) subvolume; undefined = none. */
-  async limitOf(path: string): Promise<number | undefined> {
-    const out = await run(["btrfs", "qgroup", "show", "-re", "--raw", "-f", path]);
-    const row = out.stdout.split("\n").find((l) => /^0\/\d+\s/.test(l));
-    const max = row?.trim().split(/\s+/)[3];
-    return max === undefined || max === "none" ? undefined : Number(max);
+    const key = capKey.volume(volume);
+    const inherited = this.caps.entry(key)?.inherited ?? 0;
+    this.caps.put(key, { size: bytes ?? null, inherited });
+    await this.setLimit(this.volumePath(volume), this.caps.limit(bytes, inherited));
   }
 
   private async setLimit(path: string, bytes: number | undefined): Promise<void> {
     const value = bytes === undefined ? "none" : String(Math.floor(bytes));
     await run(["btrfs", "qgroup", "limit", value, path]);
+  }
+
+  /** The book's key of a volume's or snapshot's path (a clone's source). */
+  private keyOf(path: string): string {
+    const rel = path.slice(this.mountPoint.length + 1).split("/");
+    if (rel[0] === "snapshots" && rel.length === 3) return capKey.snapshot(rel[1]!, rel[2]!);
+    if (rel[0] === "images" && rel.length === 2) return capKey.volume(rel[1]!);
+    throw new RealiseError(`${path} is not a volume or snapshot of storage ${this.def.id}`);
   }
 
   /**
@@ -179,7 +152,6 @@ export class BtrfsStorage {
   async unmount(): Promise<void> {
     await Promise.all(this.reaping.values());
     this.baseReady = undefined;
-    this.fsid = undefined;
     if (await this.mounted()) await run(["umount", this.mountPoint], { timeoutMs: 60_000 });
   }
 
@@ -246,6 +218,10 @@ export class BtrfsStorage {
     return dest;
   }
 
+  private baseKey(base: string): string {
+    return capKey.base(basename(base));
+  }
+
   async volumeExists(volume: string): Promise<boolean> {
     return isSubvolume(this.volumePath(volume));
   }
@@ -254,28 +230,56 @@ export class BtrfsStorage {
   async createVolume(volume: string, sizeBytes?: number): Promise<void> {
     this.carried.delete(volume);
     const dest = this.volumePath(volume);
-    if (!(await isSubvolume(dest))) await this.snapshotInto(await this.base(), dest, false);
-    if (sizeBytes !== undefined) await this.setLimit(dest, sizeBytes);
+    const key = capKey.volume(volume);
+    if (!(await isSubvolume(dest))) {
+      const base = await this.base();
+      this.caps.forget(dest);
+      const inherited = await this.caps.referenced(this.baseKey(base), base);
+      this.caps.put(key, { size: sizeBytes ?? null, inherited });
+      await this.snapshotInto(base, dest, false);
+    }
+    if (sizeBytes !== undefined) await this.setVolumeLimit(volume, sizeBytes);
+  }
+
+  /**
+   * The size= of a volume or snapshot of this storage, and (simple quotas) the bytes it holds:
+   * what a clone of it starts with.
+   */
+  async capOf(path: string): Promise<{ size: number | null; referenced: number }> {
+    const key = this.keyOf(path);
+    const size = (await this.caps.sizeOf(key, path)) ?? null;
+    return { size, referenced: await this.caps.referenced(key, path) };
   }
 
   /**
    * Writable snapshot (`linked`) or full copy of a source subvolume into a new volume, with the
-   * source's size cap (a clone's disk has its source's size=). Idempotent.
+   * source's size cap (a clone's disk has its source's size=). `origin`: the source's
+   * {@link capOf}, read by the source's storage (a full clone may cross storages). Idempotent.
    */
-  async createVolumeFrom(source: string, volume: string, linked: boolean): Promise<void> {
+  async createVolumeFrom(
+    source: string,
+    volume: string,
+    linked: boolean,
+    origin?: { size: number | null; referenced: number },
+  ): Promise<void> {
     this.carried.delete(volume);
     const dest = this.volumePath(volume);
     if (await isSubvolume(dest)) return;
     if (!(await isSubvolume(source)))
       throw new RealiseError(`clone source ${source} does not exist`);
-    const limit = await this.limitOf(source);
+    const { size, referenced } = origin ?? (await this.capOf(source));
+    this.caps.forget(dest);
     if (linked) {
-      await this.snapshotInto(source, dest, false, limit);
+      this.caps.put(capKey.volume(volume), { size, inherited: referenced });
+      await this.snapshotInto(source, dest, false, this.caps.limit(size, referenced));
       return;
     }
+    // A full copy writes every byte itself: it inherits nothing.
+    this.caps.put(capKey.volume(volume), { size, inherited: 0 });
     const tmp = `${dest}.copying`;
     if (existsSync(tmp)) await this.deleteSubvolume(tmp);
     await run(["btrfs", "-q", "subvolume", "create", tmp]);
+    const limit = this.caps.limit(size, 0);
     if (limit !== undefined) await this.setLimit(tmp, limit);
     // A full clone owns its data: no shared extents with the source.
     await run(["cp", "-a", "--reflink=never", `${source}/.`, `${tmp}/`], { timeoutMs: 1_800_000 });
@@ -293,7 +297,10 @@ export class BtrfsStorage {
     }
     if (await isSubvolume(this.volumePath(volume)))
       await this.deleteSubvolume(this.volumePath(volume));
+    this.carried.delete(volume);
+    this.caps.forget(this.volumePath(moved));
     await rename(this.volumePath(moved), this.volumePath(volume));
+    this.caps.move(capKey.volume(moved), capKey.volume(volume));
   }
 
   async destroyVolume(volume: string): Promise<void> {
@@ -302,10 +309,12 @@ export class BtrfsStorage {
     const snapDir = this.snapshotDir(volume);
     for (const snap of await readdir(snapDir).catch(() => [])) {
       await this.deleteSubvolume(join(snapDir, snap));
+      this.caps.drop(capKey.snapshot(volume, snap));
     }
     if (existsSync(snapDir)) await run(["rmdir", snapDir]);
     const path = this.volumePath(volume);
     if (existsSync(path)) await this.deleteSubvolume(path);
+    this.caps.drop(capKey.volume(volume));
     await this.ensureQuotaConsistent();
   }
 
@@ -322,6 +331,14 @@ export class BtrfsStorage {
     if (isSubvolumeNow(dest)) return;
     mkdirSync(this.snapshotDir(volume), { recursive: true });
     await this.snapshotInto(vol, dest, true, undefined, flush);
+    // What the snapshot holds, for a rollback to it or a clone of it (simple quotas: its files
+    // were written by the volume, which keeps counting them; one sysfs read).
+    const key = capKey.volume(volume);
+    const inherited = await this.caps.referenced(key, vol);
+    this.caps.put(capKey.snapshot(volume, snapname), {
+      size: this.caps.entry(key)?.size ?? null,
+      inherited,
+    });
   }
 
   async snapshotExists(volume: string, snapname: string): Promise<boolean> {
@@ -344,21 +361,27 @@ export class BtrfsStorage {
     if (existsSync(fresh)) await this.deleteSubvolume(fresh);
     // Left by a crash (or a failed delete) after an earlier swap: it would block the rename below.
     if (existsSync(old)) await this.deleteSubvolume(old);
-    // The volume keeps its size cap and read-only flag across the swap.
+    // The volume keeps its size= and read-only flag across the swap.
     const current = (await isSubvolume(vol)) ? vol : snap;
-    // Two `btrfs` processes that only read: side by side, and once per volume (`carried`).
+    const volKey = capKey.volume(volume);
+    const snapKey = capKey.snapshot(volume, snapname);
+    // Up to two `btrfs` processes that only read: side by side, once per volume (`carried`).
     const known = current === vol ? this.carried.get(volume) : undefined;
-    const [limit, readOnly] =
+    const [size, readOnly] =
       known !== undefined
         ? [known.limit, known.readOnly]
         : await Promise.all([
-            this.limitOf(current),
+            this.caps.sizeOf(current === vol ? volKey : snapKey, current),
             current === vol ? this.volumeReadOnly(volume) : Promise.resolve(false),
           ]);
-    await this.snapshotInto(snap, fresh, readOnly, limit);
+    // The restored volume starts with what the snapshot held (written by the volume before).
+    const inherited = this.caps.entry(snapKey)?.inherited ?? 0;
+    this.caps.put(volKey, { size: size ?? null, inherited });
+    await this.snapshotInto(snap, fresh, readOnly, this.caps.limit(size, inherited));
     if (existsSync(vol)) await rename(vol, old);
     await rename(fresh, vol);
-    this.carried.set(volume, { limit, readOnly });
+    this.caps.forget(vol);
+    this.carried.set(volume, { limit: size, readOnly });
     // The volume is restored: the swapped-out subvolume is garbage nobody can reach. Deleting it
     // (`subvolume list` + `delete`, two processes, 50 ms quiet and 300 ms loaded) overlaps the
     // guest's start instead of delaying it; the next operation on the volume waits for it.
@@ -382,6 +405,7 @@ export class BtrfsStorage {
     await this.reaping.get(volume);
     const path = this.snapshotPath(volume, snapname);
     if (existsSync(path)) await this.deleteSubvolume(path);
+    this.caps.drop(capKey.snapshot(volume, snapname));
     await this.ensureQuotaConsistent();
   }
 
@@ -438,5 +462,6 @@ export class BtrfsStorage {
       if (n.startsWith(`${path}/`) && (await isSubvolume(n))) await this.deleteSubvolume(n);
     }
     await run(["btrfs", "-q", "subvolume", "delete", path]);
+    this.caps.forget(path);
   }
 }
