@@ -128,6 +128,45 @@ export function completeLines(file) {
   return out;
 }
 
+/**
+ * The `complete` lines a completion file gets from a shared helper it calls with the program's
+ * name (`__fish_complete_wireshark tshark` in tshark.fish): the helper's lines completing `-c $VAR`
+ * are the program's, as are its lines naming the program. `read(name, text)` is told of every
+ * helper file read (for the inputs' digest).
+ */
+export function helperLines(file, program, read = () => {}) {
+  const out = [];
+  const functions = join(dirname(dirname(file)), "functions");
+  for (const raw of readFileSync(file, "utf8").split("\n")) {
+    const call = /^\s*(__fish_complete_\w+) ([\w.+-]+)\s*$/.exec(raw);
+    if (call === null || call[2] !== program) continue;
+    const helper = join(functions, `${call[1]}.fish`);
+    if (!existsSync(helper)) continue;
+    const text = readFileSync(helper, "utf8");
+    read(call[1], text);
+    for (const l of text.split("\n")) {
+      const line = l.trim();
+      if (!line.startsWith("complete ")) continue;
+      const c = parseComplete(words(line));
+      if (c.commands.length > 0 && c.commands.every((x) => x.startsWith("$")))
+        out.push({ ...c, commands: [program] });
+      else if (c.commands.includes(program)) out.push(c);
+    }
+  }
+  return out;
+}
+
+/**
+ * What a completion file's header says the program is for, as a manual page's NAME line does
+ * (`# tshark - Dump and analyze network traffic`): the first line, when it names the program.
+ */
+export function fishPurpose(text, program) {
+  const m = /^# ?([\w.+-]+) [-\u2013] (.+)$/.exec(text.split("\n")[0] ?? "");
+  if (m === null || m[1].toLowerCase() !== program) return undefined;
+  const d = m[2].trim();
+  return d === "" || d.length > 160 ? undefined : d;
+}
+
 /** `fish --version`, for the source line of generated files. */
 export function fishVersion() {
   try {

@@ -21,7 +21,14 @@ import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { completeLines, findTldr, fishVersion, tldrPrograms } from "./fish-complete.mjs";
+import {
+  completeLines,
+  findTldr,
+  fishPurpose,
+  fishVersion,
+  helperLines,
+  tldrPrograms,
+} from "./fish-complete.mjs";
 import {
   classify,
   classifyName,
@@ -70,7 +77,8 @@ function literalWords(args) {
 /** Described subcommands and options of one fish completion file: `{words|flags, description, after}`. */
 function fishEntries(file, program) {
   const out = [];
-  for (const c of completeLines(file)) {
+  const helper = (name, text) => inputs.set(`fish-helper:${name}`, text);
+  for (const c of [...completeLines(file), ...helperLines(file, program, helper)]) {
     if (c.commands.length > 0 && !c.commands.includes(program)) continue;
     if (c.description === undefined) continue;
     // options under an unknown condition still say whether they are a dry run (after: null)
@@ -233,10 +241,14 @@ for (const p of tldrPrograms(tldr)) {
   if (inputs.has(`man:${p}`)) withPage++;
   const described = [...fish, ...(zsh.get(p) ?? []), ...pages];
   const entries = effectsOf(described);
-  // The program's own page says what it is for (`useradd - create a new user`).
-  const purpose = inputs.has(`man:${p}`)
-    ? classifyPurpose(manPurpose(inputs.get(`man:${p}`), p) ?? "")
-    : undefined;
+  // The program's own page says what it is for (`useradd - create a new user`); with no page,
+  // its completion file's header line when it has one (`# tshark - Dump and analyze …`).
+  const said = inputs.has(`man:${p}`)
+    ? manPurpose(inputs.get(`man:${p}`), p)
+    : inputs.has(`fish:${p}`)
+      ? fishPurpose(inputs.get(`fish:${p}`), p)
+      : undefined;
+  const purpose = said === undefined ? undefined : classifyPurpose(said);
   if (purpose !== undefined) {
     entries.unshift({
       program: true,

@@ -274,6 +274,44 @@ describe("the generator reads what a program is for from its manual page's NAME 
   });
 });
 
+describe("the generator reads a completion file's header and the shared helper it calls", () => {
+  const doc = generate(
+    {
+      // no manual page: the header line says what the program is for
+      "fish/sniffx.fish":
+        "# sniffx - Dump and analyze network traffic\n\n__fish_complete_netx sniffx\n",
+      // the helper completes `-c $prog` for every program that calls it
+      "functions/__fish_complete_netx.fish": [
+        "function __fish_complete_netx",
+        "    set -l prog $argv[1]",
+        "    complete -c $prog -s i -d 'Set the name of the network interface' -x",
+        "    complete -c $prog -s r -l read-file -d 'Read packet data from the given file' -r",
+        "    complete -c $prog -s u -d 'Upload file to URL' -r",
+        "end",
+      ].join("\n"),
+      // a header naming another program, or no header, says nothing
+      "fish/otherx.fish":
+        "# sniffx - Dump and analyze network traffic\ncomplete -c otherx -s v -d 'Verbose'\n",
+      "fish/plainx.fish": "complete -c plainx -s v -d 'Verbose'\n",
+    },
+    ["sniffx", "otherx", "plainx"],
+  );
+  it("reads the header line as the program's purpose when it names the program", () => {
+    expect(doc.programs.sniffx?.find((e) => e.program === true)?.rule).toBe("purpose.capture");
+    expect(doc.programs.otherx).toBeUndefined();
+    expect(doc.programs.plainx).toBeUndefined();
+  });
+  it("reads the helper's lines as the program's: its inert options and described effects", () => {
+    expect(doc.inert.sniffx).toEqual(expect.arrayContaining(["-r", "--read-file"]));
+    expect(doc.inert.sniffx).not.toContain("-i");
+    expect(doc.programs.sniffx).toContainEqual({
+      flags: ["-u"],
+      effect: "send",
+      rule: "send.upload",
+    });
+  });
+});
+
 describe("program-independent verbs leave a program's plain word to its documentation", () => {
   const policy = loadPolicy({});
   const data = JSON.parse(readFileSync(committed, "utf8")) as Doc;
