@@ -20,17 +20,25 @@
  * (`dpkg -P -xa '(dpkg-query …)'`, `dpkg -i -xa '(__fish_complete_suffix .deb)'`) — so it is
  * trusted only with a fixed list of values (`-xa 'tabular multiline'`: no command substitution,
  * no variable), which names what the option's own value can be.
+ *
+ * A program with no fish file is read from its zsh completion function (Debian zsh-common,
+ * /usr/share/zsh/functions/Completion/SUBDIR/_PROG, the fifth argument), when there is one: an
+ * `_arguments` spec `'--opt=[…]'` says the long option takes a value (`'--userspec=[…]: :->…'`),
+ * over every subcommand. Not `-o+` or an argument spec alone: zsh gives those to options whose
+ * argument is code or a command too (`sh -c`), which the parser reads on its own.
  */
 import { readdirSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { completeLines, findTldr, fishVersion, tldrPrograms } from "./fish-complete.mjs";
+import { zshEntries } from "./zsh-complete.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../../..");
 const tldr = process.argv[2] ?? findTldr(root);
 const fishDir = process.argv[3] ?? "/usr/share/fish/completions";
 const out = process.argv[4] ?? resolve(here, "../knowledge/option-grammars.generated.json");
+const zshDir = process.argv[5] ?? "/usr/share/zsh/functions/Completion";
 
 /** The option takes a value: `-r`, or `-x` with a fixed list of what the value can be. */
 function takesValue(c) {
@@ -57,20 +65,30 @@ const available = new Set(
 const programs = {};
 let listed = 0;
 let withFile = 0;
+const zsh = zshEntries(zshDir);
+let withZsh = 0;
 for (const p of tldrPrograms(tldr)) {
   listed++;
-  if (!available.has(`${p}.fish`)) continue;
+  if (!available.has(`${p}.fish`)) {
+    const valued = new Set();
+    for (const e of zsh.get(p) ?? []) for (const f of e.valued ?? []) valued.add(f);
+    if (zsh.has(p)) withZsh++;
+    if (valued.size > 0) programs[p] = { valued: [...valued].sort() };
+    continue;
+  }
   withFile++;
   const g = grammarOf(join(fishDir, `${p}.fish`), p);
   if (g.valued.length > 0) programs[p] = { valued: g.valued };
 }
 const doc = {
   generated_by: "packages/policy/scripts/gen-option-grammars.mjs",
-  source: `${fishVersion()}, ${fishDir} (Debian fish-common); programs of tldr common/ and linux/`,
-  licence: "fish completions: GPL-2.0 (facts about option syntax, not the files' text)",
+  source: `${fishVersion()}, ${fishDir} (Debian fish-common); zsh completion functions in ${zshDir} (Debian zsh-common) for programs with no fish file; programs of tldr common/ and linux/`,
+  licence:
+    "fish completions: GPL-2.0; zsh completion functions: the zsh licence (MIT-like); facts about option syntax, not the files' text",
   counts: {
     tldr_programs: listed,
     with_fish_file: withFile,
+    with_zsh_file_only: withZsh,
     with_marked_parameters: Object.keys(programs).length,
   },
   programs,

@@ -49,12 +49,14 @@ function entriesOf(text, base) {
     if (after === null) continue;
     const o = OPTION.exec(line);
     if (o !== null) {
-      const names = o[1]
-        .replace(/[{}']/g, "")
-        .split(",")
-        .map((n) => n.replace(/[=+]$/, ""))
-        .filter((n) => /^--?[\w-]+$/.test(n));
-      if (names.length > 0) out.push({ flags: names, description: o[2], after });
+      const raw = o[1].replace(/[{}']/g, "").split(",");
+      const names = raw.map((n) => n.replace(/[=+]$/, "")).filter((n) => /^--?[\w-]+$/.test(n));
+      // `--opt=[…]`: a long option whose value follows `=` or as the next word (zsh's
+      // _arguments); the other marks (`-o+`, an argument spec after the description) are also
+      // given to options whose "value" is code or a command (`sh -c`), which the parser reads
+      // on its own
+      const valued = raw.filter((n) => /^--[\w-]+=$/.test(n)).map((n) => n.slice(0, -1));
+      if (names.length > 0) out.push({ flags: names, description: o[2], after, valued });
       continue;
     }
     const s = SUBCOMMAND.exec(line);

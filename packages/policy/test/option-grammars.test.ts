@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,6 +45,36 @@ describe("generated option grammars", () => {
     expect(data.programs["nmcli"]?.valued).toEqual(expect.arrayContaining(["-m", "--mode"]));
   });
 
+  it("read a program with no fish file from its zsh `_arguments` specs: `--opt=` only", () => {
+    const dir = mkdtempSync(join(tmpdir(), "grammars-zsh-"));
+    try {
+      mkdirSync(join(dir, "fish"));
+      mkdirSync(join(dir, "zsh/Unix"), { recursive: true });
+      const spec = [
+        "#compdef rootx",
+        "_arguments \\",
+        "  '--userspec=[specify user and group to run process as]: :->userspecs' \\",
+        "  '--skip-chdir[do not change working directory to /]' \\",
+        "  '-u+[specify user]: :_users' \\",
+        "  '-c[command string]:command' \\",
+        "  '--only=-[value in the same word]'",
+      ].join("\n");
+      writeFileSync(join(dir, "zsh/Unix/_rootx"), spec + "\n");
+      writeFileSync(
+        join(dir, "tldr.jsonl"),
+        JSON.stringify({ section: "linux", page: "rootx" }) + "\n",
+      );
+      const out = join(dir, "g.json");
+      const args = ["tldr.jsonl", "fish", "g.json", "zsh"].map((f) => join(dir, f));
+      execFileSync(process.execPath, [script, ...args], { stdio: "pipe" });
+      const g = JSON.parse(readFileSync(out, "utf8")) as typeof data;
+      // `-u+` and `-c[…]:…` are not trusted: zsh marks code and command arguments the same way
+      expect(g.programs["rootx"]).toEqual({ valued: ["--userspec"] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   const tldr = findTldr();
   const can = tldr !== undefined && existsSync(fishDir);
   (can ? it : it.skip)("are what the generator writes (fish completions and tldr present)", () => {
@@ -69,6 +99,16 @@ describe("the parser reads generated grammars", () => {
     expect(c.options["-r"]).toEqual(["/bin/sh"]);
     expect(c.words).toEqual(["/tmp/x"]);
     expect(facts("ansible -i hosts all -m ping").words).toEqual(["all"]);
+  });
+
+  it("takes a long option's value from a zsh spec when the program has no fish file", () => {
+    // _chroot: `'--userspec=[…]: :->userspecs'`; chroot has no fish file here
+    const c = facts("chroot --userspec u:g /srv/root");
+    expect(c.options["--userspec"]).toEqual(["u:g"]);
+    expect(c.words).toEqual(["/srv/root"]);
+    // with its value taken, the run gives chroot no command: its page's purpose (a shell in the
+    // new root) applies
+    expect(explain(policy, "chroot --userspec u:g /srv/root").decision.decision).toBe("deny");
   });
 
   it("still reads a path-looking option value as a path operand", () => {
