@@ -306,6 +306,26 @@ export const PURPOSE_RULES = [
   },
 ];
 
+/**
+ * Options whose description gives away what the program does by default: an option to keep the
+ * interface out of promiscuous mode ("Don't put the interface into promiscuous mode") belongs to
+ * a program that captures the traffic of an interface when run. Read only when the program's
+ * NAME line says nothing the purpose rules read.
+ */
+const PURPOSE_BY_OPTION = [
+  {
+    id: "purpose.capture",
+    effect: "read-secret",
+    re: /^(?:don'?t|do not|never)\b[^.;]*\bpromiscuous mode\b/,
+  },
+];
+
+/** The purpose an option's description gives away, or undefined. */
+export function purposeByOption(description) {
+  const d = description.toLowerCase().replace(/\s+/g, " ").trim();
+  return PURPOSE_BY_OPTION.find((r) => r.re.test(d));
+}
+
 /** The purpose rule a manual page's NAME description matches, or undefined. */
 export function classifyPurpose(description) {
   const d = description.toLowerCase().replace(/\s+/g, " ").trim();
@@ -330,7 +350,7 @@ const INERT = new RegExp(
     "^(?:show|shows|print|prints|display|displays|output|outputs|cat|cats|write|writes)\\b[^.;]*\\b(?:on|to) (?:the )?standard output\\b",
     "^(?:show|shows|print|prints|display|displays|output|outputs|dump|dumps)(?: out)?(?: (?:the|a|its|current|effective))* (?:configuration|config|settings)\\b",
     // a capture tool reading a saved capture instead of the network
-    "^(?:read|reads) (?:saved )?packet(?:s| data) from\\b",
+    "^(?:read|reads) (?:saved )?packet(?:s| data| stream) from\\b",
   ].join("|"),
 );
 

@@ -36,6 +36,7 @@ import {
   isDryRun,
   isInert,
   isLocal,
+  purposeByOption,
 } from "./describe-rules.mjs";
 import { parse } from "yaml";
 import { zshEntries } from "./zsh-complete.mjs";
@@ -248,7 +249,9 @@ for (const p of tldrPrograms(tldr)) {
     : inputs.has(`fish:${p}`)
       ? fishPurpose(inputs.get(`fish:${p}`), p)
       : undefined;
-  const purpose = said === undefined ? undefined : classifyPurpose(said);
+  const purpose =
+    (said === undefined ? undefined : classifyPurpose(said)) ??
+    described.map((d) => (d.flags ? purposeByOption(d.description) : undefined)).find(Boolean);
   if (purpose !== undefined) {
     entries.unshift({
       program: true,

@@ -181,15 +181,17 @@ describe("the generator reads local preparation and modifiers as no effect", () 
   });
 });
 
+/** A manual page: its NAME line and options as tagged paragraphs. */
+const page = (name: string, purpose: string, options: [string, string][]) =>
+  [
+    `.TH ${name.toUpperCase()} 8`,
+    ".SH NAME",
+    `${name} \\- ${purpose}`,
+    ".SH OPTIONS",
+    ...options.flatMap(([tag, d]) => [".TP", `.B ${tag}`, d]),
+  ].join("\n");
+
 describe("the generator reads what a program is for from its manual page's NAME line", () => {
-  const page = (name: string, purpose: string, options: [string, string][]) =>
-    [
-      `.TH ${name.toUpperCase()} 8`,
-      ".SH NAME",
-      `${name} \\- ${purpose}`,
-      ".SH OPTIONS",
-      ...options.flatMap(([tag, d]) => [".TP", `.B ${tag}`, d]),
-    ].join("\n");
   const doc = generate(
     {
       "man/man8/offx.8": page("offx", "Halt, power\\-off or reboot the machine", [
@@ -309,6 +311,30 @@ describe("the generator reads a completion file's header and the shared helper i
       effect: "send",
       rule: "send.upload",
     });
+  });
+});
+
+describe("the generator reads a capture tool by its option that keeps interfaces out of promiscuous mode", () => {
+  const doc = generate(
+    {
+      "man/man8/netgrepx.8": page("netgrepx", "network grep", [
+        ["-p", "Don't put the interface into promiscuous mode."],
+        ["-I pcap_dump", "Read packet stream from pcap format file pcap_dump."],
+        ["-d dev", "Use this option to force netgrepx to listen on interface dev."],
+      ]),
+      "man/man8/greppx.8": page("greppx", "print lines that match patterns", [
+        ["-i", "Ignore case distinctions in patterns and input data."],
+      ]),
+    },
+    ["netgrepx", "greppx"],
+  );
+  it("names the capture purpose, inert with the option that reads a saved capture", () => {
+    expect(doc.programs.netgrepx).toEqual([
+      { program: true, effect: "read-secret", rule: "purpose.capture" },
+    ]);
+    expect(doc.inert.netgrepx).toContain("-I");
+    expect(doc.inert.netgrepx).not.toContain("-d");
+    expect(doc.programs.greppx).toBeUndefined();
   });
 });
 
