@@ -25,13 +25,18 @@
  * /usr/share/zsh/functions/Completion/SUBDIR/_PROG, the fifth argument), when there is one: an
  * `_arguments` spec `'--opt=[…]'` says the long option takes a value (`'--userspec=[…]: :->…'`),
  * over every subcommand. Not `-o+` or an argument spec alone: zsh gives those to options whose
- * argument is code or a command too (`sh -c`), which the parser reads on its own.
+ * argument is code or a command too (`sh -c`), which the parser reads on its own. Its manual
+ * page's option tags add the options shown with a value (`-s, --size=SIZE`, `-f file`; not
+ * `--color[=WHEN]`), in its DESCRIPTION and OPTIONS sections only (a shell's builtins and test
+ * operators are documented elsewhere on its page).
  */
+import { createHash } from "node:crypto";
 import { readdirSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { completeLines, findTldr, fishVersion, tldrPrograms } from "./fish-complete.mjs";
 import { zshEntries } from "./zsh-complete.mjs";
+import { manPage, manValued } from "./man-options.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../../..");
@@ -39,6 +44,7 @@ const tldr = process.argv[2] ?? findTldr(root);
 const fishDir = process.argv[3] ?? "/usr/share/fish/completions";
 const out = process.argv[4] ?? resolve(here, "../knowledge/option-grammars.generated.json");
 const zshDir = process.argv[5] ?? "/usr/share/zsh/functions/Completion";
+const manDir = process.argv[6] ?? "/usr/share/man";
 
 /** The option takes a value: `-r`, or `-x` with a fixed list of what the value can be. */
 function takesValue(c) {
@@ -65,13 +71,19 @@ const available = new Set(
 const programs = {};
 let listed = 0;
 let withFile = 0;
-const zsh = zshEntries(zshDir);
+// Every zsh file and manual page read, by name: the digest says whether a regeneration read the
+// same sources (they differ between machines with the packages installed).
+const inputs = new Map();
+const zsh = zshEntries(zshDir, (name, text) => inputs.set(`zsh:${name}`, text));
 let withZsh = 0;
 for (const p of tldrPrograms(tldr)) {
   listed++;
   if (!available.has(`${p}.fish`)) {
     const valued = new Set();
     for (const e of zsh.get(p) ?? []) for (const f of e.valued ?? []) valued.add(f);
+    const page = manPage(manDir, p);
+    if (page !== undefined) inputs.set(`man:${p}`, page);
+    if (page !== undefined) for (const f of manValued(page)) valued.add(f);
     if (zsh.has(p)) withZsh++;
     if (valued.size > 0) programs[p] = { valued: [...valued].sort() };
     continue;
@@ -80,11 +92,15 @@ for (const p of tldrPrograms(tldr)) {
   const g = grammarOf(join(fishDir, `${p}.fish`), p);
   if (g.valued.length > 0) programs[p] = { valued: g.valued };
 }
+const digest = createHash("sha256");
+for (const name of [...inputs.keys()].sort())
+  digest.update(`${name}\0${createHash("sha256").update(inputs.get(name)).digest("hex")}\n`);
 const doc = {
   generated_by: "packages/policy/scripts/gen-option-grammars.mjs",
-  source: `${fishVersion()}, ${fishDir} (Debian fish-common); zsh completion functions in ${zshDir} (Debian zsh-common) for programs with no fish file; programs of tldr common/ and linux/`,
+  source: `${fishVersion()}, ${fishDir} (Debian fish-common); zsh completion functions in ${zshDir} (Debian zsh-common) and manual pages in ${manDir} for programs with no fish file; programs of tldr common/ and linux/`,
   licence:
-    "fish completions: GPL-2.0; zsh completion functions: the zsh licence (MIT-like); facts about option syntax, not the files' text",
+    "fish completions: GPL-2.0; zsh completion functions: the zsh licence (MIT-like); manual pages: their packages' licences; facts about option syntax, not the files' text",
+  inputs_sha256: digest.digest("hex"),
   counts: {
     tldr_programs: listed,
     with_fish_file: withFile,

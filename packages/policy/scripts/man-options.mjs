@@ -87,6 +87,28 @@ function tagEntry(tag, section) {
   return undefined;
 }
 
+/**
+ * The options a tag shows taking a value (`-f file`, `--userspec=USER:GROUP`, `-c, --count=N`:
+ * both names), not an optional one (`--color[=WHEN]`) or a tag of several switches (`-a, -b`).
+ */
+function tagValued(tag) {
+  const alts = tag.split(/,\s*/).map((a) => a.trim());
+  const valued = alts.some((a) => {
+    // the value's placeholder: a word, `<file>` or `{a|b}`; not `| -long` (another name)
+    const m = /^--?[A-Za-z0-9][\w-]*(?:=|\s+)([A-Za-z0-9<{'"]\S*)/.exec(a);
+    return m !== null;
+  });
+  if (!valued) return [];
+  return alts.map((a) => /^(--?[A-Za-z0-9][\w-]*)/.exec(a)?.[1]).filter((f) => f !== undefined);
+}
+
+/** Options of a page's tagged paragraphs that take a value, per tagValued. */
+export function manValued(text) {
+  const out = new Set();
+  for (const e of manEntries(text)) for (const f of e.valued ?? []) out.add(f);
+  return [...out].sort();
+}
+
 /** Described options and subcommands of one page: `{flags|words, description, after: []}`. */
 export function manEntries(text) {
   const out = [];
@@ -102,7 +124,12 @@ export function manEntries(text) {
       const description = firstSentence(desc.join(" "));
       for (const t of tags) {
         const e = tagEntry(t, section);
-        if (e !== undefined) out.push({ ...e, description, after: [] });
+        // only the program's own options: not a shell's builtins or test operators documented
+        // under their own sections
+        const own = /^(?:DESCRIPTION|(?:[A-Z]+ )*OPTIONS?)$/.test(section);
+        const valued = e?.flags && own ? tagValued(t) : [];
+        if (e !== undefined)
+          out.push({ ...e, description, after: [], ...(valued.length ? { valued } : {}) });
       }
     }
     if (desc.length > 0) tags = [];
