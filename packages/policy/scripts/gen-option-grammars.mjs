@@ -78,7 +78,10 @@ const zsh = zshEntries(zshDir, (name, text) => inputs.set(`zsh:${name}`, text));
 let withZsh = 0;
 for (const p of tldrPrograms(tldr)) {
   listed++;
-  if (!available.has(`${p}.fish`)) {
+  // a fish file that marks no parameter says nothing of the grammar: read the others
+  const fish = available.has(`${p}.fish`) ? grammarOf(join(fishDir, `${p}.fish`), p) : undefined;
+  if (fish === undefined || fish.valued.length === 0) {
+    if (fish !== undefined) withFile++;
     const valued = new Set();
     for (const e of zsh.get(p) ?? []) for (const f of e.valued ?? []) valued.add(f);
     const page = manPage(manDir, p);
@@ -89,8 +92,7 @@ for (const p of tldrPrograms(tldr)) {
     continue;
   }
   withFile++;
-  const g = grammarOf(join(fishDir, `${p}.fish`), p);
-  if (g.valued.length > 0) programs[p] = { valued: g.valued };
+  programs[p] = { valued: fish.valued };
 }
 const digest = createHash("sha256");
 for (const name of [...inputs.keys()].sort())
@@ -104,7 +106,7 @@ const doc = {
   counts: {
     tldr_programs: listed,
     with_fish_file: withFile,
-    with_zsh_file_only: withZsh,
+    with_zsh_file_read: withZsh,
     with_marked_parameters: Object.keys(programs).length,
   },
   programs,

@@ -404,6 +404,14 @@ describe("the gate reads described effects below hand-written knowledge", () => 
     expect([n("muxx"), n("muxx -u"), n("muxx new -s x"), n("muxx < f.txt"), n("muxx -V")]).toEqual([
       1, 1, 0, 0, 0,
     ]);
+    // an option's value is no operand where the program's grammar says the option takes one
+    // (tmux's generated grammar: `-S socket-path`); with no grammar the word may be an operand
+    expect([
+      n("tmux -S /tmp/sock"),
+      n("tmux -S /tmp/sock attach"),
+      n("muxx -S /tmp/sock"),
+      n("muxx -- x"),
+    ]).toEqual([1, 0, 0, 0]);
   });
 
   it("reads a runner's purpose only for a run given no command", () => {

@@ -76,7 +76,7 @@ describe("generated option grammars", () => {
     }
   });
 
-  it("read a program with neither file from its manual page's option tags", () => {
+  it("read a program whose fish file marks nothing from its manual page's option tags", () => {
     const dir = mkdtempSync(join(tmpdir(), "grammars-man-"));
     try {
       for (const d of ["fish", "zsh", "man/man1"]) mkdirSync(join(dir, d), { recursive: true });
@@ -95,6 +95,8 @@ describe("generated option grammars", () => {
         ...tp("\\fB\\-e\\fR \\fIfile\\fR", "True if file exists."),
       ].join("\n");
       writeFileSync(join(dir, "man/man1/pagex.1"), page + "\n");
+      // a fish file marking no parameter says nothing of the grammar: the page is read
+      writeFileSync(join(dir, "fish/pagex.fish"), "complete -c pagex -s v -d 'say more'\n");
       writeFileSync(
         join(dir, "tldr.jsonl"),
         JSON.stringify({ section: "linux", page: "pagex" }) + "\n",

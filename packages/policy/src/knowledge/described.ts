@@ -104,15 +104,17 @@ function flagTest(e: Extract<Entry, { flags: string[] }>): Test {
 
 /**
  * The program itself, unless one of its inert options is given; `bare`: only with no operand and
- * no `<` input or here-document. The shells and interpreters the extractor knows are left to it:
- * it reads what a pipe feeds them.
+ * no `<` input or here-document. An option's value is no operand where the program's grammar
+ * says the option takes one (`tmux -S SOCKET`); with no grammar, every word not an option is.
+ * The shells and interpreters the extractor knows are left to it: it reads what a pipe feeds them.
  */
 function programTest(inert: ReadonlySet<string>, bare: boolean): Test {
   const fed = (c: CommandFacts) =>
     SHELLS.has(c.program) ||
     interpreterFlags(c.program) !== undefined ||
     c.tags.includes("heredoc") ||
-    c.argv.some((a) => !a.startsWith("-")) ||
+    c.words.length > 0 ||
+    c.endOfOptions ||
     c.inputs.length > 0 ||
     c.redirects.some((r) => r.operator.startsWith("<"));
   return (c) => (c.flags.some((f) => inert.has(f)) || (bare && fed(c)) ? undefined : c.program);
