@@ -309,14 +309,23 @@ export const PURPOSE_RULES = [
 /**
  * Options whose description gives away what the program does by default: an option to keep the
  * interface out of promiscuous mode ("Don't put the interface into promiscuous mode") belongs to
- * a program that captures the traffic of an interface when run. Read only when the program's
- * NAME line says nothing the purpose rules read.
+ * a program that captures the traffic of an interface when run; one that runs a command "rather
+ * than an interactive shell" to a program that runs a shell without it. Read only when the
+ * program's NAME line says nothing the purpose rules read.
  */
 const PURPOSE_BY_OPTION = [
   {
     id: "purpose.capture",
     effect: "read-secret",
     re: /^(?:don'?t|do not|never)\b[^.;]*\bpromiscuous mode\b/,
+  },
+  {
+    // "Run the command rather than an interactive shell": without it the program runs a shell
+    // (only a run given no command: `runner`)
+    id: "purpose.shell-runner",
+    effect: "exec-untrusted",
+    runner: true,
+    re: /\b(?:rather than|instead of) (?:an? |the )?(?:interactive |login )?shell\b/,
   },
 ];
 

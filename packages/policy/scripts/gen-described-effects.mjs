@@ -251,8 +251,17 @@ for (const p of tldrPrograms(tldr)) {
       : undefined;
   const purpose =
     (said === undefined ? undefined : classifyPurpose(said)) ??
-    described.map((d) => (d.flags ? purposeByOption(d.description) : undefined)).find(Boolean);
+    // the program's own files only: a zsh function completes several programs (`_script`:
+    // script and scriptreplay) with one option list
+    [...fish, ...pages]
+      .map((d) => (d.flags ? purposeByOption(d.description) : undefined))
+      .find(Boolean);
   if (purpose !== undefined) {
+    // a runner runs a shell exactly when given no command (the purpose entry says so); an option
+    // that makes it a login shell (`su -l`) does not run one when a command is given
+    if (purpose.runner)
+      for (let i = entries.length - 1; i >= 0; i--)
+        if (entries[i].flags && entries[i].rule === "exec.shell") entries.splice(i, 1);
     entries.unshift({
       program: true,
       ...(purpose.bare ? { bare: true } : {}),

@@ -166,7 +166,10 @@ export function manEntries(text) {
       if (/^\.(B|I|BR|RB|BI|IB|IR|RI)\s*$/.test(line)) continue;
       want = false;
       tags.push(macroText(line));
-    } else if (/^\.(IX|PD|br|sp|\\")/.test(line) || line.startsWith("'\\\"")) continue;
+    } else if (/^\.sp\b/.test(line)) {
+      // asciidoctor's pages (util-linux): `.sp` / `\fB-c\fP, \fB--command\fP` / `.RS 4`
+      afterPP = true;
+    } else if (/^\.(IX|PD|br|\\")/.test(line) || line.startsWith("'\\\"")) continue;
     else if (tags.length > 0) desc.push(line.startsWith(".") ? macroText(line) : plain(line));
   }
   flush();

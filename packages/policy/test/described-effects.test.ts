@@ -338,6 +338,46 @@ describe("the generator reads a capture tool by its option that keeps interfaces
   });
 });
 
+describe("the generator reads asciidoctor pages and a runner given away by its command option", () => {
+  // asciidoctor's man output (util-linux): `.sp` / tag line / `.RS 4` / description / `.RE`
+  const adoc = (name: string, purpose: string, options: [string, string][]) =>
+    [
+      `.TH ${name.toUpperCase()} 1`,
+      ".SH NAME",
+      `${name} \\- ${purpose}`,
+      ".SH OPTIONS",
+      ...options.flatMap(([tag, d]) => [".sp", tag, ".RS 4", d, ".RE"]),
+    ].join("\n");
+  const doc = generate(
+    {
+      "man/man1/typescx.1": adoc("typescx", "make typescript of terminal session", [
+        [
+          "\\fB\\-c\\fP, \\fB\\-\\-command\\fP \\fIcommand\\fP",
+          "Run the command rather than an interactive shell.",
+        ],
+        ["\\fB\\-V\\fP, \\fB\\-\\-version\\fP", "Print version and exit."],
+      ]),
+      "man/man1/asx.1": adoc("asx", "run a command with substitute user and group ID", [
+        ["\\fB\\-l\\fP, \\fB\\-\\-login\\fP", "Start the shell as a login shell."],
+      ]),
+    },
+    ["typescx", "asx"],
+  );
+  it("reads the tagged options of an asciidoctor page", () => {
+    expect(doc.inert.typescx).toContain("-V");
+  });
+  it("names a runner whose command option runs a command rather than a shell", () => {
+    expect(doc.programs.typescx).toEqual([
+      { program: true, runner: true, effect: "exec-untrusted", rule: "purpose.shell-runner" },
+    ]);
+  });
+  it("leaves a runner's login-shell option to the runner's own test (a command given runs no shell)", () => {
+    expect(doc.programs.asx).toEqual([
+      { program: true, runner: true, effect: "exec-untrusted", rule: "purpose.shell-runner" },
+    ]);
+  });
+});
+
 describe("program-independent verbs leave a program's plain word to its documentation", () => {
   const policy = loadPolicy({});
   const data = JSON.parse(readFileSync(committed, "utf8")) as Doc;
