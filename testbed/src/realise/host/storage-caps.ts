@@ -171,9 +171,10 @@ export class SizeCaps {
   private async written(path: string): Promise<number> {
     let id = this.ids.get(path);
     if (id === undefined) {
-      const helper = quotaHelperIfBuilt();
-      if (helper === undefined) throw new RealiseError("simple quotas without the helper");
-      id = helper.subvolumeId(path);
+      // A storage made with the helper, mounted without it (removed since): the command.
+      id =
+        quotaHelperIfBuilt()?.subvolumeId(path) ??
+        run(["btrfs", "inspect-internal", "rootid", path]).then((r) => Number(r.stdout.trim()));
       this.ids.set(path, id);
       id.catch(() => this.ids.delete(path));
     }
