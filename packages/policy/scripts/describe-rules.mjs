@@ -142,7 +142,8 @@ export const RULES = [
     id: "lockout.down",
     effect: "lockout",
     re: new RegExp(
-      `${LEAD}(?:(?:bring|brings|take|takes|set|sets)\\b[^.;]*\\b(?:interfaces?|links?|devices?|connections?|network)\\b[^.;]*\\bdown\\b|(?:deactivate|deactivates|disconnect|disconnects|disable|disables)\\b(?: (?:the|a|an|all))* (?:network(?:ing)?|interfaces?|network interfaces?|wi-?fi|wireless|links?)(?=$| (?:on|of|named|given|specified|by|interfaces?|connections?|devices?)\\b))`,
+      // ifconfig(8) `down`: "This flag causes the driver for this interface to be shut down"
+      `^(?:this \\w+ )?causes? [^.;]*\\b(?:interfaces?|links?|network devices?)\\b[^.;]* to be shut ?down\\b|${LEAD}(?:(?:bring|brings|take|takes|set|sets)\\b[^.;]*\\b(?:interfaces?|links?|devices?|connections?|network)\\b[^.;]*\\bdown\\b|(?:deactivate|deactivates|disconnect|disconnects|disable|disables)\\b(?: (?:the|a|an|all))* (?:network(?:ing)?|interfaces?|network interfaces?|wi-?fi|wireless|links?)(?=$| (?:on|of|named|given|specified|by|interfaces?|connections?|devices?)\\b))`,
     ),
   },
   {

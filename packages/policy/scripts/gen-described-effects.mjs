@@ -112,8 +112,16 @@ function effectsOf(described) {
     // An option described with the bare verb ("Publish the runtime with your application") says
     // what the subcommand publishes, not a publication of its own.
     if (rule !== undefined && d.flags && rule.id === "remote.publish-verb") continue;
+    // a word documented among the options (ifconfig(8) `down`) stands where options do: after
+    // the program's operands
     if (rule !== undefined)
-      add(d.flags ? { flags: [...d.flags].sort() } : { words: d.words }, rule, d.after);
+      add(
+        d.flags
+          ? { flags: [...d.flags].sort() }
+          : { words: d.words, ...(d.amongOptions ? { among_options: true } : {}) },
+        rule,
+        d.after,
+      );
     else if (d.words && isLocal(d.description)) continue;
     else if (d.words)
       for (const w of d.words) {

@@ -224,12 +224,16 @@ describe("the generator reads what a program is for from its manual page's NAME 
       "man/man8/fwx.8": page("fwx", "program for managing a netfilter firewall", [
         ["\\fBdisable\\fR", "unloads firewall and disables firewall on boot"],
       ]),
+      "man/man8/ifx.8": page("ifx", "configure a network interface", [
+        ["down", "This flag causes the driver for this interface to be shut down."],
+        ["up", "This flag causes the interface to be activated."],
+      ]),
       "man/man1/shx.1": page("shx", "change login shell", [
         ["\\-l, \\-\\-list\\-shells", "Print the list of shells and exit."],
         ["\\-\\-showconfig", "Dump out the effective configuration."],
       ]),
     },
-    ["offx", "acctx", "grpx", "modx", "shx", "svcx", "fwx"],
+    ["offx", "acctx", "grpx", "modx", "shx", "svcx", "fwx", "ifx"],
   );
   const purpose = (p: string) => doc.programs[p]?.find((e) => e.program === true)?.rule;
 
@@ -251,9 +255,15 @@ describe("the generator reads what a program is for from its manual page's NAME 
     ]);
   });
 
-  it("reads a bare word tagged among the options as a subcommand", () => {
+  it("reads a word among the options that shuts the interface down as a lockout, where options stand", () => {
+    expect(doc.programs["ifx"]).toEqual([
+      { words: ["down"], among_options: true, effect: "lockout", rule: "lockout.down" },
+    ]);
+  });
+
+  it("reads a bare word tagged among the options as a word where options stand", () => {
     expect(doc.programs["fwx"]).toEqual([
-      { words: ["disable"], effect: "tamper", rule: "tamper.controls" },
+      { words: ["disable"], among_options: true, effect: "tamper", rule: "tamper.controls" },
     ]);
   });
 
@@ -452,6 +462,18 @@ describe("the gate reads described effects below hand-written knowledge", () => 
       n("muxx -S /tmp/sock"),
       n("muxx -- x"),
     ]).toEqual([1, 0, 0, 0]);
+  });
+
+  it("reads a word documented among the options among the first words, a subcommand only first", () => {
+    const facts = (cmd: string) => ex(cmd).facts.commands.at(-1)!;
+    const rule = { effect: "lockout", rule: "lockout.down" } as const;
+    const among = compileDescribed([{ words: ["down"], among_options: true, ...rule }], [], []);
+    const sub = compileDescribed([{ words: ["down"], ...rule }], [], []);
+    const n = (e: typeof among, cmd: string) => describedIn(e, facts(cmd)).length;
+    expect([n(among, "ifx eth0 down"), n(among, "ifx down"), n(among, "ifx eth0 up")]).toEqual([
+      1, 1, 0,
+    ]);
+    expect([n(sub, "ifx eth0 down"), n(sub, "ifx down")]).toEqual([0, 1]);
   });
 
   it("reads a runner's purpose only for a run given no command", () => {

@@ -17,6 +17,8 @@ const entry = z.union([
   z
     .object({
       words: z.array(z.string()),
+      /** Documented among the options (`ifconfig IF down`): one of the first positional words. */
+      among_options: z.literal(true).optional(),
       effect: z.enum(EFFECT_KINDS),
       rule: z.string(),
       ...place,
@@ -80,6 +82,8 @@ const DEPTH = 3;
 function wordTest(e: Extract<Entry, { words: string[] }>): Test {
   const ws = new Set(e.words.map((w) => w.toLowerCase()));
   const after = e.after === undefined ? undefined : new Set(e.after.map((w) => w.toLowerCase()));
+  if (e.among_options === true && after === undefined)
+    return (c) => c.words.slice(0, DEPTH).find((w) => ws.has(w));
   return (c) => {
     if (after === undefined) return ws.has(c.words[0] ?? "") ? c.words[0] : undefined;
     for (let i = 1; i < Math.min(c.words.length, DEPTH); i++) {
