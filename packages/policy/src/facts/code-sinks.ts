@@ -91,8 +91,9 @@ const SERVE: RegExp =
   /SimpleHTTPRequestHandler|http\.server|pyftpdlib|express\.static|serve-static|WEBrick::HTTPServer|http\.FileServer|php\s+-S\b/;
 
 /** Evaluation of code fetched from the network in the same payload. */
+// R's source() of a URL fetches as well as evaluates; so do PowerShell's WebClient and web cmdlets.
 const FETCH: RegExp =
-  /urlopen|requests\.get|urllib|fetch\(|https?\.get\(|axios|Net::HTTP|open-uri|URI\.open|LWP::Simple|get\(\s*['"]https?:|file_get_contents\(\s*['"]https?:|socket\.http|httr::GET|url\(\s*['"]https?:|download\.file|http\.Get|HttpClient|URL\(/;
+  /urlopen|requests\.get|urllib|fetch\(|https?\.get\(|axios|Net::HTTP|open-uri|URI\.open|LWP::Simple|get\(\s*['"]https?:|file_get_contents\(\s*['"]https?:|socket\.http|httr::GET|url\(\s*['"]https?:|download\.file|http\.Get|HttpClient|URL\(|\bsource\(\s*['"]https?:|DownloadString|DownloadData|Invoke-WebRequest|Invoke-RestMethod|\biwr\b|\birm\b/;
 const EVAL: RegExp =
   /\bexec\(|\beval\(|\bcompile\(|new\s+Function\(|vm\.runIn\w*\(|\binstance_eval\b|\bload(?:string)?\(|\bdofile\(|eval\s*\(?\s*\$|\beval\s+\w|\bsource\(\s*url|\bsource\(\s*['"]https?:|parse\(\s*text\s*=|ScriptEngine|Invoke-Expression|\biex\b/;
 

@@ -159,13 +159,21 @@ function databaseClient(ex: Extractor, x: EmitContext): void {
 
 /** The data programs, tried in order: the first whose test holds is the one that runs. */
 const DATA_BRANCHES: readonly Branch[] = [
+  // view(1) is vim read-only: it reads its files, and its `+cmd`/`-c cmd` run like vim's.
+  {
+    when: named("view"),
+    run: (ex, x) => {
+      vim(ex, x);
+      readFiles(ex, x);
+    },
+  },
   { when: (x) => READERS.has(x.program) || PATTERN_FIRST.has(x.program), run: readFiles },
   { when: named("echo", "printf"), run: printText },
   ...NET_BRANCHES,
   { when: named("compgen", "complete"), run: optionCommand("compgen -C", "-C") },
   { when: named("split"), run: optionCommand("split --filter", "--filter") },
   { when: named("make", "gmake"), run: make },
-  { when: named("vim", "vi", "nvim", "ex", "view"), run: vim },
+  { when: named("vim", "vi", "nvim", "ex", "vimdiff"), run: vim },
   { when: named("apt-get", "apt", "aptitude"), run: aptHooks },
   { when: named("script"), run: optionCommand("script -c", "-c", "--command") },
   {

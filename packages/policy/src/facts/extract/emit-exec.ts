@@ -49,10 +49,14 @@ function trap(ex: Extractor, x: EmitContext): void {
 
 /** A shell: `-c` text, a script file, stdin as code, or an interactive (root) shell. */
 function shell(ex: Extractor, x: EmitContext): void {
-  const { program, argv, env, paths, texts, pos, positionals } = x;
+  const { program, argv, env, paths, texts } = x;
   const p = parseArgs(argv, SHELL_OPTIONS);
+  // A shell's own grammar says which words are operands: `-o pipefail`, `-O extglob` take a
+  // value, so the script of `bash -o pipefail -c SCRIPT` is SCRIPT, not `pipefail`. su(1) is not
+  // a shell: its grammar gives -c a value, which the wrappers run.
+  const positionals = SHELLS.has(program) ? p.positionalIndex.map((i) => x.at(i)) : x.positionals;
   if (p.flags.includes("-c")) {
-    const script = pos(0);
+    const script = positionals[0];
     texts.push(script?.value ?? "");
     if (script) shellText(ex, script, env, `${program} -c`);
   } else if (p.flags.includes("-i") && positionals.length === 0 && env.stdin.kind === "none") {

@@ -54,7 +54,11 @@ function sentData(x: EmitContext): void {
   const { env, ps, parsed, paths } = x;
   for (const o of SENT_OPTIONS) {
     for (const v of parsed.options[o] ?? []) {
-      const m = /^(?:[^=@]*=)?[@<](.+)$/.exec(v);
+      // curl(1) --data-urlencode also reads `name@filename` (no `=` before the `@`); its
+      // `name=@x` sends "@x" itself, still read as a file here (failing closed).
+      const m =
+        (o === "--data-urlencode" ? /^[^=@]*@(.+)$/.exec(v) : null) ??
+        /^(?:[^=@]*=)?[@<](.+)$/.exec(v);
       const file = FILE_OPTIONS.has(o) ? v : m?.[1];
       if (file !== undefined && file !== "-") {
         const f = pathFact(lit(file), "read", ps);

@@ -172,8 +172,12 @@ export function simple(
   const head = args[0]!;
   if (head.glob && !head.dynamic) return globCommand(ex, head, args, env);
   const body = scope.bodies?.get(head.value);
-  if (body !== undefined && !frame.wrappers.includes(`function ${head.value}`))
+  if (body !== undefined && !frame.wrappers.includes(`function ${head.value}`)) {
+    // The call's redirections apply to the whole body, as a compound command's do (walk.ts,
+    // "Redirected"): `f > /etc/passwd` writes that file whatever the body prints.
+    if (env.redirects.length > 0) push(ex, env, "", "", [], null, []);
     return callFunction(ex, head.value, body, args.slice(1), scope, frame);
+  }
   return run(ex, args, env);
 }
 

@@ -5,6 +5,11 @@
  */
 import type { OptionSpec } from "../argspec.js";
 
+/** nc(1) (netcat-traditional and netcat-openbsd): options that take a value. */
+const NC: OptionSpec = {
+  valued: ["-e", "-c", "-p", "-s", "-w", "-i", "-q", "-x", "-X", "-O", "-I", "-T", "-V"],
+};
+
 export const TRANSFER_SPECS: Readonly<Record<string, OptionSpec>> = {
   curl: {
     valued: [
@@ -138,7 +143,9 @@ export const TRANSFER_SPECS: Readonly<Record<string, OptionSpec>> = {
       "-P",
     ],
   },
-  nc: { valued: ["-e", "-c", "-p", "-s", "-w", "-i", "-q", "-x", "-X", "-O", "-I", "-T", "-V"] },
+  nc: NC,
+  // Debian's netcat-traditional and netcat-openbsd install `netcat` as another name of `nc`.
+  netcat: NC,
   ncat: {
     valued: [
       "-e",
