@@ -51,22 +51,30 @@ for (const mode of ["simple", "full"] as const) {
   describeHost(`volume size caps, ${mode} quota groups`, () => {
     let dir = "";
     let storage: BtrfsStorage;
-    const env = process.env.TXBOX_TESTBED_QUOTAS;
+    const def = {
+      id: "caps",
+      type: "btrfs" as const,
+      content: ["rootdir"],
+      sizeBytes: 3 * 1024 ** 3,
+    };
 
-    beforeAll(async () => {
-      dir = await mkdtemp(join("/var/tmp", `txbox-test-caps-${mode}-`));
+    /** A storage on `dir`, mounted in this describe's mode (full: `TXBOX_TESTBED_QUOTAS=full`). */
+    async function mounted(): Promise<BtrfsStorage> {
+      const s = new BtrfsStorage(def, dir, ROOTFS);
+      const env = process.env.TXBOX_TESTBED_QUOTAS;
       if (mode === "full") process.env.TXBOX_TESTBED_QUOTAS = "full";
-      storage = new BtrfsStorage(
-        { id: "caps", type: "btrfs", content: ["rootdir"], sizeBytes: 3 * 1024 ** 3 },
-        dir,
-        ROOTFS,
-      );
       try {
-        await storage.mount();
+        await s.mount();
       } finally {
         if (env === undefined) delete process.env.TXBOX_TESTBED_QUOTAS;
         else process.env.TXBOX_TESTBED_QUOTAS = env;
       }
+      return s;
+    }
+
+    beforeAll(async () => {
+      dir = await mkdtemp(join("/var/tmp", `txbox-test-caps-${mode}-`));
+      storage = await mounted();
     }, 300_000);
 
     afterAll(async () => {
@@ -112,15 +120,7 @@ for (const mode of ["simple", "full"] as const) {
 
     test("a rollback's cap survives a new process: the book is on the storage", async () => {
       await storage.unmount();
-      const again = new BtrfsStorage(storage.def, dir, ROOTFS);
-      if (mode === "full") process.env.TXBOX_TESTBED_QUOTAS = "full";
-      try {
-        await again.mount();
-      } finally {
-        if (env === undefined) delete process.env.TXBOX_TESTBED_QUOTAS;
-        else process.env.TXBOX_TESTBED_QUOTAS = env;
-      }
-      storage = again;
+      storage = await mounted();
       await storage.rollback("vm-700-disk-0", "s1");
       const vol = storage.volumePath("vm-700-disk-0");
       await storage.setVolumeLimit("vm-700-disk-0", (await referenced(vol)) + 32 * MIB);

@@ -96,16 +96,18 @@ export function snapHelper(): typeof snapshot | undefined {
 
 /** The calls behind the volumes' size caps (storage-caps.ts); undefined when it is not built. */
 export interface QuotaHelper {
-  /** Turns btrfs simple quotas on for `path`'s file system; false with the kernel's reason. */
-  enableSimpleQuotas(path: string): Promise<true | string>;
+  /**
+   * Asks for btrfs simple quotas on `path`'s file system. A refusal (an older kernel) is not an
+   * error: the caller reads which quotas are on from sysfs.
+   */
+  enableSimpleQuotas(path: string): Promise<void>;
   /** The id of the subvolume `path` is in. */
   subvolumeId(path: string): Promise<number>;
 }
 
 const quotaHelper: QuotaHelper = {
   async enableSimpleQuotas(path) {
-    const line = await ask(["q", path, "-"], 120_000);
-    return line === "0" ? true : line;
+    await ask(["q", path, "-"], 120_000);
   },
   async subvolumeId(path) {
     const line = await ask(["i", path, "-"], 60_000);

@@ -52,11 +52,11 @@ export class BtrfsStorage {
   /** The volumes' size caps: quota groups and what each volume inherited (storage-caps.ts). */
   readonly caps: SizeCaps;
   /**
-   * Per volume: the size= and read-only flag a rollback carried over, so the next rollback
-   * does not read them again (up to two `btrfs` processes). Only this process sets them: every setter
-   * and every create or destroy of the volume forgets the entry.
+   * Per volume: the read-only flag a rollback carried over, so the next rollback does not read it
+   * again (a `btrfs` process; its size= is in the caps book). Only this process sets it: setting
+   * the flag and every create, clone, migration or destroy of the volume forgets the entry.
    */
-  private readonly carried = new Map<string, { limit: number | undefined; readOnly: boolean }>();
+  private readonly readOnlyCarried = new Map<string, boolean>();
   /** Per volume: the delete of the subvolume a rollback swapped out, still running. */
   private readonly reaping = new Map<string, Promise<void>>();
 
@@ -107,7 +107,6 @@ export class BtrfsStorage {
    * with EDQUOT in that guest only. `undefined` removes the cap. Idempotent.
    */
   async setVolumeLimit(volume: string, bytes: number | undefined): Promise<void> {
-    this.carried.delete(volume);
     const key = capKey.volume(volume);
     const inherited = this.caps.entry(key)?.inherited ?? 0;
     this.caps.put(key, { size: bytes ?? null, inherited });
@@ -132,7 +131,7 @@ export class BtrfsStorage {
    * writable again. Linked clones of a read-only volume are writable snapshots. Idempotent.
    */
   async setVolumeReadOnly(volume: string, readOnly: boolean): Promise<void> {
-    this.carried.delete(volume);
+    this.readOnlyCarried.delete(volume);
     const path = this.volumePath(volume);
     if (!(await isSubvolume(path)))
       throw new RealiseError(`volume ${this.def.id}:${volume} does not exist`);
@@ -228,7 +227,7 @@ export class BtrfsStorage {
 
   /** A new volume: a writable snapshot of the base root file system, capped at `sizeBytes`. Idempotent. */
   async createVolume(volume: string, sizeBytes?: number): Promise<void> {
-    this.carried.delete(volume);
+    this.readOnlyCarried.delete(volume);
     const dest = this.volumePath(volume);
     const key = capKey.volume(volume);
     if (!(await isSubvolume(dest))) {
@@ -262,7 +261,7 @@ export class BtrfsStorage {
     linked: boolean,
     origin?: { size: number | null; referenced: number },
   ): Promise<void> {
-    this.carried.delete(volume);
+    this.readOnlyCarried.delete(volume);
     const dest = this.volumePath(volume);
     if (await isSubvolume(dest)) return;
     if (!(await isSubvolume(source)))
@@ -297,14 +296,14 @@ export class BtrfsStorage {
     }
     if (await isSubvolume(this.volumePath(volume)))
       await this.deleteSubvolume(this.volumePath(volume));
-    this.carried.delete(volume);
+    this.readOnlyCarried.delete(volume);
     this.caps.forget(this.volumePath(moved));
     await rename(this.volumePath(moved), this.volumePath(volume));
     this.caps.move(capKey.volume(moved), capKey.volume(volume));
   }
 
   async destroyVolume(volume: string): Promise<void> {
-    this.carried.delete(volume);
+    this.readOnlyCarried.delete(volume);
     await this.reaping.get(volume);
     const snapDir = this.snapshotDir(volume);
     for (const snap of await readdir(snapDir).catch(() => [])) {
@@ -365,15 +364,13 @@ export class BtrfsStorage {
     const current = (await isSubvolume(vol)) ? vol : snap;
     const volKey = capKey.volume(volume);
     const snapKey = capKey.snapshot(volume, snapname);
-    // Up to two `btrfs` processes that only read: side by side, once per volume (`carried`).
-    const known = current === vol ? this.carried.get(volume) : undefined;
-    const [size, readOnly] =
-      known !== undefined
-        ? [known.limit, known.readOnly]
-        : await Promise.all([
-            this.caps.sizeOf(current === vol ? volKey : snapKey, current),
-            current === vol ? this.volumeReadOnly(volume) : Promise.resolve(false),
-          ]);
+    // Up to two `btrfs` processes that only read, side by side: the size= when the book has none
+    // (state from before it), the read-only flag once per volume (`readOnlyCarried`).
+    const fromVol = current === vol;
+    const [size, readOnly] = await Promise.all([
+      this.caps.sizeOf(fromVol ? volKey : snapKey, current),
+      (fromVol ? this.readOnlyCarried.get(volume) : false) ?? this.volumeReadOnly(volume),
+    ]);
     // The restored volume starts with what the snapshot held (written by the volume before).
     const inherited = this.caps.entry(snapKey)?.inherited ?? 0;
     this.caps.put(volKey, { size: size ?? null, inherited });
@@ -381,7 +378,7 @@ export class BtrfsStorage {
     if (existsSync(vol)) await rename(vol, old);
     await rename(fresh, vol);
     this.caps.forget(vol);
-    this.carried.set(volume, { limit: size, readOnly });
+    this.readOnlyCarried.set(volume, readOnly);
     // The volume is restored: the swapped-out subvolume is garbage nobody can reach. Deleting it
     // (`subvolume list` + `delete`, two processes, 50 ms quiet and 300 ms loaded) overlaps the
     // guest's start instead of delaying it; the next operation on the volume waits for it.
