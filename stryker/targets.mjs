@@ -235,6 +235,9 @@ export const TARGETS = {
       "packages/policy/test/manifests*.test.ts",
       "packages/policy/test/described*.test.ts",
       "packages/policy/test/verbs*.test.ts",
+      // the tests by behaviour class (c433ac4…3934cf0, f75b868): left out of this list until
+      // 2026-12-05 16:00, so the seed-18 run (ca6f39c) did not run them
+      "packages/policy/test/class*.test.ts",
       // the corpus reader on small files of its own (corpus.test.ts reads the public corpus)
       "packages/policy/test/corpus.read*.test.ts",
     ],
