@@ -129,8 +129,14 @@ export class SizeCaps {
     return e ?? undefined;
   }
 
-  /** Records an entry: written beside and renamed in, so it reads whole or not at all. */
+  /**
+   * Records an entry: written beside and renamed in, so it reads whole or not at all. An entry
+   * the book already holds is not written again (createVolume then setVolumeLimit record the
+   * same size: one write, not two).
+   */
   put(key: string, entry: CapEntry): void {
+    const had = this.entry(key);
+    if (had !== undefined && had.size === entry.size && had.inherited === entry.inherited) return;
     const tmp = `${this.file(key)}.new`;
     writeFileSync(tmp, JSON.stringify(entry));
     renameSync(tmp, this.file(key));
