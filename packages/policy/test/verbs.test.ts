@@ -194,8 +194,8 @@ describe("verbs: a client's delete acts where the client acts (verb.service-dest
       for (const e of serviceDestroy(cmd)) expect([cmd, e.remote]).toEqual([cmd, false]);
     }
   });
-  it("an unknown client acts where its URL points, and on the guest when it names none", () => {
-    expect(decide(policy, "widgetctl widget rm w1").decision).toBe("transact");
+  it("an unknown client acts where its URL points, and on its service when it names none (ADR 0018)", () => {
+    expect(decide(policy, "widgetctl widget rm w1").decision).toBe("deny");
     expect(decide(policy, "widgetctl --url http://localhost:8080 widget rm w1").decision).toBe(
       "transact",
     );

@@ -1,7 +1,8 @@
 import type { CommandFacts, Effect } from "../types.js";
 import { TARGETED } from "../effects/table.js";
-import { hostOf, isLocalHost, isUrl } from "../effects/target.js";
+import { hostOf, isLocalHost, isUrl, type Target } from "../effects/target.js";
 import { isDryRun, plainWords } from "./described.js";
+import { generatedValued } from "./grammars.js";
 import { readKnowledge } from "./read.js";
 import { verbsFileSchema, type VerbSpec } from "./schema.js";
 
@@ -109,22 +110,27 @@ function captureFilter(c: CommandFacts): string | undefined {
 const HOST_OPTIONS = new Set(["-h", "--host", "--hostname", "--server"]);
 
 /**
- * The host other than the guest that a host option or a URL names, if any. Whether a host is the
- * guest is target.ts's reading, the same as for the service clients: `localhost:6379`,
+ * The hosts a host option or a URL names (`--host h`, `--host=h`, `http://h/x`). Whether a host is
+ * the guest is target.ts's reading, the same as for the service clients: `localhost:6379`,
  * `x.localhost` and `unix:` sockets are the guest.
  */
-function remoteHost(c: CommandFacts): string | undefined {
-  const remote = (v: string) => !isLocalHost(hostOf(v));
-  for (const o of HOST_OPTIONS) for (const v of c.options[o] ?? []) if (remote(v)) return v;
+function namedHosts(c: CommandFacts): string[] {
+  const out: string[] = [];
+  for (const o of HOST_OPTIONS) out.push(...(c.options[o] ?? []));
   for (let i = 0; i < c.argv.length; i++) {
     const a = c.argv[i]!;
     const [name, value] = a.includes("=")
       ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
       : [a, c.argv[i + 1]];
-    if (HOST_OPTIONS.has(name!) && value !== undefined && remote(value)) return value;
-    if (isUrl(a) && remote(a)) return hostOf(a);
+    if (HOST_OPTIONS.has(name!) && value !== undefined) out.push(value);
+    if (isUrl(a)) out.push(hostOf(a));
   }
-  return undefined;
+  return out;
+}
+
+/** The host other than the guest that a host option or a URL names, if any. */
+function remoteHost(c: CommandFacts): string | undefined {
+  return namedHosts(c).find((v) => !isLocalHost(hostOf(v)));
 }
 
 /** Roles of a local path named as an operand (`with_path`). */
@@ -200,24 +206,65 @@ function verbs(): { spec: VerbSpec; test: VerbTest }[] {
   return compiled;
 }
 
+/** Verbs that delete, revoke or disable a named object (not `stop`: a service or container). */
+const UNPLACED_VERBS: ReadonlySet<string> = new Set([
+  "delete",
+  "del",
+  "remove",
+  "rm",
+  "rm-all",
+  "purge",
+  "revoke",
+  "disable",
+  "taint",
+  "untaint",
+  "terminate",
+  "deallocate",
+  "deregister",
+  "unregister",
+]);
+
+/**
+ * Where a client's `NOUN VERB` delete acts when nothing places it (ADR 0018): the object lives on
+ * the service the client talks to, so it is judged remote, unless the command places it on the
+ * guest. Placed on the guest: a target read from knowledge or options (`target.known`), a local
+ * path operand (the object is a file), a host option naming the guest, a program this system documents (a generated option
+ * grammar from a Debian completion file or manual page: a distribution's tool, the service
+ * clients ship their completion through themselves), and the verb as the subcommand itself
+ * (`PROG rm x`: package managers, file tools).
+ */
+export function unplacedRemote(c: CommandFacts, what: string, target: Target): boolean {
+  if (target.known || !UNPLACED_VERBS.has(what)) return false;
+  const at = c.words.indexOf(what);
+  if (at < 1 || at >= DEPTH) return false;
+  if (c.paths.some((p) => LOCAL_ROLES.has(p.role) && p.remote !== true)) return false;
+  // `--host localhost`: a host option the service reading does not know for this program
+  if (namedHosts(c).some((h) => isLocalHost(hostOf(h)))) return false;
+  return generatedValued(c.program) === undefined;
+}
+
 /**
  * The effects of one simple command read from the program-independent verbs; a word the program's
  * own documentation describes as something else (generated `plain` words) is left to it, and a
- * universal dry-run option (`--dry-run`) means none applies. `remote`: the command's target is
- * outside the guest (src/effects/target.ts), which a targeted effect takes.
+ * universal dry-run option (`--dry-run`) means none applies. `target`: where the command acts
+ * (src/effects/target.ts), which a targeted effect takes; a destroy of an object nothing places on
+ * the guest is remote ({@link unplacedRemote}).
  */
-export function verbEffects(c: CommandFacts, i: number, remote = false): Effect[] {
+export function verbEffects(c: CommandFacts, i: number, target: Target): Effect[] {
   const out: Effect[] = [];
   // `ssh h rm x`: the words after the host are the remote command's, judged as that command.
   if (isDryRun(c) || c.tags.includes("remote-command")) return out;
   for (const { spec, test } of verbs()) {
     const what = test(c);
     if (what === undefined || plainWords(c.program).has(what)) continue;
+    const unplaced = spec.effect === "destroy" && unplacedRemote(c, what, target);
     out.push({
       kind: spec.effect,
       id: spec.id,
-      reason: `${c.program} ${what}: ${spec.reason} (program-independent knowledge)`,
-      remote: remote && TARGETED.has(spec.effect),
+      reason: unplaced
+        ? `${c.program} ${what}: ${spec.reason}; nothing places the object on the guest, so it is taken to be on the service the client talks to (program-independent knowledge)`
+        : `${c.program} ${what}: ${spec.reason} (program-independent knowledge)`,
+      remote: (target.remote || unplaced) && TARGETED.has(spec.effect),
       command: i,
     });
   }

@@ -1,0 +1,75 @@
+// Tests by class over where a client's delete acts when nothing places it (ADR 0018,
+// src/knowledge/verbs.ts unplacedRemote). The programs are made-up names no knowledge names
+// (`cloudx`, `forgex`), so only the program-independent layer reads them; the known programs
+// (docker, npm, git) keep what their knowledge says. Expectations by hand, from the principle:
+// a `NOUN VERB` delete of a named object is on the service the client talks to unless the
+// command, the knowledge or the system's documentation places it on the guest.
+import { decide, loadPolicy } from "../src/policy.js";
+
+const policy = loadPolicy();
+const verdict = (cmd: string): string => decide(policy, cmd).decision;
+
+describe("an unknown client's NOUN VERB delete of a named object is remote", () => {
+  it.each([
+    "cloudx group delete -n name",
+    "cloudx compute snapshots delete snap-1",
+    "forgex cache delete 1234",
+    "forgex label delete bug",
+    "iacx state delete",
+    "iacx config rm key",
+    "iacx env rm staging key",
+    "cloudx auth revoke",
+    "cloudx lock delete -n lock",
+    "cloudx policy disable pack-1",
+    "iacx res untaint aws_instance.web",
+    "cloudx tokens purge --all",
+    "cloudx keys deregister k1",
+  ])("%s → deny", (cmd) => {
+    expect(verdict(cmd)).toBe("deny");
+  });
+});
+
+describe("what places the object on the guest keeps it transact", () => {
+  it.each([
+    // the verb is the subcommand itself: package managers and file tools (`PROG rm x`)
+    ["pkgx rm left-pad", "the verb is the subcommand"],
+    ["pkgx remove dep1 dep2", "the verb is the subcommand"],
+    // a local path operand: the object is a file of the guest
+    ["notesx entry rm ./notes/a.md", "a local path operand"],
+    ["vcsx worktree remove ../wt/x", "a local path operand"],
+    // stopping a service or container is not a deletion
+    ["composex svc stop web", "stop is not a delete"],
+    // a target named on the guest
+    ["cloudx --host localhost group delete -n g", "a host option naming the guest"],
+    ["apix http://localhost:8080 items delete 1", "a URL on the guest"],
+    // a universal dry-run option
+    ["cloudx group delete -n g --dry-run", "a dry run"],
+  ])("%s → transact (%s)", (cmd) => {
+    expect(verdict(cmd)).toBe("transact");
+  });
+
+  it.each([
+    // hand-written knowledge names these programs: their entries say what is remote
+    "docker volume rm data",
+    "docker network rm net1",
+    "npm pkg delete scripts.build",
+    "git remote remove origin",
+    "git notes remove HEAD",
+  ])("%s → transact (a program knowledge names)", (cmd) => {
+    expect(verdict(cmd)).toBe("transact");
+  });
+
+  it("a program this system documents (a generated option grammar) is a local tool", () => {
+    // ansible-galaxy has no hand-written knowledge; its option grammar comes from its manual page
+    expect(verdict("ansible-galaxy role remove geerlingguy.docker")).toBe("transact");
+  });
+
+  it("a remote target found by the service reading still decides first", () => {
+    expect(verdict("cloudx --host api.example.com group delete -n g")).toBe("deny");
+  });
+
+  it("the reason says why it is taken to be remote", () => {
+    const d = decide(policy, "forgex cache delete 1234");
+    expect(d.reasons.join(" ")).toMatch(/nothing places the object on the guest/);
+  });
+});
