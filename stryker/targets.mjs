@@ -11,6 +11,38 @@
 // stopped; the target's score adds up its parts' reports.
 import { inPolicySample, policySample, policySampleParts } from "./sample.mjs";
 
+// The policy sample's tests: every unit test of the package that reaches its code, but:
+// eval-figures.test.ts (the paper's figures over the whole corpus, 14 s a load) and corpus.test.ts
+// (the public corpus, read from shared/ beside the checkout): a lower bound.
+const SAMPLE_TESTS = [
+  "packages/policy/test/decide*.test.ts",
+  "packages/policy/test/facts*.test.ts",
+  "packages/policy/test/paths*.test.ts",
+  "packages/policy/test/chain*.test.ts",
+  "packages/policy/test/handed*.test.ts",
+  "packages/policy/test/option-grammars*.test.ts",
+  "packages/policy/test/runners*.test.ts",
+  "packages/policy/test/compiled*.test.ts",
+  "packages/policy/test/packs*.test.ts",
+  "packages/policy/test/bench*.test.ts",
+  "packages/policy/test/core*.test.ts",
+  "packages/policy/test/eval-metrics*.test.ts",
+  "packages/policy/test/eval-mutate*.test.ts",
+  "packages/policy/test/eval-property*.test.ts",
+  "packages/policy/test/eval-split*.test.ts",
+  "packages/policy/test/extract*.test.ts",
+  "packages/policy/test/manifests*.test.ts",
+  "packages/policy/test/described*.test.ts",
+  "packages/policy/test/verbs*.test.ts",
+  // the tests by behaviour class (c433ac4…3934cf0, f75b868): left out of this list until
+  // 2026-12-05 16:00, so the seed-18 run (ca6f39c) did not run them
+  "packages/policy/test/class*.test.ts",
+  // the corpus reader on small files of its own (corpus.test.ts reads the public corpus)
+  "packages/policy/test/corpus.read*.test.ts",
+  // the tests written to kill the survivors of the package's slices (issue 16)
+  "packages/policy/test/kill*.test.ts",
+];
+
 export const TARGETS = {
   redaction: {
     title: "core: log and output redaction",
@@ -212,35 +244,37 @@ export const TARGETS = {
     mutate: policySample(),
     // Parts by mutator (literals, conditions, operators), each excluding the others' mutators.
     parts: policySampleParts(),
-    // Every unit test of the package that reaches this code, but: eval-figures.test.ts (the
-    // paper's figures over the whole corpus, 14 s a load) and corpus.test.ts (the public corpus,
-    // read from shared/ beside the checkout): a lower bound.
-    tests: [
-      "packages/policy/test/decide*.test.ts",
-      "packages/policy/test/facts*.test.ts",
-      "packages/policy/test/paths*.test.ts",
-      "packages/policy/test/chain*.test.ts",
-      "packages/policy/test/handed*.test.ts",
-      "packages/policy/test/option-grammars*.test.ts",
-      "packages/policy/test/runners*.test.ts",
-      "packages/policy/test/compiled*.test.ts",
-      "packages/policy/test/packs*.test.ts",
-      "packages/policy/test/bench*.test.ts",
-      "packages/policy/test/core*.test.ts",
-      "packages/policy/test/eval-metrics*.test.ts",
-      "packages/policy/test/eval-mutate*.test.ts",
-      "packages/policy/test/eval-property*.test.ts",
-      "packages/policy/test/eval-split*.test.ts",
-      "packages/policy/test/extract*.test.ts",
-      "packages/policy/test/manifests*.test.ts",
-      "packages/policy/test/described*.test.ts",
-      "packages/policy/test/verbs*.test.ts",
-      // the tests by behaviour class (c433ac4…3934cf0, f75b868): left out of this list until
-      // 2026-12-05 16:00, so the seed-18 run (ca6f39c) did not run them
-      "packages/policy/test/class*.test.ts",
-      // the corpus reader on small files of its own (corpus.test.ts reads the public corpus)
-      "packages/policy/test/corpus.read*.test.ts",
-    ],
+    tests: SAMPLE_TESTS,
+  },
+  // Issue 16's kill tests, one slice of the package at a time. Each part runs only the kill tests
+  // of its area (kill.<area>.test.ts): a mutant of these files is reached by nearly every test of
+  // the sample's list, which costs ~15 s a mutant on the shared machine (a 450-mutant slice took
+  // ~1h45 at the load of 2026-12-05 16:00); the survivors of a part are then re-checked against
+  // the sample's list with stryker/recheck.mjs (docs/mutation/survivors.md).
+  pslice: {
+    ignoreStatic: true,
+    title: "policy: one slice at a time against its kill tests (issue 16)",
+    root: "packages/policy",
+    mutate: ["packages/policy/src/facts/paths.ts:135-352"],
+    parts: {
+      a: {
+        mutate: ["packages/policy/src/facts/paths.ts:135-352"],
+        tests: ["packages/policy/test/kill.paths.test.ts"],
+      },
+      b: {
+        mutate: ["packages/policy/src/facts/extract/emit.ts"],
+        tests: ["packages/policy/test/kill.emit.test.ts"],
+      },
+      c: {
+        mutate: ["packages/policy/src/facts/extract/simple.ts"],
+        tests: ["packages/policy/test/kill.simple.test.ts"],
+      },
+      d: {
+        mutate: ["packages/policy/src/facts/extract/tools.ts"],
+        tests: ["packages/policy/test/kill.tools.test.ts"],
+      },
+    },
+    tests: SAMPLE_TESTS,
   },
   facts: {
     ignoreStatic: true,
@@ -251,6 +285,8 @@ export const TARGETS = {
       "packages/policy/test/decide*.test.ts",
       "packages/policy/test/facts*.test.ts",
       "packages/policy/test/paths*.test.ts",
+      "packages/policy/test/class*.test.ts",
+      "packages/policy/test/kill*.test.ts",
     ],
   },
 };
