@@ -273,6 +273,14 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/extract/tools.ts"],
         tests: ["packages/policy/test/kill.tools.test.ts"],
       },
+      e: {
+        mutate: ["packages/policy/src/knowledge/verbs.ts"],
+        tests: ["packages/policy/test/kill.verbs.test.ts"],
+      },
+      f: {
+        mutate: ["packages/policy/src/rules/matcher.ts"],
+        tests: ["packages/policy/test/kill.matcher.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },

@@ -4,6 +4,7 @@
 // loaded: these are the decision core's own unit tests (also run by Stryker).
 import { isWholeTree, pathEffects, type PathKnowledge } from "../src/effects/paths.js";
 import type { CommandFacts, PathClass, PathFact, PathRole } from "../src/types.js";
+import { command } from "./command.js";
 
 const HOME = "/home/agent";
 const path = (
@@ -12,31 +13,6 @@ const path = (
   classes: PathClass[] = [],
   over: Partial<PathFact> = {},
 ): PathFact => ({ raw: p, path: p, role, classes, ...over });
-const command = (program: string, over: Partial<CommandFacts> = {}): CommandFacts => ({
-  text: program,
-  program,
-  programPath: program,
-  argv: [],
-  words: [],
-  subcommand: [],
-  flags: [],
-  options: {},
-  endOfOptions: false,
-  wrappers: [],
-  depth: 0,
-  via: [],
-  remote: false,
-  privileged: false,
-  paths: [],
-  redirects: [],
-  assigns: [],
-  inputs: [],
-  stdinFrom: [],
-  texts: [],
-  sql: [],
-  tags: [],
-  ...over,
-});
 const knowledge: PathKnowledge = { metadataOnly: new Set(["stat"]), extractors: new Set(["tar"]) };
 /** `id reason` of each effect of `program` touching the paths. */
 const effects = (program: string, paths: PathFact[], over: Partial<CommandFacts> = {}) =>
