@@ -281,6 +281,14 @@ export const TARGETS = {
         mutate: ["packages/policy/src/rules/matcher.ts"],
         tests: ["packages/policy/test/kill.matcher.test.ts"],
       },
+      g: {
+        mutate: ["packages/policy/src/facts/extract/emit-data.ts"],
+        tests: ["packages/policy/test/kill.data.test.ts"],
+      },
+      h: {
+        mutate: ["packages/policy/src/facts/extract/emit-files.ts"],
+        tests: ["packages/policy/test/kill.files.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
