@@ -4,6 +4,7 @@
 // unless_options, with_path, remote_host), the remote destinations of a copy and the packet
 // capture filters (pcap-filter(7)). verbs.test.ts runs verbs.yaml's own examples and checks only
 // that an entry reads something; these check what it reads (issue 16: Stryker's survivors).
+import type { Target } from "../src/effects/target.js";
 import type { VerbSpec } from "../src/knowledge/schema.js";
 import { compileVerb, verbEffects } from "../src/knowledge/verbs.js";
 import type { PathFact } from "../src/types.js";
@@ -240,9 +241,13 @@ describe("compileVerb: packet capture", () => {
 });
 
 describe("verbEffects on verbs.yaml", () => {
+  const guest: Target = { remote: false, known: true };
+  const remoteTarget: Target = { remote: true, known: true, name: "h" };
+  const unnamed: Target = { remote: false, known: false };
+
   it("an effect per entry read, with its reason, command index and remote target", () => {
     const c = cmd({ program: "mycli", words: ["upload", "f"] });
-    expect(verbEffects(c, 3, true)).toEqual([
+    expect(verbEffects(c, 3, remoteTarget)).toEqual([
       {
         kind: "send",
         id: "verb.upload",
@@ -256,21 +261,38 @@ describe("verbEffects on verbs.yaml", () => {
 
   it("a targeted effect against a remote target is remote", () => {
     const del = cmd({ program: "mycli", words: ["delete", "x"] });
-    expect(verbEffects(del, 0, true).map((e) => [e.id, e.kind, e.remote])).toEqual([
+    expect(verbEffects(del, 0, remoteTarget).map((e) => [e.id, e.kind, e.remote])).toEqual([
       ["verb.service-destroy", "destroy", true],
     ]);
-    expect(verbEffects(del, 0).map((e) => [e.id, e.remote])).toEqual([
+    // the verb as the subcommand itself is placed nowhere else: local
+    expect(verbEffects(del, 0, unnamed).map((e) => [e.id, e.remote])).toEqual([
       ["verb.service-destroy", false],
     ]);
   });
 
+  it("a NOUN VERB delete nothing places on the guest is remote (ADR 0018)", () => {
+    const del = cmd({ program: "mycli", words: ["cache", "delete", "x"] });
+    const [e] = verbEffects(del, 0, unnamed);
+    expect(e?.remote).toBe(true);
+    expect(e?.reason).toMatch(/nothing places the object on the guest/);
+    expect(verbEffects(del, 0, guest)[0]?.remote).toBe(false);
+    const withPath = { ...del, paths: [local("./x")] };
+    expect(verbEffects(withPath, 0, unnamed)[0]?.remote).toBe(false);
+    const localHost = { ...del, options: { "--host": ["localhost"] } };
+    expect(verbEffects(localHost, 0, unnamed)[0]?.remote).toBe(false);
+  });
+
   it("none under a universal dry run, or for an ssh remote command", () => {
     const words = ["upload", "f"];
-    expect(verbEffects(cmd({ program: "mycli", words }), 0)).toHaveLength(1);
-    expect(verbEffects(cmd({ program: "mycli", words, flags: ["--dry-run"] }), 0)).toEqual([]);
+    expect(verbEffects(cmd({ program: "mycli", words }), 0, unnamed)).toHaveLength(1);
+    expect(verbEffects(cmd({ program: "mycli", words, flags: ["--dry-run"] }), 0, unnamed)).toEqual(
+      [],
+    );
     expect(
-      verbEffects(cmd({ program: "mycli", words, argv: ["upload", "--dry-run=true"] }), 0),
+      verbEffects(cmd({ program: "mycli", words, argv: ["upload", "--dry-run=true"] }), 0, unnamed),
     ).toEqual([]);
-    expect(verbEffects(cmd({ program: "mycli", words, tags: ["remote-command"] }), 0)).toEqual([]);
+    expect(
+      verbEffects(cmd({ program: "mycli", words, tags: ["remote-command"] }), 0, unnamed),
+    ).toEqual([]);
   });
 });
