@@ -3,7 +3,9 @@
 // (`cloudx`, `forgex`), so only the program-independent layer reads them; the known programs
 // (docker, npm, git) keep what their knowledge says. Expectations by hand, from the principle:
 // a `NOUN VERB` delete of a named object is on the service the client talks to unless the
-// command, the knowledge or the system's documentation places it on the guest.
+// command, the knowledge or the system's documentation places it on the guest. Also a cluster
+// object's label, annotation or taint removed (`KEY-`, verb.cluster-key-remove): kubectl(1)'s
+// removal syntax, the cluster's state whichever client changes it.
 import { decide, loadPolicy } from "../src/policy.js";
 
 const policy = loadPolicy();
@@ -71,5 +73,27 @@ describe("what places the object on the guest keeps it transact", () => {
   it("the reason says why it is taken to be remote", () => {
     const d = decide(policy, "forgex cache delete 1234");
     expect(d.reasons.join(" ")).toMatch(/nothing places the object on the guest/);
+  });
+});
+
+describe("a label, annotation or taint removed from a cluster object changes the cluster", () => {
+  it.each([
+    "kubex label po web-1 tier-",
+    "kubex label pods web-1 app.kubernetes.io/name-",
+    "kubex annotate deploy web note-",
+    "kubex taint no n1 dedicated-",
+    "kubex taint nodes n1 dedicated:NoSchedule-",
+  ])("%s → deny", (cmd) => {
+    expect(verdict(cmd)).toBe("deny");
+  });
+
+  it.each([
+    "kubex label po web-1 tier=front",
+    "kubex taint no n1 k=v:NoSchedule",
+    "kubex annotate deploy web note=x",
+    // not a cluster object kind: a local tool's own `label`
+    "diskx label sda1 data-",
+  ])("%s → not deny", (cmd) => {
+    expect(verdict(cmd)).not.toBe("deny");
   });
 });

@@ -269,6 +269,11 @@ export const verbSchema = z
     operand_match: regex
       .optional()
       .describe("Counts only when a positional word after it matches this regex"),
+    program_match: regex
+      .optional()
+      .describe(
+        "Counts only when the program's name matches this regex (a kind of program its name says it is: `*pass`, `*vault*`)",
+      ),
     unless_options: names.optional().describe("Does not count when one of these is present"),
     reason: z.string().min(1),
     match: names.describe("Commands it reads so (checked by the tests)"),

@@ -148,6 +148,7 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
   const withOpts = v.with_options === undefined ? undefined : new Set(v.with_options);
   const unless = new Set(v.unless_options ?? []);
   const operand = v.operand_match === undefined ? undefined : new RegExp(v.operand_match);
+  const programRe = v.program_match === undefined ? undefined : new RegExp(v.program_match);
   const from = v.place === "nested" ? 1 : 0;
   const to = v.place === "first" ? 1 : DEPTH;
   // The entry's fields are read once here, not per command: the closures below are one piece of
@@ -187,6 +188,7 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
   // The cheap word test first: most commands name none of the words, and the option filters walk
   // the whole argv. All of them must hold, so their order does not change the result.
   return (c) => {
+    if (programRe !== undefined && !programRe.test(c.program)) return undefined;
     const m = match(c);
     if (m === undefined) return undefined;
     if (hasUnless && hasOption(c, unless)) return undefined;
