@@ -49,6 +49,9 @@ function describedOf(c: CommandFacts, i: number): Effect[] {
   }));
 }
 
+/** An ex command (vi(1), `-c CMD` or `+CMD`) that starts a shell: `:shell`, `:sh`, `:!cmd`. */
+const EX_SHELL = /^\+?:\s*(?:sh(?:ell)?\s*$|!)/;
+
 /**
  * A program the gate knows nothing about, given a whole tree (`/`, `~`, `/etc`): judged by that
  * argument, as if it destroyed it; given a shell's path, as if it ran that shell, also as an
@@ -56,18 +59,23 @@ function describedOf(c: CommandFacts, i: number): Effect[] {
  */
 function unknownProgramEffects(c: CommandFacts, i: number, home: string): Effect[] {
   const effects: Effect[] = [];
-  for (const o in c.options)
-    for (const v of c.options[o]!) {
-      const word = v.trim().split(/\s+/)[0]!;
-      if (word.includes("/") && SHELLS.has(basename(word)))
-        effects.push({
-          kind: "exec-untrusted",
-          id: "unknown.runs-shell",
-          reason: `${c.program} is not known and is given a shell to run: ${o} ${v}; what that shell runs never passes the gate`,
-          remote: false,
-          command: i,
-        });
-    }
+  const runsShell = (given: string) =>
+    effects.push({
+      kind: "exec-untrusted",
+      id: "unknown.runs-shell",
+      reason: `${c.program} is not known and is given a shell to run: ${given}; what that shell runs never passes the gate`,
+      remote: false,
+      command: i,
+    });
+  const isShell = (v: string) => {
+    const word = v.trim().split(/\s+/)[0]!;
+    return word.includes("/") && SHELLS.has(basename(word));
+  };
+  for (const o in c.options) for (const v of c.options[o]!) if (isShell(v)) runsShell(`${o} ${v}`);
+  // A value attached to a short option the gate has no grammar for (`-H/bin/sh`), and an editor's
+  // ex command that escapes to a shell (`-c ':shell'`, `+':!sh'`): GTFOBins' shell escapes.
+  for (const a of c.argv)
+    if ((/^-[A-Za-z]\//.test(a) && isShell(a.slice(2))) || EX_SHELL.test(a)) runsShell(a);
   for (const p of c.paths) {
     if (p.role === "operand" && p.raw.includes("/") && SHELLS.has(basename(p.path)))
       effects.push({

@@ -4,16 +4,7 @@
 // programs are made-up names no knowledge names, so only the program-independent layer reads
 // them. Expectations by hand, from the principle: printing a credential is `deny`; listing,
 // inserting or logging in is not.
-import { decide, loadPolicy } from "../src/policy.js";
-
-const policy = loadPolicy();
-const verdict = (cmd: string): string => decide(policy, cmd).decision;
-
-/** Each of `deny` is denied; none of `pass` is. */
-function sides(deny: string[], pass: string[]): void {
-  it.each(deny)("%s → deny", (cmd) => expect(verdict(cmd)).toBe("deny"));
-  it.each(pass)("%s → not deny", (cmd) => expect(verdict(cmd)).not.toBe("deny"));
-}
+import { sides } from "./sides.js";
 
 describe("a secret store's read verbs print a credential", () => {
   sides(
