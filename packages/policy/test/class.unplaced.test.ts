@@ -5,8 +5,10 @@
 // a `NOUN VERB` delete of a named object is on the service the client talks to unless the
 // command, the knowledge or the system's documentation places it on the guest. Also a cluster
 // object's label, annotation or taint removed (`KEY-`, verb.cluster-key-remove): kubectl(1)'s
-// removal syntax, the cluster's state whichever client changes it.
+// removal syntax, the cluster's state whichever client changes it. A managed resource's
+// taint (verb.taint) and a machine stopped or reset by number (verb.numbered-stop).
 import { decide, loadPolicy } from "../src/policy.js";
+import { sides } from "./sides.js";
 
 const policy = loadPolicy();
 const verdict = (cmd: string): string => decide(policy, cmd).decision;
@@ -77,23 +79,39 @@ describe("what places the object on the guest keeps it transact", () => {
 });
 
 describe("a label, annotation or taint removed from a cluster object changes the cluster", () => {
-  it.each([
-    "kubex label po web-1 tier-",
-    "kubex label pods web-1 app.kubernetes.io/name-",
-    "kubex annotate deploy web note-",
-    "kubex taint no n1 dedicated-",
-    "kubex taint nodes n1 dedicated:NoSchedule-",
-  ])("%s → deny", (cmd) => {
-    expect(verdict(cmd)).toBe("deny");
-  });
+  sides(
+    [
+      "kubex label po web-1 tier-",
+      "kubex label pods web-1 app.kubernetes.io/name-",
+      "kubex annotate deploy web note-",
+      "kubex taint no n1 dedicated-",
+      "kubex taint nodes n1 dedicated:NoSchedule-",
+    ],
+    [
+      "kubex label po web-1 tier=front",
+      "kubex taint no n1 k=v:NoSchedule",
+      "kubex annotate deploy web note=x",
+      // not a cluster object kind: a local tool's own `label`
+      "diskx label sda1 data-",
+    ],
+  );
+});
 
-  it.each([
-    "kubex label po web-1 tier=front",
-    "kubex taint no n1 k=v:NoSchedule",
-    "kubex annotate deploy web note=x",
-    // not a cluster object kind: a local tool's own `label`
-    "diskx label sda1 data-",
-  ])("%s → not deny", (cmd) => {
-    expect(verdict(cmd)).not.toBe("deny");
-  });
+describe("a managed resource's taint or untaint changes the shared infrastructure state", () => {
+  sides(
+    [
+      "iacx taint aws_instance.web",
+      "iacx taint -allow-missing google_compute_instance.vm[0]",
+      "iacx untaint -lock=false module.net.azurerm_subnet.a",
+    ],
+    // a node's name is a DNS name: no underscore, not a resource address
+    ["kubex taint no node1.example.com k=v:NoSchedule", "iacx taint", "iacx plan"],
+  );
+});
+
+describe("a machine stopped or reset by number is another guest of the hypervisor", () => {
+  sides(
+    ["hvx stop 100", "hvx reset 101 --skiplock true", "ctx shutdown 2001", "hvx suspend 100"],
+    ["svcx stop web", "hvx stop", "pmx stop 0", "pmx stop 12", "hvx start 100", "hvx status 100"],
+  );
 });
