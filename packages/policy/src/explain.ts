@@ -159,8 +159,7 @@ function judgeCommand(
   if (!specific && !c.remote) {
     // A program hand-written knowledge names is placed by it: its entries say what is remote.
     const named = policy.index?.byProgram.has(c.program) === true;
-    const placed = named && !target.known ? { ...target, known: true } : target;
-    effects.push(...describedOf(c, i), ...verbEffects(c, i, placed));
+    effects.push(...describedOf(c, i), ...verbEffects(c, i, target, named));
   }
   // An assignment or a bare `:` with no program runs nothing.
   if (c.program === "" && c.redirects.length === 0) vouched = true;

@@ -115,3 +115,32 @@ describe("a machine stopped or reset by number is another guest of the hyperviso
     ["svcx stop web", "hvx stop", "pmx stop 0", "pmx stop 12", "hvx start 100", "hvx status 100"],
   );
 });
+
+describe("a compound delete verb is read by its verb", () => {
+  sides(
+    ["cloudx tag remove-value -n t --value v", "cloudx s3api delete-object --key k"],
+    [
+      "cloudx tag list-values",
+      "pkgx remove-orphans",
+      "cloudx s3api delete-object --key k --dryrun",
+    ],
+  );
+});
+
+describe("a local file copied to `host:/path` leaves the guest, unless the client acts on it", () => {
+  sides(
+    [
+      "cpx ./f pod:/tmp/x",
+      "cpx ./f ns/pod:/tmp/x",
+      "DOCKER_HOST=tcp://10.0.0.5:2375 docker cp ./f web:/app/",
+    ],
+    // the guest's docker (services.yaml: docker acts locally), a download, a URL, a drive letter
+    [
+      "docker cp ./f web:/app/",
+      "podman cp ./f web:/app/",
+      "cpx pod:/tmp/x ./f",
+      "brewx tap user/repo https://forge.example/user/repo.git",
+      "cp ./a C:/x",
+    ],
+  );
+});

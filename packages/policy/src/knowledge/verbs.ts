@@ -229,14 +229,21 @@ const UNPLACED_VERBS: ReadonlySet<string> = new Set([
 /**
  * Where a client's `NOUN VERB` delete acts when nothing places it (ADR 0018): the object lives on
  * the service the client talks to, so it is judged remote, unless the command places it on the
- * guest. Placed on the guest: a target read from knowledge or options (`target.known`), a local
- * path operand (the object is a file), a host option naming the guest, a program this system documents (a generated option
- * grammar from a Debian completion file or manual page: a distribution's tool, the service
- * clients ship their completion through themselves), and the verb as the subcommand itself
- * (`PROG rm x`: package managers, file tools).
+ * guest. Placed on the guest: a target read from knowledge or options (`target.known`), a program
+ * hand-written knowledge names (`named`: its entries say which of its verbs are remote), a local
+ * path operand (the object is a file), a host option naming the guest, a program this system
+ * documents (a generated option grammar from a Debian completion file or manual page: a
+ * distribution's tool; the service clients ship their completion through themselves), and the
+ * verb as the subcommand itself (`PROG rm x`: package managers, file tools).
  */
-export function unplacedRemote(c: CommandFacts, what: string, target: Target): boolean {
-  if (target.known || !UNPLACED_VERBS.has(what)) return false;
+export function unplacedRemote(
+  c: CommandFacts,
+  what: string,
+  target: Target,
+  named: boolean,
+): boolean {
+  // a compound verb is read by its verb (`remove-value`, `delete-object`)
+  if (target.known || named || !UNPLACED_VERBS.has(what.split("-", 1)[0]!)) return false;
   const at = c.words.indexOf(what);
   if (at < 1 || at >= DEPTH) return false;
   if (c.paths.some((p) => LOCAL_ROLES.has(p.role) && p.remote !== true)) return false;
@@ -250,22 +257,25 @@ export function unplacedRemote(c: CommandFacts, what: string, target: Target): b
  * own documentation describes as something else (generated `plain` words) is left to it, and a
  * universal dry-run option (`--dry-run`) means none applies. `target`: where the command acts
  * (src/effects/target.ts), which a targeted effect takes; a destroy of an object nothing places on
- * the guest is remote ({@link unplacedRemote}).
+ * the guest is remote ({@link unplacedRemote}); `named`: hand-written knowledge names the program.
  */
-export function verbEffects(c: CommandFacts, i: number, target: Target): Effect[] {
+export function verbEffects(c: CommandFacts, i: number, target: Target, named = false): Effect[] {
   const out: Effect[] = [];
   // `ssh h rm x`: the words after the host are the remote command's, judged as that command.
   if (isDryRun(c) || c.tags.includes("remote-command")) return out;
   for (const { spec, test } of verbs()) {
     const what = test(c);
     if (what === undefined || plainWords(c.program).has(what)) continue;
-    const unplaced = spec.effect === "destroy" && unplacedRemote(c, what, target);
+    const unplaced = spec.effect === "destroy" && unplacedRemote(c, what, target, named);
+    // Sent to where the service knowledge places the client on the guest (the guest's docker:
+    // `docker cp ./f web:/app/`): nothing leaves, as for a knowledge entry's send (explain.ts).
+    const onGuest = spec.effect === "send" && target.known && !target.remote;
     out.push({
-      kind: spec.effect,
+      kind: onGuest ? "write" : spec.effect,
       id: spec.id,
       reason: unplaced
         ? `${c.program} ${what}: ${spec.reason}; nothing places the object on the guest, so it is taken to be on the service the client talks to (program-independent knowledge)`
-        : `${c.program} ${what}: ${spec.reason} (program-independent knowledge)`,
+        : `${c.program} ${what}: ${spec.reason}${onGuest ? " (to the guest itself: the client acts on the guest)" : ""} (program-independent knowledge)`,
       remote: (target.remote || unplaced) && TARGETED.has(spec.effect),
       command: i,
     });
