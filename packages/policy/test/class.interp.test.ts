@@ -114,3 +114,39 @@ describe("a network socket joined to a program is a reverse shell", () => {
     expect(codeEffects('s=socket.socket();s.connect(("h",1))').reverseShell).toBe(false);
   });
 });
+
+// The survivors' "gate gaps" (docs/mutation/survivors.md): a call's arguments kept as documented
+// — PHP's popen(command, mode) and pcntl_exec(path, args) (php.net), Perl's piped open
+// (perlfunc open, perlipc "Using open() for IPC"), Java's ProcessBuilder(String... command),
+// Haskell's System.Process rawSystem/readProcess/callProcess (program, then a list).
+describe("calls whose arguments were dropped or misread", () => {
+  it.each([
+    ['popen("rm -rf /srv", "r")', ["rm -rf /srv"]],
+    ['open(my $f, "|-", "rm -rf /srv")', ["rm -rf /srv"]],
+    ['open(F, "| rm -rf /srv")', ["rm -rf /srv"]],
+    ['open(F, "rm -rf /srv |")', ["rm -rf /srv"]],
+  ])("%s runs the line %j", (code, shell) => {
+    expect(codeEffects(code).shell).toEqual(shell);
+  });
+
+  it.each([
+    'pcntl_exec("/bin/rm", ["-rf", "/srv"])',
+    'new ProcessBuilder("/bin/rm", "-rf", "/srv").start()',
+    'open(my $f, "-|", "/bin/rm", "-rf", "/srv")',
+    'rawSystem "/bin/rm" ["-rf", "/srv"]',
+    'readProcess "/bin/rm" ["-rf", "/srv"] ""',
+    'callProcess "/bin/rm" ["-rf", "/srv"]',
+  ])("%s spawns the program with its arguments", (code) => {
+    expect(codeEffects(code).spawn).toEqual([["/bin/rm", "-rf", "/srv"]]);
+  });
+
+  it.each([
+    'open(F, "<", "/srv/f")',
+    'open(F, "/srv/f")',
+    'open(my $f, ">", "/srv/out")',
+    'with open("/srv/f", "r") as f: pass',
+  ])("%s (a file open) runs nothing", (code) => {
+    const fx = codeEffects(code);
+    expect([fx.shell, fx.spawn]).toEqual([[], []]);
+  });
+});

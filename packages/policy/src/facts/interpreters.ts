@@ -21,7 +21,7 @@ export interface CodeEffects {
 const STRING = String.raw`("""[\s\S]*?"""|'''[\s\S]*?'''|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|\x60(?:\\.|[^\x60\\])*\x60)`;
 
 const EXEC_CALL = new RegExp(
-  String.raw`\b(os\.system|os\.popen|os\.exec\w*|os\.spawn\w*|subprocess\.\w+|commands\.getoutput|commands\.getstatusoutput|pty\.spawn|child_process\.\w+|execSync|execFileSync|spawnSync|execFile|exec|spawn|system|shell_exec|passthru|popen|proc_open|pcntl_exec|os\.execute|io\.popen|IO\.popen|Open3\.\w+|Kernel\.system|Process\.spawn|qx|Deno\.run|Bun\.spawn\w*|\$\.?sh|Popen|check_output|check_call|getoutput|getstatusoutput|callCommand|spawnCommand|rawSystem|readProcess|ProcessBuilder|Runtime\.getRuntime\(\)\.exec)\s*(\(|\s|\{)`,
+  String.raw`\b(os\.system|os\.popen|os\.exec\w*|os\.spawn\w*|subprocess\.\w+|commands\.getoutput|commands\.getstatusoutput|pty\.spawn|child_process\.\w+|execSync|execFileSync|spawnSync|execFile|exec|spawn|system|shell_exec|passthru|popen|proc_open|pcntl_exec|os\.execute|io\.popen|IO\.popen|Open3\.\w+|Kernel\.system|Process\.spawn|qx|Deno\.run|Bun\.spawn\w*|\$\.?sh|Popen|check_output|check_call|getoutput|getstatusoutput|callCommand|spawnCommand|rawSystem|readProcess|callProcess|ProcessBuilder|Runtime\.getRuntime\(\)\.exec)\s*(\(|\s|\{)`,
   "g",
 );
 const DELETE_CALL = new RegExp(
@@ -63,6 +63,16 @@ function callArgs(code: string, from: number, open: string): string {
 }
 
 const LITERAL_ONLY = new RegExp(`^\\s*${STRING}\\s*$`);
+/** Haskell's program-then-list call: `"rm" ["-rf", "/srv"]`. */
+const HASKELL_ARGV = new RegExp(`^\\s*${STRING}\\s*\\[([^\\]]*)\\]`);
+/**
+ * Perl's piped open (perlfunc open, perlipc): `open(F, "|-", "cmd")`, `open(F, "-|", "prog",
+ * @args)`, and the two-argument `open(F, "| cmd")` / `open(F, "cmd |")`: it runs a program.
+ */
+const PIPED_OPEN = new RegExp(
+  String.raw`\bopen\s*\(?\s*(?:my\s+)?[$\w:]+\s*,\s*(?:(?<q>["'])(?:\|-|-\|)\k<q>\s*,\s*(?<list>(?:${STRING}\s*,?\s*)+)|(?<q2>["'])\s*\|\s*(?<to>[^"'|]+?)\s*\k<q2>|(?<q3>["'])\s*(?<from>[^"'|]+?)\s*\|\s*\k<q3>)`,
+  "g",
+);
 const LIST = new RegExp(`^\\s*[\\[(]?\\s*(${STRING}\\s*,?\\s*)+[\\])]?`);
 
 function firstArg(args: string): string {
@@ -92,14 +102,42 @@ function isArgvCall(name: string, args: string): boolean {
     .replace(new RegExp(STRING, "g"), "")
     .replace(/\{[^}]*\}/g, "")
     .replace(/[\s,[\]()]/g, "");
+  // popen's second argument is its mode (`popen("cmd", "r")`): its first is a command line
   return (
-    /(spawn|execFile|exec[lv]p?e?|^exec$|^system$|Process\.spawn|popen)/.test(name) &&
-    stripped === ""
+    /(spawn|execFile|exec[lv]p?e?|^exec$|^system$|Process\.spawn|^pcntl_exec$|^ProcessBuilder$)/.test(
+      name,
+    ) && stripped === ""
   );
 }
 
 function literals(text: string): string[] {
   return [...text.matchAll(new RegExp(STRING, "g"))].map((m) => unquote(m[0]));
+}
+
+/** Perl's piped opens in `code`, recorded in `fx`; returns how many. */
+function pipedOpens(code: string, fx: CodeEffects): number {
+  let n = 0;
+  for (const m of code.matchAll(PIPED_OPEN)) {
+    n++;
+    const g = m.groups!;
+    if (g.list !== undefined) {
+      const items = literals(g.list);
+      // one string is a shell line; a list is the program and its arguments
+      if (items.length === 1) fx.shell.push(items[0]!);
+      else fx.spawn.push(items);
+    } else fx.shell.push((g.to ?? g.from)!);
+  }
+  return n;
+}
+
+/** Haskell's `rawSystem "rm" ["-rf", "/srv"]`, recorded in `fx`; false if it is not that form. */
+function haskellCall(name: string, args: string, fx: CodeEffects): boolean {
+  const hs = HASKELL_ARGV.exec(args);
+  if (hs === null || !/^(rawSystem|readProcess|callProcess)$/.test(name)) return false;
+  if (hs[2]!.replace(new RegExp(STRING, "g"), "").replace(/[\s,]/g, "") === "")
+    fx.spawn.push([unquote(hs[1]!), ...literals(hs[2]!)]);
+  else fx.dynamic.push(`${name} ${args.slice(0, 60)}`);
+  return true;
 }
 
 /** Read the effects of an interpreter payload. */
@@ -111,7 +149,9 @@ export function codeEffects(code: string): CodeEffects {
     const open = m[2]!;
     if (
       open !== "(" &&
-      !/^(system|exec|qx|spawn|callCommand|spawnCommand|rawSystem|readProcess)$/.test(name)
+      !/^(system|exec|qx|spawn|callCommand|spawnCommand|rawSystem|readProcess|callProcess)$/.test(
+        name,
+      )
     )
       continue;
     const before = code.slice(Math.max(0, m.index - 1), m.index);
@@ -123,6 +163,8 @@ export function codeEffects(code: string): CodeEffects {
     const first = firstArg(args).trim();
     execs++;
     if (first === "") continue;
+    // System.Process: `rawSystem "rm" ["-rf", "/srv"]`, `readProcess "rm" [...] ""`
+    if (open !== "(" && haskellCall(name, args, fx)) continue;
     if (/^[[(]/.test(first) || (LIST.test(first) && first.includes(","))) {
       const items = literals(first);
       const full = first.replace(new RegExp(STRING, "g"), "").replace(/[\s,[\]()]/g, "");
@@ -146,6 +188,7 @@ export function codeEffects(code: string): CodeEffects {
       fx.dynamic.push(`${name}(${first.slice(0, 60)})`);
     }
   }
+  execs += pipedOpens(code, fx);
   // Backticks run shell text in Perl and Ruby; JavaScript template literals are data.
   if (!/console\.|require\(|=>|\bconst\b|\blet\b/.test(code)) {
     for (const m of code.matchAll(/`([^`]*)`/g)) {
