@@ -41,6 +41,15 @@ describe("what places the object on the guest keeps it transact", () => {
     // a local path operand: the object is a file of the guest
     ["notesx entry rm ./notes/a.md", "a local path operand"],
     ["vcsx worktree remove ../wt/x", "a local path operand"],
+    // a noun that names an object of the machine the client runs on
+    ["toolx toolchain remove nightly", "a local toolchain"],
+    ["toolx component rm clippy", "a toolchain's component"],
+    ["versx plugin remove nodejs", "a plugin installed here"],
+    ["versx plugins rm node", "a plugin installed here"],
+    ["versx alias delete default", "a shell alias"],
+    ["nbx kernelspec remove python3", "a kernel spec"],
+    ["envx virtualenv delete venv1", "a virtual environment"],
+    ["edx extensions rm ms-python.python", "an extension installed here"],
     // stopping a service or container is not a deletion
     ["composex svc stop web", "stop is not a delete"],
     // a target named on the guest

@@ -227,6 +227,34 @@ const UNPLACED_VERBS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Nouns that name an object of the machine the client runs on, whatever the program: a language
+ * toolchain or its components (rustup, asdf, mise, nvm, pyenv), a plugin or extension installed
+ * on it, a shell alias, a Jupyter kernel spec, a virtual environment. `PROG NOUN VERB x` with one
+ * of them before the verb deletes a local object: the snapshot undoes it. Only nouns that mean a
+ * local object for every client are here: `env`, `repo`, `cache`, `snapshot`, `key` are a
+ * service's objects for some clients (a Pulumi ESC environment, a forge's repository or cache, a
+ * cloud snapshot), so they stay unplaced.
+ */
+const LOCAL_NOUNS: ReadonlySet<string> = new Set([
+  "toolchain",
+  "toolchains",
+  "component",
+  "components",
+  "plugin",
+  "plugins",
+  "extension",
+  "extensions",
+  "alias",
+  "aliases",
+  "kernelspec",
+  "venv",
+  "virtualenv",
+  "virtualenvs",
+  "shim",
+  "shims",
+]);
+
+/**
  * Where a client's `NOUN VERB` delete acts when nothing places it (ADR 0018): the object lives on
  * the service the client talks to, so it is judged remote, unless the command places it on the
  * guest. Placed on the guest: a target read from knowledge or options (`target.known`), a program
@@ -234,7 +262,8 @@ const UNPLACED_VERBS: ReadonlySet<string> = new Set([
  * path operand (the object is a file), a host option naming the guest, a program this system
  * documents (a generated option grammar from a Debian completion file or manual page: a
  * distribution's tool; the service clients ship their completion through themselves), and the
- * verb as the subcommand itself (`PROG rm x`: package managers, file tools).
+ * verb as the subcommand itself (`PROG rm x`: package managers, file tools), or a noun of
+ * {@link LOCAL_NOUNS} before it.
  */
 export function unplacedRemote(
   c: CommandFacts,
@@ -246,6 +275,7 @@ export function unplacedRemote(
   if (target.known || named || !UNPLACED_VERBS.has(what.split("-", 1)[0]!)) return false;
   const at = c.words.indexOf(what);
   if (at < 1 || at >= DEPTH) return false;
+  if (c.words.slice(0, at).some((w) => LOCAL_NOUNS.has(w))) return false;
   if (c.paths.some((p) => LOCAL_ROLES.has(p.role) && p.remote !== true)) return false;
   // `--host localhost`: a host option the service reading does not know for this program
   if (namedHosts(c).some((h) => isLocalHost(hostOf(h)))) return false;
