@@ -289,6 +289,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/extract/emit-files.ts"],
         tests: ["packages/policy/test/kill.files.test.ts"],
       },
+      i: {
+        mutate: ["packages/policy/src/facts/interpreters.ts"],
+        tests: ["packages/policy/test/kill.interp.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
