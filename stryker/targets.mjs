@@ -293,6 +293,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/interpreters.ts"],
         tests: ["packages/policy/test/kill.interp.test.ts"],
       },
+      j: {
+        mutate: ["packages/policy/src/facts/text.ts"],
+        tests: ["packages/policy/test/kill.text.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
