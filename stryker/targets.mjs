@@ -297,6 +297,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/text.ts"],
         tests: ["packages/policy/test/kill.text.test.ts"],
       },
+      k: {
+        mutate: ["packages/policy/src/facts/extract/fanout.ts"],
+        tests: ["packages/policy/test/kill.fanout.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
