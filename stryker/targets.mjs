@@ -301,6 +301,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/extract/fanout.ts"],
         tests: ["packages/policy/test/kill.fanout.test.ts"],
       },
+      l: {
+        mutate: ["packages/policy/src/facts/extract/run.ts"],
+        tests: ["packages/policy/test/kill.run.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
