@@ -305,6 +305,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/extract/run.ts"],
         tests: ["packages/policy/test/kill.run.test.ts"],
       },
+      m: {
+        mutate: ["packages/policy/src/facts/extract/emit-net.ts"],
+        tests: ["packages/policy/test/kill.net.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
