@@ -309,6 +309,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/extract/emit-net.ts"],
         tests: ["packages/policy/test/kill.net.test.ts"],
       },
+      n: {
+        mutate: ["packages/policy/src/facts/extract/scripts.ts"],
+        tests: ["packages/policy/test/kill.scripts.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
