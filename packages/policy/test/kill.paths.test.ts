@@ -60,6 +60,7 @@ describe("classifyPath: areas of the file system", () => {
       "/var/account": "system log",
       "/var/audit/x": "system log",
       "/var/lib/x": "system",
+      "/opt/var/spool/x": "system",
     }),
   )("%s", (path, want) => {
     expect(classes(path)).toEqual(want);
@@ -79,6 +80,7 @@ describe("classifyPath: projects, git directories and globs", () => {
       "/w/proj/.git/modules/x": "vcs vcs-exec project",
       "/w/proj/.git/commondir": "vcs vcs-exec project",
       "/w/proj/sub/.git/hooks": "vcs vcs-exec project",
+      "/w/proj/.git/worktrees/wt/config": "vcs vcs-exec project",
       "/w/proj/.git/HEAD": "vcs project",
       "/w/proj/.git/refs/heads/main": "vcs project",
       "/w/proj/.github/x": "project",
@@ -139,6 +141,18 @@ describe("classifyPath: home files, credentials and persistence", () => {
       "/x/.aws/credentials": "credential outside",
       "/x/y/.docker/config.json": "credential outside",
       "/x/.bashrc": "outside",
+      "/x/home/bob/.bashrc": "outside",
+      "/Users/xy/.zshrc": "home shell-rc",
+      "/home/u/x/.ssh/rc": "home credential",
+      "/home/u/x/.config/systemd/a": "home",
+      "/home/u/x/.config/autostart/a": "home",
+      "/.aws/credentials": "credential outside",
+      "/x/etc/profile": "outside",
+      "/x/etc/ssh/y": "outside",
+      "/x/etc/cron.d/a": "outside",
+      "/x/lib/systemd/a": "outside",
+      "/x/etc/init.d/a": "outside",
+      "/x/etc/ld.so.preload": "outside",
       "/w/proj/.ssh/id_rsa": "project credential",
       // by file name, and a glob by its suffix
       "/x/server.pem": "credential outside",
@@ -237,6 +251,12 @@ describe("classifyPath: the scope's own paths", () => {
     expect(classes("/w/proj/*@g", none)).toEqual(["outside"]);
   });
 
+  it("a project at / : a glob of every entry of / is its root", () => {
+    const s = { ...scope, projectPaths: ["/"] };
+    expect(classes("/*@g", s)).toEqual(["project-root", "protected", "root"]);
+    expect(classes("/x", s)).toEqual(["project"]);
+  });
+
   it("a project under a system tree is the project, not the system", () => {
     const s = { ...scope, projectPaths: ["/srv/app"] };
     expect(classes("/srv/app/x", s)).toEqual(["project"]);
@@ -266,6 +286,9 @@ describe("normalizePath", () => {
     ["//proc//self//root//etc", "/etc"],
     ["/proc/12/rootx/a", "/proc/12/rootx/a"],
     ["/proc/x1/root/etc", "/proc/x1/root/etc"],
+    ["/proc/123/root/etc/shadow", "/etc/shadow"],
+    ["/x/proc/self/root/etc", "/x/proc/self/root/etc"],
+    ["/x//proc/self/root/etc", "/x/proc/self/root/etc"],
     ["/proc/1/environ", "/proc/1/environ"],
     ["/proc/", "/proc"],
     ["/xproc/self/root/etc", "/xproc/self/root/etc"],
