@@ -313,6 +313,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/extract/scripts.ts"],
         tests: ["packages/policy/test/kill.scripts.test.ts"],
       },
+      o: {
+        mutate: ["packages/policy/src/eval/mutate.ts"],
+        tests: ["packages/policy/test/kill.evalmutate.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
