@@ -2,9 +2,11 @@
 // bit (a file written on the line and made executable is run by whatever it is handed to), remote
 // filesystems mounted on the line (sshfs(1), curlftpfs(1), mount(8) -t nfs, rclone mount: later
 // writes under the mount point leave the guest), and the host paths docker(1)/podman(1) mount into
-// a container (-v SRC:DST, --volume, --mount src=/source=). Expectations from those manuals.
+// a container (-v SRC:DST, --volume, --mount src=/source=), read for any runtime (nerdctl, ctr),
+// a host tree among them an escape. Expectations from those manuals.
 import { explain, loadPolicy } from "../src/policy.js";
 import { roles } from "./roles.js";
+import { sides } from "./sides.js";
 
 const policy = loadPolicy();
 
@@ -86,4 +88,36 @@ describe("host paths mounted into a container", () => {
   it("not a named volume", () => {
     expect(roles("docker run -v data:/d img").docker).toEqual([]);
   });
+
+  // Whatever the runtime: podman and nerdctl have no `-v` grammar, ctr only `--mount`.
+  it.each([
+    ["podman run -v /srv:/d img", "mount /srv"],
+    ["nerdctl run -v /srv:/d img", "mount /srv"],
+    ["ctr run --mount type=bind,src=/srv,dst=/d img x", "mount /srv"],
+    ["contx run --volume /srv:/d img", "mount /srv"],
+  ])("%s (any runtime)", (cmd, role) => {
+    const program = cmd.split(" ")[0]!;
+    expect(roles(cmd)[program]).toContain(role);
+  });
+
+  it("-v as verbose, or a value that is not SRC:/DST, mounts nothing", () => {
+    for (const cmd of ["tar -v -cf a.tar /srv", "contx -v /srv", "contx -v host:port x"])
+      expect([cmd, roles(cmd)[cmd.split(" ")[0]!]!.filter((r) => r.startsWith("mount"))]).toEqual([
+        cmd,
+        [],
+      ]);
+  });
+});
+
+describe("a host tree mounted into a container is an escape, whatever the runtime", () => {
+  sides(
+    [
+      "podman run -v /:/host img",
+      "nerdctl run -v /etc:/h img",
+      "ctr run --rm --mount type=bind,src=/,dst=/,options=rbind -t img x",
+      "contx run --mount=type=bind,src=/home,dst=/h img",
+      "contx run -v /dev:/dev img",
+    ],
+    ["podman run -v ./src:/src img", "contx run -v vol:/data img", "contx run img"],
+  );
 });

@@ -253,7 +253,11 @@ describe("reads, runs and inputs", () => {
     }
     expect(effects("stat", [path("/root/.netrc", "read", ["credential"])])).toEqual([]);
     expect(effects("cat", [path("/workspace/x", "read", ["project"])])).toEqual([]);
-    expect(effects("mount", [path("/root/.netrc", "mount", ["credential"])])).toEqual([]);
+    // mounted into a container, a host tree is an escape (not a read of its content)
+    expect(effects("mount", [path("/root/.netrc", "mount", ["credential"])])).toEqual([
+      "path.mount-host mounts a tree of the host into a container or sandbox, which can then change it outside any transaction: /root/.netrc",
+    ]);
+    expect(effects("mount", [path("/workspace/x", "mount", ["project"])])).toEqual([]);
   });
 
   it("judges running a file from a temporary directory as untrusted code", () => {

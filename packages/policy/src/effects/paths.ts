@@ -158,6 +158,10 @@ function readKind(
 }
 
 const MOUNT_WHY = "writes into a remote filesystem mounted on this line: the data leaves the guest";
+/** Trees of the host that a container or sandbox must not get: mounting one is an escape. */
+const HOST_TREES: ReadonlySet<string> = new Set(["root", "system", "home", "device", "credential"]);
+const MOUNT_HOST_WHY =
+  "mounts a tree of the host into a container or sandbox, which can then change it outside any transaction";
 
 /** Effects of the paths, redirects and inputs of one simple command. */
 export function pathEffects(
@@ -214,7 +218,9 @@ export function pathEffects(
     } else if (p.role === "read" || p.role === "operand" || p.role === "exec") {
       const r = readKind(p, c.program, k);
       if (r.kind !== "read") add(r.kind, `path.${r.kind}`, r.why, p);
-    }
+    } else if (p.role === "mount" && p.classes.some((x) => HOST_TREES.has(x)))
+      // `-v /:/host`, `--mount src=/etc`: the container or sandbox gets the host's own tree
+      add("escape", "path.mount-host", MOUNT_HOST_WHY, p);
   }
   // A program run from a temporary directory: staged there by someone, never reviewed.
   if (/^\/(tmp|var\/tmp|dev\/shm)\//.test(c.programPath))

@@ -197,16 +197,36 @@ function genericOperands(x: EmitContext, spec: OptionSpec | undefined): void {
 }
 
 /** Options whose value is a path mounted into a container (`-v /:/host`, `--mount src=/x`). */
+const VOLUME_OPTIONS = new Set(["-v", "--volume"]);
+const MOUNT_SOURCE = /(?:^|,)(?:source|src)=([^,]+)/;
+
+/**
+ * Options whose value is a path mounted into a container (`-v /:/host`, `--volume=/:/h`, `--mount
+ * type=bind,src=/`), whatever the runtime (docker, podman, nerdctl, ctr, …): as parsed, or from
+ * the argv for a program with no grammar for them. A `-v` value counts only as `SRC:/DST` with a
+ * path as its source (elsewhere `-v` is "verbose").
+ */
 function mountOptions(x: EmitContext): void {
-  const { program, parsed, addPath } = x;
-  if (program !== "docker" && program !== "podman") return;
-  for (const v of [...(parsed.options["-v"] ?? []), ...(parsed.options["--volume"] ?? [])]) {
-    const src = v.split(":")[0]!;
-    if (src.startsWith("/") || src.startsWith("~") || src.startsWith(".")) addPath(src, "mount");
-  }
-  for (const v of parsed.options["--mount"] ?? []) {
-    const m = /(?:source|src)=([^,]+)/.exec(v);
+  const { parsed, argv, addPath } = x;
+  const volume = (v: string): void => {
+    const colon = v.indexOf(":");
+    const src = v.slice(0, colon);
+    if (colon > 0 && v[colon + 1] === "/" && /^[/~.]/.test(src)) addPath(src, "mount");
+  };
+  const mount = (v: string): void => {
+    const m = MOUNT_SOURCE.exec(v);
     if (m) addPath(m[1]!, "mount");
+  };
+  for (const o of VOLUME_OPTIONS) for (const v of parsed.options[o] ?? []) volume(v);
+  for (const v of parsed.options["--mount"] ?? []) mount(v);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf("=");
+    const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
+    const value = name === a ? argv[i + 1] : a.slice(eq + 1);
+    if (value === undefined || parsed.options[name] !== undefined) continue;
+    if (VOLUME_OPTIONS.has(name)) volume(value);
+    else if (name === "--mount") mount(value);
   }
 }
 
