@@ -317,6 +317,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/eval/mutate.ts"],
         tests: ["packages/policy/test/kill.evalmutate.test.ts"],
       },
+      p: {
+        mutate: ["packages/policy/src/facts/extract/words.ts"],
+        tests: ["packages/policy/test/kill.words.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
