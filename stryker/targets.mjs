@@ -321,6 +321,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/extract/words.ts"],
         tests: ["packages/policy/test/kill.words.test.ts"],
       },
+      q: {
+        mutate: ["packages/policy/src/facts/extract/walk.ts"],
+        tests: ["packages/policy/test/kill.walk.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
