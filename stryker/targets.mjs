@@ -325,6 +325,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/extract/walk.ts"],
         tests: ["packages/policy/test/kill.walk.test.ts"],
       },
+      r: {
+        mutate: ["packages/policy/src/facts/extract/runner.ts"],
+        tests: ["packages/policy/test/kill.runner.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
