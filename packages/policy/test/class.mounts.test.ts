@@ -1,7 +1,7 @@
 // Tests by class over src/facts/extract/emit.ts' small tables: chmod(1) modes that set an execute
 // bit (a file written on the line and made executable is run by whatever it is handed to), remote
-// filesystems mounted on the line (sshfs(1), curlftpfs(1), mount(8) -t nfs, rclone mount: later
-// writes under the mount point leave the guest), and the host paths docker(1)/podman(1) mount into
+// filesystems mounted on the line (sshfs(1), curlftpfs(1), s3fs, gcsfuse, mount(8) -t nfs, cifs's
+// //host/share, rclone mount: later writes under the mount point leave the guest), and the host paths docker(1)/podman(1) mount into
 // a container (-v SRC:DST, --volume, --mount src=/source=), read for any runtime (nerdctl, ctr),
 // a host tree among them an escape. Expectations from those manuals.
 import { explain, loadPolicy } from "../src/policy.js";
@@ -47,6 +47,10 @@ describe("remote filesystems mounted on the line", () => {
     "sshfs h:/srv /mnt/r/",
     "curlftpfs ftp://h/ /mnt/r",
     "mount -t nfs h:/x /mnt/r",
+    "mount -t cifs //fs.example/share /mnt/r",
+    "mount.cifs //fs.example/share /mnt/r",
+    "s3fs bucket /mnt/r",
+    "gcsfuse bucket /mnt/r",
     "rclone mount remote:b /mnt/r",
   ])("%s: a write under it sends data off the guest", (mount) => {
     expect(after(mount)).toEqual(["send path.remote-mount"]);
@@ -61,6 +65,9 @@ describe("remote filesystems mounted on the line", () => {
 
   it("not a local source, another rclone command, or a path outside the mount point", () => {
     expect(after("sshfs ./local /mnt/r")).toEqual(["write path.write"]);
+    expect(after("s3fs /srv/local /mnt/r")).toEqual(["write path.write"]);
+    expect(after("mount /dev/sdb1 /mnt/r")).toEqual(["write path.write"]);
+    expect(after("mount -t ext4 disk.img /mnt/r")).toEqual(["write path.write"]);
     expect(after("rclone copy remote:b /mnt/r")).toEqual(["write path.write"]);
     expect(after("sshfs u@h:/ /mnt/r", "touch /mnt/r2/x", "/mnt/r2/")).toEqual([
       "write path.write",

@@ -285,12 +285,18 @@ function downloadedOperands(
   if (positionals.some(fetched)) env.tags.push("downloaded-operand");
 }
 
-/** `host:path`, rclone's `remote:path`, or a URL: a filesystem on another host. */
-const REMOTE_FS = /^(?:[\w.@-]*[\w-]:(?!\/\/)|[a-z][\w+.-]*:\/\/)/i;
+/**
+ * `host:path`, rclone's `remote:path`, a URL, or an SMB share `//host/share` (mount.cifs(8)): a
+ * filesystem on another host.
+ */
+const REMOTE_FS = /^(?:[\w.@-]*[\w-]:(?!\/\/)|[a-z][\w+.-]*:\/\/|\/\/[\w.-]+\/)/i;
+/** Mounters for any filesystem: only a remote-looking source makes the mount remote. */
+const GENERAL_MOUNTERS: ReadonlySet<string> = new Set(["mount", "rclone"]);
 
 /**
  * A remote filesystem mounted on the last operand (`sshfs u@h:/ dir`, `rclone mount r: dir`,
- * `mount -t nfs h:/x /mnt`): later writes under the mount point leave the guest.
+ * `mount -t nfs h:/x /mnt`, `mount -t cifs //h/share /mnt`, `s3fs bucket /mnt`): later writes
+ * under the mount point leave the guest.
  */
 function remoteMount(
   ex: Extractor,
@@ -302,7 +308,14 @@ function remoteMount(
   if (!remoteMounters().has(program) || positionals.length < 2) return;
   if (program === "rclone" && parsed.positionals[0] !== "mount") return;
   const target = positionals[positionals.length - 1]!;
-  if (!positionals.slice(0, -1).some((a) => REMOTE_FS.test(a.value)) || target.dynamic) return;
+  // a remote filesystem's own mounter (s3fs BUCKET DIR, gcsfuse BUCKET DIR): a source that is not
+  // a local path names the remote one
+  const remote = positionals
+    .slice(0, -1)
+    .some(
+      (a) => REMOTE_FS.test(a.value) || (!GENERAL_MOUNTERS.has(program) && !/^[/.~]/.test(a.value)),
+    );
+  if (!remote || target.dynamic) return;
   const abs = absolutize(target.value.replace(/\/+$/, "") || target.value, ex.pathScope(env.scope));
   if (abs !== undefined) env.scope.mounts?.add(abs);
 }
