@@ -329,6 +329,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/extract/runner.ts"],
         tests: ["packages/policy/test/kill.runner.test.ts"],
       },
+      s: {
+        mutate: ["packages/policy/src/facts/argspec.ts"],
+        tests: ["packages/policy/test/kill.argspec.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
