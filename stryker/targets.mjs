@@ -333,6 +333,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/argspec.ts"],
         tests: ["packages/policy/test/kill.argspec.test.ts"],
       },
+      t: {
+        mutate: ["packages/policy/src/facts/programs.ts"],
+        tests: ["packages/policy/test/kill.programs.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
