@@ -337,6 +337,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/programs.ts"],
         tests: ["packages/policy/test/kill.programs.test.ts"],
       },
+      u: {
+        mutate: ["packages/policy/src/facts/extract/emit-exec.ts"],
+        tests: ["packages/policy/test/kill.exec.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
