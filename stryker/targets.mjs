@@ -341,6 +341,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/extract/emit-exec.ts"],
         tests: ["packages/policy/test/kill.exec.test.ts"],
       },
+      v: {
+        mutate: ["packages/policy/src/facts/extract/senders.ts"],
+        tests: ["packages/policy/test/kill.senders.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
