@@ -3,6 +3,7 @@
 // ("OPTIONS", "Shell Function Definitions", "REDIRECTION"), nc(1), curl(1) --data-urlencode,
 // vim(1) (view, vimdiff), R's source() and PowerShell's web cmdlets.
 import { decide, loadPolicy } from "../src/policy.js";
+import { roles } from "./roles.js";
 
 const policy = loadPolicy();
 const verdict = (cmd: string): string => decide(policy, cmd).decision;
@@ -86,5 +87,35 @@ describe("code that fetches and evaluates in one call", () => {
 
   it("a local source() is not a fetch", () => {
     expect(verdict(`Rscript -e 'source("analysis.R")'`)).not.toBe("deny");
+  });
+});
+
+// Misread operands (survivors' gate gaps): a mode, a type or a command taken for a path.
+// Expectations from chattr(1), setfacl(1), mknod(1), parted(8) and zip(1).
+describe("operands that are not paths", () => {
+  it.each([
+    ["chattr +i /srv/f", ["write /srv/f"]],
+    ["chattr -R =ie /srv/d", ["write /srv/d"]],
+    ["setfacl -m u:bob:rw /srv/f", ["write /srv/f"]],
+    ["setfacl -m u:bob:rw,g::r /srv/f", ["write /srv/f"]],
+    ["setfacl -b /srv/f", ["write /srv/f"]],
+    ["mknod /srv/p p", ["write /srv/p"]],
+    ["mknod /dev/x b 8 0", ["write /dev/x"]],
+    ["parted /dev/sdb -s mklabel gpt", ["write /dev/sdb"]],
+    ["parted -s /dev/sdb mkpart p ext4 1MiB 100%", ["write /dev/sdb"]],
+    ["parted /dev/sdb print", ["read /dev/sdb"]],
+    ["parted -s /dev/sdb print", ["read /dev/sdb"]],
+  ])("%s → %j", (cmd, expected) => {
+    expect(roles(cmd)[cmd.split(" ")[0]!]).toEqual(expected);
+  });
+
+  it("a partition table written on a disk is denied, on an image file or printed it is not", () => {
+    expect(verdict("sudo parted /dev/sdb -s mklabel gpt")).toBe("deny");
+    expect(verdict("parted -s ./disk.img mklabel gpt")).toBe("transact");
+    expect(verdict("parted -s /dev/vda print")).not.toBe("deny");
+  });
+
+  it("zip -TT's command is not the archive", () => {
+    expect(roles("zip -TT cmd /srv/a.zip /srv/f").zip).toEqual(["write /srv/a.zip", "read /srv/f"]);
   });
 });

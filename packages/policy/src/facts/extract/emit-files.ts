@@ -21,21 +21,29 @@ export const DISK_TOOLS =
 /** Disk tools write their devices, except when they only list or print a partition table. */
 export function diskTool(_ex: Extractor, x: EmitContext): void {
   const { program, parsed, positionals, addPath } = x;
+  // parted(8): the device, then commands (`mklabel gpt`, `mkpart …`), and `-s` is --script
+  if (program === "parted") return partedTool(x);
   // Listing or printing a partition table reads the disk.
-  const lists =
-    parsed.flags.some((f) =>
-      /^(-l|--list|-d|--dump|-p|--print|-s|--show-size|--help|-V|--version)$/.test(f),
-    ) ||
-    (program === "parted" &&
-      positionals.slice(1).length > 0 &&
-      positionals
-        .slice(1)
-        .every((a) =>
-          /^(print|p|unit|[kmgt]i?b|s|%|cyl|chs|compact|free|list|all|help)$/i.test(a.value),
-        ));
+  const lists = parsed.flags.some((f) =>
+    /^(-l|--list|-d|--dump|-p|--print|-s|--show-size|--help|-V|--version)$/.test(f),
+  );
   for (const a of positionals)
     if (!/^\d+$/.test(a.value) && !(lists && /^(print|p|unit|free|list|all)$/i.test(a.value)))
       addPath(a, lists ? "read" : "write");
+}
+
+/** parted(8): `parted [-s] DEVICE [COMMAND …]`; only print-like commands (or none) read it. */
+function partedTool(x: EmitContext): void {
+  const { parsed, positionals, addPath } = x;
+  const commands = positionals.slice(1);
+  const lists =
+    parsed.flags.some((f) => /^(-l|--list|--help|-h|-v|--version)$/.test(f)) ||
+    (commands.length > 0 &&
+      commands.every((a) =>
+        /^(print|p|unit|[kmgt]i?b|s|%|cyl|chs|compact|free|list|all|help)$/i.test(a.value),
+      ));
+  // with no command parted is interactive: what is typed into it is not seen, so it may write
+  if (positionals[0] !== undefined) addPath(positionals[0], lists ? "read" : "write");
 }
 
 /** Deleters delete every operand. */
@@ -112,17 +120,31 @@ export function tee(_ex: Extractor, x: EmitContext): void {
   x.output = env.stdin;
 }
 
+/** chattr(1)'s mode operand: `+i`, `-a`, `=ie`. */
+const CHATTR_MODE = /^[-+=][aAcCdDeFijmPsStTux]+$/;
+/** An ACL entry of setfacl(1) where its grammar did not take it as `-m`'s value: `u:x:rw`. */
+const ACL_ENTRY = String.raw`(?:d(?:efault)?:)?(?:u|g|o|m|user|group|other|mask)?:[^/:,]*(?::[rwxX-]*)?`;
+const ACL = new RegExp(`^${ACL_ENTRY}(?:,${ACL_ENTRY})*$`);
+
 /** Writers write their operands, after the mode or owner of chmod and kin; ed runs its script. */
 export function writeAll(ex: Extractor, x: EmitContext): void {
   const { program, positionals, addPath, optionValue } = x;
   if (program === "ed") edScript(ex, x);
+  // setfacl's ACL is always an option's value (`-m`, `--set`); chattr's `+i`/`=i` is a mode
+  // (chattr(1)), mknod's operands after the name are its type and numbers (mknod(1))
   const skip =
-    program === "chmod" || program === "chown" || program === "chgrp" || program === "setfacl"
+    program === "chmod" || program === "chown" || program === "chgrp"
       ? optionValue("--reference") !== undefined
         ? 0
         : 1
       : 0;
-  positionals.slice(skip).forEach((a) => addPath(a, "write"));
+  const files = program === "mknod" ? positionals.slice(0, 1) : positionals.slice(skip);
+  for (const a of files)
+    if (
+      !(program === "chattr" && CHATTR_MODE.test(a.value)) &&
+      !(program === "setfacl" && ACL.test(a.value))
+    )
+      addPath(a, "write");
 }
 
 /** tar's options whose value is a command it runs. */
@@ -181,8 +203,11 @@ export function sevenZip(_ex: Extractor, x: EmitContext): void {
 /** zip writes the archive, reads the rest; `-TT` is a command it runs. */
 export function zip(ex: Extractor, x: EmitContext): void {
   const { argv, env, at, positionals, addPath, optionValue } = x;
-  addPath(positionals[0], "write");
-  positionals.slice(1).forEach((a) => addPath(a, "read"));
+  // `-TT CMD` is parsed as the bundle `-T -T`, so CMD is among the positionals: not the archive
+  const cmd = argv.includes("-TT") ? argv[argv.indexOf("-TT") + 1] : undefined;
+  const files = positionals.filter((a) => a.value !== cmd);
+  addPath(files[0], "write");
+  files.slice(1).forEach((a) => addPath(a, "read"));
   const tt = optionValue("-TT", "--unzip-command");
   if (tt !== undefined) shellText(ex, tt, env, "zip -TT");
   if (argv.includes("-TT")) {
