@@ -345,6 +345,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/extract/senders.ts"],
         tests: ["packages/policy/test/kill.senders.test.ts"],
       },
+      w: {
+        mutate: ["packages/policy/src/facts/extract/handed.ts"],
+        tests: ["packages/policy/test/kill.handed.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
