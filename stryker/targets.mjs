@@ -349,6 +349,13 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/extract/handed.ts"],
         tests: ["packages/policy/test/kill.handed.test.ts"],
       },
+      x: {
+        mutate: [
+          "packages/policy/src/facts/extract/loops.ts",
+          "packages/policy/src/facts/extract/program-glob.ts",
+        ],
+        tests: ["packages/policy/test/kill.loops.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
