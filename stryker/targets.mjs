@@ -356,6 +356,10 @@ export const TARGETS = {
         ],
         tests: ["packages/policy/test/kill.loops.test.ts"],
       },
+      y: {
+        mutate: ["packages/policy/src/facts/code-sinks.ts"],
+        tests: ["packages/policy/test/kill.sinks.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
