@@ -7,9 +7,10 @@ import { parseArgs, specOf } from "../src/facts/argspec.js";
 
 /**
  * Options documented as taking a required value, by program (a key with a space is a git
- * subcommand). Options whose value is optional or attached-only are left out on purpose
- * (cp --backup[=CONTROL], grep --color[=WHEN], make -j [N], journalctl -b [ID], iptables -w [s],
- * script -t[file], git --exec-path[=path], mysqladmin -p[password]), and so are the single-dash
+ * subcommand). Options whose value is optional or attached-only are left out on purpose (cp
+ * --backup[=CONTROL], grep --color[=WHEN] and git --pretty[=FMT] are tested below; make -j [N],
+ * journalctl -b [ID], iptables -w [s], script -t[file], git --exec-path[=path], mysqladmin
+ * -p[password]), and so are the single-dash
  * long options of programs whose grammar bundles short ones (mvn -pl, zip -TT): see
  * docs/mutation/survivors.md.
  */
@@ -211,6 +212,23 @@ describe("documented flags leave the next word an operand", () => {
       return JSON.stringify(p.positionals) !== JSON.stringify([...sub, "operand"]);
     });
     expect(wrong).toEqual([]);
+  });
+});
+
+// getopt_long(3) and git's parse-options take an optional value only when attached with `=`:
+// cp(1) --backup[=CONTROL], grep(1) --color[=WHEN], git-log(1)/git-show(1) --pretty[=FORMAT].
+describe("an option with an optional value takes it only after `=`", () => {
+  it.each([
+    ["cp", "--backup", "t"],
+    ["grep", "--color", "always"],
+    ["git log", "--pretty", "oneline"],
+    ["git show", "--pretty", "short"],
+  ])("%s %s", (key, option, value) => {
+    const [program, sub] = split(key);
+    const next = parseArgs([...sub, option, "/srv/a", "/srv/b"], specOf(program));
+    expect(next.positionals).toEqual([...sub, "/srv/a", "/srv/b"]);
+    const attached = parseArgs([...sub, `${option}=${value}`, "/srv/a"], specOf(program));
+    expect([attached.options[option], attached.positionals]).toEqual([[value], [...sub, "/srv/a"]]);
   });
 });
 

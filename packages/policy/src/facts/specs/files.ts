@@ -43,7 +43,8 @@ export const FILE_SPECS: Readonly<Record<string, OptionSpec>> = {
   "7z": {},
   chmod: { valued: ["--reference"] },
   chown: { valued: ["--reference", "--from"] },
-  cp: { valued: ["-t", "--target-directory", "-S", "--suffix", "--backup"] },
+  // --backup[=CONTROL]: an optional value, given only after `=` (getopt_long)
+  cp: { valued: ["-t", "--target-directory", "-S", "--suffix"] },
   mv: { valued: ["-t", "--target-directory", "-S", "--suffix"] },
   install: {
     valued: [
@@ -76,7 +77,6 @@ export const FILE_SPECS: Readonly<Record<string, OptionSpec>> = {
       "--include",
       "--exclude",
       "--exclude-dir",
-      "--color",
       "--label",
     ],
   },

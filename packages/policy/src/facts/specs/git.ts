@@ -56,6 +56,7 @@ const GIT_SUB: Record<string, OptionSpec> = {
   worktree: { subcommands: 1, valued: ["-b", "-B", "--reason"] },
   remote: { subcommands: 1 },
   config: { valued: ["--file", "-f", "--blob", "--type", "--default", "--comment"] },
+  // --pretty[=FORMAT] as for show: optional, only after `=`
   log: {
     valued: [
       "-n",
@@ -65,13 +66,13 @@ const GIT_SUB: Record<string, OptionSpec> = {
       "--author",
       "--grep",
       "--format",
-      "--pretty",
       "--output",
       "-L",
     ],
   },
   diff: { valued: ["--output", "-U", "--unified", "--diff-filter", "-S", "-G"] },
-  show: { valued: ["--format", "--pretty", "-U"] },
+  // --pretty[=FORMAT]: git's parse-options takes an optional value only after `=`
+  show: { valued: ["--format", "-U"] },
   gc: {},
   submodule: { subcommands: 1 },
   lfs: { subcommands: 1 },
