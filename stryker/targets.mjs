@@ -360,6 +360,10 @@ export const TARGETS = {
         mutate: ["packages/policy/src/facts/code-sinks.ts"],
         tests: ["packages/policy/test/kill.sinks.test.ts"],
       },
+      z: {
+        mutate: ["packages/policy/src/facts/extract/manifests.ts"],
+        tests: ["packages/policy/test/kill.manifest.test.ts"],
+      },
     },
     tests: SAMPLE_TESTS,
   },
