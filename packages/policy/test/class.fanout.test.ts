@@ -6,6 +6,7 @@
 // table reads `--eof x` as a value: left out, see docs/mutation/survivors.md.)
 import { resolveContext } from "../src/context.js";
 import { extractFacts } from "../src/facts/extract.js";
+import { decide, loadPolicy } from "../src/policy.js";
 
 const ctx = resolveContext({});
 
@@ -126,5 +127,26 @@ describe("GNU parallel", () => {
     }
     const local = extractFacts("parallel rm ::: /srv/a", ctx).commands[0];
     expect(local?.remote).toBe(false);
+  });
+});
+
+describe("items past the ones judged one by one (fail closed)", () => {
+  const many = Array.from({ length: 16 }, (_, i) => String(i + 1));
+  const decision = (cmd: string): string => decide(loadPolicy(), cmd).decision;
+
+  it("an item past the sixteenth still reaches the command, as an unknown one", () => {
+    const lines = [...many, "/etc"].join("\\n");
+    expect(decision(`printf '${lines}\\n' | xargs -n1 rm -rf`)).toBe("deny");
+    expect(decision(`parallel rm -rf ::: ${[...many, "/etc"].join(" ")}`)).toBe("deny");
+  });
+
+  it("sixteen items or fewer are judged as they are", () => {
+    expect(decision(`parallel rm -rf ::: ${many.join(" ")}`)).toBe("transact");
+    expect(decision(`printf '${many.join("\\n")}\\n' | xargs -n1 rm -rf`)).toBe("transact");
+  });
+
+  it("parallel's command lines past the sixteenth are an unjudged script", () => {
+    const lines = [...many.map((n) => `echo ${n}`), "rm -rf /etc"];
+    expect(decision(`parallel ::: ${lines.map((l) => `'${l}'`).join(" ")}`)).toBe("deny");
   });
 });

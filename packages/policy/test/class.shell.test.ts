@@ -60,6 +60,13 @@ describe("how a shell is started", () => {
     expect(roles("bash --init-file /srv/rc -c 'rm /srv/p'").rm).toEqual(["delete /srv/p"]);
     expect(roles("sh -e -c 'rm /srv/p'").rm).toEqual(["delete /srv/p"]);
   });
+
+  it("reads +x, +o opt and +O opt (options unset) as options, not as the script", () => {
+    expect(roles("bash +x -c 'rm /srv/p'").rm).toEqual(["delete /srv/p"]);
+    expect(roles("bash +o pipefail -c 'rm /srv/p'").rm).toEqual(["delete /srv/p"]);
+    expect(roles("bash +O extglob -c 'rm /srv/p'").rm).toEqual(["delete /srv/p"]);
+    expect(roles("sh +eu -c 'rm /srv/p'").rm).toEqual(["delete /srv/p"]);
+  });
 });
 
 describe("builtins that store a command to run later", () => {
@@ -80,6 +87,19 @@ describe("builtins that store a command to run later", () => {
     expect(roles("export LANG='rm /srv/p'").rm).toBeUndefined();
     expect(roles("export D=/srv/d; rm $D/x").rm).toEqual(["delete /srv/d/x"]);
     expect(roles("alias del='rm -f'; del /srv/q").rm).toEqual(["delete /srv/q"]);
+  });
+
+  it("a value known only at run time stays unknown through export and declare", () => {
+    for (const b of ["export", "declare", "local", "readonly"]) {
+      const [p] = extractFacts(`${b} X=$(cat f); rm -rf $X`, ctx).commands.filter(
+        (c) => c.program === "rm",
+      )[0]!.paths;
+      expect(p).toMatchObject({ path: "$X", classes: ["unknown"] });
+    }
+    const [q] = extractFacts("export X=/srv/w; rm -rf $X", ctx).commands.filter(
+      (c) => c.program === "rm",
+    )[0]!.paths;
+    expect(q).toMatchObject({ path: "/srv/w" });
   });
 });
 

@@ -10,6 +10,22 @@ import * as files from "./emit-files.js";
 /** The options of a shell that take a value (`-o pipefail`), shared by every call. */
 const SHELL_OPTIONS: OptionSpec = { valued: ["-o", "+o", "-O", "--rcfile", "--init-file"] };
 
+/**
+ * A shell's `+x`, `+o opt`, `+O opt` (unset an option, bash(1) "SHELL BUILTIN COMMANDS", set)
+ * read as their `-` forms, before the first operand only: the grammar then knows which word is
+ * the script (`bash +x -c 'rm …'` runs its -c text; `+x` is not a script file).
+ */
+function plusAsMinus(argv: readonly string[]): string[] {
+  const out = [...argv];
+  for (let i = 0; i < out.length; i++) {
+    const a = out[i]!;
+    if (/^\+[A-Za-z]+$/.test(a)) out[i] = `-${a.slice(1)}`;
+    else if (a === "--" || !a.startsWith("-")) break;
+    if (SHELL_OPTIONS.valued?.includes(out[i]!)) i++;
+  }
+  return out;
+}
+
 /** export and kin: each `NAME=value` sets a variable; a command variable's value is run. */
 function declare(ex: Extractor, x: EmitContext): void {
   const { rest, env } = x;
@@ -50,7 +66,7 @@ function trap(ex: Extractor, x: EmitContext): void {
 /** A shell: `-c` text, a script file, stdin as code, or an interactive (root) shell. */
 function shell(ex: Extractor, x: EmitContext): void {
   const { program, argv, env, paths, texts } = x;
-  const p = parseArgs(argv, SHELL_OPTIONS);
+  const p = parseArgs(SHELLS.has(program) ? plusAsMinus(argv) : argv, SHELL_OPTIONS);
   // A shell's own grammar says which words are operands: `-o pipefail`, `-O extglob` take a
   // value, so the script of `bash -o pipefail -c SCRIPT` is SCRIPT, not `pipefail`. su(1) is not
   // a shell: its grammar gives -c a value, which the wrappers run.

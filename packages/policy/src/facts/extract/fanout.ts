@@ -14,6 +14,8 @@ import { shellText } from "./simple.js";
 import { run } from "./run.js";
 import { emit } from "./emit.js";
 
+/** How many input items of xargs or parallel are judged one by one (the gate stays fast). */
+const ITEMS = 16;
 /** xargs options that run the command once per line or per few items. */
 const PER_ITEM = /^(-[Lln]|--max-lines|--max-args)/;
 
@@ -162,7 +164,10 @@ export function parallel(ex: Extractor, args: ArgValue[], env: CommandEnv): Outp
       env.tags.push("stdin-script");
       return emit(ex, args, env);
     }
-    for (const it of items.slice(0, 16)) shellText(ex, it, env, "parallel");
+    for (const it of items.slice(0, ITEMS)) shellText(ex, it, env, "parallel");
+    // past them, one command line known only at run time (fail closed)
+    if (items.length > ITEMS)
+      shellText(ex, { value: "${input}", dynamic: true, glob: false }, env, "parallel");
     return emit(ex, args, env);
   }
   return fanOut(ex, "parallel", template, replace, items, env, args);
@@ -179,7 +184,14 @@ export function fanOut(
   whole: ArgValue[],
 ): Output {
   const unknown: ArgValue = { value: "${input}", dynamic: true, glob: false };
-  const list = items === undefined ? [unknown] : items.length === 0 ? [] : items.slice(0, 16);
+  // The first ITEMS items are judged one by one; past them, the rest are one unknown item (fail
+  // closed: `… 16 /etc | xargs -n1 rm -rf` must not hide /etc past the cut).
+  const list =
+    items === undefined
+      ? [unknown]
+      : items.length > ITEMS
+        ? [...items.slice(0, ITEMS), unknown]
+        : items;
   const usesReplace = replace !== undefined && template.some((t) => t.value.includes(replace));
   const frame: Frame = {
     ...env.frame,

@@ -136,8 +136,10 @@ export function simple(
         args.push(...expandBraces(v.value).map((e) => ({ ...v, value: e, glob: /[*?[]/.test(e) })));
       else args.push(v);
     } else if (s.type === "Assignment") {
-      const v = s.value.type === "ArrayValue" ? "" : word(ex, s.value, scope, frame).value;
-      args.push(lit(`${s.name}${s.append ? "+=" : "="}${v}`));
+      // `export X=$(cat f)`: the value's dynamic flag goes with it, or the variable would be
+      // taken as the text `$(cat f)` by every later expansion.
+      const v = s.value.type === "ArrayValue" ? lit("") : word(ex, s.value, scope, frame);
+      args.push({ ...v, value: `${s.name}${s.append ? "+=" : "="}${v.value}`, glob: false });
     }
   }
   redirections(ex, cmd.redirects, env);
