@@ -66,6 +66,10 @@ describe("database clients' statements", () => {
     ["sqlite3 -cmd 'DROP TABLE t' /srv/db", "sqlite3"],
     ["echo 'DROP TABLE t' | psql", "psql"],
     ["echo 'DROP   TABLE\tt' | mysql", "mysql"],
+    // clickhouse-client(1): --query / -q
+    ["clickhouse-client --query 'DROP TABLE t'", "clickhouse-client"],
+    ["clickhouse-client -q 'DROP TABLE t' --host ch.example.com", "clickhouse-client"],
+    ["clickhouse-client --query='DROP TABLE t'", "clickhouse-client"],
   ])("%s", (cmd, program) => {
     expect(sql(cmd, program)).toEqual(["DROP TABLE t"]);
   });

@@ -146,6 +146,7 @@ function databaseClient(ex: Extractor, x: EmitContext): void {
       ...(parsed.options["--execute"] ?? []),
       ...(parsed.options["--eval"] ?? []),
       ...(parsed.options["-q"] ?? []),
+      ...(parsed.options["--query"] ?? []),
     );
   if (env.stdin.kind === "literal") payloads.push(env.stdin.text);
   for (const p of payloads) {

@@ -167,6 +167,22 @@ export const SERVICE_SPECS: Readonly<Record<string, OptionSpec>> = {
   mariadb: {
     valued: ["-e", "--execute", "-u", "--user", "-h", "--host", "-P", "--port", "-D", "--database"],
   },
+  // clickhouse-client(1): --query/-q is the SQL run (the gate reads it as psql's -c)
+  "clickhouse-client": {
+    valued: [
+      "-q",
+      "--query",
+      "-h",
+      "--host",
+      "--port",
+      "-u",
+      "--user",
+      "--password",
+      "-d",
+      "--database",
+      "--config-file",
+    ],
+  },
   mysqladmin: { valued: ["-u", "--user", "-h", "--host", "-P", "--port", "-p"] },
   "kafka-topics": {
     valued: [
