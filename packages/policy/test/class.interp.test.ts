@@ -150,3 +150,26 @@ describe("calls whose arguments were dropped or misread", () => {
     expect([fx.shell, fx.spawn]).toEqual([[], []]);
   });
 });
+
+describe("forms that hid the command (found by the kill tests' review)", () => {
+  it("execve/execle keep their literal argv when the environment is a variable", () => {
+    expect(codeEffects('os.execve("/bin/rm", ["rm", "-rf", "/srv/x"], env)').spawn).toEqual([
+      ["rm", "-rf", "/srv/x"],
+    ]);
+    expect(codeEffects('os.execle("/bin/rm", "rm", "/srv/x", env)').spawn).toEqual([
+      ["rm", "/srv/x"],
+    ]);
+  });
+
+  it("parentheses around the one argument are not a list", () => {
+    expect(codeEffects('os.system(("rm /srv/x"))').shell).toEqual(["rm /srv/x"]);
+    expect(codeEffects('os.system((("rm /srv/x")))').shell).toEqual(["rm /srv/x"]);
+    // a tuple is the program and its arguments
+    expect(codeEffects('subprocess.run(("rm", "/srv/x"))').spawn).toEqual([["rm", "/srv/x"]]);
+  });
+
+  it("qx/…/ with an escaped delimiter is one command line", () => {
+    expect(codeEffects("qx/rm \\/srv\\/x/").shell).toEqual(["rm /srv/x"]);
+    expect(codeEffects("qx{rm /srv/x}").shell).toEqual(["rm /srv/x"]);
+  });
+});

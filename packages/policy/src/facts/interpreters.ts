@@ -94,10 +94,25 @@ function firstArg(args: string): string {
   return args;
 }
 
+/** `(("x"))` → `"x"`: parentheses around a single argument (no comma at their top level). */
+function unwrapParens(arg: string): string {
+  let a = arg;
+  while (
+    /^\(.*\)$/s.test(a) &&
+    firstArg(a.slice(1, -1)) === a.slice(1, -1) &&
+    callArgs(a, 1, "(").length === a.length - 2
+  )
+    a = a.slice(1, -1).trim();
+  return a;
+}
+
 /** Whether a call passes its program and arguments separately, all as literals. */
 function isArgvCall(name: string, args: string): boolean {
-  const rest = args.slice(firstArg(args).length).replace(/^\s*,/, "");
+  let rest = args.slice(firstArg(args).length).replace(/^\s*,/, "");
   if (rest.trim() === "") return false;
+  // execve/execle/execvpe's last argument is the environment, not an argument of the program:
+  // `os.execve("/bin/rm", ["rm", "-rf", "/etc"], env)` keeps its literal argv
+  if (/exec[lv]p?e$/.test(name) && rest.includes(",")) rest = rest.slice(0, rest.lastIndexOf(","));
   const stripped = rest
     .replace(new RegExp(STRING, "g"), "")
     .replace(/\{[^}]*\}/g, "")
@@ -160,7 +175,8 @@ export function codeEffects(code: string): CodeEffects {
       if (!/require\(['"]child_process['"]\)|from ['"]child_process['"]/.test(code)) continue;
     }
     const args = callArgs(code, m.index + m[0].length, open === "{" ? "{" : open);
-    const first = firstArg(args).trim();
+    // `os.system(("rm -rf /etc"))`: parentheses around one argument are not a list
+    const first = unwrapParens(firstArg(args).trim());
     execs++;
     if (first === "") continue;
     // System.Process: `rawSystem "rm" ["-rf", "/srv"]`, `readProcess "rm" [...] ""`
@@ -195,9 +211,10 @@ export function codeEffects(code: string): CodeEffects {
       execs++;
       fx.shell.push(m[1]!);
     }
-    for (const m of code.matchAll(/%x\(([^)]*)\)|qx[({/]([^)}/]*)[)}/]/g)) {
+    // qx/…/ may escape its delimiter (`qx/rm -rf \/etc/`): perlop(1) "Quote-Like Operators"
+    for (const m of code.matchAll(/%x\(([^)]*)\)|qx[({]([^)}]*)[)}]|qx\/((?:\\.|[^/\\])*)\//g)) {
       execs++;
-      fx.shell.push((m[1] ?? m[2])!);
+      fx.shell.push((m[1] ?? m[2] ?? m[3]!.replace(/\\\//g, "/"))!);
     }
   }
   for (const m of code.matchAll(DELETE_CALL)) {
