@@ -175,6 +175,12 @@ export class SizeCaps {
 
   /** Simple mode: the bytes the subvolume at `path` wrote and that still exist (its group). */
   private async written(path: string): Promise<number> {
+    const group = await this.sysfs(`0_${await this.idOf(path)}/referenced`);
+    return Number(readFileSync(group, "utf8").trim());
+  }
+
+  /** The id of the subvolume at `path` (its quota group is 0/id), remembered per path. */
+  idOf(path: string): Promise<number> {
     let id = this.ids.get(path);
     if (id === undefined) {
       // A storage made with the helper, mounted without it (removed since): the command.
@@ -184,8 +190,7 @@ export class SizeCaps {
       this.ids.set(path, id);
       id.catch(() => this.ids.delete(path));
     }
-    const group = await this.sysfs(`0_${await id}/referenced`);
-    return Number(readFileSync(group, "utf8").trim());
+    return id;
   }
 
   /** The quota group limit that caps a volume at `size` given what it inherited. */

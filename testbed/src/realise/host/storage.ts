@@ -113,9 +113,29 @@ export class BtrfsStorage {
     await this.setLimit(this.volumePath(volume), this.caps.limit(bytes, inherited));
   }
 
+  /**
+   * Sets a volume's group limit by its id on the storage's top level: given the path itself,
+   * btrfs joins a transaction on the volume's own tree, which a volume written up to its limit
+   * can refuse with EDQUOT — exactly when the cap is being lifted (seen under load in CI,
+   * 2026-12-05). One retry after a sync flushes what the group had reserved.
+   */
   private async setLimit(path: string, bytes: number | undefined): Promise<void> {
     const value = bytes === undefined ? "none" : String(Math.floor(bytes));
-    await run(["btrfs", "qgroup", "limit", value, path]);
+    const argv = [
+      "btrfs",
+      "qgroup",
+      "limit",
+      value,
+      `0/${await this.caps.idOf(path)}`,
+      this.mountPoint,
+    ];
+    try {
+      await run(argv);
+    } catch (e) {
+      if (!(e instanceof Error && /quota exceeded/i.test(e.message))) throw e;
+      await run(["btrfs", "filesystem", "sync", this.mountPoint]);
+      await run(argv);
+    }
   }
 
   /** The book's key of a volume's or snapshot's path (a clone's source). */
