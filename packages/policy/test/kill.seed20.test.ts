@@ -3,6 +3,7 @@
 // behaviour the surviving mutant changed.
 import type { TxboxConfig } from "@txbox/core";
 import { checkPolicyReferences } from "../src/config-check.js";
+import { expandBraces } from "../src/facts/text.js";
 
 describe("a configuration's unknown rule ids are named by their key path (config-check.ts)", () => {
   it("an override's id is named at policy.overrides[i].id, a disabled one at policy.disable[i]", () => {
@@ -20,5 +21,12 @@ describe("a configuration's unknown rule ids are named by their key path (config
       ["policy", "overrides", 0, "id"],
     ]);
     expect(issues[1]!.message).toContain("unknown rule id no.such-other");
+  });
+});
+
+describe("a closing brace before any opening one is text (text.ts expandBraces)", () => {
+  it("expands the pair after a stray }", () => {
+    expect(expandBraces("a}b{c,d}")).toEqual(["a}bc", "a}bd"]);
+    expect(expandBraces("}{x,y}")).toEqual(["}x", "}y"]);
   });
 });
