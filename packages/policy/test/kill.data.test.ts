@@ -6,20 +6,11 @@
 // survivors in this file).
 import { resolveContext } from "../src/context.js";
 import { extractFacts } from "../src/facts/extract.js";
-import type { CommandFacts } from "../src/types.js";
+import { first, pathsOf, uncertain } from "./roles.js";
 
 // cwd /workspace, home /root
 const ctx = resolveContext({});
 const facts = (cmd: string) => extractFacts(cmd, ctx);
-const uncertain = (cmd: string): string[] => facts(cmd).uncertain.map((u) => u.tag);
-/** The first command of the line running `program`. */
-function first(cmd: string, program: string): CommandFacts {
-  const c = facts(cmd).commands.find((x) => x.program === program);
-  if (c === undefined) throw new Error(`no ${program} in ${cmd}`);
-  return c;
-}
-const pathsOf = (cmd: string, program: string): string[] =>
-  first(cmd, program).paths.map((p) => `${p.role} ${p.path}`);
 /** Every command of the line as `program: paths | via`, in order. */
 const lines = (cmd: string): string[] =>
   facts(cmd).commands.map(

@@ -6,6 +6,7 @@
 import { resolveContext } from "../src/context.js";
 import { extractFacts } from "../src/facts/extract.js";
 import type { CommandFacts, PathFact } from "../src/types.js";
+import { uncertain } from "./roles.js";
 
 // cwd /workspace, home /root, projects /workspace, /root/project, /home/agent
 const ctx = resolveContext({});
@@ -19,7 +20,6 @@ function byProgram(cmd: string): Record<string, CommandFacts> {
 const pathsOf = (cmd: string, program: string): string[] =>
   (byProgram(cmd)[program]?.paths ?? []).map(show);
 const tagsOf = (cmd: string, program: string): string[] => byProgram(cmd)[program]?.tags ?? [];
-const uncertain = (cmd: string): string[] => facts(cmd).uncertain.map((u) => u.tag);
 const programs = (cmd: string): string[] => facts(cmd).commands.map((c) => c.program);
 
 describe("cd and pushd set the working directory of what follows", () => {

@@ -5,16 +5,11 @@
 // written by hand (issue 16: Stryker's survivors in this file).
 import { resolveContext } from "../src/context.js";
 import { extractFacts } from "../src/facts/extract.js";
-import type { CommandFacts } from "../src/types.js";
+import { first } from "./roles.js";
 
 // cwd /workspace, home /root
 const ctx = resolveContext({});
 const facts = (cmd: string) => extractFacts(cmd, ctx);
-function first(cmd: string, program: string): CommandFacts {
-  const c = facts(cmd).commands.find((x) => x.program === program);
-  if (c === undefined) throw new Error(`no ${program} in ${cmd}`);
-  return c;
-}
 /** What runs rm on the line, as `path | via`, or undefined. */
 function rm(cmd: string): string | undefined {
   const c = facts(cmd).commands.find((x) => x.program === "rm");

@@ -4,19 +4,11 @@
 // command, and netcat/socat's programs and files. Written by hand (issue 16: Stryker's survivors).
 import { resolveContext } from "../src/context.js";
 import { extractFacts } from "../src/facts/extract.js";
-import type { CommandFacts } from "../src/types.js";
+import { first, pathsOf, uncertain } from "./roles.js";
 
 // cwd /workspace, home /root
 const ctx = resolveContext({});
 const facts = (cmd: string) => extractFacts(cmd, ctx);
-const uncertain = (cmd: string): string[] => facts(cmd).uncertain.map((u) => u.tag);
-function first(cmd: string, program: string): CommandFacts {
-  const c = facts(cmd).commands.find((x) => x.program === program);
-  if (c === undefined) throw new Error(`no ${program} in ${cmd}`);
-  return c;
-}
-const pathsOf = (cmd: string, program: string): string[] =>
-  first(cmd, program).paths.map((p) => `${p.role} ${p.path}`);
 
 describe("HTTP clients: where the body goes", () => {
   it.each([

@@ -5,11 +5,11 @@
 import { resolveContext } from "../src/context.js";
 import { extractFacts } from "../src/facts/extract.js";
 import type { CommandFacts } from "../src/types.js";
+import { uncertain } from "./roles.js";
 
 // cwd /workspace, home /root
 const ctx = resolveContext({});
 const facts = (cmd: string) => extractFacts(cmd, ctx);
-const uncertain = (cmd: string): string[] => facts(cmd).uncertain.map((u) => u.tag);
 /** The last command of the line running `program`. */
 function last(cmd: string, program: string): CommandFacts {
   const c = facts(cmd)

@@ -8,17 +8,11 @@
 // manuals cited in runners.yaml (issue 16: Stryker's survivors in this file).
 import { resolveContext } from "../src/context.js";
 import { extractFacts } from "../src/facts/extract.js";
-import type { CommandFacts } from "../src/types.js";
+import { first, uncertain } from "./roles.js";
 
 // cwd /workspace, home /root
 const ctx = resolveContext({});
 const facts = (cmd: string) => extractFacts(cmd, ctx);
-const uncertain = (cmd: string): string[] => facts(cmd).uncertain.map((u) => u.tag);
-function first(cmd: string, program: string): CommandFacts {
-  const c = facts(cmd).commands.find((x) => x.program === program);
-  if (c === undefined) throw new Error(`no ${program} in ${cmd}`);
-  return c;
-}
 /** How rm is reached on the line: `wrappers | via | privileged`, or undefined when it does not run. */
 function rm(cmd: string): string | undefined {
   const c = facts(cmd).commands.find((x) => x.program === "rm");

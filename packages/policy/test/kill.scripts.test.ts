@@ -6,16 +6,11 @@
 import { resolveContext } from "../src/context.js";
 import { extractFacts } from "../src/facts/extract.js";
 import type { CommandFacts } from "../src/types.js";
+import { first, uncertain } from "./roles.js";
 
 // cwd /workspace, home /root
 const ctx = resolveContext({});
 const facts = (cmd: string) => extractFacts(cmd, ctx);
-const uncertain = (cmd: string): string[] => facts(cmd).uncertain.map((u) => u.tag);
-function first(cmd: string, program: string): CommandFacts {
-  const c = facts(cmd).commands.find((x) => x.program === program);
-  if (c === undefined) throw new Error(`no ${program} in ${cmd}`);
-  return c;
-}
 const pathsOf = (c: CommandFacts): string[] => c.paths.map((p) => `${p.role} ${p.path}`);
 
 describe("where a script comes from", () => {

@@ -5,19 +5,13 @@
 // from its stdin or its code. Written by hand (issue 16: Stryker's survivors in this file).
 import { resolveContext } from "../src/context.js";
 import { extractFacts } from "../src/facts/extract.js";
-import type { CommandFacts, PathFact } from "../src/types.js";
+import type { PathFact } from "../src/types.js";
+import { first, uncertain } from "./roles.js";
 
 // cwd /workspace, home /root
 const ctx = resolveContext({});
 const facts = (cmd: string) => extractFacts(cmd, ctx);
 const show = (p: PathFact) => `${p.role} ${p.path}`;
-const uncertain = (cmd: string): string[] => facts(cmd).uncertain.map((u) => u.tag);
-/** The first command of the line running `program`. */
-function first(cmd: string, program: string): CommandFacts {
-  const c = facts(cmd).commands.find((x) => x.program === program);
-  if (c === undefined) throw new Error(`no ${program} in ${cmd}`);
-  return c;
-}
 /** What runs the program `program`, as `paths | via`, for every command running it. */
 const runs = (cmd: string, program: string): string[] =>
   facts(cmd)

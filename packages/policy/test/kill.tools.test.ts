@@ -6,6 +6,7 @@
 import { resolveContext } from "../src/context.js";
 import { extractFacts } from "../src/facts/extract.js";
 import type { PathFact } from "../src/types.js";
+import { uncertain } from "./roles.js";
 
 // cwd /workspace, home /root
 const ctx = resolveContext({});
@@ -16,7 +17,6 @@ const lines = (cmd: string): string[] =>
   facts(cmd).commands.map(
     (c) => `${c.program}: ${c.paths.map(show).join(", ")} | ${c.tags.join(",")}`,
   );
-const uncertain = (cmd: string): string[] => facts(cmd).uncertain.map((u) => u.tag);
 
 describe("sed", () => {
   it.each([

@@ -6,11 +6,11 @@
 import { resolveContext } from "../src/context.js";
 import { extractFacts } from "../src/facts/extract.js";
 import type { CommandFacts } from "../src/types.js";
+import { uncertain } from "./roles.js";
 
 // cwd /workspace, home /root
 const ctx = resolveContext({});
 const facts = (cmd: string) => extractFacts(cmd, ctx);
-const uncertain = (cmd: string): string[] => facts(cmd).uncertain.map((u) => u.tag);
 const show = (c: CommandFacts): string =>
   `${c.program} ${c.paths.map((p) => p.path).join(",")} ${c.via.join(",")}`.trim();
 const lines = (cmd: string): string[] => facts(cmd).commands.map(show);

@@ -7,11 +7,11 @@
 import { resolveContext } from "../src/context.js";
 import { extractFacts } from "../src/facts/extract.js";
 import type { CommandFacts } from "../src/types.js";
+import { uncertain } from "./roles.js";
 
 // cwd /workspace (a project root), home /root
 const ctx = resolveContext({});
 const facts = (cmd: string) => extractFacts(cmd, ctx);
-const uncertain = (cmd: string): string[] => facts(cmd).uncertain.map((u) => u.tag);
 const rm = (cmd: string): CommandFacts => facts(cmd).commands.find((c) => c.program === "rm")!;
 /** rm's operands as `path class,…`. */
 const operands = (cmd: string): string[] =>
