@@ -135,8 +135,8 @@ export class SizeCaps {
    * same size: one write, not two).
    */
   put(key: string, entry: CapEntry): void {
-    const had = this.entry(key);
-    if (had !== undefined && had.size === entry.size && had.inherited === entry.inherited) return;
+    const had = this.book.get(key); // the cache only: a new key costs no read
+    if (had != null && had.size === entry.size && had.inherited === entry.inherited) return;
     const tmp = `${this.file(key)}.new`;
     writeFileSync(tmp, JSON.stringify(entry));
     renameSync(tmp, this.file(key));

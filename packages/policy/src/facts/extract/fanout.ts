@@ -16,6 +16,8 @@ import { emit } from "./emit.js";
 
 /** How many input items of xargs or parallel are judged one by one (the gate stays fast). */
 const ITEMS = 16;
+/** An input item known only at run time (stdin unread, or past the ITEMS judged). */
+const UNKNOWN_ITEM: ArgValue = { value: "${input}", dynamic: true, glob: false };
 /** xargs options that run the command once per line or per few items. */
 const PER_ITEM = /^(-[Lln]|--max-lines|--max-args)/;
 
@@ -166,8 +168,7 @@ export function parallel(ex: Extractor, args: ArgValue[], env: CommandEnv): Outp
     }
     for (const it of items.slice(0, ITEMS)) shellText(ex, it, env, "parallel");
     // past them, one command line known only at run time (fail closed)
-    if (items.length > ITEMS)
-      shellText(ex, { value: "${input}", dynamic: true, glob: false }, env, "parallel");
+    if (items.length > ITEMS) shellText(ex, UNKNOWN_ITEM, env, "parallel");
     return emit(ex, args, env);
   }
   return fanOut(ex, "parallel", template, replace, items, env, args);
@@ -183,14 +184,13 @@ export function fanOut(
   env: CommandEnv,
   whole: ArgValue[],
 ): Output {
-  const unknown: ArgValue = { value: "${input}", dynamic: true, glob: false };
   // The first ITEMS items are judged one by one; past them, the rest are one unknown item (fail
   // closed: `… 16 /etc | xargs -n1 rm -rf` must not hide /etc past the cut).
   const list =
     items === undefined
-      ? [unknown]
+      ? [UNKNOWN_ITEM]
       : items.length > ITEMS
-        ? [...items.slice(0, ITEMS), unknown]
+        ? [...items.slice(0, ITEMS), UNKNOWN_ITEM]
         : items;
   const usesReplace = replace !== undefined && template.some((t) => t.value.includes(replace));
   const frame: Frame = {
