@@ -104,31 +104,35 @@ function unknownProgramEffects(c: CommandFacts, i: number, home: string): Effect
   return effects;
 }
 
-/** Judge one simple command: its knowledge matches and its effects. */
-function judgeCommand(
+/** What a command's knowledge matches say: the matches, and what they add to its effects. */
+interface Matched {
+  matches: RuleMatch[];
+  /** A match the effect table allows vouches for the command (nothing unknown is left). */
+  vouched: boolean;
+  /** A knowledge entry naming the program matched: hand-written knowledge speaks for it. */
+  specific: boolean;
+}
+
+/** Match a command against the rules (the program's, else the generic ones); effects grow. */
+function matchRules(
   policy: Policy,
   c: CommandFacts,
   i: number,
-  home: string,
-): { matches: RuleMatch[]; effects: Effect[] } {
-  const k = policy.knowledge ?? loadKnowledge();
-  const target = targetOf(c, policy);
-  const effects = derivedEffects(c, i, home, k);
-  const matches: RuleMatch[] = [];
-  let vouched = false;
-  // A knowledge entry naming the program matched: hand-written knowledge speaks for the command.
-  let specific = false;
+  target: Target,
+  effects: Effect[],
+): Matched {
+  const out: Matched = { matches: [], vouched: false, specific: false };
   const candidates = policy.index
     ? (policy.index.byProgram.get(c.program) ?? policy.index.generic)
     : policy.rules;
   for (const r of candidates) {
     if (!r.test(c)) continue;
-    if (policy.index !== undefined && !policy.index.generic.includes(r)) specific = true;
+    if (policy.index !== undefined && !policy.index.generic.includes(r)) out.specific = true;
     const remote = r.effect !== undefined && TARGETED.has(r.effect) && target.remote;
     const local = r.effect === "send" && target.known && !target.remote;
     const decision =
       r.effect === undefined ? r.decision : local ? "transact" : decideEffect(r.effect, remote);
-    matches.push({
+    out.matches.push({
       id: r.id,
       decision,
       ...(r.effect === undefined ? {} : { effect: r.effect }),
@@ -136,8 +140,8 @@ function judgeCommand(
       ...(r.alternative === undefined ? {} : { alternative: r.alternative }),
       command: i,
     });
-    if (decision === "allow") vouched = true;
-    else if (r.effect === "send" && target.known && !target.remote)
+    if (decision === "allow") out.vouched = true;
+    else if (local)
       // Sent to a service on the guest itself (curl -d @f http://localhost:8080): nothing leaves.
       effects.push({
         kind: "write",
@@ -156,13 +160,27 @@ function judgeCommand(
         ...(r.alternative === undefined ? {} : { alternative: r.alternative }),
       });
   }
+  return out;
+}
+
+/** Judge one simple command: its knowledge matches and its effects. */
+function judgeCommand(
+  policy: Policy,
+  c: CommandFacts,
+  i: number,
+  home: string,
+): { matches: RuleMatch[]; effects: Effect[] } {
+  const k = policy.knowledge ?? loadKnowledge();
+  const target = targetOf(c, policy);
+  const effects = derivedEffects(c, i, home, k);
+  const { matches, specific, ...m } = matchRules(policy, c, i, target, effects);
   if (!specific && !c.remote) {
     // A program hand-written knowledge names is placed by it: its entries say what is remote.
     const named = policy.index?.byProgram.has(c.program) === true;
     effects.push(...describedOf(c, i), ...verbEffects(c, i, target, named));
   }
   // An assignment or a bare `:` with no program runs nothing.
-  if (c.program === "" && c.redirects.length === 0) vouched = true;
+  const vouched = m.vouched || (c.program === "" && c.redirects.length === 0);
   if (!vouched && c.remote)
     effects.push({
       kind: "remote-change",
