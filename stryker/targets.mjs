@@ -151,10 +151,10 @@ export const TARGETS = {
     title: "policy: decision core (facts → effects → decision)",
     root: "packages/policy",
     mutate: ["packages/policy/src/explain.ts", "packages/policy/src/effects/*.ts"],
-    // Parts at top-level statements of explain.ts as of 2026-12-05 04:50 (315 lines, after the
-    // described effects of ea272e7); the runs in docs/mutation/survivors.md were made on the
-    // 296-line file of 01:10 (a 222-296, b 1-141, e 142-221), and before that on the 291-line
-    // file of 2026-12-04 22:20 (a 220-291, b 1-147, e 148-219).
+    // Parts at top-level statements of explain.ts as of 2026-12-05 19:10 (365 lines, after
+    // matchRules left judgeCommand, 1613030); earlier runs in docs/mutation/survivors.md were made
+    // on the 315-line file of 04:50 (a 241-315, b 1-156, e 157-240), the 296-line file of 01:10
+    // (a 222-296, b 1-141, e 142-221) and the 291-line file of 2026-12-04 22:20.
     parts: {
       // Every part runs only the decision core's unit tests (core*.test.ts): no pack is
       // loaded per mutant, so they finish on a loaded machine; their score is a lower bound
@@ -162,8 +162,8 @@ export const TARGETS = {
       // effects → decision: the verdict over all effects, the table's lookup, derived tags
       a: {
         mutate: [
-          "packages/policy/src/explain.ts:241-315",
-          "packages/policy/src/effects/table.ts:150-160",
+          "packages/policy/src/explain.ts:292-365",
+          "packages/policy/src/effects/table.ts:156-160",
           "packages/policy/src/effects/derive.ts",
         ],
         tests: ["packages/policy/test/core*.test.ts"],
@@ -171,7 +171,7 @@ export const TARGETS = {
       // a command's knowledge matches + target → effects; core tests only since 2026-12-05 01:30
       // (with decide.test.ts, 23 of its mutants took 30 minutes on the loaded machine)
       b: {
-        mutate: ["packages/policy/src/explain.ts:1-156"],
+        mutate: ["packages/policy/src/explain.ts:1-205"],
         tests: ["packages/policy/test/core*.test.ts"],
       },
       // path facts → effects (part c, effects/paths.ts, in slices: its 472 mutants to test take
@@ -192,7 +192,7 @@ export const TARGETS = {
         tests: ["packages/policy/test/core.paths.test.ts"],
       },
       c4: {
-        mutate: ["packages/policy/src/effects/paths.ts:160-243"], // pathEffects
+        mutate: ["packages/policy/src/effects/paths.ts:160-249"], // pathEffects
         tests: ["packages/policy/test/core.paths.test.ts"],
       },
       // guest or remote target
@@ -202,7 +202,7 @@ export const TARGETS = {
       },
       // explain() and the file and line of a refusal inside a script a command runs
       e: {
-        mutate: ["packages/policy/src/explain.ts:157-240"],
+        mutate: ["packages/policy/src/explain.ts:206-291"],
         tests: ["packages/policy/test/core*.test.ts"],
       },
     },
@@ -225,9 +225,12 @@ export const TARGETS = {
     root: "packages/policy",
     mutate: [
       "packages/policy/src/knowledge/described.ts",
-      "packages/policy/src/explain.ts:38-50",
-      "packages/policy/src/explain.ts:64-71",
-      "packages/policy/src/explain.ts:104-104",
+      // describedOf, the `specific` flag, where judgeCommand consults it (lines of 1613030;
+      // 38-50, 64-71 and 104 of ea272e7)
+      "packages/policy/src/explain.ts:36-50",
+      "packages/policy/src/explain.ts:124-124",
+      "packages/policy/src/explain.ts:130-130",
+      "packages/policy/src/explain.ts:176-181",
     ],
     tests: ["packages/policy/test/described*.test.ts", "packages/policy/test/core*.test.ts"],
   },
