@@ -153,3 +153,26 @@ describe("a local file copied to `host:/path` leaves the guest, unless the clien
     ],
   );
 });
+
+// A path on another host (`host:/dir/x`, `user@host:dir/x`) does not place the deleted object on
+// the guest: a program with no copier syntax reads it as a relative path (it has a slash), and the
+// unplaced delete's local-path test must tell it apart (verbs.ts unplacedRemote, the remote
+// locations of verbs.yaml). A local path, and a path the command writes (a log file), still do.
+describe("a delete naming a path on another host is not placed on the guest by it", () => {
+  sides(
+    [
+      "toolx item delete host:/dir/x",
+      "storex obj rm backup-1.example:/srv/a",
+      "toolx item delete u@h:dir/x",
+    ],
+    [
+      "toolx item delete ./dir/x",
+      "toolx item delete host:/dir/x --log /tmp/l",
+      "storex obj rm /srv/a",
+    ],
+  );
+});
+
+describe("serving a path on another host serves nothing of the guest", () => {
+  sides(["webx serve ./public"], ["webx serve host:/srv/x", "webx serve u@h:site"]);
+});

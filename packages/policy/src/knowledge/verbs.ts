@@ -136,6 +136,17 @@ function remoteHost(c: CommandFacts): string | undefined {
 /** Roles of a local path named as an operand (`with_path`). */
 const LOCAL_ROLES: ReadonlySet<string> = new Set(["operand", "read", "write"]);
 
+/**
+ * A path of the guest the command names: an operand, read or written, and not on another host.
+ * A program with no copier syntax has `host:/dir/x` read as a relative path (it has a slash):
+ * the file's remote locations (`host:/path`, `user@host:path`) tell it apart.
+ */
+function namesLocalPath(c: CommandFacts, remote: readonly RegExp[]): boolean {
+  return c.paths.some(
+    (p) => LOCAL_ROLES.has(p.role) && p.remote !== true && !remote.some((r) => r.test(p.raw)),
+  );
+}
+
 /** Compile one entry of verbs.yaml (`remote`: the file's remote locations). */
 export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTest {
   if (v.remote_destination === true) return remoteDestination(remote);
@@ -164,8 +175,7 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
     if (programToo && (words !== undefined ? words.has(c.program) : re!.test(c.program)))
       return c.program;
     // a path the program's own syntax reads or writes counts too (`chmod MODE FILE` writes FILE)
-    if (withPath && !c.paths.some((p) => LOCAL_ROLES.has(p.role) && p.remote !== true))
-      return undefined;
+    if (withPath && !namesLocalPath(c, remote)) return undefined;
     if (flags !== undefined) {
       const f = c.flags.find((x) => flags.has(x));
       return f !== undefined && (operand === undefined || c.words.some((w) => operand.test(w)))
@@ -199,12 +209,13 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
 }
 
 let compiled: { spec: VerbSpec; test: VerbTest }[] | undefined;
+let remoteLocations: readonly RegExp[] = [];
 
 function verbs(): { spec: VerbSpec; test: VerbTest }[] {
   if (compiled !== undefined) return compiled;
   const file = readKnowledge("verbs.yaml", verbsFileSchema);
-  const remote = file.remote_locations.map((r) => new RegExp(r, "i"));
-  compiled = file.verbs.map((spec) => ({ spec, test: compileVerb(spec, remote) }));
+  remoteLocations = file.remote_locations.map((r) => new RegExp(r, "i"));
+  compiled = file.verbs.map((spec) => ({ spec, test: compileVerb(spec, remoteLocations) }));
   return compiled;
 }
 
@@ -259,11 +270,11 @@ const LOCAL_NOUNS: ReadonlySet<string> = new Set([
  * the service the client talks to, so it is judged remote, unless the command places it on the
  * guest. Placed on the guest: a target read from knowledge or options (`target.known`), a program
  * hand-written knowledge names (`named`: its entries say which of its verbs are remote), a local
- * path operand (the object is a file), a host option naming the guest, a program this system
- * documents (a generated option grammar from a Debian completion file or manual page: a
- * distribution's tool; the service clients ship their completion through themselves), and the
- * verb as the subcommand itself (`PROG rm x`: package managers, file tools), or a noun of
- * {@link LOCAL_NOUNS} before it.
+ * path operand (the object is a file; not `host:/dir/x`, a path on another host), a host option
+ * naming the guest, a program this system documents (a generated option grammar from a Debian
+ * completion file or manual page: a distribution's tool; the service clients ship their
+ * completion through themselves), and the verb as the subcommand itself (`PROG rm x`: package
+ * managers, file tools), or a noun of {@link LOCAL_NOUNS} before it.
  */
 export function unplacedRemote(
   c: CommandFacts,
@@ -276,7 +287,8 @@ export function unplacedRemote(
   const at = c.words.indexOf(what);
   if (at < 1 || at >= DEPTH) return false;
   if (c.words.slice(0, at).some((w) => LOCAL_NOUNS.has(w))) return false;
-  if (c.paths.some((p) => LOCAL_ROLES.has(p.role) && p.remote !== true)) return false;
+  verbs();
+  if (namesLocalPath(c, remoteLocations)) return false;
   // `--host localhost`: a host option the service reading does not know for this program
   if (namedHosts(c).some((h) => isLocalHost(hostOf(h)))) return false;
   return generatedValued(c.program) === undefined;
