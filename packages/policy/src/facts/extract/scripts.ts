@@ -115,7 +115,14 @@ export function interpreter(
       else code(ex, value.value, env, `${program} ${short && !bundle ? a.slice(0, 2) : a}`);
       return;
     }
-    if (a === "-m" && program === "python") return;
+    if (a === "-m" && program === "python") {
+      if (servesFiles(program, argv, argv[i + 1])) env.tags.push("upload");
+      return;
+    }
+    if (SERVER_OPTIONS_OF[program]?.includes(a) === true) {
+      if (servesFiles(program, argv, argv[i + 1])) env.tags.push("upload");
+      return;
+    }
     if (!a.startsWith("-") || a === "-") {
       if (a === "-") break;
       scriptFile(ex, rest[i]!, env, program, paths);
@@ -127,6 +134,25 @@ export function interpreter(
     // No code, no script, no stdin: a REPL reading from the terminal, which the gate never sees.
     env.tags.push("interactive-shell");
   }
+}
+
+/**
+ * An interpreter's own file server, started from its command line rather than from code: a
+ * standard module that serves the working directory (Python's `-m http.server`, Python 2's
+ * `SimpleHTTPServer`, pyftpdlib, uploadserver) or the language's built-in web server option
+ * (php(1) `-S ADDR:PORT`, `--server`). Whoever reaches the port reads the guest's files: local
+ * data leaves the guest, as for code that serves them (code-sinks.ts SERVE). A server bound to
+ * the loopback address (`--bind 127.0.0.1`, `-S localhost:8000`) is reached from the guest only.
+ */
+const SERVER_MODULES = /^(?:http\.server|SimpleHTTPServer|pyftpdlib|uploadserver)$/;
+const SERVER_OPTIONS_OF: Record<string, readonly string[]> = { php: ["-S", "--server"] };
+const LOOPBACK = /^(?:--?[\w-]+=)?(?:127(?:\.\d{1,3}){3}|localhost|::1|\[::1\])(?::\d+)?$/i;
+
+/** Whether the server started by `what` (the module, or the server option's value) is exposed. */
+function servesFiles(program: string, argv: readonly string[], what: string | undefined): boolean {
+  if (what === undefined) return false;
+  if (program === "python" && !SERVER_MODULES.test(what)) return false;
+  return !argv.some((a) => LOOPBACK.test(a));
 }
 
 /** Flags under which an interpreter prints something and exits. */
