@@ -241,6 +241,12 @@ export const verbSchema = z
       .describe(
         "The operands are a packet-capture filter (pcap-filter(7)), or -w names a capture file",
       ),
+    rule_position: z
+      .literal(true)
+      .optional()
+      .describe(
+        "A rule deleted by its position, not by its text: `-D CHAIN N`, `delete N`, `… handle N`",
+      ),
     place: z
       .enum(["first", "nested", "any"])
       .describe("The subcommand (first word), a word after one or two others, or either"),
@@ -282,10 +288,15 @@ export const verbSchema = z
   .strict()
   .refine(
     (v) =>
-      [v.words, v.word_match, v.flags, v.remote_destination, v.capture_filter].filter(
-        (x) => x !== undefined,
-      ).length === 1,
-    "give exactly one of words, word_match, flags, remote_destination and capture_filter",
+      [
+        v.words,
+        v.word_match,
+        v.flags,
+        v.remote_destination,
+        v.capture_filter,
+        v.rule_position,
+      ].filter((x) => x !== undefined).length === 1,
+    "give exactly one of words, word_match, flags, remote_destination, capture_filter and rule_position",
   );
 
 export const verbsFileSchema = z

@@ -107,6 +107,30 @@ function captureFilter(c: CommandFacts): string | undefined {
   return valued ? words.join(" ") : undefined;
 }
 
+/** Options of a rule's deletion that are not part of a rule (`-w` waits for the lock). */
+const RULE_QUIET = /^(?:-w|--wait|-v|--verbose|-n|--numeric)$/;
+
+/**
+ * A rule deleted by its position rather than by its text, whichever firewall: netfilter's
+ * `-D CHAIN N` (iptables(8) and its family: the chain and one word, no rule specification after
+ * it), `delete N` (ufw(8): one word; a rule's text is an action and more), nft(8)'s `delete rule
+ * … handle N`.
+ * The command does not say which rule goes: the one that admits the orchestrator is as likely.
+ */
+function rulePosition(c: CommandFacts): string | undefined {
+  const a = c.argv.filter((x) => !RULE_QUIET.test(x));
+  const d = a.findIndex((x) => x === "-D" || x === "--delete");
+  if (d >= 0 && a.length === d + 3 && !a[d + 1]!.startsWith("-") && !a[d + 2]!.startsWith("-"))
+    return `${a[d]} ${a[d + 1]} ${a[d + 2]}`;
+  const w = a.findIndex((x) => x === "delete");
+  if (w < 0) return undefined;
+  const after = a.slice(w + 1);
+  // a rule's text starts with its action and goes on (`delete allow 22/tcp`): one word is a number
+  if (after.length === 1 && !after[0]!.startsWith("-")) return `delete ${after[0]}`;
+  const h = after.indexOf("handle");
+  return h >= 0 && h === after.length - 2 ? `delete … handle ${after[h + 1]}` : undefined;
+}
+
 const HOST_OPTIONS = new Set(["-h", "--host", "--hostname", "--server"]);
 
 /**
@@ -151,6 +175,10 @@ function namesLocalPath(c: CommandFacts, remote: readonly RegExp[]): boolean {
 export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTest {
   if (v.remote_destination === true) return remoteDestination(remote);
   if (v.capture_filter === true) return captureFilter;
+  if (v.rule_position === true) {
+    const named = new RegExp(v.program_match ?? "");
+    return (c) => (named.test(c.program) ? rulePosition(c) : undefined);
+  }
   const words = v.words === undefined ? undefined : new Set(v.words);
   const re = v.word_match === undefined ? undefined : new RegExp(v.word_match);
   const flags = v.flags === undefined ? undefined : new Set(v.flags);
