@@ -274,7 +274,9 @@ export const verbSchema = z
       .describe("The program's own name is read as a word too (`dropdb`)"),
     operand_match: regex
       .optional()
-      .describe("Counts only when a positional word after it matches this regex"),
+      .describe(
+        "Counts only when a positional word after it, or a with_options option's value, matches this regex",
+      ),
     program_match: regex
       .optional()
       .describe(

@@ -200,10 +200,10 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
   const hasUnless = unless.size > 0;
   /** The word, flag or program the entry reads, before the option filters. */
   const match = (c: CommandFacts): string | undefined => {
-    if (programToo && (words !== undefined ? words.has(c.program) : re!.test(c.program)))
-      return c.program;
     // a path the program's own syntax reads or writes counts too (`chmod MODE FILE` writes FILE)
     if (withPath && !namesLocalPath(c, remote)) return undefined;
+    if (programToo && (words !== undefined ? words.has(c.program) : re!.test(c.program)))
+      return c.program;
     if (flags !== undefined) {
       const f = c.flags.find((x) => flags.has(x));
       return f !== undefined && (operand === undefined || c.words.some((w) => operand.test(w)))
@@ -218,7 +218,12 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
       if (words !== undefined ? !words.has(w) : !re!.test(w)) continue;
       if (follows !== undefined && (i === 0 || !follows.has(c.words[i - 1]!))) continue;
       if (before !== undefined && !before.has((c.words[i + 1] ?? "").split(",")[0]!)) continue;
-      if (operand !== undefined && !c.words.slice(i + 1).some((x) => operand.test(x))) continue;
+      if (operand !== undefined && !c.words.slice(i + 1).some((x) => operand.test(x))) {
+        // or the value of an option the entry needs (`delete -f app.yaml` where -f takes one)
+        const values =
+          withOpts === undefined ? [] : [...withOpts].flatMap((o) => c.options[o] ?? []);
+        if (!values.some((x) => operand.test(x.toLowerCase()))) continue;
+      }
       return w;
     }
     return undefined;
