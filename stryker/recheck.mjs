@@ -7,8 +7,12 @@
 // whose text is no longer the one the report was made on is skipped and named (STALE): the
 // report's line and column would point elsewhere in it. A test run cut by the time limit is
 // TIMEOUT, detected as Stryker counts it (look at it before calling it a kill).
+// `--covering` runs, for each mutant, the test files the report says cover it (Stryker's perTest
+// coverage), with --bail, instead of the same jest arguments for all: how a Timeout of a run on a
+// loaded machine is told from a hang (a starved runner's mutant fails its tests in seconds).
 //
 //   node stryker/recheck.mjs <target[:part]> [--status Survived,NoCoverage] [--at file:line] -- <jest args>
+//   node stryker/recheck.mjs <target[:part]> --covering [--status Timeout] [--at file:line]
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, dirname } from "node:path";
@@ -20,13 +24,16 @@ const argv = process.argv.slice(2);
 const sep = argv.indexOf("--");
 const own = sep < 0 ? argv : argv.slice(0, sep);
 const jestArgs = sep < 0 ? [] : argv.slice(sep + 1);
+const covering = own.includes("--covering");
 const name = own[0];
 const opt = (flag) => {
   const i = own.indexOf(flag);
   return i < 0 ? undefined : own[i + 1];
 };
-if (name === undefined || jestArgs.length === 0) {
-  console.error("usage: recheck.mjs <target[:part]> [--status S,..] [--at file:line] -- <tests>");
+if (name === undefined || (jestArgs.length === 0) === !covering) {
+  console.error(
+    "usage: recheck.mjs <target[:part]> [--status S,..] [--at file:line] (-- <tests> | --covering)",
+  );
   process.exit(2);
 }
 const statuses = new Set((opt("--status") ?? "Survived,NoCoverage").split(","));
@@ -38,6 +45,16 @@ const report = JSON.parse(
     "utf8",
   ),
 );
+
+/** The test file of each test id in the report (`testFiles`, written with perTest coverage). */
+const fileOfTest = new Map(
+  Object.entries(report.testFiles ?? {}).flatMap(([f, v]) => v.tests.map((t) => [t.id, f])),
+);
+/** The checkout-relative test files that cover a mutant; `[]` when the report names none. */
+const coveringFiles = (m) =>
+  [...new Set((m.coveredBy ?? []).map((id) => fileOfTest.get(id)).filter(Boolean))].map((f) =>
+    f.slice(f.lastIndexOf("packages/")),
+  );
 
 /** Offset of a report location (line and column both 1-based) in `text`. */
 function offset(text, { line, column }) {
@@ -79,6 +96,12 @@ for (const [path, f] of Object.entries(report.files)) {
     const where = `${path}:${m.location.start.line}`;
     const a = offset(original, m.location.start);
     const b = offset(original, m.location.end);
+    const tests = covering ? ["--bail", ...coveringFiles(m)] : jestArgs;
+    if (covering && tests.length === 1) {
+      failedToKill++;
+      console.log(`NOTESTS  ${where}:${m.location.start.column} (no test covers it)`);
+      continue;
+    }
     writeFileSync(file, original.slice(0, a) + m.replacement + original.slice(b));
     const r = spawnSync(
       process.execPath,
@@ -88,7 +111,7 @@ for (const [path, f] of Object.entries(report.files)) {
         join(root, "node_modules/jest/bin/jest.js"),
         "--runInBand",
         "--silent",
-        ...jestArgs,
+        ...tests,
       ],
       { cwd: root, encoding: "utf8", timeout: 180_000 },
     );
