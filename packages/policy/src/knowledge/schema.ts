@@ -241,6 +241,12 @@ export const verbSchema = z
       .describe(
         "The operands are a packet-capture filter (pcap-filter(7)), or -w names a capture file",
       ),
+    object_commands: z
+      .record(z.string().regex(/^[a-z][\w-]*$/), names)
+      .optional()
+      .describe(
+        "`PROG OBJECT COMMAND` with these objects and their commands, written out or abbreviated to a prefix (ip(8)); the first listed that a word begins is the one it names",
+      ),
     rule_position: z
       .literal(true)
       .optional()
@@ -297,8 +303,9 @@ export const verbSchema = z
         v.remote_destination,
         v.capture_filter,
         v.rule_position,
+        v.object_commands,
       ].filter((x) => x !== undefined).length === 1,
-    "give exactly one of words, word_match, flags, remote_destination, capture_filter and rule_position",
+    "give exactly one of words, word_match, flags, remote_destination, capture_filter, rule_position and object_commands",
   );
 
 export const verbsFileSchema = z

@@ -131,6 +131,34 @@ function rulePosition(c: CommandFacts): string | undefined {
   return h >= 0 && h === after.length - 2 ? `delete … handle ${after[h + 1]}` : undefined;
 }
 
+/**
+ * `PROG OBJECT COMMAND` of an object-command client, each word written out or abbreviated to a
+ * prefix (ip(8): "the names of all objects may be written in full or abbreviated form"): a word
+ * names the first object, then the first of that object's commands, that it begins, in the order
+ * the entry lists them (ip resolves `r` to route before rule the same way).
+ */
+/**
+ * Words that are themselves a client's verbs: never an object's abbreviation (`pkgx add del` adds
+ * a package named del; `add` is no `address`).
+ */
+const CLIENT_VERBS: ReadonlySet<string> = new Set(["add", "set", "show", "list", "get", "run"]);
+
+function objectCommand(table: Readonly<Record<string, readonly string[]>>): VerbTest {
+  const objects = Object.entries(table);
+  return (c) => {
+    // `-4`, `-6` (address families) read as words by a program with no grammar
+    let i = 0;
+    while (i < c.words.length && c.words[i]!.startsWith("-")) i++;
+    const o = c.words[i];
+    const v = c.words[i + 1];
+    if (o === undefined || v === undefined || o === "" || v === "" || CLIENT_VERBS.has(o))
+      return undefined;
+    const obj = objects.find(([name]) => name.startsWith(o));
+    const cmd = obj?.[1].find((x) => x.startsWith(v));
+    return cmd === undefined ? undefined : `${obj![0]} ${cmd}`;
+  };
+}
+
 const HOST_OPTIONS = new Set(["-h", "--host", "--hostname", "--server"]);
 
 /**
@@ -175,6 +203,7 @@ function namesLocalPath(c: CommandFacts, remote: readonly RegExp[]): boolean {
 export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTest {
   if (v.remote_destination === true) return remoteDestination(remote);
   if (v.capture_filter === true) return captureFilter;
+  if (v.object_commands !== undefined) return objectCommand(v.object_commands);
   if (v.rule_position === true) {
     const named = new RegExp(v.program_match ?? "");
     return (c) => (named.test(c.program) ? rulePosition(c) : undefined);
