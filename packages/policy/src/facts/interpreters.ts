@@ -29,7 +29,7 @@ const DELETE_CALL = new RegExp(
   "g",
 );
 const SOCKET =
-  /\b(fsockopen|socket\.socket|socket\.create_connection|net\.Socket|net\.connect|createConnection|TCPSocket|IO::Socket|Socket::|socket\(|stream_socket_client|zmodload\s+zsh\/net\/tcp|ztcp)/;
+  /\b(fsockopen|socket\.socket|socket\.create_connection|net\.Socket|net\.connect|createConnection|TCPSocket|IO::Socket|Socket::|socket\(|stream_socket_client|zmodload\s+zsh\/net\/tcp|ztcp|"\/inet[46]?\/(?:tcp|udp)\/)/;
 
 /** Unescape a quoted literal of a C-like language. */
 function unquote(lit: string): string {

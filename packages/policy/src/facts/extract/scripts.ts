@@ -65,6 +65,60 @@ const AWK_OPTIONS: OptionSpec = {
   valued: ["-F", "-v", "-f", "--file", "--assign", "--field-separator"],
 };
 
+/**
+ * gawk(1)'s special files `/inet/tcp/LPORT/HOST/RPORT` (also /inet4, /inet6, udp) connect to a
+ * host or listen on a port. With one, a command read into a variable and run through a pipe or a
+ * coprocess (`c |& getline`, `c | getline`: not the socket's own variable) is a remote shell.
+ */
+const AWK_INET = /"\/inet[46]?\/(?:tcp|udp)\//;
+const AWK_SOCKET_VAR = /\b([A-Za-z_]\w*)\s*=\s*"\/inet/;
+const AWK_VAR_PIPE = /\b([A-Za-z_]\w*)\s*\|&?\s*getline\b/g;
+
+function awkRemoteShell(text: string): boolean {
+  if (!AWK_INET.test(text)) return false;
+  const socket = AWK_SOCKET_VAR.exec(text)?.[1];
+  for (const m of text.matchAll(AWK_VAR_PIPE)) if (m[1] !== socket) return true;
+  return false;
+}
+
+/** An awk program's text: its code, the commands it pipes to or from, a remote shell. */
+function awkText(ex: Extractor, text: string, env: CommandEnv, via: string): void {
+  code(ex, text, env, via);
+  for (const m of text.matchAll(/print[^|;}]*\|\s*"([^"]*)"|"([^"]*)"\s*\|\s*getline/g))
+    shellText(ex, m[1] ?? m[2]!, env, "awk pipe");
+  if (awkRemoteShell(text)) env.tags.push("reverse-shell");
+}
+
+/**
+ * awk: the program is the first operand, or the file of `-f FILE` (read; its text judged when an
+ * earlier command of the line wrote it, as for a script file); the other operands are read.
+ */
+function awk(
+  ex: Extractor,
+  env: CommandEnv,
+  cmd: { rest: ArgValue[]; argv: string[]; paths: PathFact[]; texts: string[] },
+): void {
+  const { rest, argv, paths, texts } = cmd;
+  const ps = ex.pathScope(env.scope);
+  const p = parseArgs(argv, AWK_OPTIONS);
+  const file = p.options["-f"]?.[0] ?? p.options["--file"]?.[0];
+  const prog = file !== undefined ? undefined : rest[p.positionalIndex[0] ?? -1];
+  if (file !== undefined) {
+    const arg = rest.find((r) => r.value === file) ?? lit(file);
+    const f = pathFact(arg, "read", ps);
+    paths.push(f);
+    const known = arg.dynamic ? undefined : env.scope.files.get(f.path);
+    if (known?.content !== undefined) awkText(ex, known.content, env, `awk -f ${file}`);
+    else if (known) fileRun(ex, known, env, file, "code");
+  } else if (prog) {
+    texts.push(prog.value);
+    if (prog.dynamic) ex.unsure("dynamic-interpreter-exec", `awk program built at run time`);
+    else awkText(ex, prog.value, env, "awk");
+  } else return;
+  for (const a of p.positionalIndex.slice(prog ? 1 : 0).map((i) => rest[i]!))
+    paths.push(pathFact(a, "read", ps));
+}
+
 export function interpreter(
   ex: Extractor,
   program: string,
@@ -74,22 +128,9 @@ export function interpreter(
   paths: PathFact[],
   texts: string[],
 ): void {
-  const ps = ex.pathScope(env.scope);
   const codeFlags = interpreterFlags(program) ?? [];
   if (AWKS.has(program)) {
-    const p = parseArgs(argv, AWK_OPTIONS);
-    const prog = p.options["-f"] ? undefined : rest[p.positionalIndex[0] ?? -1];
-    if (prog) {
-      texts.push(prog.value);
-      if (prog.dynamic) ex.unsure("dynamic-interpreter-exec", `awk program built at run time`);
-      else {
-        code(ex, prog.value, env, "awk");
-        for (const m of prog.value.matchAll(/print[^|;}]*\|\s*"([^"]*)"|"([^"]*)"\s*\|\s*getline/g))
-          shellText(ex, m[1] ?? m[2]!, env, "awk pipe");
-      }
-      for (const a of p.positionalIndex.slice(1).map((i) => rest[i]!))
-        paths.push(pathFact(a, "read", ps));
-    }
+    awk(ex, env, { rest, argv, paths, texts });
     return;
   }
   for (let i = 0; i < argv.length; i++) {
