@@ -330,6 +330,25 @@ const PURPOSE_BY_OPTION = [
   },
 ];
 
+/**
+ * A command interpreter told by its options: a top-level `-c` that runs the commands it is given
+ * ("Commands to execute", "Command to run and exit", "Specify commands") and a `-i` that makes it
+ * interactive ("Use interactive mode", "Use interactive shell"): a shell, interactive when run
+ * with nothing to run (rc, xonsh, nu, oksh, expect). Both are needed: a calculator's "Force
+ * interactive mode" alone (bc) is no shell.
+ */
+const RUNS_COMMANDS =
+  /^(?:specify |run |execute )?(?:the )?commands?(?: to (?:run|execute))?\b|^execute (?:the )?(?:argument as )?commands?\b/;
+const INTERACTIVE = /^(?:use|force|run in|enter)?\s*interactive (?:mode|shell)$/;
+export function shellByOptions(described) {
+  const top = described.filter((d) => d.flags && Array.isArray(d.after) && d.after.length === 0);
+  const says = (flag, re) =>
+    top.some((d) => d.flags.includes(flag) && re.test(d.description.toLowerCase().trim()));
+  return says("-c", RUNS_COMMANDS) && says("-i", INTERACTIVE)
+    ? PURPOSE_RULES.find((r) => r.id === "purpose.shell")
+    : undefined;
+}
+
 /** The purpose an option's description gives away, or undefined. */
 export function purposeByOption(description) {
   const d = description.toLowerCase().replace(/\s+/g, " ").trim();

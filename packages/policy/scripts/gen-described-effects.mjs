@@ -37,6 +37,7 @@ import {
   isInert,
   isLocal,
   purposeByOption,
+  shellByOptions,
 } from "./describe-rules.mjs";
 import { parse } from "yaml";
 import { zshEntries } from "./zsh-complete.mjs";
@@ -263,7 +264,8 @@ for (const p of tldrPrograms(tldr)) {
     // script and scriptreplay) with one option list
     [...fish, ...pages]
       .map((d) => (d.flags ? purposeByOption(d.description) : undefined))
-      .find(Boolean);
+      .find(Boolean) ??
+    shellByOptions(fish);
   if (purpose !== undefined) {
     // a runner runs a shell exactly when given no command (the purpose entry says so); an option
     // that makes it a login shell (`su -l`) does not run one when a command is given

@@ -500,3 +500,43 @@ describe("the gate reads described effects below hand-written knowledge", () => 
     expect(e.decision.decision).toBe("transact");
   });
 });
+
+describe("the generator reads a shell by its -c and -i options", () => {
+  const doc = generate(
+    {
+      // a shell: -c runs commands, -i makes it interactive (rc.fish, xonsh.fish, nu.fish)
+      "fish/shx.fish": [
+        "complete -c shx -s c -d 'Commands to execute'",
+        "complete -c shx -s i -d 'Use interactive mode'",
+      ].join("\n"),
+      "fish/shy.fish": [
+        "complete -c shy -s c -l commands -d 'Run commands and exit'",
+        "complete -c shy -s i -l interactive -d 'Use interactive mode'",
+      ].join("\n"),
+      // a calculator's interactive option alone is no shell (bc)
+      "fish/calcx.fish": "complete -c calcx -s i -l interactive -d 'Force interactive mode'\n",
+      // -c that is not commands (elvish: compile only), -i under a subcommand (git add -i)
+      "fish/compx.fish": [
+        "complete -c compx -s c -d 'Compile'",
+        "complete -c compx -s i -d 'Use interactive mode'",
+      ].join("\n"),
+      "fish/vcsx.fish": [
+        "complete -c vcsx -s c -d 'Commands to execute'",
+        "complete -c vcsx -n '__fish_seen_subcommand_from add' -s i -d 'Interactive mode'",
+      ].join("\n"),
+    },
+    ["shx", "shy", "calcx", "compx", "vcsx"],
+  );
+  it("a program with both is a shell, interactive when run with nothing to run", () => {
+    for (const p of ["shx", "shy"])
+      expect(doc.programs[p]?.find((e) => e.program === true)).toEqual({
+        program: true,
+        bare: true,
+        effect: "exec-untrusted",
+        rule: "purpose.shell",
+      });
+  });
+  it("either alone, or under a subcommand, says nothing", () => {
+    for (const p of ["calcx", "compx", "vcsx"]) expect(doc.programs[p]).toBeUndefined();
+  });
+});
