@@ -62,6 +62,9 @@ export default {
   // each, which costs more than the budget. A mutant that really loops costs the budget once.
   timeoutMS: Number(process.env.TXBOX_MUTATE_TIMEOUT_MS ?? 30000),
   timeoutFactor: 3,
+  // The initial (coverage) run of a target with many test files takes minutes under load; Stryker
+  // gives up on it after 5 by default.
+  dryRunTimeoutMinutes: Number(process.env.TXBOX_MUTATE_DRY_RUN_MINUTES ?? 5),
   incremental: true,
   incrementalFile: `${out}/incremental.json`,
   reporters: ["clear-text", "progress-append-only", "json", "html"],
