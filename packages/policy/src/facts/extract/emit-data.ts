@@ -173,7 +173,7 @@ const DATA_BRANCHES: readonly Branch[] = [
   ...NET_BRANCHES,
   { when: named("compgen", "complete"), run: optionCommand("compgen -C", "-C") },
   { when: named("split"), run: optionCommand("split --filter", "--filter") },
-  { when: named("make", "gmake"), run: make },
+  { when: named("make", "gmake", "bmake"), run: make },
   { when: named("vim", "vi", "nvim", "ex", "vimdiff"), run: vim },
   { when: named("apt-get", "apt", "aptitude"), run: aptHooks },
   { when: named("script"), run: optionCommand("script -c", "-c", "--command") },

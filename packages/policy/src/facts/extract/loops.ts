@@ -5,10 +5,15 @@ const ALWAYS =
   /^\s*(?:(?:\/usr)?(?:\/bin\/)?true|:|\[\s+1\s+\]|\[\[\s+1\s+\]\]|\(\(\s*1\s*\)\)|test\s+1)\s*;?\s*$/;
 const NEVER = /^\s*(?:(?:\/usr)?(?:\/bin\/)?false|!\s*true|\[\s+\]|\(\(\s*0\s*\)\))\s*;?\s*$/;
 
+/**
+ * A job put in the background anywhere in a statement, a subshell or group's included
+ * (`(x &)`, `{ x & }`): an `&` that is not `&&`, `&>` or a descriptor's `>&`.
+ */
+const BACKGROUND = /(?:^|[^&>])&(?![&>])\s*(?:[)};\n]|done\b|$)/;
+
 function backgrounds(list: CompoundList, src: string): boolean {
   return list.commands.some(
-    (st: Statement) =>
-      st.background === true || /(^|[^&])&\s*(done|$)/.test(src.slice(st.pos, st.end)),
+    (st: Statement) => st.background === true || BACKGROUND.test(src.slice(st.pos, st.end)),
   );
 }
 

@@ -22,6 +22,24 @@ const ACCOUNT_VALUED = [
   "--password",
 ];
 
+const MAKE: OptionSpec = {
+  valued: [
+    "-C",
+    "--directory",
+    "-f",
+    "--file",
+    "--makefile",
+    "-j",
+    "--jobs",
+    "-I",
+    "--include-dir",
+    "-o",
+    "-W",
+    "--eval",
+    "-l",
+  ],
+};
+
 export const SYSTEM_SPECS: Readonly<Record<string, OptionSpec>> = {
   systemctl: {
     valued: [
@@ -150,21 +168,8 @@ export const SYSTEM_SPECS: Readonly<Record<string, OptionSpec>> = {
   gradlew: {
     valued: ["-p", "--project-dir", "-b", "--build-file", "-x", "--exclude-task", "-D", "-P"],
   },
-  make: {
-    valued: [
-      "-C",
-      "--directory",
-      "-f",
-      "--file",
-      "--makefile",
-      "-j",
-      "--jobs",
-      "-I",
-      "--include-dir",
-      "-o",
-      "-W",
-      "--eval",
-      "-l",
-    ],
-  },
+  make: MAKE,
+  // GNU make under its BSD-system name, and BSD make: the same -f, -C, -j, -I syntax
+  gmake: MAKE,
+  bmake: MAKE,
 };
