@@ -8,7 +8,7 @@ import { describedEffects } from "./knowledge/described.js";
 import { loadKnowledge } from "./knowledge/load.js";
 import { verbEffects } from "./knowledge/verbs.js";
 import { SHELLS, basename } from "./facts/programs.js";
-import type { Policy } from "./policy.js";
+import type { CompiledRule, Policy, RuleIndex } from "./policy.js";
 import type {
   CommandFacts,
   Decision,
@@ -104,6 +104,15 @@ function unknownProgramEffects(c: CommandFacts, i: number, home: string): Effect
   return effects;
 }
 
+const genericSets = new WeakMap<RuleIndex, ReadonlySet<CompiledRule>>();
+
+/** The index's rules that name no program, as a set (asked once per matching rule). */
+function genericRules(index: RuleIndex): ReadonlySet<CompiledRule> {
+  let set = genericSets.get(index);
+  if (set === undefined) genericSets.set(index, (set = new Set(index.generic)));
+  return set;
+}
+
 /** What a command's knowledge matches say: the matches, and what they add to its effects. */
 interface Matched {
   matches: RuleMatch[];
@@ -127,7 +136,7 @@ function matchRules(
     : policy.rules;
   for (const r of candidates) {
     if (!r.test(c)) continue;
-    if (policy.index !== undefined && !policy.index.generic.includes(r)) out.specific = true;
+    if (policy.index !== undefined && !genericRules(policy.index).has(r)) out.specific = true;
     const remote = r.effect !== undefined && TARGETED.has(r.effect) && target.remote;
     const local = r.effect === "send" && target.known && !target.remote;
     const decision =

@@ -62,6 +62,16 @@ function callArgs(code: string, from: number, open: string): string {
   return code.slice(from);
 }
 
+/**
+ * Every string literal, for `replace` and `matchAll` (compiled once: both start from index 0 and
+ * leave a global expression's lastIndex at 0, so one shared instance is safe).
+ */
+const STRINGS = new RegExp(STRING, "g");
+/** `Path("x").unlink()`, `pathlib.Path('x').rmdir()`. */
+const PATH_DELETE = new RegExp(
+  String.raw`(?:Path|pathlib\.Path)\(\s*${STRING}\s*\)\.(unlink|rmdir)`,
+  "g",
+);
 const LITERAL_ONLY = new RegExp(`^\\s*${STRING}\\s*$`);
 /** Haskell's program-then-list call: `"rm" ["-rf", "/srv"]`. */
 const HASKELL_ARGV = new RegExp(`^\\s*${STRING}\\s*\\[([^\\]]*)\\]`);
@@ -114,7 +124,7 @@ function isArgvCall(name: string, args: string): boolean {
   // `os.execve("/bin/rm", ["rm", "-rf", "/etc"], env)` keeps its literal argv
   if (/exec[lv]p?e$/.test(name) && rest.includes(",")) rest = rest.slice(0, rest.lastIndexOf(","));
   const stripped = rest
-    .replace(new RegExp(STRING, "g"), "")
+    .replace(STRINGS, "")
     .replace(/\{[^}]*\}/g, "")
     .replace(/[\s,[\]()]/g, "");
   // popen's second argument is its mode (`popen("cmd", "r")`): its first is a command line
@@ -126,7 +136,7 @@ function isArgvCall(name: string, args: string): boolean {
 }
 
 function literals(text: string): string[] {
-  return [...text.matchAll(new RegExp(STRING, "g"))].map((m) => unquote(m[0]));
+  return [...text.matchAll(STRINGS)].map((m) => unquote(m[0]));
 }
 
 /** Perl's piped opens in `code`, recorded in `fx`; returns how many. */
@@ -149,7 +159,7 @@ function pipedOpens(code: string, fx: CodeEffects): number {
 function haskellCall(name: string, args: string, fx: CodeEffects): boolean {
   const hs = HASKELL_ARGV.exec(args);
   if (hs === null || !/^(rawSystem|readProcess|callProcess)$/.test(name)) return false;
-  if (hs[2]!.replace(new RegExp(STRING, "g"), "").replace(/[\s,]/g, "") === "")
+  if (hs[2]!.replace(STRINGS, "").replace(/[\s,]/g, "") === "")
     fx.spawn.push([unquote(hs[1]!), ...literals(hs[2]!)]);
   else fx.dynamic.push(`${name} ${args.slice(0, 60)}`);
   return true;
@@ -183,7 +193,7 @@ export function codeEffects(code: string): CodeEffects {
     if (open !== "(" && haskellCall(name, args, fx)) continue;
     if (/^[[(]/.test(first) || (LIST.test(first) && first.includes(","))) {
       const items = literals(first);
-      const full = first.replace(new RegExp(STRING, "g"), "").replace(/[\s,[\]()]/g, "");
+      const full = first.replace(STRINGS, "").replace(/[\s,[\]()]/g, "");
       if (items.length > 0 && full === "") fx.spawn.push(items);
       else fx.dynamic.push(`${name}(${first.slice(0, 60)})`);
     } else if (LITERAL_ONLY.test(first) && isArgvCall(name, args)) {
@@ -228,9 +238,7 @@ export function codeEffects(code: string): CodeEffects {
       fx.deletes.push(literals(target)[0]!);
     else fx.dynamic.push(`${m[1]!}(${first.slice(0, 60)})`);
   }
-  for (const m of code.matchAll(
-    new RegExp(String.raw`(?:Path|pathlib\.Path)\(\s*${STRING}\s*\)\.(unlink|rmdir)`, "g"),
-  )) {
+  for (const m of code.matchAll(PATH_DELETE)) {
     fx.deletes.push(unquote(m[1]!));
   }
   fx.reverseShell =

@@ -113,6 +113,14 @@ const CREDENTIAL_SYSTEM = [
   /^\/proc\/kcore$/,
   /^\/dev\/(k?mem|crash)$/,
 ];
+/**
+ * Each list as one alternation: a path is tested once instead of once per pattern (every pattern
+ * is anchored and has no flags or back-references, so the union matches exactly when one does).
+ */
+const anyOf = (res: readonly RegExp[]): RegExp =>
+  new RegExp(res.map((r) => `(?:${r.source})`).join("|"));
+const CREDENTIAL_HOME_ANY = anyOf(CREDENTIAL_HOME);
+const CREDENTIAL_SYSTEM_ANY = anyOf(CREDENTIAL_SYSTEM);
 const CREDENTIAL_NAME =
   /(^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$)|\.(pem|key|p12|pfx|jks|keystore|ppk|kdbx|keytab)$/i;
 const SHELL_RC =
@@ -229,9 +237,17 @@ function projectClasses(
     classes.add("project-root");
 }
 
+/** `path.split("/")[1] ?? ""` (`/usr/bin` → `usr`) without splitting the whole path. */
+function secondField(path: string): string {
+  const a = path.indexOf("/");
+  if (a < 0) return "";
+  const b = path.indexOf("/", a + 1);
+  return path.slice(a + 1, b < 0 ? undefined : b);
+}
+
 /** The file system area: devices, temp, proc/sys, system trees and their logs. */
 function areaClasses(classes: Classes, literal: string, globbed: boolean): void {
-  const top = literal.split("/")[1] ?? "";
+  const top = secondField(literal);
   if (literal.startsWith("/dev/")) {
     if (literal.startsWith("/dev/tcp/") || literal.startsWith("/dev/udp/")) classes.add("network");
     else if (SAFE_DEVICES.has(literal) || literal.startsWith("/dev/fd/")) classes.add("devnull");
@@ -257,7 +273,7 @@ function homeFileClasses(classes: Classes, literal: string, home: string): void 
     ? literal.slice(home.length + 1)
     : /^\/(home\/[^/]+|root|Users\/[^/]+)\/(.*)$/.exec(literal)?.[2];
   if (rel === undefined || rel === "") return;
-  if (CREDENTIAL_HOME.some((r) => r.test(rel))) classes.add("credential");
+  if (CREDENTIAL_HOME_ANY.test(rel)) classes.add("credential");
   if (SHELL_RC.test(rel)) classes.add("shell-rc");
   // Shell and REPL history is the record of what ran: emptying it is covering tracks.
   if (HISTORY.test(rel)) {
@@ -273,11 +289,11 @@ function homeFileClasses(classes: Classes, literal: string, home: string): void 
 /** Credentials by system path, by a home-relative name under any directory, or by file name. */
 function credentialClasses(classes: Classes, path: string, literal: string, globbed: boolean) {
   const base = literal.slice(literal.lastIndexOf("/") + 1);
-  if (CREDENTIAL_SYSTEM.some((r) => r.test(literal))) classes.add("credential");
+  if (CREDENTIAL_SYSTEM_ANY.test(literal)) classes.add("credential");
   // `.aws/credentials`, `.ssh/id_rsa` under any directory (another user's home, `//.aws`, a copy).
   for (let i = literal.indexOf("/."); i >= 0; i = literal.indexOf("/.", i + 1)) {
     const tail = literal.slice(i + 1);
-    if (CREDENTIAL_HOME.some((r) => r.test(tail))) classes.add("credential");
+    if (CREDENTIAL_HOME_ANY.test(tail)) classes.add("credential");
   }
   if (CREDENTIAL_NAME.test(base) && !globbed) classes.add("credential");
   if (globbed && /\.(pem|key)$/.test(path)) classes.add("credential");

@@ -225,10 +225,18 @@ export const UNIVERSAL_DRY_RUN: ReadonlySet<string> = new Set([
   "--whatif",
 ]);
 
+/** The word up to its first `=` (`--opt=v` → `--opt`), the whole word without one. */
+export function beforeEquals(a: string): string {
+  const eq = a.indexOf("=");
+  return eq < 0 ? a : a.slice(0, eq);
+}
+
 /** Whether the command carries a universal dry-run option. */
 export function isDryRun(c: CommandFacts): boolean {
   for (const f of c.flags) if (UNIVERSAL_DRY_RUN.has(f)) return true;
-  for (const a of c.argv) if (UNIVERSAL_DRY_RUN.has(a.split("=")[0]!)) return true;
+  // Each of them starts with `--`: other words are not split at `=` (a per-word array).
+  for (const a of c.argv)
+    if (a.startsWith("--") && UNIVERSAL_DRY_RUN.has(beforeEquals(a))) return true;
   return false;
 }
 

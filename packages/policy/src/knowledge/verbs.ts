@@ -1,7 +1,7 @@
 import type { CommandFacts, Effect } from "../types.js";
 import { TARGETED } from "../effects/table.js";
 import { hostOf, isLocalHost, isUrl, type Target } from "../effects/target.js";
-import { isDryRun, plainWords } from "./described.js";
+import { beforeEquals, isDryRun, plainWords } from "./described.js";
 import { generatedValued } from "./grammars.js";
 import { readKnowledge } from "./read.js";
 import { verbsFileSchema, type VerbSpec } from "./schema.js";
@@ -29,7 +29,7 @@ export type VerbTest = (c: CommandFacts) => string | undefined;
 function hasOption(c: CommandFacts, names: ReadonlySet<string>): boolean {
   for (const f of c.flags) if (names.has(f)) return true;
   for (const o in c.options) if (names.has(o)) return true;
-  for (const a of c.argv) if (a.startsWith("-") && names.has(a.split("=")[0]!)) return true;
+  for (const a of c.argv) if (a.startsWith("-") && names.has(beforeEquals(a))) return true;
   return false;
 }
 
@@ -270,15 +270,72 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
   };
 }
 
-let compiled: { spec: VerbSpec; test: VerbTest }[] | undefined;
+/**
+ * Keys of an entry that only narrow a match the entry's `words` make: an entry with nothing else
+ * needs one of its words among the command's first {@link DEPTH} words. Any other key (flags,
+ * option values, the program itself, the special forms) can match without one: such an entry is
+ * always tried, as is an entry with a key this list does not know.
+ */
+const WORD_FILTERS: ReadonlySet<string> = new Set([
+  "id",
+  "effect",
+  "reason",
+  "match",
+  "not_match",
+  "words",
+  "place",
+  "follows",
+  "before",
+  "operand_match",
+  "unless_options",
+  "with_options",
+  "with_path",
+  "remote_host",
+  "program_match",
+]);
+
+/** The words one of which the entry needs among the command's first words, or undefined. */
+function requiredWords(v: VerbSpec): readonly string[] | undefined {
+  if (v.words === undefined) return undefined;
+  for (const [key, value] of Object.entries(v))
+    if (value !== undefined && !WORD_FILTERS.has(key)) return undefined;
+  return v.words;
+}
+
 let remoteLocations: readonly RegExp[] = [];
 
-function verbs(): { spec: VerbSpec; test: VerbTest }[] {
+interface CompiledVerbs {
+  entries: { spec: VerbSpec; test: VerbTest; indexed: boolean }[];
+  /** Word → the entries that require one of their words to be it (by position in `entries`). */
+  byWord: Map<string, number[]>;
+}
+
+let compiled: CompiledVerbs | undefined;
+
+function verbs(): CompiledVerbs {
   if (compiled !== undefined) return compiled;
   const file = readKnowledge("verbs.yaml", verbsFileSchema);
   remoteLocations = file.remote_locations.map((r) => new RegExp(r, "i"));
-  compiled = file.verbs.map((spec) => ({ spec, test: compileVerb(spec, remoteLocations) }));
+  const byWord = new Map<string, number[]>();
+  const entries = file.verbs.map((spec, k) => {
+    const words = requiredWords(spec);
+    for (const w of new Set(words)) byWord.set(w, [...(byWord.get(w) ?? []), k]);
+    return { spec, test: compileVerb(spec, remoteLocations), indexed: words !== undefined };
+  });
+  compiled = { entries, byWord };
   return compiled;
+}
+
+/**
+ * Which entries can apply to the command: every entry that needs no particular word, and those
+ * whose words one of its first {@link DEPTH} words is (most commands name none of them, and the
+ * entries are then not tried at all).
+ */
+function candidates(c: CommandFacts, v: CompiledVerbs): boolean[] {
+  const out = v.entries.map((e) => !e.indexed);
+  for (let i = 0; i < Math.min(DEPTH, c.words.length); i++)
+    for (const k of v.byWord.get(c.words[i]!) ?? []) out[k] = true;
+  return out;
 }
 
 /** Verbs that delete, revoke or disable a named object (not `stop`: a service or container). */
@@ -367,7 +424,11 @@ export function verbEffects(c: CommandFacts, i: number, target: Target, named = 
   const out: Effect[] = [];
   // `ssh h rm x`: the words after the host are the remote command's, judged as that command.
   if (isDryRun(c) || c.tags.includes("remote-command")) return out;
-  for (const { spec, test } of verbs()) {
+  const v = verbs();
+  const tried = candidates(c, v);
+  for (let k = 0; k < v.entries.length; k++) {
+    if (!tried[k]) continue;
+    const { spec, test } = v.entries[k]!;
     const what = test(c);
     if (what === undefined || plainWords(c.program).has(what)) continue;
     const unplaced = spec.effect === "destroy" && unplacedRemote(c, what, target, named);

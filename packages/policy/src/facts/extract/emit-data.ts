@@ -168,7 +168,7 @@ const DATA_BRANCHES: readonly Branch[] = [
       readFiles(ex, x);
     },
   },
-  { when: (x) => READERS.has(x.program) || PATTERN_FIRST.has(x.program), run: readFiles },
+  { when: (p) => READERS.has(p) || PATTERN_FIRST.has(p), run: readFiles },
   { when: named("echo", "printf"), run: printText },
   ...NET_BRANCHES,
   { when: named("compgen", "complete"), run: optionCommand("compgen -C", "-C") },

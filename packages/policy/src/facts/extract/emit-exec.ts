@@ -1,5 +1,5 @@
 import { parseArgs, type OptionSpec } from "../argspec.js";
-import { SHELLS, AWKS, DELETERS, WRITERS, COMMAND_VARS } from "../programs.js";
+import { SHELLS, AWKS, DELETERS, WRITERS, COMMAND_VARS, interpreterFlags } from "../programs.js";
 import type { CommandEnv, EmitContext, Extractor } from "./state.js";
 import { shellText, stdinAsCode } from "./simple.js";
 import { scriptFile, interpreter } from "./scripts.js";
@@ -100,9 +100,9 @@ const EXEC_BRANCHES: readonly Branch[] = [
   { when: named("unset"), run: unset },
   { when: named("alias"), run: alias },
   { when: named("trap"), run: trap },
-  { when: (x) => SHELLS.has(x.program) || x.program === "su", run: shell },
+  { when: (p) => SHELLS.has(p) || p === "su", run: shell },
   {
-    when: (x) => x.interp !== undefined || AWKS.has(x.program),
+    when: (p) => interpreterFlags(p) !== undefined || AWKS.has(p),
     run: (ex, x) => interpreter(ex, x.program, x.rest, x.argv, x.env, x.paths, x.texts),
   },
   {
@@ -124,12 +124,12 @@ const EXEC_BRANCHES: readonly Branch[] = [
     when: named("git"),
     run: (ex, x) => git(ex, x.parsed, x.env, x.positionals, x.addPath, x.looksLikePath),
   },
-  { when: (x) => files.DISK_TOOLS.test(x.program), run: files.diskTool },
-  { when: (x) => DELETERS.has(x.program), run: files.deleteAll },
+  { when: (p) => files.DISK_TOOLS.test(p), run: files.diskTool },
+  { when: (p) => DELETERS.has(p), run: files.deleteAll },
   { when: named("mv"), run: files.move },
   { when: named("cp", "install", "ln", "rsync", "scp", "rclone"), run: files.copy },
   { when: named("tee"), run: files.tee },
-  { when: (x) => WRITERS.has(x.program), run: files.writeAll },
+  { when: (p) => WRITERS.has(p), run: files.writeAll },
   { when: named("tar"), run: files.tar },
   { when: named("unzip"), run: files.unzip },
   { when: named("7z", "7za", "7zr"), run: files.sevenZip },

@@ -221,6 +221,8 @@ function mountOptions(x: EmitContext): void {
   for (const v of parsed.options["--mount"] ?? []) mount(v);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    // Every name read below starts with `-`: the other words (most of them) are skipped unsplit.
+    if (a.charCodeAt(0) !== 45) continue;
     const eq = a.indexOf("=");
     const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
     const value = name === a ? argv[i + 1] : a.slice(eq + 1);
