@@ -6,6 +6,7 @@ import { decideEffect, EFFECT_TABLE, TARGETED } from "./effects/table.js";
 import { extractFacts } from "./facts/extract.js";
 import { describedEffects } from "./knowledge/described.js";
 import { loadKnowledge } from "./knowledge/load.js";
+import { classesOf, meets } from "./rules/need.js";
 import { verbEffects } from "./knowledge/verbs.js";
 import { SHELLS, basename } from "./facts/programs.js";
 import type { CompiledRule, Policy, RuleIndex } from "./policy.js";
@@ -134,7 +135,10 @@ function matchRules(
   const candidates = policy.index
     ? (policy.index.byProgram.get(c.program) ?? policy.index.generic)
     : policy.rules;
+  let classes: ReadonlySet<string> | undefined;
+  const pathClasses = (): ReadonlySet<string> => (classes ??= classesOf(c));
   for (const r of candidates) {
+    if (r.need !== undefined && !meets(r.need, c, pathClasses)) continue;
     if (!r.test(c)) continue;
     if (policy.index !== undefined && !genericRules(policy.index).has(r)) out.specific = true;
     const remote = r.effect !== undefined && TARGETED.has(r.effect) && target.remote;

@@ -8,7 +8,8 @@ import { decideEffect, type EffectKind } from "./effects/table.js";
 import { explain } from "./explain.js";
 import { loadKnowledge, type Knowledge } from "./knowledge/load.js";
 import { compileMatcher, programsOf, type Predicate } from "./rules/matcher.js";
-import { packSchema, type PackSpec } from "./rules/schema.js";
+import { needOf, type Need } from "./rules/need.js";
+import { packSchema, type Matcher, type PackSpec } from "./rules/schema.js";
 import type { DecisionKind, PolicyContext } from "./types.js";
 
 /** Absolute path of the shipped default pack (works from `src/` and from the built `lib/`). */
@@ -36,6 +37,8 @@ export interface CompiledRule {
   /** The pack file it came from. */
   file: string;
   test: Predicate;
+  /** A necessary condition of `test`, checked first (rules/need.ts); absent: always tested. */
+  need?: Need;
 }
 
 /** A compiled policy: rules from every pack, overrides applied, context defaults. */
@@ -72,6 +75,12 @@ function buildIndex(rules: CompiledRule[], programs: Map<string, string[] | unde
     byProgram.set(p, merged);
   }
   return { byProgram, generic };
+}
+
+/** The rule's necessary condition as an optional field (none for a rule that can match anything). */
+function optionalNeed(when: Matcher): { need?: Need } {
+  const need = needOf(when);
+  return need === undefined ? {} : { need };
 }
 
 /** Read, validate and compile one pack file (examples are checked later, with all rules known). */
@@ -115,6 +124,7 @@ function readPack(file: string): {
       ...(r.alternative === undefined ? {} : { alternative: r.alternative }),
       file,
       test: compileMatcher(r.when),
+      ...optionalNeed(r.when),
     };
   });
   return { spec, rules, programs };

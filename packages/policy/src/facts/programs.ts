@@ -217,6 +217,23 @@ export function basename(p: string): string {
   return s.slice(s.lastIndexOf("/") + 1);
 }
 
+const PROGRAM_NAMES = new Map<string, string>();
+
+/**
+ * The program a command word names: its last path segment, lower-cased, by family
+ * (`/usr/bin/Python3.11` → `python`). Asked for every simple command (by the wrapper peeling and
+ * again by the emitters), so remembered per word; bounded: cleared when full.
+ */
+export function programName(word: string): string {
+  let name = PROGRAM_NAMES.get(word);
+  if (name === undefined) {
+    if (PROGRAM_NAMES.size >= 4096) PROGRAM_NAMES.clear();
+    name = family(basename(word).toLowerCase());
+    PROGRAM_NAMES.set(word, name);
+  }
+  return name;
+}
+
 /** Normalise programs named by version (`python3.11`, `pip3`) to the family name. */
 export function family(name: string): string {
   // Only a name ending in a version (a digit or a dot) can differ from its family.

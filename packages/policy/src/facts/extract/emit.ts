@@ -2,15 +2,7 @@ import { embeddedShell, handedShellFiles } from "./handed.js";
 import { transferSends } from "./senders.js";
 import type { PathFact, PathRole } from "../../types.js";
 import { specOf, parseArgs, type OptionSpec, type ParsedArgs } from "../argspec.js";
-import {
-  SHELLS,
-  interpreterFlags,
-  DECODERS,
-  READERS,
-  DELETERS,
-  basename,
-  family,
-} from "../programs.js";
+import { SHELLS, interpreterFlags, DECODERS, READERS, DELETERS, programName } from "../programs.js";
 import { absolutize, pathFact, type ArgValue, type PathScope } from "../paths.js";
 import { type Output, NONE, lit, type EmitContext, type CommandEnv, Extractor } from "./state.js";
 import { push } from "./simple.js";
@@ -23,7 +15,7 @@ import { remoteMounters } from "../../knowledge/abbreviations.js";
 export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
   const head = args[0]!;
   const programPath = head.value;
-  const program = family(basename(programPath).toLowerCase());
+  const program = programName(programPath);
   const spec = specOf(program);
   const x = contextOf(ex, program, args.slice(1), env, spec);
   const { rest, argv, ps, parsed, paths, texts, sql, positionals } = x;

@@ -1,5 +1,5 @@
 import { specOf, parseArgs } from "../argspec.js";
-import { COMMAND_VARS, basename, family, firstCommandIndex } from "../programs.js";
+import { COMMAND_VARS, firstCommandIndex, programName } from "../programs.js";
 import { splitWords } from "../text.js";
 import { absolutize, type ArgValue } from "../paths.js";
 import { findRunner, runnerIndex } from "../../knowledge/runners.js";
@@ -23,7 +23,7 @@ export function run(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
       frame: { ...env.frame, wrappers: [...env.frame.wrappers, `alias ${head.value}`] },
     });
   }
-  const name = family(basename(head.value).toLowerCase());
+  const name = programName(head.value);
   const wrap: Wrap = (by, inner, patch = {}) => {
     if (inner.length === 0) return emit(ex, args, env);
     return run(ex, inner, {
