@@ -90,6 +90,8 @@ describe("operands of a program nothing else knows", () => {
         "frobnicate",
       ),
     ).toEqual([
+      // with a URL among the operands, `-o FILE` is the download's output (emit.ts downloadedOutput)
+      "write /opt/v system",
       "operand /workspace/a project",
       "operand /b outside",
       "operand /root/c home",

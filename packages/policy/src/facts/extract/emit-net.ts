@@ -25,16 +25,26 @@ const SENT_OPTIONS = [
 /** Of SENT_OPTIONS, those whose whole value is a file name. */
 const FILE_OPTIONS = new Set(["-T", "--upload-file", "--post-file", "--body-file"]);
 
+/** httpie's `http` and `https`, xh's `xh` and `xhs`. */
+const HTTPIE: ReadonlySet<string> = new Set(["http", "https", "xh", "xhs"]);
+
 /** An HTTP client: where the body goes (stdout or a file), then what it sends. */
 function fetchUrl(_ex: Extractor, x: EmitContext): void {
   const { program, env, ps, parsed, positionals, addPath, optionValue } = x;
   const out = optionValue("-o", "--output", "-O", "--output-document");
+  // httpie(1) and xh(1): the body goes to stdout unless -o/--output names a file or -d/--download
+  // saves it under the URL's name
+  const httpie = HTTPIE.has(program);
   const toStdout =
     program === "curl" || program === "fetch"
       ? (out === undefined || out === "-") &&
         !parsed.flags.includes("-O") &&
         !parsed.flags.includes("--remote-name")
-      : out === "-" || program === "http" || program === "xh";
+      : httpie
+        ? (out === undefined || out === "-") &&
+          !parsed.flags.includes("-d") &&
+          !parsed.flags.includes("--download")
+        : out === "-";
   if (toStdout) x.output = { kind: "network" };
   else {
     const url = positionals.find((a) => /^[a-z]+:\/\//i.test(a.value) || /\./.test(a.value));
@@ -126,7 +136,7 @@ function netcat(_ex: Extractor, x: EmitContext): void {
 
 /** Programs that fetch, log in to or talk to other hosts, in emitData's order. */
 export const NET_BRANCHES: readonly Branch[] = [
-  { when: named("curl", "wget", "fetch", "aria2c", "http", "xh"), run: fetchUrl },
+  { when: named("curl", "wget", "fetch", "aria2c", "http", "https", "xh", "xhs"), run: fetchUrl },
   { when: named("ssh"), run: ssh },
   { when: named("nc", "ncat", "netcat", "socat", "telnet"), run: netcat },
 ];

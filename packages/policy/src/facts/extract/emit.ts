@@ -171,6 +171,32 @@ function environmentOutput(x: EmitContext, output: Output): Output {
   return output;
 }
 
+/** Output options of downloaders (`-o FILE`, `--output FILE`, wget's `-O FILE`). */
+const OUTPUT_OPTIONS: ReadonlySet<string> = new Set(["-o", "--output", "-O", "--output-document"]);
+const FETCHED_URL = /^(?:https?|ftps?):\/\//i;
+
+/**
+ * A program nobody named, given a URL and an output option (`PROG -o FILE URL`: curlie, an
+ * httpie-like client, a media downloader): the file holds what came from the network, as curl's
+ * does, so running it later runs fetched code.
+ */
+function downloadedOutput(x: EmitContext): void {
+  const { argv, env, ps, addPath } = x;
+  if (!argv.some((a) => FETCHED_URL.test(a))) return;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+    if (!OUTPUT_OPTIONS.has(eq > 0 ? a.slice(0, eq) : a)) continue;
+    const file = eq > 0 ? a.slice(eq + 1) : argv[i + 1];
+    if (file === undefined || file === "-" || file.startsWith("-") || FETCHED_URL.test(file))
+      continue;
+    const abs = absolutize(file, ps);
+    if (abs !== undefined) env.scope.files.set(abs, { origin: "network" });
+    addPath(file, "write");
+    return;
+  }
+}
+
 /** Generic reading for the rest: path-looking operands of a program no emitter named paths for. */
 function genericOperands(x: EmitContext, spec: OptionSpec | undefined): void {
   const { program, rest, parsed, paths, positionals, addPath, interp } = x;
@@ -181,6 +207,7 @@ function genericOperands(x: EmitContext, spec: OptionSpec | undefined): void {
     program !== "echo" &&
     program !== "printf"
   ) {
+    downloadedOutput(x);
     for (const a of positionals) if (looksLikePath(a)) addPath(a, "operand");
     // A generated grammar's option values: read as they were before the grammar knew them.
     if (spec?.generated === true)
