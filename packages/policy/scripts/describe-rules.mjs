@@ -164,7 +164,7 @@ export const RULES = [
     id: "disk.format",
     effect: "disk",
     re: new RegExp(
-      `${LEAD}(?:format|formats|wipe|wipes|erase|erases|zap|zaps|partition|partitions|zero|zeroes)\\b(?: (?:the|a|an|whole|entire|all))* (?:disks?|devices?|drives?|partitions?|block devices?|cards?|partition tables?)\\b`,
+      `${LEAD}(?:format|formats|wipe|wipes|erase|erases|zap|zaps|partition|partitions|zero|zeroes)\\b(?: (?:the|a|an|whole|entire|all|available))* (?:disks?|devices?|drives?|partitions?|block devices?|cards?|partition tables?|(?:(?:filesystem|partition-table|raid|superblock) )?signatures)\\b`,
     ),
   },
 ];
@@ -228,7 +228,7 @@ export function classifyName(word) {
 
 /** An option described as a rehearsal: with it, the program does not do what it describes. */
 const DRY_RUN =
-  /\b(?:dry[- ]?run|(?:do not|don't|without) actually|do everything except actually|simulate|show what would|without (?:uploading|publishing|sending|pushing|deploying))\b/;
+  /\b(?:dry[- ]?run|(?:do not|don't|without) actually|do everything except actually|(?:causes?|does) everything to be done except|simulate|show what would|without (?:uploading|publishing|sending|pushing|deploying))\b/;
 
 /** Whether an option's description makes it a dry run. */
 export function isDryRun(description) {

@@ -501,7 +501,7 @@ describe("the gate reads described effects below hand-written knowledge", () => 
   });
 });
 
-describe("the generator reads a shell by its -c and -i options", () => {
+describe("the generator reads a shell by its -c and -i options, a device's signatures erased", () => {
   const doc = generate(
     {
       // a shell: -c runs commands, -i makes it interactive (rc.fish, xonsh.fish, nu.fish)
@@ -524,9 +524,23 @@ describe("the generator reads a shell by its -c and -i options", () => {
         "complete -c vcsx -s c -d 'Commands to execute'",
         "complete -c vcsx -n '__fish_seen_subcommand_from add' -s i -d 'Interactive mode'",
       ].join("\n"),
+      // wipefs(8): -a erases the signatures on the device; -n does everything but the write
+      "fish/wipex.fish": [
+        "complete -c wipex -s a -l all -d 'Erase all available signatures'",
+        "complete -c wipex -s n -l no-act -d 'Causes everything to be done except for the write() call'",
+      ].join("\n"),
+      // a key's signatures deleted is no device erased
+      "fish/keyx.fish": "complete -c keyx -l delete-sigs -d 'Delete signatures from a key'\n",
     },
-    ["shx", "shy", "calcx", "compx", "vcsx"],
+    ["shx", "shy", "calcx", "compx", "vcsx", "wipex", "keyx"],
   );
+  it("erasing signatures is the disk effect; the no-act option is its dry run", () => {
+    expect(doc.programs.wipex).toEqual([
+      { flags: ["--all", "-a"], effect: "disk", rule: "disk.format" },
+    ]);
+    expect(doc.dry_run.wipex).toEqual(["--no-act", "-n"]);
+    expect(doc.programs.keyx).toBeUndefined();
+  });
   it("a program with both is a shell, interactive when run with nothing to run", () => {
     for (const p of ["shx", "shy"])
       expect(doc.programs[p]?.find((e) => e.program === true)).toEqual({
