@@ -132,14 +132,14 @@ function matchRules(
   effects: Effect[],
 ): Matched {
   const out: Matched = { matches: [], vouched: false, specific: false };
-  const candidates = policy.index
-    ? (policy.index.byProgram.get(c.program) ?? policy.index.generic)
-    : policy.rules;
+  const own = policy.index?.byProgram.get(c.program);
+  const candidates = own ?? policy.index?.generic ?? policy.rules;
   let classes: ReadonlySet<string> | undefined;
   const pathClasses = (): ReadonlySet<string> => (classes ??= classesOf(c));
   for (const r of candidates) {
     if (r.need !== undefined && !meets(r.need, c, pathClasses)) continue;
-    if (!r.test(c)) continue;
+    // In the program's own list, a rule naming programs names this one: its program clause holds.
+    if (!(own !== undefined ? (r.indexedTest ?? r.test) : r.test)(c)) continue;
     if (policy.index !== undefined && !genericRules(policy.index).has(r)) out.specific = true;
     const remote = r.effect !== undefined && TARGETED.has(r.effect) && target.remote;
     const local = r.effect === "send" && target.known && !target.remote;

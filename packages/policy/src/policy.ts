@@ -37,6 +37,11 @@ export interface CompiledRule {
   /** The pack file it came from. */
   file: string;
   test: Predicate;
+  /**
+   * `test` without its `program` clause, for a rule reached through the index by one of its own
+   * programs (the clause then always holds); absent when the rule has no such clause.
+   */
+  indexedTest?: Predicate;
   /** A necessary condition of `test`, checked first (rules/need.ts); absent: always tested. */
   need?: Need;
 }
@@ -78,8 +83,10 @@ function buildIndex(rules: CompiledRule[], programs: Map<string, string[] | unde
 }
 
 /** The rule's necessary condition as an optional field (none for a rule that can match anything). */
-function optionalNeed(when: Matcher): { need?: Need } {
-  const need = needOf(when);
+function optionalNeed(when: Matcher, programs: string[] | undefined): { need?: Need } {
+  // A rule that names its programs is a candidate only for them (the index): its need, one of
+  // those programs, always holds there and would only cost a look-up.
+  const need = programs === undefined ? needOf(when) : undefined;
   return need === undefined ? {} : { need };
 }
 
@@ -124,7 +131,8 @@ function readPack(file: string): {
       ...(r.alternative === undefined ? {} : { alternative: r.alternative }),
       file,
       test: compileMatcher(r.when),
-      ...optionalNeed(r.when),
+      ...(r.when.program ? { indexedTest: compileMatcher({ ...r.when, program: undefined }) } : {}),
+      ...optionalNeed(r.when, programs.get(r.id)),
     };
   });
   return { spec, rules, programs };

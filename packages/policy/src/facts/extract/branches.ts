@@ -18,26 +18,33 @@ export function named(...names: string[]): (program: string) => boolean {
 
 /** Programs remembered per table; past this the memo starts again (program names are input). */
 const MEMO_LIMIT = 4096;
-/** Per table, the index of the branch each program takes (-1: none). */
-const chosen = new WeakMap<readonly Branch[], Map<string, number>>();
+
+/** Branches in table order, with the branch each program takes remembered (-1: none). */
+export interface BranchTable {
+  branches: readonly Branch[];
+  chosen: Map<string, number>;
+}
+
+/** A table of branches, tried in the order given. */
+export function branchTable(branches: readonly Branch[]): BranchTable {
+  return { branches, chosen: new Map() };
+}
 
 /** The index of the first branch, in table order, whose test holds for the program; -1 if none. */
-function branchOf(branches: readonly Branch[], program: string): number {
-  let memo = chosen.get(branches);
-  if (memo === undefined) chosen.set(branches, (memo = new Map()));
-  let k = memo.get(program);
+function branchOf(table: BranchTable, program: string): number {
+  let k = table.chosen.get(program);
   if (k === undefined) {
-    if (memo.size >= MEMO_LIMIT) memo.clear();
-    k = branches.findIndex((b) => b.when(program));
-    memo.set(program, k);
+    if (table.chosen.size >= MEMO_LIMIT) table.chosen.clear();
+    k = table.branches.findIndex((b) => b.when(program));
+    table.chosen.set(program, k);
   }
   return k;
 }
 
 /** Runs the first branch, in table order, whose test holds; false when none does. */
-export function runFirst(branches: readonly Branch[], ex: Extractor, x: EmitContext): boolean {
-  const k = branchOf(branches, x.program);
+export function runFirst(table: BranchTable, ex: Extractor, x: EmitContext): boolean {
+  const k = branchOf(table, x.program);
   if (k < 0) return false;
-  branches[k]!.run(ex, x);
+  table.branches[k]!.run(ex, x);
   return true;
 }

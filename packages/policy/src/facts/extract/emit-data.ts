@@ -3,7 +3,7 @@ import { absolutize, pathFact } from "../paths.js";
 import { lit, type EmitContext, Extractor } from "./state.js";
 import { shellText } from "./simple.js";
 import { printfText, simpleEscapes } from "../text.js";
-import { named, runFirst, type Branch } from "./branches.js";
+import { branchTable, named, runFirst, type Branch, type BranchTable } from "./branches.js";
 import { NET_BRANCHES } from "./emit-net.js";
 
 /** ed's own command language on stdin: `e f`/`r f` read a file, `w f` writes one, `!cmd` runs. */
@@ -159,7 +159,7 @@ function databaseClient(ex: Extractor, x: EmitContext): void {
 }
 
 /** The data programs, tried in order: the first whose test holds is the one that runs. */
-const DATA_BRANCHES: readonly Branch[] = [
+const DATA_BRANCHES: BranchTable = branchTable([
   // view(1) is vim read-only: it reads its files, and its `+cmd`/`-c cmd` run like vim's.
   {
     when: named("view"),
@@ -192,7 +192,7 @@ const DATA_BRANCHES: readonly Branch[] = [
     run: databaseClient,
   },
   // git-lfs: nothing beyond the generic reading
-];
+]);
 
 /** Programs that read, print, fetch or talk to services. */
 export function emitData(ex: Extractor, x: EmitContext): void {

@@ -4,7 +4,7 @@ import type { CommandEnv, EmitContext, Extractor } from "./state.js";
 import { shellText, stdinAsCode } from "./simple.js";
 import { scriptFile, interpreter } from "./scripts.js";
 import { sed, git, find } from "./tools.js";
-import { named, runFirst, type Branch } from "./branches.js";
+import { branchTable, named, runFirst, type BranchTable } from "./branches.js";
 import * as files from "./emit-files.js";
 
 /** The options of a shell that take a value (`-o pipefail`), shared by every call. */
@@ -95,7 +95,7 @@ function fromTerminal(env: CommandEnv): boolean {
 }
 
 /** The exec programs, tried in order: the first whose test holds is the one that runs. */
-const EXEC_BRANCHES: readonly Branch[] = [
+const EXEC_BRANCHES: BranchTable = branchTable([
   { when: named("export", "declare", "typeset", "local", "readonly"), run: declare },
   { when: named("unset"), run: unset },
   { when: named("alias"), run: alias },
@@ -134,7 +134,7 @@ const EXEC_BRANCHES: readonly Branch[] = [
   { when: named("unzip"), run: files.unzip },
   { when: named("7z", "7za", "7zr"), run: files.sevenZip },
   { when: named("zip"), run: files.zip },
-];
+]);
 
 /** Programs that run other code or change the shell: shells, interpreters, find, git, deletes, copies. */
 export function emitExec(ex: Extractor, x: EmitContext): boolean {
