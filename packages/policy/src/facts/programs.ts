@@ -298,15 +298,12 @@ export function firstCommandIndex(
       continue;
     }
     // short bundle: a valued letter takes the rest or the next word
-    let consumed = false;
     for (let j = 1; j < a.length; j++) {
       if (valued.has(`-${a[j]!}`)) {
         if (j === a.length - 1) i++;
-        consumed = true;
         break;
       }
     }
-    void consumed;
     i++;
   }
   return Math.min(i + skip, values.length + skip);
