@@ -7,7 +7,7 @@ import { knowledgeDir, readKnowledge } from "./read.js";
 import { runnerIndex } from "./runners.js";
 import { manifestIndex } from "./manifests.js";
 import { abbreviationTable } from "./abbreviations.js";
-import { basename, family } from "../facts/programs.js";
+import { programName } from "../facts/programs.js";
 import type { PolicyContext } from "../types.js";
 
 export { knowledgeDir };
@@ -88,8 +88,8 @@ function runnerExampleFailures(ctx: Required<PolicyContext>): string[] {
       for (const { cmd, runs } of spec.examples) {
         const facts = extractFacts(cmd, ctx);
         const shell = facts.commands.some((c) => c.tags.includes("interactive-shell"));
-        const own = family(basename(cmd.split(/\s+/)[0] ?? "").toLowerCase());
-        const want = family(basename(runs).toLowerCase());
+        const own = programName(cmd.split(/\s+/)[0] ?? "");
+        const want = programName(runs);
         const ok =
           runs === "shell"
             ? shell
