@@ -8,7 +8,9 @@
 // written to
 // stryker/policy-sample.json; the same seed on the same sources gives the same sample.
 //
-//   node stryker/sample.mjs [--n 150] [--seed 16]    enumerate, draw, write policy-sample.json
+//   node stryker/sample.mjs [--n 150] [--seed 16] [--with-core]
+//                                     enumerate, draw, write policy-sample.json (--with-core:
+//                                     over the whole package, decision core included)
 //
 // A run then mutates only the sampled mutants' exact locations (`file:line:col-line:col`).
 // Stryker also generates every other mutant inside such a location (a sampled `{}` of a function
@@ -62,8 +64,12 @@ const packagePath = (f) => {
 const keyOf = (file, s, e, mutator, replacement) =>
   `${file}:${s.line}:${s.column}-${e.line}:${e.column} ${mutator} ${replacement}`;
 
-/** Every mutant Stryker's instrumenter generates in the package outside the decision core. */
-export async function enumerate() {
+/**
+ * Every mutant Stryker's instrumenter generates in the package outside the decision core, or in
+ * the whole package with `withCore` (a draw whose score estimates the package's at once, with no
+ * separate and possibly stale run of the core: `--with-core`).
+ */
+export async function enumerate(withCore = false) {
   // The instrumenter is a dependency of @stryker-mutator/core (not hoisted under pnpm).
   const core = createRequire(import.meta.url).resolve("@stryker-mutator/core/package.json");
   const { Instrumenter } = await import(
@@ -71,7 +77,7 @@ export async function enumerate() {
   );
   const quiet = { debug() {}, info() {}, warn() {}, isDebugEnabled: () => false };
   const sources = files(join(root, "packages/policy/src"))
-    .filter((f) => !CORE.some((re) => re.test(relative(root, f))))
+    .filter((f) => withCore || !CORE.some((re) => re.test(relative(root, f))))
     .map((f) => ({ name: f, mutate: true, content: readFileSync(f, "utf8") }));
   const { mutants } = await new Instrumenter(quiet).instrument(sources, {
     plugins: null,
@@ -106,7 +112,7 @@ export function draw(all, n, seed) {
     .map((i) => all[i]);
 }
 
-const sample = () =>
+export const sample = () =>
   existsSync(SAMPLE_FILE) ? JSON.parse(readFileSync(SAMPLE_FILE, "utf8")) : { mutants: [] };
 
 /** Stryker's mutators (instrumenter 9.6.1's, by name). */
@@ -220,7 +226,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   };
   const n = opt("--n", 150);
   const seed = opt("--seed", 16);
-  const all = await enumerate();
+  const withCore = process.argv.includes("--with-core");
+  const all = await enumerate(withCore);
   const picked = draw(all, n, seed);
   const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root })
     .toString()
@@ -229,9 +236,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const m of all) perFile[m.file] = (perFile[m.file] ?? 0) + 1;
   writeFileSync(
     SAMPLE_FILE,
-    `${JSON.stringify({ seed, n: picked.length, population: all.length, commit, perFile, mutants: picked }, null, 1)}\n`,
+    `${JSON.stringify({ seed, n: picked.length, population: all.length, withCore, commit, perFile, mutants: picked }, null, 1)}\n`,
   );
   console.log(
-    `${picked.length} of ${all.length} mutants (seed ${seed}, commit ${commit}) -> ${relative(root, SAMPLE_FILE)}`,
+    `${picked.length} of ${all.length} mutants (seed ${seed}, ${withCore ? "the whole package" : "outside the decision core"}, commit ${commit}) -> ${relative(root, SAMPLE_FILE)}`,
   );
 }

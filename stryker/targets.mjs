@@ -9,7 +9,7 @@
 // `parts`: a large target is run as parts (`pnpm mutate net` runs each, `pnpm mutate net:c` one),
 // each with its own report and incremental file, so that a finished part is kept when a run is
 // stopped; the target's score adds up its parts' reports.
-import { inPolicySample, policySample, policySampleParts } from "./sample.mjs";
+import { inPolicySample, policySample, policySampleParts, sample } from "./sample.mjs";
 
 // The policy sample's tests: every unit test of the package that reaches its code, but:
 // eval-figures.test.ts (the paper's figures over the whole corpus, 14 s a load) and corpus.test.ts
@@ -240,7 +240,9 @@ export const TARGETS = {
     // this target is a seeded uniform random sample of its mutants (stryker/sample.mjs,
     // stryker/policy-sample.json); its score counts the sampled mutants only (`counts`), an
     // estimate of the rest's score with a sampling error (README, "Mutation scores").
-    title: "policy: seeded uniform random sample of the mutants outside the decision core",
+    title: `policy: seeded uniform random sample of the mutants ${
+      sample().withCore === true ? "of the whole package" : "outside the decision core"
+    }`,
     root: "packages/policy",
     sample: true,
     counts: inPolicySample,
