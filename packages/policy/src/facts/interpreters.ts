@@ -184,7 +184,7 @@ export function codeEffects(code: string): CodeEffects {
       // regex.exec(...) and friends are not process calls
       if (!/require\(['"]child_process['"]\)|from ['"]child_process['"]/.test(code)) continue;
     }
-    const args = callArgs(code, m.index + m[0].length, open === "{" ? "{" : open);
+    const args = callArgs(code, m.index + m[0].length, open);
     // `os.system(("rm -rf /etc"))`: parentheses around one argument are not a list
     const first = unwrapParens(firstArg(args).trim());
     execs++;

@@ -8,7 +8,8 @@ import { edScript } from "./emit-data.js";
 export function dd(_ex: Extractor, x: EmitContext): void {
   const { rest, env, addPath } = x;
   for (const a of rest) {
-    const m = /^(if|of)=(.*)$/.exec(a.value);
+    // `s`: a value may hold a newline ($'of=/srv/x\ny'): dd writes the file of that whole name
+    const m = /^(if|of)=(.*)/s.exec(a.value);
     if (m) addPath({ ...a, value: m[2]! }, m[1] === "of" ? "write" : "read");
   }
   if (!rest.some((a) => a.value.startsWith("if="))) x.output = env.stdin;
