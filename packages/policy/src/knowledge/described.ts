@@ -78,12 +78,29 @@ type Test = (c: CommandFacts) => string | undefined;
 /** How far into the positional words a nested subcommand is looked for (`PROG GROUP ACTION`). */
 const DEPTH = 3;
 
+/**
+ * The lifecycle phases a `PLUGIN:GOAL` entry stands for, or undefined for other words. A build
+ * tool run with a list of phases and plugin goals (mvn(1): `mvn clean deploy`) runs each of them,
+ * so such a word counts wherever it stands; and a phase runs the goal of the plugin named like it
+ * (`deploy` runs `deploy:deploy`, `install` runs `install:install`), so a described `G:G` is the
+ * phase `G` too.
+ */
+function pluginGoals(ws: ReadonlySet<string>): ReadonlySet<string> | undefined {
+  const goals = [...ws].filter((w) => /^[a-z][\w.-]*:[a-z][\w.-]*$/.test(w));
+  if (goals.length === 0 || goals.length < ws.size) return undefined;
+  return new Set(
+    goals.filter((w) => w.split(":")[0] === w.split(":")[1]).map((w) => w.split(":")[0]!),
+  );
+}
+
 /** The word of `words` at the entry's place: the first word, or one after a word it follows. */
 function wordTest(e: Extract<Entry, { words: string[] }>): Test {
   const ws = new Set(e.words.map((w) => w.toLowerCase()));
   const after = e.after === undefined ? undefined : new Set(e.after.map((w) => w.toLowerCase()));
   if (e.among_options === true && after === undefined)
     return (c) => c.words.slice(0, DEPTH).find((w) => ws.has(w));
+  const goals = after === undefined ? pluginGoals(ws) : undefined;
+  if (goals !== undefined) return (c) => c.words.find((w) => ws.has(w) || goals.has(w));
   return (c) => {
     if (after === undefined) return ws.has(c.words[0] ?? "") ? c.words[0] : undefined;
     for (let i = 1; i < Math.min(c.words.length, DEPTH); i++) {

@@ -253,6 +253,12 @@ export const verbSchema = z
       .describe(
         "A rule deleted by its position, not by its text: `-D CHAIN N`, `delete N`, `… handle N`",
       ),
+    interface_address: z
+      .literal(true)
+      .optional()
+      .describe(
+        "`PROG IFACE ADDRESS`: a network interface's name as an operand, an IP address right after it (ifconfig(8)'s syntax)",
+      ),
     place: z
       .enum(["first", "nested", "any"])
       .describe("The subcommand (first word), a word after one or two others, or either"),
@@ -260,6 +266,9 @@ export const verbSchema = z
       .optional()
       .describe("The word may also be the value of one of these options (`-m MODE`)"),
     follows: names.optional().describe("The word before it is one of these"),
+    after: names
+      .optional()
+      .describe("One of the words before it (not only the one right before) is one of these"),
     before: names
       .optional()
       .describe("The word after it (its first comma-separated part) is one of these"),
@@ -304,8 +313,9 @@ export const verbSchema = z
         v.capture_filter,
         v.rule_position,
         v.object_commands,
+        v.interface_address,
       ].filter((x) => x !== undefined).length === 1,
-    "give exactly one of words, word_match, flags, remote_destination, capture_filter, rule_position and object_commands",
+    "give exactly one of words, word_match, flags, remote_destination, capture_filter, rule_position, object_commands and interface_address",
   );
 
 export const verbsFileSchema = z

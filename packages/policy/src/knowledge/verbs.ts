@@ -159,6 +159,31 @@ function objectCommand(table: Readonly<Record<string, readonly string[]>>): Verb
   };
 }
 
+/**
+ * A kernel-named network interface (`eth0`, `ens3`, `enp0s3`, `wlan0`, `br0`, `bond0`, `wg0`,
+ * `eth0.10`, `eth0:1`): a type prefix and a number. The loopback is left out: re-addressing it
+ * does not cut the orchestrator's path.
+ */
+const INTERFACE =
+  /^(?:eth|en|em|wl|ww|br|bond|team|vlan|veth|vmbr|tun|tap|wg|ib)[a-z]*\d[\w.:@-]*$/;
+/** An IPv4 or IPv6 address, with or without a prefix length. */
+const ADDRESS = /^(?:(?:\d{1,3}\.){3}\d{1,3}|[\da-f]*:[\da-f:]*:[\da-f.]*)(?:\/\d{1,3})?$/i;
+
+/**
+ * ifconfig(8)'s `IFACE [inet|inet6] ADDRESS`: the interface's address replaced. The interface is
+ * an operand of its own, not an option's value (`ping -I eth0 10.0.0.1` sends from it), and the
+ * address comes right after it (`ifconfig eth0 inet6 add …` adds one: a `add` word, no address).
+ */
+function interfaceAddress(c: CommandFacts): string | undefined {
+  const a = c.argv;
+  for (let i = 0; i + 1 < a.length; i++) {
+    if (!INTERFACE.test(a[i]!) || (i > 0 && a[i - 1]!.startsWith("-"))) continue;
+    const addr = a[i + 1] === "inet" || a[i + 1] === "inet6" ? a[i + 2] : a[i + 1];
+    if (addr !== undefined && ADDRESS.test(addr)) return `${a[i]} ${addr}`;
+  }
+  return undefined;
+}
+
 const HOST_OPTIONS = new Set(["-h", "--host", "--hostname", "--server"]);
 
 /**
@@ -204,6 +229,7 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
   if (v.remote_destination === true) return remoteDestination(remote);
   if (v.capture_filter === true) return captureFilter;
   if (v.object_commands !== undefined) return objectCommand(v.object_commands);
+  if (v.interface_address === true) return interfaceAddress;
   if (v.rule_position === true) {
     const named = new RegExp(v.program_match ?? "");
     return (c) => (named.test(c.program) ? rulePosition(c) : undefined);
@@ -212,6 +238,7 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
   const re = v.word_match === undefined ? undefined : new RegExp(v.word_match);
   const flags = v.flags === undefined ? undefined : new Set(v.flags);
   const follows = v.follows === undefined ? undefined : new Set(v.follows);
+  const after = v.after === undefined ? undefined : new Set(v.after);
   const before = v.before === undefined ? undefined : new Set(v.before);
   const withOpts = v.with_options === undefined ? undefined : new Set(v.with_options);
   const unless = new Set(v.unless_options ?? []);
@@ -246,6 +273,7 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
       const w = c.words[i]!;
       if (words !== undefined ? !words.has(w) : !re!.test(w)) continue;
       if (follows !== undefined && (i === 0 || !follows.has(c.words[i - 1]!))) continue;
+      if (after !== undefined && !c.words.slice(0, i).some((x) => after.has(x))) continue;
       if (before !== undefined && !before.has((c.words[i + 1] ?? "").split(",")[0]!)) continue;
       if (operand !== undefined && !c.words.slice(i + 1).some((x) => operand.test(x))) {
         // or the value of an option the entry needs (`delete -f app.yaml` where -f takes one)
@@ -285,6 +313,7 @@ const WORD_FILTERS: ReadonlySet<string> = new Set([
   "words",
   "place",
   "follows",
+  "after",
   "before",
   "operand_match",
   "unless_options",
