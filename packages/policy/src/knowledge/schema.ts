@@ -257,7 +257,7 @@ export const verbSchema = z
       .literal(true)
       .optional()
       .describe(
-        "`PROG IFACE ADDRESS`: a network interface's name as an operand, an IP address right after it (ifconfig(8)'s syntax)",
+        "`PROG IFACE ADDRESS` or `PROG IFACE down`: a network interface's name as an operand, an IP address or `down` right after it (ifconfig(8)'s and ip(8)'s `link set` syntax)",
       ),
     place: z
       .enum(["first", "nested", "any"])
@@ -290,7 +290,7 @@ export const verbSchema = z
     operand_match: regex
       .optional()
       .describe(
-        "Counts only when a positional word after it, or a with_options option's value, matches this regex",
+        "Counts only when a positional word after it, a with_options option's value, or the `flags` option's own value matches this regex",
       ),
     program_match: regex
       .optional()

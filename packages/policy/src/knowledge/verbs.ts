@@ -170,14 +170,16 @@ const INTERFACE =
 const ADDRESS = /^(?:(?:\d{1,3}\.){3}\d{1,3}|[\da-f]*:[\da-f:]*:[\da-f.]*)(?:\/\d{1,3})?$/i;
 
 /**
- * ifconfig(8)'s `IFACE [inet|inet6] ADDRESS`: the interface's address replaced. The interface is
- * an operand of its own, not an option's value (`ping -I eth0 10.0.0.1` sends from it), and the
- * address comes right after it (`ifconfig eth0 inet6 add …` adds one: a `add` word, no address).
+ * An interface re-addressed or taken down: ifconfig(8)'s `IFACE [inet|inet6] ADDRESS` and
+ * `IFACE down`, ip(8)'s `link set [dev] IFACE down`. The interface is an operand of its own, not
+ * an option's value (`ping -I eth0 10.0.0.1` sends from it), and the address or `down` comes
+ * right after it (`ifconfig eth0 inet6 add …` adds one and keeps the old).
  */
 function interfaceAddress(c: CommandFacts): string | undefined {
   const a = c.argv;
   for (let i = 0; i + 1 < a.length; i++) {
     if (!INTERFACE.test(a[i]!) || (i > 0 && a[i - 1]!.startsWith("-"))) continue;
+    if (a[i + 1] === "down") return `${a[i]} down`;
     const addr = a[i + 1] === "inet" || a[i + 1] === "inet6" ? a[i + 2] : a[i + 1];
     if (addr !== undefined && ADDRESS.test(addr)) return `${a[i]} ${addr}`;
   }
@@ -224,6 +226,17 @@ function namesLocalPath(c: CommandFacts, remote: readonly RegExp[]): boolean {
   );
 }
 
+/**
+ * Whether a positional word, or the option's own value (`--opt v`, `--opt=v`: as parsed, or from
+ * the argv where the program has no grammar), matches.
+ */
+function operandOf(c: CommandFacts, option: string, operand: RegExp): boolean {
+  if (c.words.some((w) => operand.test(w))) return true;
+  if ((c.options[option] ?? []).some((v) => operand.test(v.toLowerCase()))) return true;
+  const eq = `${option}=`;
+  return c.argv.some((a) => a.startsWith(eq) && operand.test(a.slice(eq.length).toLowerCase()));
+}
+
 /** Compile one entry of verbs.yaml (`remote`: the file's remote locations). */
 export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTest {
   if (v.remote_destination === true) return remoteDestination(remote);
@@ -262,9 +275,7 @@ export function compileVerb(v: VerbSpec, remote: readonly RegExp[] = []): VerbTe
       return c.program;
     if (flags !== undefined) {
       const f = c.flags.find((x) => flags.has(x));
-      return f !== undefined && (operand === undefined || c.words.some((w) => operand.test(w)))
-        ? f
-        : undefined;
+      return f !== undefined && (operand === undefined || operandOf(c, f, operand)) ? f : undefined;
     }
     for (const o of optionValues)
       for (const x of c.options[o] ?? [])
