@@ -13,7 +13,9 @@ import type { CommandFacts } from "../src/types.js";
  * and that hand-written knowledge of a program speaks before them.
  */
 const ctx = resolveContext({});
-const facts = (cmd: string): CommandFacts => extractFacts(cmd, ctx).commands[0]!;
+// The command an example is about is the outermost: the extractor emits it after the commands
+// its substitutions run.
+const facts = (cmd: string): CommandFacts => extractFacts(cmd, ctx).commands.at(-1)!;
 const file = readKnowledge("verbs.yaml", verbsFileSchema);
 const policy = loadPolicy();
 const verbIds = (cmd: string) =>

@@ -283,6 +283,17 @@ export const verbSchema = z
       .describe(
         "Counts only when a host option (-h, --host) or a URL names a host other than the guest",
       ),
+    value_match: regex
+      .optional()
+      .describe(
+        "With `flags`: counts only when a value the command gives the option matches this regex",
+      ),
+    stdin_local: z
+      .literal(true)
+      .optional()
+      .describe(
+        "Counts only when local files flow into the command (a pipe from a command that read them, a `<` redirect)",
+      ),
     program_too: z
       .literal(true)
       .optional()
