@@ -6,7 +6,40 @@
 // program-independent verbs read them. Expectations by hand, from the principle: publishing to a
 // shared repository and root on a cluster's node are `deny`; building, installing locally and
 // debugging a pod in its own namespaces are not.
+import { resolveContext } from "../src/context.js";
+import { extractFacts } from "../src/facts/extract.js";
+import { compileDescribed, describedIn } from "../src/knowledge/described.js";
 import { sides, sidesWithout } from "./sides.js";
+
+describe("a described PLUGIN:GOAL word, read for a made-up build tool", () => {
+  const ctx = resolveContext({});
+  const what = (cmd: string) =>
+    describedIn(
+      compileDescribed(
+        [
+          { words: ["ship:ship"], effect: "remote-change", rule: "remote.publish" },
+          { words: ["stage:push-staged"], effect: "remote-change", rule: "remote.publish" },
+          { words: ["push"], effect: "remote-change", rule: "remote.publish-verb" },
+        ],
+        [],
+      ),
+      extractFacts(cmd, ctx).commands[0]!,
+    ).map((d) => d.what);
+  it("counts anywhere among the phases and goals, and G:G as the phase G", () => {
+    expect(what("bx ship")).toEqual(["ship"]);
+    expect(what("bx clean ship")).toEqual(["ship"]);
+    expect(what("bx clean ship:ship")).toEqual(["ship:ship"]);
+    expect(what("bx clean stage:push-staged")).toEqual(["stage:push-staged"]);
+  });
+  it("a goal's plugin alone, another goal's phase or a plain word deeper is not", () => {
+    expect(what("bx stage")).toEqual([]);
+    expect(what("bx push-staged")).toEqual([]);
+    expect(what("bx install")).toEqual([]);
+    // a plain word keeps its place: the subcommand only
+    expect(what("bx clean push")).toEqual([]);
+    expect(what("bx push")).toEqual(["push"]);
+  });
+});
 
 describe("a lifecycle phase runs the plugin goal named like it", () => {
   sidesWithout(
