@@ -4,7 +4,7 @@ import { extractFacts } from "../facts/extract.js";
 import { compileService, serviceTarget, type ServiceRule } from "../effects/target.js";
 import { programsFileSchema, servicesFileSchema } from "./schema.js";
 import { knowledgeDir, readKnowledge } from "./read.js";
-import { runnerIndex } from "./runners.js";
+import { runnerIndex, runnerLanguages } from "./runners.js";
 import { manifestIndex } from "./manifests.js";
 import { abbreviationTable } from "./abbreviations.js";
 import { programName } from "../facts/programs.js";
@@ -104,6 +104,29 @@ function runnerExampleFailures(ctx: Required<PolicyContext>): string[] {
           );
       }
     }
+  return [...failures, ...languageExampleFailures(ctx)];
+}
+
+/** Check every language example: what it runs, `upload` (a file sent) or `nothing`. */
+function languageExampleFailures(ctx: Required<PolicyContext>): string[] {
+  const failures: string[] = [];
+  for (const spec of runnerLanguages())
+    for (const { cmd, runs } of spec.examples) {
+      const cs = extractFacts(cmd, ctx).commands;
+      const inner = cs.filter((c) => c.wrappers.length + c.via.length > 0);
+      const upload = cs.some((c) => c.tags.includes("upload"));
+      const want = programName(runs);
+      const ok =
+        runs === "upload"
+          ? upload
+          : runs === "nothing"
+            ? !upload && inner.length === 0
+            : inner.some((c) => c.program === want);
+      if (!ok)
+        failures.push(
+          `languages.yaml: ${spec.language}: example ${JSON.stringify(cmd)} should run ${runs}; judged: ${cs.map((c) => c.program).join(", ")}${upload ? " (upload)" : ""}`,
+        );
+    }
   return failures;
 }
 
@@ -135,3 +158,4 @@ function abbreviationExampleFailures(ctx: Required<PolicyContext>): string[] {
     }
   return failures;
 }
+

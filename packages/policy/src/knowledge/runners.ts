@@ -1,10 +1,16 @@
 import { readKnowledge } from "./read.js";
-import { runnersFileSchema, type RunnerSpec } from "./schema.js";
+import {
+  languagesFileSchema,
+  runnersFileSchema,
+  type LanguageSpec,
+  type RunnerSpec,
+} from "./schema.js";
 
 /** Runner entries by program name; entries with a subcommand come first. */
 export type RunnerIndex = ReadonlyMap<string, readonly RunnerSpec[]>;
 
 let cached: RunnerIndex | undefined;
+let languages: readonly LanguageSpec[] | undefined;
 
 /**
  * The programs that run other commands (`knowledge/runners.yaml`), read and indexed once per
@@ -42,4 +48,10 @@ export function findRunner(
     if (sub.every((w, k) => words[k]?.toLowerCase() === w)) return { spec, consumed: sub.length };
   }
   return undefined;
+}
+
+/** The program-independent command languages of `knowledge/languages.yaml`, read once. */
+export function runnerLanguages(): readonly LanguageSpec[] {
+  languages ??= readKnowledge("languages.yaml", languagesFileSchema).languages;
+  return languages;
 }

@@ -157,9 +157,59 @@ export const runnerSchema = z
   })
   .strict();
 
+/**
+ * A command language that several programs read from the text they are handed, named by the
+ * language and not by a program (`knowledge/languages.yaml`): the gate reads it in the stdin text
+ * and the arguments of any program no runner entry names (m4's macros, file-transfer commands).
+ */
+export const languageSchema = z
+  .object({
+    language: z.string().min(1).describe("The language, as its manuals name it"),
+    source: z.string().min(1).describe("Where the knowledge comes from (manual pages)"),
+    embedded: z
+      .array(regex)
+      .default([])
+      .describe("Group 1 is a shell command line run from stdin text or any argument"),
+    commands: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "The language's line commands: stdin text or typed lines made only of these (or escapes) are read as the language",
+      ),
+    escapes: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Prefixes of a line that runs the rest in a shell (`!`)"),
+    upload_commands: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Line commands that send a local file to the other host (`put FILE`)"),
+    examples: z
+      .array(
+        z
+          .object({
+            cmd: z.string().min(1),
+            runs: z
+              .string()
+              .min(1)
+              .describe("Program the command runs, `upload` (sends a file) or `nothing`"),
+          })
+          .strict(),
+      )
+      .min(1)
+      .describe("Checked when the policy loads"),
+  })
+  .strict();
+
 export const runnersFileSchema = z
   .object({ name: z.string(), runners: z.array(runnerSchema) })
   .strict();
+
+export const languagesFileSchema = z
+  .object({ name: z.string(), languages: z.array(languageSchema) })
+  .strict();
+
+export type LanguageSpec = z.infer<typeof languageSchema>;
 
 export type RunnerSpec = z.infer<typeof runnerSchema>;
 

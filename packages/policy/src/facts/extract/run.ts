@@ -1,5 +1,11 @@
 import { specOf, parseArgs } from "../argspec.js";
-import { COMMAND_VARS, firstCommandIndex, programName } from "../programs.js";
+import {
+  COMMAND_VARS,
+  SHELLS,
+  firstCommandIndex,
+  interpreterFlags,
+  programName,
+} from "../programs.js";
 import { splitWords } from "../text.js";
 import { absolutize, type ArgValue } from "../paths.js";
 import { findRunner, runnerIndex } from "../../knowledge/runners.js";
@@ -10,6 +16,7 @@ import { xargs, parallel } from "./fanout.js";
 import { emit } from "./emit.js";
 import { runRunner, type Wrap } from "./runner.js";
 import { manifestScripts } from "./manifests.js";
+import { languageCommands } from "./languages.js";
 
 /** Peel wrappers and analyse the effective command. */
 export function run(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
@@ -73,6 +80,9 @@ export function run(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
     case "parallel":
       return parallel(ex, args, env);
   }
+  // Shells and interpreters read their stdin as their own code (judged by emit).
+  if (!SHELLS.has(name) && interpreterFlags(name) === undefined)
+    languageCommands(ex, name, args, env);
   return emit(ex, args, env);
 }
 

@@ -82,9 +82,10 @@ function escapeLines(
 }
 
 /**
- * An interactive program run with nothing on stdin and no command of its own, followed by more
- * lines: when the shell reads its script from stdin (`ssh host sh < script`, a piped heredoc) the
- * program reads those lines as typed input, so they are judged as its command language too.
+ * An interactive program run with no command of its own reads its command language from stdin:
+ * the text piped or redirected into it (`echo 'put f' | ftp h`, a heredoc), or, with nothing on
+ * stdin, the lines after it when the shell reads its script from stdin (`ssh host sh < script`,
+ * a piped heredoc), which the program reads as typed input.
  */
 function typedLines(
   ex: Extractor,
@@ -93,8 +94,11 @@ function typedLines(
   env: CommandEnv,
   ran: boolean,
 ): void {
-  if (!spec.typed || ran || env.stdin.kind !== "none" || ex.following.trim() === "") return;
-  escapeLines(ex, spec, lit(ex.following), env, `${name} typed input`);
+  if (!spec.typed || ran) return;
+  if (env.stdin.kind === "literal")
+    escapeLines(ex, spec, lit(env.stdin.text), env, `${name} stdin`);
+  else if (env.stdin.kind === "none" && ex.following.trim() !== "")
+    escapeLines(ex, spec, lit(ex.following), env, `${name} typed input`);
 }
 
 /**
