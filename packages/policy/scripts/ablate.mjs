@@ -10,9 +10,12 @@
  * knowledge/ under packages/policy/.ablate/) is written with the hand-written knowledge naming
  * that fold's programs removed: every rule branch that names them in `program` (rules left with no
  * program are dropped; a `program_match` rule is kept for every other program), their entries in
- * services, runners, transfers, manifests, abbreviations and the program classes. What stays is
- * uniform for every program: the generated option grammars and described effects, the rules that
- * name no program (paths, redirects, URLs, options, words), the code's classes (shells,
+ * services, runners, transfers, manifests, extensions, abbreviations and the program classes.
+ * Extensions (extensions.yaml) are named by their own executable (`git-scp`), while the labelled
+ * sets name a git-extras page by the dispatching program (`git`): they stay when `git` is
+ * ablated, as knowledge of other programs would. What stays is uniform for every program: the
+ * generated option grammars and described effects, the rules that name no program (paths,
+ * redirects, URLs, options, words), the languages of languages.yaml, the code's classes (shells,
  * interpreters). The fold's dev examples are then judged by that copy. The held-out split is never
  * read: only examples whose program is in the dev split are loaded.
  *
@@ -132,6 +135,11 @@ function ablateKnowledge(dir, gone) {
     d.transfers = entries(d.transfers, () => ({}));
     const mailers = keep(d.mailers.programs, gone);
     if (mailers.length > 0) d.mailers.programs = mailers;
+  });
+  // Extensions are named by their own executable (`git-scp`), not by the program that
+  // dispatches to them: removed only when that executable is itself an ablated program.
+  edit("extensions.yaml", (d) => {
+    d.extensions = d.extensions.filter((e) => !gone.has(family(e.command)));
   });
   edit("programs.yaml", (d) => {
     for (const k of ["metadata_only", "extractors", "remote_mounts"]) {

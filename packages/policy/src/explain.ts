@@ -8,6 +8,7 @@ import { describedEffects } from "./knowledge/described.js";
 import { loadKnowledge } from "./knowledge/load.js";
 import { classesOf, meets } from "./rules/need.js";
 import { verbEffects } from "./knowledge/verbs.js";
+import { extensionOf } from "./knowledge/extensions.js";
 import { SHELLS, basename } from "./facts/programs.js";
 import type { CompiledRule, Policy, RuleIndex } from "./policy.js";
 import type {
@@ -48,6 +49,21 @@ function describedOf(c: CommandFacts, i: number): Effect[] {
     remote: false,
     command: i,
   }));
+}
+
+/** The effect of the extension executable `PROG SUB` runs (knowledge/extensions.yaml). */
+function extensionEffects(c: CommandFacts, i: number): Effect[] {
+  const x = extensionOf(c);
+  if (x === undefined) return [];
+  return [
+    {
+      kind: x.effect,
+      id: `extension.${x.command}`,
+      reason: `${c.program} ${c.subcommand[0] ?? ""} runs ${x.command}: ${x.source}`,
+      remote: TARGETED.has(x.effect),
+      command: i,
+    },
+  ];
 }
 
 /** An ex command (vi(1), `-c CMD` or `+CMD`) that starts a shell: `:shell`, `:sh`, `:!cmd`. */
@@ -190,7 +206,11 @@ function judgeCommand(
   if (!specific && !c.remote) {
     // A program hand-written knowledge names is placed by it: its entries say what is remote.
     const named = policy.index?.byProgram.has(c.program) === true;
-    effects.push(...describedOf(c, i), ...verbEffects(c, i, target, named));
+    effects.push(
+      ...describedOf(c, i),
+      ...verbEffects(c, i, target, named),
+      ...extensionEffects(c, i),
+    );
   }
   // An assignment or a bare `:` with no program runs nothing.
   const vouched = m.vouched || (c.program === "" && c.redirects.length === 0);

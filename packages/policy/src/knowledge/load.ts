@@ -7,6 +7,7 @@ import { knowledgeDir, readKnowledge } from "./read.js";
 import { runnerIndex, runnerLanguages } from "./runners.js";
 import { manifestIndex } from "./manifests.js";
 import { abbreviationTable } from "./abbreviations.js";
+import { extensionIndex, extensionOf } from "./extensions.js";
 import { programName } from "../facts/programs.js";
 import type { PolicyContext } from "../types.js";
 
@@ -59,6 +60,7 @@ export function loadKnowledge(): Knowledge {
     ...runnerExampleFailures(ctx),
     ...manifestExampleFailures(ctx),
     ...abbreviationExampleFailures(ctx),
+    ...extensionExampleFailures(ctx),
   );
   if (failures.length > 0)
     throw new PolicyPackError(failures.join("\n"), {
@@ -159,3 +161,18 @@ function abbreviationExampleFailures(ctx: Required<PolicyContext>): string[] {
   return failures;
 }
 
+/** Check every extension example: its first command runs the extension (or not, under `not`). */
+function extensionExampleFailures(ctx: Required<PolicyContext>): string[] {
+  const failures: string[] = [];
+  for (const spec of extensionIndex().values())
+    for (const example of spec.examples) {
+      const [cmd, want] = typeof example === "string" ? [example, true] : [example.not, false];
+      const c = extractFacts(cmd, ctx).commands[0];
+      const got = c === undefined ? undefined : extensionOf(c);
+      if ((got?.command === spec.command && got.effect === spec.effect) !== want)
+        failures.push(
+          `extensions.yaml: ${spec.command}: example ${JSON.stringify(cmd)} should ${want ? "" : "not "}run it`,
+        );
+    }
+  return failures;
+}
