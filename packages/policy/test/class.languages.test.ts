@@ -72,3 +72,34 @@ describe("a typed client of runners.yaml reads its command language from stdin t
     ["echo 'get file' | ftp host", "printf 'ls\\nbye\\n' | ftp host"],
   );
 });
+
+// A configuration written on the line that names a command a service runs on its own events,
+// handed to a later program as an option's value (by path or directory): the command runs after
+// this transaction (persistence, deny), whatever the daemon's name.
+describe("a configuration handed to a program names a command it runs on its events", () => {
+  const f2b =
+    "mkdir -p /tmp/f/action.d; printf '[Definition]\\nactionstart = /srv/hook.sh\\n' > /tmp/f/action.d/x.conf; ";
+  const rsys = "printf ':msg, contains, \"x\" ^/srv/hook.sh\\n' > /tmp/r.conf; ";
+  const unit = "printf '[Service]\\nExecStart=-/srv/app/run\\n' > /tmp/a.service; ";
+  sides(
+    [
+      `${f2b}banx -c /tmp/f/ restart`,
+      `${f2b}banx --conf=/tmp/f start`,
+      `${rsys}syslogx -f /tmp/r.conf`,
+      "printf 'destination d { program(\"/srv/hook.sh\"); };\\n' > /tmp/s.conf; syslogx -f /tmp/s.conf",
+      `${unit}unitx --config=/tmp/a.service`,
+      // GTFOBins-style, heredocs
+      "cat >/tmp/r.conf <<EOF\nmodule(load=\"imuxsock\")\n:msg, contains, \"s\" ^/srv/cmd\nEOF\n\nsyslogx -f /tmp/r.conf",
+    ],
+    [
+      // read, copied or worked on as a file, not handed as configuration
+      `${rsys}cat /tmp/r.conf`,
+      `${unit}cp /tmp/a.service /srv/units/`,
+      `${unit}unitx verify /tmp/a.service`,
+      // a configuration that names no command
+      "printf 'name = x\\n' > /tmp/a.conf; toolx -c /tmp/a.conf",
+      // not written on this line: the gate does not know its content
+      "syslogx -f /etc/rsyslog.conf",
+    ],
+  );
+});

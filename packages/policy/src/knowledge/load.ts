@@ -109,7 +109,10 @@ function runnerExampleFailures(ctx: Required<PolicyContext>): string[] {
   return [...failures, ...languageExampleFailures(ctx)];
 }
 
-/** Check every language example: what it runs, `upload` (a file sent) or `nothing`. */
+/**
+ * Check every language example: what it runs, `upload` (a file sent), `later` (a service runs a
+ * command of its configuration) or `nothing`.
+ */
 function languageExampleFailures(ctx: Required<PolicyContext>): string[] {
   const failures: string[] = [];
   for (const spec of runnerLanguages())
@@ -117,13 +120,16 @@ function languageExampleFailures(ctx: Required<PolicyContext>): string[] {
       const cs = extractFacts(cmd, ctx).commands;
       const inner = cs.filter((c) => c.wrappers.length + c.via.length > 0);
       const upload = cs.some((c) => c.tags.includes("upload"));
+      const later = cs.some((c) => c.tags.includes("daemon-command"));
       const want = programName(runs);
       const ok =
         runs === "upload"
           ? upload
-          : runs === "nothing"
-            ? !upload && inner.length === 0
-            : inner.some((c) => c.program === want);
+          : runs === "later"
+            ? later
+            : runs === "nothing"
+              ? !upload && !later && inner.length === 0
+              : inner.some((c) => c.program === want);
       if (!ok)
         failures.push(
           `languages.yaml: ${spec.language}: example ${JSON.stringify(cmd)} should run ${runs}; judged: ${cs.map((c) => c.program).join(", ")}${upload ? " (upload)" : ""}`,

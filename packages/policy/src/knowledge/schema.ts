@@ -170,6 +170,12 @@ export const languageSchema = z
       .array(regex)
       .default([])
       .describe("Group 1 is a shell command line run from stdin text or any argument"),
+    config: z
+      .array(regex)
+      .default([])
+      .describe(
+        "Group 1 is a command a service runs on its events: in a file this line wrote and handed to a later program by name or directory",
+      ),
     commands: z
       .array(z.string().min(1))
       .default([])
@@ -192,7 +198,9 @@ export const languageSchema = z
             runs: z
               .string()
               .min(1)
-              .describe("Program the command runs, `upload` (sends a file) or `nothing`"),
+              .describe(
+                "Program the command runs, `upload` (sends a file), `later` (a service runs it on its events) or `nothing`",
+              ),
           })
           .strict(),
       )

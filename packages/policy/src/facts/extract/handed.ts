@@ -43,7 +43,8 @@ export function spawnsShell(text: string): boolean {
 
 const BUILDERS = new Set(["docker", "podman", "buildah", "nerdctl", "kaniko", "chmod"]);
 
-function inert(program: string): boolean {
+/** A program that only prints, copies, moves, deletes or inspects its arguments and files. */
+export function inert(program: string): boolean {
   return (
     INERT.has(program) ||
     READERS.has(program) ||

@@ -6,20 +6,57 @@
  */
 import type { LanguageSpec } from "../../knowledge/schema.js";
 import { runnerLanguages } from "../../knowledge/runners.js";
-import type { ArgValue } from "../paths.js";
+import { absolutize, type ArgValue } from "../paths.js";
 import { type CommandEnv, Extractor } from "./state.js";
 import { shellText } from "./simple.js";
 import { interactiveShell } from "./runner.js";
+import { inert } from "./handed.js";
 
-const compiled = new WeakMap<LanguageSpec, RegExp[]>();
+const compiled = new WeakMap<LanguageSpec, { embedded: RegExp[]; config: RegExp[] }>();
 
-function patterns(spec: LanguageSpec): RegExp[] {
+function patterns(spec: LanguageSpec): { embedded: RegExp[]; config: RegExp[] } {
   let res = compiled.get(spec);
   if (res === undefined) {
-    res = spec.embedded.map((p) => new RegExp(p, "g"));
+    res = {
+      embedded: spec.embedded.map((p) => new RegExp(p, "g")),
+      config: spec.config.map((p) => new RegExp(p, "g")),
+    };
     compiled.set(spec, res);
   }
   return res;
+}
+
+/**
+ * The content of the files this line wrote that an option's value names, by path or by a
+ * directory above them (`-f /tmp/r.conf`, `--config=/tmp/r.conf`, `-c /tmp/f2b/`): what the
+ * program reads as its configuration. An operand is a file the program works on (`cp u.service
+ * /srv/`, `systemd-analyze verify u.service`), and programs that only print, copy or inspect
+ * files (cat, diff) read none.
+ */
+function handedTexts(
+  ex: Extractor,
+  name: string,
+  args: readonly ArgValue[],
+  env: CommandEnv,
+): string[] {
+  const files = env.scope.files;
+  if (files.size === 0 || inert(name)) return [];
+  const ps = ex.pathScope(env.scope);
+  const named: string[] = [];
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i]!;
+    const attached = /^--?[\w-]+=/.test(a.value);
+    if (a.dynamic || a.value.startsWith("-") !== attached) continue;
+    if (!attached && !(args[i - 1]?.value.startsWith("-") ?? false)) continue;
+    const value = a.value.slice(a.value.indexOf("=") + 1);
+    const abs = absolutize(value.replace(/\/+$/, "") || value, ps);
+    if (abs !== undefined) named.push(abs);
+  }
+  const out: string[] = [];
+  for (const [path, f] of files)
+    if (f.content !== undefined && named.some((n) => path === n || path.startsWith(n + "/")))
+      out.push(f.content);
+  return out;
 }
 
 const firstWord = (line: string): string => line.split(/\s+/)[0] ?? "";
@@ -76,8 +113,9 @@ function namesPeer(args: readonly ArgValue[], env: CommandEnv): boolean {
 
 /**
  * Judge what the text a program is handed runs, by the languages of `languages.yaml`: embedded
- * shell commands in its stdin text and arguments, and line commands on its stdin or typed after it
- * (a script the shell reads from stdin types its later lines into the program).
+ * shell commands in its stdin text and arguments, commands of a configuration this line wrote and
+ * handed to it, and line commands on its stdin or typed after it (a script the shell reads from
+ * stdin types its later lines into the program).
  */
 export function languageCommands(
   ex: Extractor,
@@ -86,20 +124,39 @@ export function languageCommands(
   env: CommandEnv,
 ): void {
   const stdin = env.stdin.kind === "literal" ? env.stdin.text : undefined;
+  const texts = [...(stdin === undefined ? [] : [stdin]), ...args.slice(1).map((a) => a.value)];
+  let handed: string[] | undefined;
   for (const spec of runnerLanguages()) {
-    const texts = [...(stdin === undefined ? [] : [stdin]), ...args.slice(1).map((a) => a.value)];
-    for (const re of patterns(spec))
+    const res = patterns(spec);
+    for (const re of res.embedded)
       for (const t of texts)
         for (const m of t.matchAll(re)) shellText(ex, m[1] ?? "", env, `${name} ${spec.language}`);
-    if (!namesPeer(args, env)) continue;
-    const typed = env.stdin.kind === "none" ? ex.following : undefined;
-    for (const [text, how] of [
-      [stdin, "stdin"],
-      [typed, "typed input"],
-    ] as const) {
-      const lines = text === undefined ? undefined : languageLines(spec, text);
-      if (lines !== undefined)
-        judgeLines(ex, spec, lines, env, `${name} ${how} (${spec.language})`);
-    }
+    if (res.config.length > 0) handed ??= handedTexts(ex, name, args, env);
+    for (const re of res.config)
+      for (const t of handed ?? [])
+        for (const m of t.matchAll(re)) {
+          // A service runs it on its own events, after this transaction: persistence.
+          env.tags.push("daemon-command");
+          shellText(ex, m[1] ?? "", env, `${name} configuration (${spec.language})`);
+        }
+    if (namesPeer(args, env)) sessionLines(ex, spec, name, stdin, env);
+  }
+}
+
+/** A session of the language's line commands on stdin, or typed after the program. */
+function sessionLines(
+  ex: Extractor,
+  spec: LanguageSpec,
+  name: string,
+  stdin: string | undefined,
+  env: CommandEnv,
+): void {
+  const typed = env.stdin.kind === "none" ? ex.following : undefined;
+  for (const [text, how] of [
+    [stdin, "stdin"],
+    [typed, "typed input"],
+  ] as const) {
+    const lines = text === undefined ? undefined : languageLines(spec, text);
+    if (lines !== undefined) judgeLines(ex, spec, lines, env, `${name} ${how} (${spec.language})`);
   }
 }
