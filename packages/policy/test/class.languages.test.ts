@@ -89,7 +89,7 @@ describe("a configuration handed to a program names a command it runs on its eve
       "printf 'destination d { program(\"/srv/hook.sh\"); };\\n' > /tmp/s.conf; syslogx -f /tmp/s.conf",
       `${unit}unitx --config=/tmp/a.service`,
       // GTFOBins-style, heredocs
-      "cat >/tmp/r.conf <<EOF\nmodule(load=\"imuxsock\")\n:msg, contains, \"s\" ^/srv/cmd\nEOF\n\nsyslogx -f /tmp/r.conf",
+      'cat >/tmp/r.conf <<EOF\nmodule(load="imuxsock")\n:msg, contains, "s" ^/srv/cmd\nEOF\n\nsyslogx -f /tmp/r.conf',
     ],
     [
       // read, copied or worked on as a file, not handed as configuration
