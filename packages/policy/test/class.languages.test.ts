@@ -88,6 +88,9 @@ describe("a configuration handed to a program names a command it runs on its eve
       `${rsys}syslogx -f /tmp/r.conf`,
       "printf 'destination d { program(\"/srv/hook.sh\"); };\\n' > /tmp/s.conf; syslogx -f /tmp/s.conf",
       `${unit}unitx --config=/tmp/a.service`,
+      // set on the running service from the command line (fail2ban-client(1) set … actionban)
+      "banx set j action a actionban /srv/hook.sh",
+      "banx add x\nbanx set x action x actionban /path/to/command\nbanx start x",
       // GTFOBins-style, heredocs
       'cat >/tmp/r.conf <<EOF\nmodule(load="imuxsock")\n:msg, contains, "s" ^/srv/cmd\nEOF\n\nsyslogx -f /tmp/r.conf',
     ],
@@ -96,6 +99,8 @@ describe("a configuration handed to a program names a command it runs on its eve
       `${rsys}cat /tmp/r.conf`,
       `${unit}cp /tmp/a.service /srv/units/`,
       `${unit}unitx verify /tmp/a.service`,
+      // reading a setting back names no command
+      "banx get j action a actionban",
       // a configuration that names no command
       "printf 'name = x\\n' > /tmp/a.conf; toolx -c /tmp/a.conf",
       // not written on this line: the gate does not know its content

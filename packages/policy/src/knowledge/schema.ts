@@ -176,6 +176,12 @@ export const languageSchema = z
       .describe(
         "Group 1 is a command a service runs on its events: in a file this line wrote and handed to a later program by name or directory",
       ),
+    settings: z
+      .array(regex)
+      .default([])
+      .describe(
+        "Group 1 is a command the program sets on a running service, in its arguments joined by spaces",
+      ),
     commands: z
       .array(z.string().min(1))
       .default([])

@@ -12,15 +12,18 @@ import { shellText } from "./simple.js";
 import { interactiveShell } from "./runner.js";
 import { inert } from "./handed.js";
 
-const compiled = new WeakMap<LanguageSpec, { embedded: RegExp[]; config: RegExp[] }>();
+interface Patterns {
+  embedded: RegExp[];
+  config: RegExp[];
+  settings: RegExp[];
+}
+const compiled = new WeakMap<LanguageSpec, Patterns>();
 
-function patterns(spec: LanguageSpec): { embedded: RegExp[]; config: RegExp[] } {
+function patterns(spec: LanguageSpec): Patterns {
   let res = compiled.get(spec);
   if (res === undefined) {
-    res = {
-      embedded: spec.embedded.map((p) => new RegExp(p, "g")),
-      config: spec.config.map((p) => new RegExp(p, "g")),
-    };
+    const all = (list: readonly string[]): RegExp[] => list.map((p) => new RegExp(p, "g"));
+    res = { embedded: all(spec.embedded), config: all(spec.config), settings: all(spec.settings) };
     compiled.set(spec, res);
   }
   return res;
@@ -132,13 +135,23 @@ export function languageCommands(
       for (const t of texts)
         for (const m of t.matchAll(re)) shellText(ex, m[1] ?? "", env, `${name} ${spec.language}`);
     if (res.config.length > 0) handed ??= handedTexts(ex, name, args, env);
-    for (const re of res.config)
-      for (const t of handed ?? [])
-        for (const m of t.matchAll(re)) {
-          // A service runs it on its own events, after this transaction: persistence.
-          env.tags.push("daemon-command");
-          shellText(ex, m[1] ?? "", env, `${name} configuration (${spec.language})`);
-        }
+    const line = inert(name)
+      ? ""
+      : args
+          .slice(1)
+          .map((a) => a.value)
+          .join(" ");
+    for (const [list, from] of [
+      [res.config.map((re) => [re, handed ?? []] as const), "configuration"],
+      [res.settings.map((re) => [re, [line]] as const), "setting"],
+    ] as const)
+      for (const [re, sources] of list)
+        for (const t of sources)
+          for (const m of t.matchAll(re)) {
+            // A service runs it on its own events, after this transaction: persistence.
+            env.tags.push("daemon-command");
+            shellText(ex, m[1] ?? "", env, `${name} ${from} (${spec.language})`);
+          }
     if (namesPeer(args, env)) sessionLines(ex, spec, name, stdin, env);
   }
 }
