@@ -28,7 +28,7 @@ describe("ed's commands on stdin", () => {
       "write /tmp/p",
       "write /workspace/f",
     ]);
-    expect(lines(cmd)[1]).toBe("rm: delete /tmp/q | ed !");
+    expect(lines(cmd)).toContain("rm: delete /tmp/q | ed !");
     // an empty argument is no file
     expect(pathsOf('printf "w\\n r  /etc/x \\n" | ed', "ed")).toEqual(["read /etc/x"]);
     expect(pathsOf("ed f", "ed")).toEqual(["write /workspace/f"]);
