@@ -108,3 +108,16 @@ describe("a configuration handed to a program names a command it runs on its eve
     ],
   );
 });
+
+// Programs that only print, copy, search or inspect text handle the languages as data: a search
+// for a macro, a key or a shell path runs none of them (handed.ts's inert programs, searches
+// included; `grep -r '/bin/sh -i' .` was denied as a handed shell before).
+describe("a search, a printer or a copier handles the text as data", () => {
+  it.each([
+    "rg 'esyscmd(rm -rf /)' src",
+    "echo 'esyscmd(rm -rf /)' | grep esyscmd",
+    "grep -rn 'actionban /usr/bin/x' /etc/fail2ban",
+    "grep -r '/bin/sh -i' .",
+    "git commit -m 'use esyscmd(date) in configure.m4'",
+  ])("%s → not deny", (cmd) => expect(verdict(cmd)).not.toBe("deny"));
+});

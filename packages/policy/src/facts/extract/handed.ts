@@ -1,4 +1,4 @@
-import { READERS, WRITERS, DELETERS, SHELLS, PASS_THROUGH } from "../programs.js";
+import { READERS, WRITERS, DELETERS, SHELLS, PASS_THROUGH, PATTERN_FIRST } from "../programs.js";
 import { absolutize, type ArgValue, type PathScope } from "../paths.js";
 import type { CommandEnv, Scope } from "./state.js";
 
@@ -43,7 +43,7 @@ export function spawnsShell(text: string): boolean {
 
 const BUILDERS = new Set(["docker", "podman", "buildah", "nerdctl", "kaniko", "chmod"]);
 
-/** A program that only prints, copies, moves, deletes or inspects its arguments and files. */
+/** A program that only prints, copies, moves, deletes, searches or inspects its arguments and files. */
 export function inert(program: string): boolean {
   return (
     INERT.has(program) ||
@@ -51,7 +51,9 @@ export function inert(program: string): boolean {
     WRITERS.has(program) ||
     DELETERS.has(program) ||
     SHELLS.has(program) ||
-    PASS_THROUGH.has(program)
+    PASS_THROUGH.has(program) ||
+    // a search's pattern is text it matches (`grep -r '/bin/sh -i' .`), not a command it runs
+    PATTERN_FIRST.has(program)
   );
 }
 

@@ -33,8 +33,7 @@ function patterns(spec: LanguageSpec): Patterns {
  * The content of the files this line wrote that an option's value names, by path or by a
  * directory above them (`-f /tmp/r.conf`, `--config=/tmp/r.conf`, `-c /tmp/f2b/`): what the
  * program reads as its configuration. An operand is a file the program works on (`cp u.service
- * /srv/`, `systemd-analyze verify u.service`), and programs that only print, copy or inspect
- * files (cat, diff) read none.
+ * /srv/`, `systemd-analyze verify u.service`).
  */
 function handedTexts(
   ex: Extractor,
@@ -43,7 +42,7 @@ function handedTexts(
   env: CommandEnv,
 ): string[] {
   const files = env.scope.files;
-  if (files.size === 0 || inert(name)) return [];
+  if (files.size === 0) return [];
   const ps = ex.pathScope(env.scope);
   const named: string[] = [];
   for (let i = 1; i < args.length; i++) {
@@ -126,8 +125,14 @@ export function languageCommands(
   args: readonly ArgValue[],
   env: CommandEnv,
 ): void {
+  // Programs that only print, copy, search or inspect text handle it as data (cat, grep, git).
+  if (inert(name)) return;
   const stdin = env.stdin.kind === "literal" ? env.stdin.text : undefined;
   const texts = [...(stdin === undefined ? [] : [stdin]), ...args.slice(1).map((a) => a.value)];
+  const line = args
+    .slice(1)
+    .map((a) => a.value)
+    .join(" ");
   let handed: string[] | undefined;
   for (const spec of runnerLanguages()) {
     const res = patterns(spec);
@@ -135,12 +140,6 @@ export function languageCommands(
       for (const t of texts)
         for (const m of t.matchAll(re)) shellText(ex, m[1] ?? "", env, `${name} ${spec.language}`);
     if (res.config.length > 0) handed ??= handedTexts(ex, name, args, env);
-    const line = inert(name)
-      ? ""
-      : args
-          .slice(1)
-          .map((a) => a.value)
-          .join(" ");
     for (const [list, from] of [
       [res.config.map((re) => [re, handed ?? []] as const), "configuration"],
       [res.settings.map((re) => [re, [line]] as const), "setting"],
