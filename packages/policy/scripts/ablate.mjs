@@ -146,8 +146,8 @@ function ablateKnowledge(dir, gone) {
       const list = keep(d[k], gone);
       if (list.length > 0 || k === "remote_mounts") d[k] = list;
     }
-    for (const p of Object.keys(d.abbreviations ?? {}))
-      if (gone.has(family(p))) delete d.abbreviations[p];
+    for (const k of ["abbreviations", "output_files", "system_setters"])
+      for (const p of Object.keys(d[k] ?? {})) if (gone.has(family(p))) delete d[k][p];
   });
 }
 

@@ -42,6 +42,18 @@ export const abbreviationSchema = z
   })
   .strict();
 
+/** Where a program that otherwise only reads writes or sets something: options, or an operand. */
+const outputPlaceSchema = z
+  .object({
+    options: z.array(z.string().regex(/^-/)).min(1).optional(),
+    operand: z.number().int().min(1).optional(),
+    source: z.string().min(1).describe("The manual page's words for it"),
+  })
+  .strict()
+  .refine((o) => o.options !== undefined || o.operand !== undefined, {
+    message: "give options, operand or both",
+  });
+
 export const programsFileSchema = z
   .object({
     name: z.string(),
@@ -54,8 +66,18 @@ export const programsFileSchema = z
       .describe(
         "Programs that mount a remote filesystem (an operand host:path or a URL) on their last operand",
       ),
+    output_files: z
+      .record(z.string(), outputPlaceSchema)
+      .default({})
+      .describe("Read-only programs' output files: the option's value or the operand is written"),
+    system_setters: z
+      .record(z.string(), outputPlaceSchema)
+      .default({})
+      .describe("Read-only programs that change a system setting given these options or operand"),
   })
   .strict();
+
+export type OutputPlace = z.infer<typeof outputPlaceSchema>;
 
 export type AbbreviationSpec = z.infer<typeof abbreviationSchema>;
 

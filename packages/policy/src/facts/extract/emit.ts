@@ -10,6 +10,7 @@ import { emitExec } from "./emit-exec.js";
 import { emitData } from "./emit-data.js";
 import { fileRun } from "./scripts.js";
 import { remoteMounters } from "../../knowledge/abbreviations.js";
+import { knownOutputs } from "./outputs.js";
 
 /** The facts of one simple command (`args` after expansion): what it reads, writes and runs. */
 export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
@@ -28,6 +29,7 @@ export function emit(ex: Extractor, args: ArgValue[], env: CommandEnv): Output {
   if (!emitExec(ex, x)) emitData(ex, x);
   let output = environmentOutput(x, decodedOutput(x, x.output));
   genericOperands(x, spec);
+  knownOutputs(x);
   mountOptions(x);
   // Literal output written by a redirect is remembered for write-then-execute.
   rememberRedirects(env, output);
