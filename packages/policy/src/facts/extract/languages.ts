@@ -16,6 +16,13 @@ interface Patterns {
   embedded: RegExp[];
   config: RegExp[];
   settings: RegExp[];
+  /**
+   * One expression matching where any of `embedded` (or `settings`) does, without `g`: every
+   * program without a runner entry passes here, and nearly no text holds any of them, so a text
+   * is searched pattern by pattern only when this finds something in it.
+   */
+  anyEmbedded: RegExp | undefined;
+  anySetting: RegExp | undefined;
 }
 const compiled = new WeakMap<LanguageSpec, Patterns>();
 
@@ -23,7 +30,15 @@ function patterns(spec: LanguageSpec): Patterns {
   let res = compiled.get(spec);
   if (res === undefined) {
     const all = (list: readonly string[]): RegExp[] => list.map((p) => new RegExp(p, "g"));
-    res = { embedded: all(spec.embedded), config: all(spec.config), settings: all(spec.settings) };
+    const any = (list: readonly string[]): RegExp | undefined =>
+      list.length === 0 ? undefined : new RegExp(list.map((p) => `(?:${p})`).join("|"));
+    res = {
+      embedded: all(spec.embedded),
+      config: all(spec.config),
+      settings: all(spec.settings),
+      anyEmbedded: any(spec.embedded),
+      anySetting: any(spec.settings),
+    };
     compiled.set(spec, res);
   }
   return res;
@@ -128,30 +143,50 @@ export function languageCommands(
   // Programs that only print, copy, search or inspect text handle it as data (cat, grep, git).
   if (inert(name)) return;
   const stdin = env.stdin.kind === "literal" ? env.stdin.text : undefined;
-  const texts = [...(stdin === undefined ? [] : [stdin]), ...args.slice(1).map((a) => a.value)];
-  const line = args
-    .slice(1)
-    .map((a) => a.value)
-    .join(" ");
+  let texts: string[] | undefined;
+  let line: string | undefined;
   let handed: string[] | undefined;
+  const peer = namesPeer(args, env);
   for (const spec of runnerLanguages()) {
     const res = patterns(spec);
-    for (const re of res.embedded)
-      for (const t of texts)
-        for (const m of t.matchAll(re)) shellText(ex, m[1] ?? "", env, `${name} ${spec.language}`);
-    if (res.config.length > 0) handed ??= handedTexts(ex, name, args, env);
-    for (const [list, from] of [
-      [res.config.map((re) => [re, handed ?? []] as const), "configuration"],
-      [res.settings.map((re) => [re, [line]] as const), "setting"],
-    ] as const)
-      for (const [re, sources] of list)
-        for (const t of sources)
-          for (const m of t.matchAll(re)) {
-            // A service runs it on its own events, after this transaction: persistence.
-            env.tags.push("daemon-command");
-            shellText(ex, m[1] ?? "", env, `${name} ${from} (${spec.language})`);
-          }
-    if (namesPeer(args, env)) sessionLines(ex, spec, name, stdin, env);
+    if (res.anyEmbedded !== undefined) {
+      texts ??= [...(stdin === undefined ? [] : [stdin]), ...args.slice(1).map((a) => a.value)];
+      const hits = texts.filter((t) => res.anyEmbedded!.test(t));
+      for (const re of res.embedded)
+        for (const t of hits)
+          for (const m of t.matchAll(re))
+            shellText(ex, m[1] ?? "", env, `${name} ${spec.language}`);
+    }
+    if (res.config.length > 0) {
+      handed ??= handedTexts(ex, name, args, env);
+      for (const re of res.config)
+        for (const t of handed)
+          daemonCommands(ex, t, re, env, `${name} configuration (${spec.language})`);
+    }
+    if (res.anySetting !== undefined) {
+      line ??= args
+        .slice(1)
+        .map((a) => a.value)
+        .join(" ");
+      if (res.anySetting.test(line))
+        for (const re of res.settings)
+          daemonCommands(ex, line, re, env, `${name} setting (${spec.language})`);
+    }
+    if (peer) sessionLines(ex, spec, name, stdin, env);
+  }
+}
+
+/** The commands a service runs on its own events, after this transaction: persistence. */
+function daemonCommands(
+  ex: Extractor,
+  text: string,
+  re: RegExp,
+  env: CommandEnv,
+  via: string,
+): void {
+  for (const m of text.matchAll(re)) {
+    env.tags.push("daemon-command");
+    shellText(ex, m[1] ?? "", env, via);
   }
 }
 
