@@ -239,12 +239,22 @@ function requiredWords(v: VerbSpec): readonly string[] | undefined {
   return v.words;
 }
 
+/**
+ * The flags one of which an entry of `flags` needs among the command's flags (its test reads
+ * nothing else unless `program_too` lets the program's name match), or undefined.
+ */
+function requiredFlags(v: VerbSpec): readonly string[] | undefined {
+  return v.flags !== undefined && v.program_too !== true ? v.flags : undefined;
+}
+
 let remoteLocations: readonly RegExp[] = [];
 
 interface CompiledVerbs {
   entries: { spec: VerbSpec; test: VerbTest; indexed: boolean }[];
   /** Word → the entries that require one of their words to be it (by position in `entries`). */
   byWord: Map<string, number[]>;
+  /** Flag → the entries that require one of their flags to be given. */
+  byFlag: Map<string, number[]>;
 }
 
 let compiled: CompiledVerbs | undefined;
@@ -254,24 +264,29 @@ function verbs(): CompiledVerbs {
   const file = readKnowledge("verbs.yaml", verbsFileSchema);
   remoteLocations = file.remote_locations.map((r) => new RegExp(r, "i"));
   const byWord = new Map<string, number[]>();
+  const byFlag = new Map<string, number[]>();
   const entries = file.verbs.map((spec, k) => {
     const words = requiredWords(spec);
+    const flags = requiredFlags(spec);
     for (const w of new Set(words)) byWord.set(w, [...(byWord.get(w) ?? []), k]);
-    return { spec, test: compileVerb(spec, remoteLocations), indexed: words !== undefined };
+    for (const f of new Set(flags)) byFlag.set(f, [...(byFlag.get(f) ?? []), k]);
+    const indexed = words !== undefined || flags !== undefined;
+    return { spec, test: compileVerb(spec, remoteLocations), indexed };
   });
-  compiled = { entries, byWord };
+  compiled = { entries, byWord, byFlag };
   return compiled;
 }
 
 /**
- * Which entries can apply to the command: every entry that needs no particular word, and those
- * whose words one of its first {@link DEPTH} words is (most commands name none of them, and the
- * entries are then not tried at all).
+ * Which entries can apply to the command: every entry that needs no particular word or flag, those
+ * whose words one of its first {@link DEPTH} words is, and those whose flags it gives (most
+ * commands name none of them, and the entries are then not tried at all).
  */
 function candidates(c: CommandFacts, v: CompiledVerbs): boolean[] {
   const out = v.entries.map((e) => !e.indexed);
   for (let i = 0; i < Math.min(DEPTH, c.words.length); i++)
     for (const k of v.byWord.get(c.words[i]!) ?? []) out[k] = true;
+  for (const f of c.flags) for (const k of v.byFlag.get(f) ?? []) out[k] = true;
   return out;
 }
 

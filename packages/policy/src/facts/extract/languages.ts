@@ -146,7 +146,12 @@ export function languageCommands(
   let texts: string[] | undefined;
   let line: string | undefined;
   let handed: string[] | undefined;
-  const peer = namesPeer(args, env);
+  // A session needs text to read: stdin's, or lines typed after the program (not blank ones).
+  const typed =
+    env.stdin.kind === "none" && ex.following !== "" && /\S/.test(ex.following)
+      ? ex.following
+      : undefined;
+  const peer = (stdin !== undefined || typed !== undefined) && namesPeer(args, env);
   for (const spec of runnerLanguages()) {
     const res = patterns(spec);
     if (res.anyEmbedded !== undefined) {
@@ -172,7 +177,7 @@ export function languageCommands(
         for (const re of res.settings)
           daemonCommands(ex, line, re, env, `${name} setting (${spec.language})`);
     }
-    if (peer) sessionLines(ex, spec, name, stdin, env);
+    if (peer) sessionLines(ex, spec, name, stdin, typed, env);
   }
 }
 
@@ -196,9 +201,9 @@ function sessionLines(
   spec: LanguageSpec,
   name: string,
   stdin: string | undefined,
+  typed: string | undefined,
   env: CommandEnv,
 ): void {
-  const typed = env.stdin.kind === "none" ? ex.following : undefined;
   for (const [text, how] of [
     [stdin, "stdin"],
     [typed, "typed input"],
