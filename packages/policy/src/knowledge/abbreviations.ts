@@ -1,12 +1,12 @@
-import { readKnowledge } from "./read.js";
-import { programsFileSchema, type AbbreviationSpec } from "./schema.js";
+import { programsFile } from "./programs-file.js";
+import type { AbbreviationSpec } from "./schema.js";
 
 let cached: Readonly<Record<string, AbbreviationSpec>> | undefined;
 let byProgram: ReadonlyMap<string, AbbreviationSpec> | undefined;
 
 /** Programs that accept abbreviated words (`knowledge/programs.yaml`), read once on first use. */
 export function abbreviationTable(): Readonly<Record<string, AbbreviationSpec>> {
-  cached ??= readKnowledge("programs.yaml", programsFileSchema).abbreviations;
+  cached ??= programsFile().abbreviations;
   return cached;
 }
 
@@ -14,7 +14,7 @@ let mounters: ReadonlySet<string> | undefined;
 
 /** Programs that mount a remote filesystem on their last operand (`knowledge/programs.yaml`). */
 export function remoteMounters(): ReadonlySet<string> {
-  mounters ??= new Set(readKnowledge("programs.yaml", programsFileSchema).remote_mounts);
+  mounters ??= new Set(programsFile().remote_mounts);
   return mounters;
 }
 

@@ -2,7 +2,8 @@ import { resolveContext } from "../context.js";
 import { PolicyPackError } from "../errors.js";
 import { extractFacts } from "../facts/extract.js";
 import { compileService, serviceTarget, type ServiceRule } from "../effects/target.js";
-import { programsFileSchema, servicesFileSchema } from "./schema.js";
+import { servicesFileSchema } from "./schema.js";
+import { programsFile } from "./programs-file.js";
 import { knowledgeDir, readKnowledge } from "./read.js";
 import { runnerIndex, runnerLanguages } from "./runners.js";
 import { manifestIndex } from "./manifests.js";
@@ -67,7 +68,7 @@ export function loadKnowledge(): Knowledge {
       details: { file: knowledgeDir, failures },
       hint: "Fix the entry's options or the example",
     });
-  const programs = readKnowledge("programs.yaml", programsFileSchema);
+  const programs = programsFile();
   cached = {
     services,
     metadataOnly: new Set(programs.metadata_only),

@@ -85,6 +85,13 @@ export type ServiceSpec = z.infer<typeof serviceSchema>;
 
 const options = z.array(z.string().regex(/^[-+]/, "an option starts with - or +")).default([]);
 
+/** Examples of what a command runs (runners, languages), checked when the policy loads. */
+const runsExamples = (runs: string) =>
+  z
+    .array(z.object({ cmd: z.string().min(1), runs: z.string().min(1).describe(runs) }).strict())
+    .min(1)
+    .describe("Checked when the policy loads");
+
 /**
  * A program that runs another command: from its operands (`nice -n 5 CMD`), from an option's
  * value (`flock -c 'CMD'`, `gdb -ex '!CMD'`), or an interactive shell when given none.
@@ -162,20 +169,7 @@ export const runnerSchema = z
     own_flags: options.describe("Flags under which it runs no command (`sudo -l`)"),
     privileged: z.boolean().default(false).describe("The command runs with raised privilege"),
     tags: z.array(z.string().min(1)).default([]).describe("Tags every use carries"),
-    examples: z
-      .array(
-        z
-          .object({
-            cmd: z.string().min(1),
-            runs: z
-              .string()
-              .min(1)
-              .describe("Program the command runs, `shell` (an interactive shell) or `nothing`"),
-          })
-          .strict(),
-      )
-      .min(1)
-      .describe("Checked when the policy loads"),
+    examples: runsExamples("Program the command runs, `shell` (an interactive shell) or `nothing`"),
   })
   .strict();
 
@@ -218,22 +212,9 @@ export const languageSchema = z
       .array(z.string().min(1))
       .default([])
       .describe("Line commands that send a local file to the other host (`put FILE`)"),
-    examples: z
-      .array(
-        z
-          .object({
-            cmd: z.string().min(1),
-            runs: z
-              .string()
-              .min(1)
-              .describe(
-                "Program the command runs, `upload` (sends a file), `later` (a service runs it on its events) or `nothing`",
-              ),
-          })
-          .strict(),
-      )
-      .min(1)
-      .describe("Checked when the policy loads"),
+    examples: runsExamples(
+      "Program the command runs, `upload` (sends a file), `later` (a service runs it on its events) or `nothing`",
+    ),
   })
   .strict();
 

@@ -4,8 +4,8 @@
  * OUT, `date -s TIME` sets the clock. The pack's read-only rule lists these programs by name; this
  * is what keeps their writing forms from being read as reads.
  */
-import { readKnowledge } from "../../knowledge/read.js";
-import { programsFileSchema, type OutputPlace } from "../../knowledge/schema.js";
+import { programsFile } from "../../knowledge/programs-file.js";
+import type { OutputPlace } from "../../knowledge/schema.js";
 import type { ArgValue } from "../paths.js";
 import type { EmitContext } from "./state.js";
 
@@ -17,7 +17,7 @@ let tables: Tables | undefined;
 
 function table(): Tables {
   if (tables === undefined) {
-    const f = readKnowledge("programs.yaml", programsFileSchema);
+    const f = programsFile();
     tables = {
       files: new Map(Object.entries(f.output_files)),
       setters: new Map(Object.entries(f.system_setters)),
